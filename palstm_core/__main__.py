@@ -1,0 +1,142 @@
+"""Command line: ``python -m palstm_core train|predict|list|bench --help``."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+
+def _dataset(args):
+    from . import load_csv, load_sample
+    if args.csv:
+        return load_csv(args.csv, time_column=args.time_column)
+    return load_sample(args.sample)
+
+
+def _add_data_args(p: argparse.ArgumentParser) -> None:
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--sample", default="urban", help="shipped sample drive: urban or motorway")
+    src.add_argument("--csv", help="path to a PEMS/OBD CSV file")
+    p.add_argument("--time-column", help="name of the time column (default: detected)")
+    p.add_argument("--cache-dir", help="run cache folder (default: $PALSTM_CACHE_DIR or .palstm_cache)")
+
+
+def _print_metrics(rows: list[tuple[str, dict]]) -> None:
+    print(f"{'':14s} {'RMSE':>10s} {'MAE':>10s} {'MAPE %':>9s} {'R²':>8s}")
+    for label, m in rows:
+        print(f"{label:14s} {m['rmse']:10.4g} {m['mae']:10.4g} {m['mape']:9.1f} {m['r2']:8.3f}")
+
+
+def cmd_train(args) -> int:
+    from . import (MODELS, ModelCache, SensorGrouping, TrainConfig, WindowSpec, suggest_groups,
+                   train)
+    ds = _dataset(args)
+    grouping = SensorGrouping(json.loads(args.groups)) if args.groups else suggest_groups(ds, args.target)
+    window = WindowSpec(lookback=args.lookback, horizon=args.horizon,
+                        target_history=args.target_history)
+    config = TrainConfig(model=args.model, hidden_size=args.hidden_size, epochs=args.epochs,
+                         batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                         device=args.device)
+    cache = None if args.no_cache else ModelCache(args.cache_dir)
+    print(f"data: {ds.label}, {len(ds)} rows; target: {args.target}; model: {args.model}")
+    for name, cols in grouping.groups.items():
+        print(f"  group {name}: {', '.join(cols)}")
+    with tqdm(total=1000, unit="‰", desc=args.model, leave=False,
+              bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed} {postfix}") as bar:
+        def progress(fraction: float, message: str) -> None:
+            bar.n = int(fraction * 1000)
+            bar.set_postfix_str(message, refresh=False)
+            bar.refresh()
+        run = train(ds, args.target, grouping, window, config, cache=cache, progress=progress)
+    how = "loaded from cache" if run.from_cache else \
+        f"trained in {run.timings['train_seconds']:.1f} s, {run.timings['epochs']} epochs " \
+        f"(best {run.timings['best_epoch']}) on {run.timings['device']}"
+    print(f"{MODELS[args.model].description}\n{how}")
+    _print_metrics([(f"test ({run.target_unit})" if run.target_unit else "test", run.metrics)])
+    if run.path:
+        print(f"cached run {run.key} in {run.path}")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from . import DataError, ModelCache
+    cache = ModelCache(args.cache_dir)
+    run = cache.load(args.run, device=args.device)
+    if run is None:
+        raise DataError(f"No cached run '{args.run}' in {cache.root}. "
+                        "`python -m palstm_core list` shows the cached runs.")
+    ds = _dataset(args)
+    pred = run.predict(ds)
+    out = Path(args.out)
+    pred.to_csv(out, index=False)
+    print(f"{len(pred)} predictions of {run.target} from run {run.key} ({run.config.model}) "
+          f"on {ds.label} -> {out}")
+    if pred["actual"].notna().any():
+        from .metrics import regression_metrics
+        _print_metrics([("this drive", regression_metrics(pred["actual"], pred["predicted"]))])
+    return 0
+
+
+def cmd_list(args) -> int:
+    from . import ModelCache
+    runs = ModelCache(args.cache_dir).list()
+    if not runs:
+        print("no cached runs")
+    for r in runs:
+        print(f"{r['key']}  {r['model']:14s} {r['target']:8s} R² {r['r2']:.3f}  "
+              f"{r['data']}  {r['created']}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from . import MODELS
+    parser = argparse.ArgumentParser(prog="python -m palstm_core",
+                                     description="PA-LSTM Explorer: train and use emission models.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train (or load from the cache) a model and print test metrics")
+    _add_data_args(p)
+    p.add_argument("--target", default="NOx", help="column to predict (default NOx)")
+    p.add_argument("--model", default="pa_lstm", choices=list(MODELS))
+    p.add_argument("--groups", help='sensor groups as JSON, e.g. \'{"engine": ["rpm", "load"]}\' '
+                   "(default: suggested from the column names)")
+    p.add_argument("--lookback", type=int, default=30)
+    p.add_argument("--horizon", type=int, default=1)
+    p.add_argument("--target-history", action="store_true",
+                   help="also use the target's past values as an input")
+    from .train import TrainConfig
+    d = TrainConfig()
+    p.add_argument("--hidden-size", type=int, default=d.hidden_size)
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--no-cache", action="store_true", help="always train, write nothing")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("predict", help="predict a drive with a cached run, write a CSV")
+    _add_data_args(p)
+    p.add_argument("--run", required=True, help="run key (see `list`)")
+    p.add_argument("--out", default="predictions.csv")
+    p.add_argument("--device", default="auto")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("list", help="list cached runs")
+    p.add_argument("--cache-dir")
+    p.set_defaults(func=cmd_list)
+
+    args = parser.parse_args(argv)
+    from .data import DataError
+    try:
+        return args.func(args)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""Sensor groups: which input channels share a PA-LSTM branch.
+
+PA-LSTM gives every group of sensors its own branch (feature attention + LSTM), so channels that
+come from the same sensor or describe the same physics should share a group.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from .data import DataError, Dataset
+
+# Group name -> regular expression on the lower-cased column name. First match wins.
+NAME_RULES: dict[str, str] = {
+    "engine": r"rpm|engine|load|throttle|pedal|maf|air.?flow|fuel|lambda|afr|boost|manifold|map\b|torque|egr|injection",
+    "motion": r"speed|velocity|accel|gps|lat|lon|altitude|elevation|grade|slope|odometer|distance|heading|gear",
+    "thermal": r"temp|coolant|humid|pressure|baro|ambient|weather",
+    "exhaust": r"nox|no2|\bno\b|co2|\bco\b|thc|\bhc\b|ch4|pn\b|pm\b|particle|exhaust|o2|nh3|soot|emission",
+}
+
+
+class SensorGrouping:
+    """An ordered mapping of group name -> list of column names.
+
+    >>> g = SensorGrouping({"engine": ["rpm", "load"], "motion": ["speed", "accel"]})
+    >>> g.features
+    ['rpm', 'load', 'speed', 'accel']
+    """
+
+    def __init__(self, groups: Mapping[str, Sequence[str]]):
+        if not isinstance(groups, Mapping) or not groups:
+            raise DataError("A sensor grouping needs at least one group of columns.")
+        clean: dict[str, list[str]] = {}
+        seen: dict[str, str] = {}
+        for name, cols in groups.items():
+            name = str(name).strip()
+            if not name:
+                raise DataError("Every sensor group needs a name.")
+            if name in clean:
+                raise DataError(f"Two groups are called '{name}'. Give each group its own name.")
+            cols = [str(c) for c in cols]
+            if not cols:
+                raise DataError(f"Group '{name}' is empty. Add a column to it or delete the group.")
+            for c in cols:
+                if c in seen:
+                    where = "twice in that group" if seen[c] == name else f"also in '{seen[c]}'"
+                    raise DataError(f"Column '{c}' is in group '{name}' and {where}. "
+                                    "Each column can be in one group only.")
+                seen[c] = name
+            clean[name] = cols
+        self.groups = clean
+
+    @property
+    def features(self) -> list[str]:
+        """All grouped columns, group by group (the model's input order)."""
+        return [c for cols in self.groups.values() for c in cols]
+
+    def validate(self, ds: Dataset, target: str) -> None:
+        """Raise ``DataError`` unless every column exists in ``ds`` and the target is not a feature."""
+        if target not in ds.columns:
+            raise DataError(f"Target '{target}' is not a column of {ds.label}. "
+                            f"Pick one of: {', '.join(ds.columns)}.")
+        unknown = [c for c in self.features if c not in ds.columns]
+        if unknown:
+            raise DataError(f"Column(s) {', '.join(map(repr, unknown))} are not in {ds.label}. "
+                            "Remove them from the groups or load a file that has them.")
+        for name, cols in self.groups.items():
+            if target in cols:
+                raise DataError(f"The target '{target}' is in group '{name}'. A model must not "
+                                "see the value it predicts; remove it from the group.")
+
+    def to_dict(self) -> dict[str, list[str]]:
+        return {k: list(v) for k, v in self.groups.items()}
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, SensorGrouping) and self.to_dict() == other.to_dict()
+
+    def __repr__(self) -> str:
+        return f"SensorGrouping({self.groups!r})"
+
+
+def _name_group(column: str) -> str | None:
+    low = column.lower()
+    for group, pattern in NAME_RULES.items():
+        if re.search(pattern, low):
+            return group
+    return None
+
+
+def _correlation_clusters(ds: Dataset, columns: list[str], threshold: float = 0.6) -> list[list[str]]:
+    """Greedy clustering by |Pearson correlation|: a column joins the first cluster whose seed it
+    correlates with above ``threshold``, else it starts a new cluster."""
+    corr = ds.frame[columns].corr().abs().fillna(0.0).to_numpy()
+    clusters: list[list[int]] = []
+    for i in np.argsort(-corr.sum(axis=1)):
+        for cl in clusters:
+            if corr[i, cl[0]] >= threshold:
+                cl.append(int(i))
+                break
+        else:
+            clusters.append([int(i)])
+    return [[columns[i] for i in sorted(cl)] for cl in clusters]
+
+
+def suggest_groups(ds: Dataset, target: str, max_groups: int = 6) -> SensorGrouping:
+    """Propose sensor groups for predicting ``target`` from the other columns of ``ds``.
+
+    Known names go to engine / motion / thermal / exhaust groups; the rest are clustered by
+    correlation into "group 1", "group 2", ... Constant columns are left out (they carry nothing).
+    """
+    if target not in ds.columns:
+        raise DataError(f"Target '{target}' is not a column of {ds.label}. "
+                        f"Pick one of: {', '.join(ds.columns)}.")
+    std = ds.frame[ds.columns].std()
+    candidates = [c for c in ds.columns if c != target and std.get(c, 0) > 0]
+    if not candidates:
+        raise DataError(f"{ds.label} has no other varying column to predict '{target}' from.")
+    groups: dict[str, list[str]] = {}
+    unknown = []
+    for c in candidates:
+        g = _name_group(c)
+        if g is None:
+            unknown.append(c)
+        else:
+            groups.setdefault(g, []).append(c)
+    if unknown:
+        clusters = _correlation_clusters(ds, unknown) if len(unknown) > 1 else [unknown]
+        for k, cl in enumerate(clusters, 1):
+            groups[f"group {k}"] = cl
+    while len(groups) > max_groups:                       # merge the two smallest groups
+        a, b = sorted(groups, key=lambda k: len(groups[k]))[:2]
+        groups[a] = groups[a] + groups.pop(b)
+    ordered = {k: groups[k] for k in [*NAME_RULES, *sorted(set(groups) - set(NAME_RULES))]
+               if k in groups}
+    return SensorGrouping(ordered)

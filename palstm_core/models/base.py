@@ -1,0 +1,71 @@
+"""The interface every model shares, so training, caching, explaining and the UI need no
+per-model branches.
+
+Shapes: B = batch, L = lookback, F = input columns, G = groups, H = hidden size.
+A model is built from the input layout and returns a ``ModelOutput``:
+
+    model = MODELS["pa_lstm"](groups=[[0, 1], [2, 3, 4]], lookback=30, hidden_size=32)
+    out = model(x)            # x: (B, L, F) scaled inputs, oldest step first
+    out.y                     # (B,)       prediction (scaled target)
+    out.feature               # (B, L, F)  feature attention, sums to 1 within each of
+                              #            model.attention_groups at every step, or None
+    out.temporal              # (B, L)     temporal attention, sums to 1, or None
+    out.group                 # (B, G)     group weights, sums to 1, or None
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass
+class ModelOutput:
+    y: torch.Tensor
+    feature: torch.Tensor | None = None
+    temporal: torch.Tensor | None = None
+    group: torch.Tensor | None = None
+
+
+class Forecaster(nn.Module):
+    """Base class. Subclasses set the class attributes and implement ``forward``.
+
+    groups        list of column-index lists covering 0..F-1 (the sensor groups, plus a
+                  "target history" group when the target is an input)
+    lookback      L, steps per window
+    hidden_size   H, recurrent state size (per branch for PA-LSTM)
+    target_index  column of x that holds the target's own history, or None
+    """
+
+    name = ""
+    description = ""
+    closed_form = False          # fitted by fit_closed_form() instead of gradient descent
+    has_feature_attention = False
+    has_temporal_attention = False
+    has_group_weights = False
+
+    def __init__(self, groups: Sequence[Sequence[int]], lookback: int, hidden_size: int = 32,
+                 target_index: int | None = None):
+        super().__init__()
+        self.groups = [list(map(int, g)) for g in groups]
+        self.n_features = sum(len(g) for g in self.groups)
+        if sorted(c for g in self.groups for c in g) != list(range(self.n_features)):
+            raise ValueError("groups must partition the input columns 0..F-1")
+        self.lookback = int(lookback)
+        self.hidden_size = int(hidden_size)
+        self.target_index = target_index
+
+    @property
+    def attention_groups(self) -> list[list[int]]:
+        """Column sets over which feature attention is normalised (default: the groups)."""
+        return self.groups
+
+    def forward(self, x: torch.Tensor) -> ModelOutput:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def fit_closed_form(self, train: Iterable[tuple[torch.Tensor, torch.Tensor]],
+                        val: Iterable[tuple[torch.Tensor, torch.Tensor]]) -> None:
+        """Fit without gradient descent (only for ``closed_form`` models)."""
+        raise NotImplementedError

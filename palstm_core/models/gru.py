@@ -1,0 +1,17 @@
+"""Plain GRU baseline (Cho et al., 2014).
+
+    r_t = σ(W_r x_t + U_r h_{t-1} + b_r)          z_t = σ(W_z x_t + U_z h_{t-1} + b_z)
+    ĥ_t = tanh(W_h x_t + r_t ⊙ (U_h h_{t-1}) + b_h)
+    h_t = (1 - z_t) ⊙ ĥ_t + z_t ⊙ h_{t-1}         ŷ = wᵀ h_L + b
+"""
+from __future__ import annotations
+
+from torch import nn
+
+from .lstm import LSTM
+
+
+class GRU(LSTM):
+    name = "gru"
+    description = "GRU, last hidden state → linear head (no attention)"
+    rnn_class = nn.GRU

@@ -1,0 +1,53 @@
+"""Linear baseline: ridge regression on the flattened window, fitted in closed form.
+
+    ŷ = wᵀ vec(X) + b,      X ∈ R^{L×F}
+    w = argmin ‖y - Xw - b‖² + λ‖w‖²  =  (XᵀX + λI)⁻¹ Xᵀy    (on centred data)
+
+XᵀX and Xᵀy are accumulated batch by batch (no design matrix in memory); λ is chosen from a
+log grid by the validation error.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .base import Forecaster, ModelOutput
+
+LAMBDAS = (1e-2, 1e-1, 1.0, 10.0, 100.0, 1000.0)
+
+
+class Linear(Forecaster):
+    name = "linear"
+    description = "Ridge regression on the flattened window (closed form)"
+    closed_form = True
+
+    def __init__(self, groups, lookback, hidden_size=32, target_index=None):
+        super().__init__(groups, lookback, hidden_size, target_index)
+        self.weight = nn.Parameter(torch.zeros(self.lookback * self.n_features))
+        self.bias = nn.Parameter(torch.zeros(()))
+
+    def forward(self, x: torch.Tensor) -> ModelOutput:
+        return ModelOutput(x.flatten(1) @ self.weight.to(x.dtype) + self.bias)
+
+    @torch.no_grad()
+    def fit_closed_form(self, train, val) -> None:
+        P = self.weight.numel()
+        xtx = torch.zeros(P + 1, P + 1, dtype=torch.float64, device=self.weight.device)
+        xty = torch.zeros(P + 1, dtype=torch.float64, device=self.weight.device)
+        for x, y in train:
+            a = torch.cat([x.flatten(1).double(), x.new_ones(len(x), 1).double()], 1)
+            xtx += a.T @ a
+            xty += a.T @ y.double()
+        n = xtx[-1, -1]
+        best = None
+        for lam in LAMBDAS:
+            reg = torch.eye(P + 1, dtype=torch.float64, device=xtx.device) * lam * n / 1000
+            reg[-1, -1] = 0                                          # bias is not penalised
+            wb = torch.linalg.solve(xtx + reg, xty)
+            self.weight.copy_(wb[:-1].float())
+            self.bias.copy_(wb[-1].float())
+            err = sum(float(((self(x).y - y) ** 2).sum()) for x, y in val)
+            if best is None or err < best[0]:
+                best = (err, wb)
+        self.weight.copy_(best[1][:-1].float())
+        self.bias.copy_(best[1][-1].float())

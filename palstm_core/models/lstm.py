@@ -1,0 +1,28 @@
+"""Plain LSTM baseline (cuDNN-fused ``nn.LSTM`` on GPU).
+
+    i_t = σ(W_i x_t + U_i h_{t-1} + b_i)      f_t = σ(W_f x_t + U_f h_{t-1} + b_f)
+    o_t = σ(W_o x_t + U_o h_{t-1} + b_o)      ĉ_t = tanh(W_c x_t + U_c h_{t-1} + b_c)
+    c_t = f_t ⊙ c_{t-1} + i_t ⊙ ĉ_t           h_t = o_t ⊙ tanh(c_t)
+    ŷ   = wᵀ h_L + b                          (last hidden state → linear head)
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .base import Forecaster, ModelOutput
+
+
+class LSTM(Forecaster):
+    name = "lstm"
+    description = "LSTM, last hidden state → linear head (no attention)"
+    rnn_class = nn.LSTM
+
+    def __init__(self, groups, lookback, hidden_size=32, target_index=None):
+        super().__init__(groups, lookback, hidden_size, target_index)
+        self.rnn = self.rnn_class(self.n_features, self.hidden_size, batch_first=True)
+        self.head = nn.Linear(self.hidden_size, 1)
+
+    def forward(self, x: torch.Tensor) -> ModelOutput:
+        out, _ = self.rnn(x)                                        # (B, L, H)
+        return ModelOutput(self.head(out[:, -1]).squeeze(-1))

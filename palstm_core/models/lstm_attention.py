@@ -1,0 +1,33 @@
+"""LSTM with attention pooling over its hidden states (as in ningshixian/LSTM_Attention).
+
+    H = LSTM(X)                    H = [h_1, …, h_L],  h_j ∈ R^H
+    α = softmax(wᵀ tanh(H))        one weight per time step, sums to 1
+    h = Σ_j α_j h_j
+    ŷ = w_oᵀ tanh(h) + b_o
+
+Temporal attention only: every feature enters the LSTM unweighted.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .base import Forecaster, ModelOutput
+
+
+class LSTMAttention(Forecaster):
+    name = "lstm_attention"
+    description = "LSTM + attention pooling over time steps"
+    has_temporal_attention = True
+
+    def __init__(self, groups, lookback, hidden_size=32, target_index=None):
+        super().__init__(groups, lookback, hidden_size, target_index)
+        self.lstm = nn.LSTM(self.n_features, self.hidden_size, batch_first=True)
+        self.w = nn.Linear(self.hidden_size, 1, bias=False)
+        self.head = nn.Linear(self.hidden_size, 1)
+
+    def forward(self, x: torch.Tensor) -> ModelOutput:
+        H, _ = self.lstm(x)                                         # (B, L, H)
+        alpha = torch.softmax(self.w(torch.tanh(H)).squeeze(-1), -1)  # (B, L)
+        h = torch.bmm(alpha[:, None], H).squeeze(1)                 # (B, H)
+        return ModelOutput(self.head(torch.tanh(h)).squeeze(-1), temporal=alpha)

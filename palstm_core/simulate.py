@@ -1,0 +1,244 @@
+"""Simulated 1 Hz drives of a Euro-5 diesel passenger car with OBD and PEMS channels.
+
+The shipped files in ``sample_data/`` are made by this module; they are **simulated, not measured**.
+Everything is deterministic for a given seed:
+
+    python -m palstm_core.simulate            # rewrites sample_data/*.csv
+
+Model, in the order it is computed (SI units inside, the CSV has the units in its headers):
+
+1. Speed trace: a sequence of phases (urban stop-and-go micro-trips, rural, motorway) shaped like
+   the WLTC/RDE phases: accelerations of 0.5-1.6 m/s², cruise with small speed fluctuations,
+   decelerations to standstill, idling 5-40 s.
+2. Road-load physics: P_wheel = v·(m·a·(1+ε) + m·g·(C_r + grade)) + ½·ρ·C_dA·v³,
+   vehicle specific power VSP = P_wheel / m.
+3. Gearbox with six gears chosen by speed (with hysteresis); engine speed from the gear ratio,
+   idle at 800 rpm; engine load = P_engine / P_max(rpm).
+4. OBD channels: throttle (driver demand, leads load), MAF (displacement × boost), fuel rate from a
+   BSFC map (fuel cut on overrun), lambda = AFR / 14.5, coolant warm-up from ambient
+   (thermostat at 88 °C), intake temperature after the intercooler.
+5. Engine-out emissions: CO2 = 3.16 · fuel; NOx emission index rising with load^1.6, transient
+   spikes when load rises faster than the EGR valve follows, +50 % while the engine is cold;
+   CO and THC high during cold start and at rich transients.
+6. PEMS artefacts: the analyzers see the exhaust after a transport delay (4 s for gases, 1 s for
+   the flow meter) and a first-order response (τ = 1.5 s), plus 2-3 % noise, a slow zero drift and a
+   few spikes during warm-up (condensate in the sample line) — the things ``clean`` and ``merge_drives`` exist for.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+
+# Phase plans (name, minutes). Urban ends in town so its held-out last 15 % is urban driving.
+DRIVES = {
+    "urban": [("urban", 25), ("rural", 10), ("motorway", 8), ("urban", 17)],
+    "motorway": [("urban", 8), ("rural", 10), ("motorway", 35), ("rural", 7)],
+}
+SEEDS = {"urban": 1, "motorway": 2}
+PEMS_DELAY_S = 4      # analyzer transport delay of the gas channels
+FLOW_DELAY_S = 1      # exhaust flow meter delay
+
+# Column name -> unit, in file order. OBD first, then PEMS.
+OBD_COLUMNS = {
+    "speed": "km/h", "accel": "m/s2", "rpm": "1/min", "load": "%", "throttle": "%",
+    "MAF": "g/s", "fuel_rate": "g/s", "lambda": "-", "coolant_temp": "degC", "intake_temp": "degC",
+}
+PEMS_COLUMNS = {
+    "NOx": "mg/s", "CO2": "g/s", "CO": "mg/s", "THC": "mg/s", "exhaust_flow": "kg/h",
+    "gps_speed": "km/h", "altitude": "m", "ambient_temp": "degC", "ambient_pressure": "kPa",
+    "humidity": "%",
+}
+
+MASS = 1550.0          # kg
+CDA = 0.68             # m², drag area
+CR = 0.011             # rolling resistance
+RHO = 1.2              # kg/m³
+G = 9.81
+GEAR_RPM_PER_KMH = np.array([125.0, 72.0, 48.0, 36.0, 29.0, 24.0])
+GEAR_UP_KMH = np.array([17.0, 32.0, 50.0, 68.0, 88.0])          # shift up above these speeds
+
+
+def _phase_speed(kind: str, seconds: int, rng: np.random.Generator, v: float) -> np.ndarray:
+    """Target speed (km/h) for one phase built from micro-trips, starting at speed ``v``."""
+    out: list[float] = []
+    while len(out) < seconds:
+        if kind == "urban":
+            idle, vmax, cruise = rng.integers(5, 40), rng.uniform(20, 55), rng.integers(5, 35)
+        elif kind == "rural":
+            idle, vmax, cruise = rng.integers(0, 6), rng.uniform(55, 95), rng.integers(40, 120)
+        else:
+            idle, vmax, cruise = 0, rng.uniform(100, 132), rng.integers(90, 240)
+        if kind != "urban" and v > 5:        # rural/motorway: change speed without stopping
+            idle = 0
+        out += [v] * int(idle) if v < 1 else []
+        acc = rng.uniform(0.5, 1.6) * 3.6 * (0.6 if kind == "motorway" else 1.0)
+        while v < vmax and len(out) < seconds:
+            v = min(vmax, v + acc * rng.uniform(0.7, 1.1))
+            out.append(v)
+        while v > vmax + 1 and len(out) < seconds:    # slowing into a slower phase
+            v = max(vmax, v - 0.8 * 3.6)
+            out.append(v)
+        wobble = rng.uniform(1.0, 4.0)
+        for k in range(int(cruise)):
+            out.append(max(0.0, v + wobble * np.sin(k / rng.uniform(6, 15)) + rng.normal(0, 0.4)))
+        if kind == "urban" or rng.random() < 0.25:
+            target = 0.0 if kind == "urban" else rng.uniform(0.4, 0.75) * v
+            dec = rng.uniform(0.6, 1.3) * 3.6
+            while v > target and len(out) < seconds:
+                v = max(target, v - dec * rng.uniform(0.8, 1.1))
+                out.append(v)
+    return np.asarray(out[:seconds])
+
+
+def _smooth(x: np.ndarray, tau: float) -> np.ndarray:
+    """First-order lag with time constant tau (s) at 1 Hz."""
+    if tau <= 0:
+        return x.copy()
+    a = 1.0 / (1.0 + tau)
+    y = np.empty_like(x)
+    acc = x[0]
+    for i, xi in enumerate(x):
+        acc += a * (xi - acc)
+        y[i] = acc
+    return y
+
+
+def _slow_noise(n: int, rng: np.random.Generator, scale: float, tau: float) -> np.ndarray:
+    z = _smooth(rng.normal(0, 1, n), tau)
+    return scale * z / (z.std() + 1e-12)
+
+
+def _delay(x: np.ndarray, seconds: int) -> np.ndarray:
+    return np.concatenate([np.full(seconds, x[0]), x[:-seconds]]) if seconds > 0 else x
+
+
+def simulate_drive(kind: str = "urban", seed: int | None = None) -> pd.DataFrame:
+    """Return one simulated drive as a DataFrame: ``time`` (s) then OBD then PEMS channels.
+
+    The columns are the true (undelayed) OBD signals and the PEMS signals as an analyzer would
+    log them (delayed, smoothed, noisy, drifting, with spikes). ``kind`` is a key of ``DRIVES``.
+    """
+    if kind not in DRIVES:
+        raise ValueError(f"unknown drive {kind!r}; choose one of {sorted(DRIVES)}")
+    rng = np.random.default_rng(SEEDS[kind] if seed is None else seed)
+    phases, v0 = [], 0.0
+    for phase, minutes in DRIVES[kind]:
+        phases.append(_phase_speed(phase, minutes * 60, rng, v0))
+        v0 = float(phases[-1][-1])
+    if v0 > 0:                                         # every drive ends parked
+        phases.append(np.maximum(v0 - 3.6 * np.arange(1, int(v0 / 3.6) + 2), 0.0))
+    speed = np.concatenate(phases)
+    speed = np.clip(_smooth(speed, 1.0), 0, None)
+    n = speed.size
+    v = speed / 3.6
+    a = np.gradient(v)
+    # Road profile: random hills over distance (knots every 250 m, about ±30 m).
+    distance = np.cumsum(v)
+    knots = np.arange(0, distance[-1] + 500, 250.0)
+    profile = 180.0 + _slow_noise(knots.size, rng, 20.0, 3.0)
+    altitude = np.interp(distance, knots, profile)
+    grade = np.clip(np.interp(distance, knots[:-1] + 125, np.diff(profile) / 250.0), -0.08, 0.08)
+
+    # Road load and engine operating point.
+    p_wheel = (v * (MASS * a * 1.08 + MASS * G * (CR + grade)) + 0.5 * RHO * CDA * v**3) / 1000
+    gear = np.zeros(n, dtype=int)
+    for i in range(1, n):
+        g = gear[i - 1]
+        if g < 5 and speed[i] > GEAR_UP_KMH[g] + (3 if a[i] < 0 else 0):
+            g += 1
+        elif g > 0 and speed[i] < GEAR_UP_KMH[g - 1] - 6:
+            g -= 1
+        gear[i] = g
+    rpm = np.maximum(800.0, speed * GEAR_RPM_PER_KMH[gear]) + rng.normal(0, 8, n)
+    rpm = np.where(speed < 2, 800 + rng.normal(0, 6, n), rpm)
+    p_max = 100.0 * np.clip(np.sin(np.pi * (rpm - 600) / 5000), 0.15, 1.0)   # kW at this rpm
+    p_engine = np.clip(p_wheel / 0.9, 0, None) + 1.5                        # + accessories
+    load = np.clip(100 * p_engine / p_max, 0, 100)
+    overrun = (p_wheel < -0.5) & (rpm > 1100)
+    load = np.where(overrun, 0.0, load)
+    throttle = np.clip(_delay(0.9 * load, 0) + 3 + rng.normal(0, 1.0, n), 0, 100)
+    throttle = np.concatenate([throttle[1:], throttle[-1:]])   # the pedal leads the load by 1 s
+
+    bsfc = 205 + 320 * np.exp(-load / 12.0) + 8e-6 * (rpm - 2000) ** 2       # g/kWh
+    fuel = np.where(overrun, 0.0, np.maximum(p_engine * bsfc / 3600, 0.12))  # g/s
+    maf = rpm / 120 * 2.0 * 1.2 * (0.85 + 1.4 * load / 100)                  # g/s, 2.0 l, boost
+    maf = maf * (1 + rng.normal(0, 0.015, n))
+    lam = np.clip(maf / np.maximum(fuel, 1e-3) / 14.5, 1.05, 8.0)
+
+    ambient = 14.0 + _slow_noise(n, rng, 0.6, 600.0)
+    coolant = np.empty(n)
+    coolant[0] = ambient[0]
+    for i in range(1, n):
+        c = coolant[i - 1]
+        cooling = 0.001 * (c - ambient[i]) + (0.06 * (c - 88) if c > 88 else 0.0)
+        coolant[i] = c + 0.08 * (0.4 + p_engine[i] / 8) * (c < 95) - cooling
+    intake = ambient + 6 + _smooth(0.18 * load, 20.0)
+    pressure = 101.3 - (altitude - 180.0) / 84.0 + _slow_noise(n, rng, 0.05, 900.0)
+    humidity = np.clip(62 + _slow_noise(n, rng, 4.0, 900.0), 20, 100)
+
+    # Engine-out emissions (true, undelayed).
+    cold = np.clip((70 - coolant) / 55, 0, 1)
+    dload = np.clip(np.gradient(_smooth(load, 1.0)), 0, None)
+    egr_lag = _smooth(dload, 3.0)                     # EGR cannot follow fast load steps
+    ei_nox = (6 + 24 * (load / 100) ** 1.6 + 2.2 * egr_lag) * (1 + 0.5 * cold) \
+        * (1 + 0.002 * (rpm - 2000) / 10) * (1 - 0.004 * (humidity - 60))
+    nox = fuel * np.clip(ei_nox, 2, None)             # mg/s
+    co2 = 3.16 * fuel                                  # g/s
+    co = fuel * (3 + 45 * cold + 25 * np.clip(1.6 - lam, 0, None) + 1.5 * egr_lag)
+    thc = fuel * (0.6 + 12 * cold) + 3 * np.clip(np.diff(overrun.astype(float), prepend=0), 0, None) * cold
+    flow = (maf + fuel) * 3.6                          # kg/h
+
+    # Spikes come while the engine is cold: condensate in the sample line upsets the analyzers.
+    cold_rows = np.flatnonzero(coolant[:-3] < 60)
+
+    def analyzer(x, delay, noise, drift, spikes):
+        y = _smooth(_delay(x, delay), 1.5)
+        y = y * (1 + rng.normal(0, noise, n)) + drift * np.mean(x) * np.linspace(0, 1, n)
+        y = y + drift * np.mean(x) * 0.5 * np.sin(np.linspace(0, 3 * np.pi, n) + rng.uniform(0, 6))
+        for i in rng.choice(cold_rows, spikes, replace=False):
+            y[i:i + rng.integers(1, 3)] *= rng.uniform(4, 9)
+        return np.clip(y, 0, None)
+
+    frame = pd.DataFrame({
+        "time": np.arange(n, dtype=float),
+        "speed": speed, "accel": a, "rpm": rpm, "load": load, "throttle": throttle,
+        "MAF": maf, "fuel_rate": fuel, "lambda": lam, "coolant_temp": coolant,
+        "intake_temp": intake,
+        "NOx": analyzer(nox, PEMS_DELAY_S, 0.03, 0.03, 4),
+        "CO2": analyzer(co2, PEMS_DELAY_S, 0.02, 0.01, 2),
+        "CO": analyzer(co, PEMS_DELAY_S, 0.04, 0.03, 3),
+        "THC": analyzer(thc, PEMS_DELAY_S, 0.05, 0.04, 3),
+        "exhaust_flow": analyzer(flow, FLOW_DELAY_S, 0.02, 0.0, 1),
+        "gps_speed": np.clip(speed + rng.normal(0, 0.4, n), 0, None),
+        "altitude": altitude + rng.normal(0, 1.5, n),
+        "ambient_temp": ambient + rng.normal(0, 0.1, n),
+        "ambient_pressure": pressure,
+        "humidity": humidity,
+    })
+    return frame
+
+
+def _with_units(frame: pd.DataFrame) -> pd.DataFrame:
+    units = {"time": "s", **OBD_COLUMNS, **PEMS_COLUMNS}
+    return frame.rename(columns={c: f"{c} [{units[c]}]" for c in frame.columns})
+
+
+def write_samples(directory: Path | str = SAMPLE_DIR) -> list[Path]:
+    """(Re)write the shipped sample CSVs, rounded to logger-like precision."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for kind in DRIVES:
+        path = directory / f"{kind}.csv"
+        _with_units(simulate_drive(kind).round(3)).to_csv(path, index=False)
+        paths.append(path)
+    return paths
+
+
+if __name__ == "__main__":
+    for p in write_samples():
+        print(f"wrote {p.name}")
