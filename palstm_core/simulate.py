@@ -242,3 +242,47 @@ def write_samples(directory: Path | str = SAMPLE_DIR) -> list[Path]:
 if __name__ == "__main__":
     for p in write_samples():
         print(f"wrote {p.name}")
+
+
+def planted_signal(n_rows: int = 3000, lag: int = 8, seed: int = 0):
+    """Data with a known answer, for checking that attention points at the right thing.
+
+    The target is a non-linear function of ONE feature ("engine_a" in group "engine") ``lag``
+    steps earlier, plus a little noise:
+
+        y_t = tanh(1.5 · a_{t-lag}) + 0.3 · a_{t-lag}² + 0.05 · ε_t
+
+    Distractors: "engine_b", "engine_c" (in the true feature's group), "motion_a/b/c" and
+    "thermal_a/b" in other groups; "motion_b" is strongly correlated with "motion_a" and
+    "thermal_b" with "thermal_a", but none is related to the target. Every feature is a smooth
+    AR(1) process. Returns (Dataset, SensorGrouping, info) with
+    info = {"feature": "engine_a", "group": "engine", "lag": lag}.
+    Use it with ``WindowSpec(lookback=L, horizon=0)``: the signal sits ``lag`` steps before the
+    newest input, i.e. at column ``L - 1 - lag`` of the temporal attention.
+    """
+    from .data import Dataset
+    from .grouping import SensorGrouping
+
+    rng = np.random.default_rng(seed)
+
+    def ar1(phi: float = 0.8) -> np.ndarray:
+        z = np.zeros(n_rows)
+        eps = rng.normal(0, np.sqrt(1 - phi**2), n_rows)
+        for i in range(1, n_rows):
+            z[i] = phi * z[i - 1] + eps[i]
+        return z
+
+    cols = {"engine_a": ar1(), "engine_b": ar1(), "engine_c": ar1(0.95),
+            "motion_a": ar1(), "thermal_a": ar1(0.95), "motion_c": ar1()}
+    cols["motion_b"] = 0.9 * cols["motion_a"] + 0.3 * ar1()
+    cols["thermal_b"] = 0.8 * cols["thermal_a"] + 0.4 * ar1()
+    a = np.roll(cols["engine_a"], lag)
+    y = np.tanh(1.5 * a) + 0.3 * a**2 + 0.05 * rng.normal(0, 1, n_rows)
+    y[:lag] = np.nan                                   # no cause observed yet
+    frame = pd.DataFrame({"time": np.arange(n_rows, dtype=float), **cols, "target": y})
+    grouping = SensorGrouping({"engine": ["engine_a", "engine_b", "engine_c"],
+                               "motion": ["motion_a", "motion_b", "motion_c"],
+                               "thermal": ["thermal_a", "thermal_b"]})
+    ds = Dataset(frame, "time", ["Planted-signal data made by palstm_core.simulate (simulated)."],
+                 {c: "" for c in frame.columns}, name="planted signal", simulated=True)
+    return ds, grouping, {"feature": "engine_a", "group": "engine", "lag": lag}

@@ -4,7 +4,7 @@ Qin, Song, Chen, Cheng, Jiang, Cottrell. "A Dual-Stage Attention-Based Recurrent
 for Time Series Prediction." IJCAI 2017.
 
 Stage 1, encoder with input attention over all N driving series (no sensor groups):
-    e^k_t = v_eᵀ tanh(W_e [h_{t-1}; s_{t-1}] + U_e x^k)          x^k ∈ R^L: series k
+    e^k_t = v_eᵀ tanh(W_e [h_{t-1}; s_{t-1}] + U_e x^k + b_k)    x^k ∈ R^L: series k
     α^k_t = softmax_k(e^k_t);   h_t = LSTM(h_{t-1}, (α^1_t x^1_t, …, α^N_t x^N_t))
 Stage 2, decoder with temporal attention over the encoder states h_1..h_L:
     l^i_t = v_dᵀ tanh(W_d [d_{t-1}; s'_{t-1}] + U_d h_i);   β^i_t = softmax_i(l^i_t)
@@ -13,7 +13,8 @@ Stage 2, decoder with temporal attention over the encoder states h_1..h_L:
     d_t   = LSTM(d_{t-1}, ỹ_t)
     ŷ     = v_yᵀ (W_y [d_L; c_L] + b_w) + b_v
 
-The encoder is PA-LSTM's branch encoder with a single group over the exogenous columns; the
+The encoder is PA-LSTM's branch encoder with a single group over the exogenous columns (with
+a per-feature bias b_k, see attention_encoder.py); the
 target's own history (when it is an input) feeds only the decoder, as in the paper. ``explain``
 reports β of the last decoder step as the temporal attention.
 """
@@ -23,7 +24,7 @@ import torch
 from torch import nn
 
 from .base import Forecaster, ModelOutput
-from .pa_lstm import ParallelInputAttentionEncoder
+from .attention_encoder import ParallelInputAttentionEncoder
 
 
 class DARNN(Forecaster):
