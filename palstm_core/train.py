@@ -318,7 +318,7 @@ def train(ds: Dataset, target: str, grouping: SensorGrouping | None = None,
                     loss = torch.mean((model(xb).y.float() - yb) ** 2)
                 if not torch.isfinite(loss):
                     raise TrainingError(
-                        f"Training diverged: the loss became {float(loss)} in epoch {epoch}. "
+                        f"Training diverged: the loss became {loss.item()} in epoch {epoch}. "
                         "Try a smaller learning rate, or check the data for extreme values.")
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
