@@ -95,12 +95,12 @@ def test_pa_lstm_deletion_check_on_planted(pa_runs, seed):
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_da_rnn_input_attention_finds_planted_feature(seed):
-    run, ds, info = _train("da_rnn", seed, epochs=4, n_rows=2000)
+    run, ds, info = _train("da_rnn", seed, epochs=8)
     fi = run.explain(ds, part="test").feature_importance()
     sensors = fi.drop(labels=[c for c in fi.index if c == "target"])
     assert sensors.idxmax() == info["feature"], sensors.round(3).to_dict()
-    assert sensors[info["feature"]] > 1.5 * sensors.drop(info["feature"]).max()
+    assert sensors[info["feature"]] > 1.25 * sensors.drop(info["feature"]).max()
     f = pc.explain.faithfulness(run, ds)
     assert f.increase_top > 5 * max(f.increase_bottom, 0.01 * f.baseline_rmse), f
     fu = _untrained(run, seed).explain(ds, part="test").feature_importance()
-    assert not fu[info["feature"]] > 1.5 * fu.drop(info["feature"]).max()
+    assert not fu[info["feature"]] > 1.25 * fu.drop(info["feature"]).max()
