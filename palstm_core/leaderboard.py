@@ -14,6 +14,7 @@ replaced by its training mean). With several seeds the table shows mean ± stand
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from datetime import datetime, timezone
@@ -92,9 +93,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--out", default=str(DEFAULT_OUT),
                    help="markdown file to write ('-' = print only; default docs/leaderboard.md)")
+    p.add_argument("--save-results", help="also write the raw results (JSON) to this file")
+    p.add_argument("--load-results", nargs="+", default=[],
+                   help="add raw results saved earlier (e.g. from runs in parallel processes)")
     args = p.parse_args(argv)
 
-    results = []
+    results = [r for path in args.load_results for r in json.loads(Path(path).read_text())]
+    if args.load_results:
+        args.models = [m for m in args.models if m not in {r["model"] for r in results}]
+        args.seeds = sorted({r["seed"] for r in results}) or args.seeds
     for model in args.models:
         for seed in args.seeds:
             r = evaluate(model, seed, target=args.target, device=args.device)
@@ -102,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{model:15s} seed {seed}: urban R² {r['urban_r2']:.3f}, motorway R² "
                   f"{r['motorway_r2']:.3f} ({r['epochs']} epochs, {r['seconds']:.0f} s)",
                   file=sys.stderr, flush=True)
+    if args.save_results:
+        Path(args.save_results).write_text(json.dumps(results, indent=1))
     d = TrainConfig()
     w = WindowSpec()
     body = table(results)
