@@ -30,6 +30,7 @@ from .models import MODELS
 from .train import TrainConfig, device_name, train
 from .windows import WindowSpec
 
+NOTES = "## Notes"          # everything from this heading on survives a regeneration
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "leaderboard.md"
 
 
@@ -87,7 +88,8 @@ def table(results: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m palstm_core.leaderboard", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    p.add_argument("--models", nargs="+", choices=list(MODELS),
+                   help="models to train (default: all, or none with --load-results)")
     p.add_argument("--seeds", nargs="+", type=int, default=[0])
     p.add_argument("--target", default="NOx")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
@@ -99,9 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     results = [r for path in args.load_results for r in json.loads(Path(path).read_text())]
-    if args.load_results:
-        args.models = [m for m in args.models if m not in {r["model"] for r in results}]
-        args.seeds = sorted({r["seed"] for r in results}) or args.seeds
+    if args.models is None:
+        args.models = [] if args.load_results else list(MODELS)
+    if results:
+        args.seeds = sorted({r["seed"] for r in results} | set(args.seeds if args.models else []))
     for model in args.models:
         for seed in args.seeds:
             r = evaluate(model, seed, target=args.target, device=args.device)
@@ -134,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.out != "-":
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
+        if out.is_file() and NOTES in out.read_text():      # keep hand-written notes
+            text += "\n" + NOTES + out.read_text().split(NOTES, 1)[1]
         out.write_text(text)
         print(f"written to {out}", file=sys.stderr)
     return 0
