@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +28,18 @@ LSTM_GATES = ("i", "f", "g", "o")
 GRU_GATES = ("r", "z", "n")
 GATE_NAMES = {"i": "input gate", "f": "forget gate", "g": "candidate", "o": "output gate",
               "r": "reset gate", "z": "update gate", "n": "candidate"}
+
+
+@contextmanager
+def one_thread():
+    """Run torch on one CPU thread inside the block (these models are tiny; with several
+    threads on a busy machine the thread hand-offs cost far more than the arithmetic)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 # ---------------------------------------------------------------------------- the sequence
@@ -295,6 +308,29 @@ def compare_table(models: dict[str, NextValueModel], seq=None) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("model")
 
 
+def cell_demo(values, hidden: int = 4, seed: int = 0, train_steps: int = 150) -> dict:
+    """Everything sections "inside an LSTM cell" and "LSTM vs GRU" show, as plain arrays:
+    an LSTM and a GRU (same hidden size and seed), trained for ``train_steps`` passes to predict
+    the next value of ``values`` (already scaled), traced step by step.
+
+    Returns {"lstm": lstm_trace, "gru": gru_trace, "table": compare_table (with a plain RNN
+    for reference), "pred": {kind: (T,) next-value predictions}, "losses": {kind: list},
+    "seconds": {kind: training seconds}}.
+    """
+    seq = np.asarray(values, dtype=float)
+    with one_thread():
+        models = {name: next_value_model(kind, seq, hidden, seed, train_steps)
+                  for name, kind in (("LSTM", "lstm"), ("GRU", "gru"), ("plain RNN", "rnn"))}
+    return {
+        "lstm": lstm_trace(models["LSTM"].module, seq),
+        "gru": gru_trace(models["GRU"].module, seq),
+        "table": compare_table(models, seq),
+        "pred": {k: m.predict(seq) for k, m in models.items()},
+        "losses": {k: m.losses for k, m in models.items()},
+        "seconds": {k: m.seconds for k, m in models.items()},
+    }
+
+
 # ---------------------------------------------------------------------------- gradients
 def gradient_by_step(lookback: int = 50, hidden: int = 16, batch: int = 64, seed: int = 0,
                      forget_bias: float = 1.0, kinds=("rnn", "lstm", "gru")) -> pd.DataFrame:
@@ -312,17 +348,23 @@ def gradient_by_step(lookback: int = 50, hidden: int = 16, batch: int = 64, seed
     y = x0[:, 0, 0]
     out = {"step": np.arange(1, L + 1), "steps_back": L - np.arange(1, L + 1)}
     for kind in kinds:
-        module = build_recurrent(kind, hidden, seed,
-                                 forget_bias=forget_bias if kind == "lstm" else None)
-        torch.manual_seed(seed + 7)
-        head = nn.Linear(hidden, 1).double()
-        module = module.double()                  # float64: tiny gradients do not underflow
-        x = x0.double().requires_grad_(True)
-        h, _ = module(x)
-        loss = torch.mean((head(h[:, -1]).squeeze(-1) - y) ** 2)
-        (grad,) = torch.autograd.grad(loss, x)
-        out[kind] = grad[..., 0].norm(dim=0).numpy().astype(float)
+        with one_thread():
+            out[kind] = _input_gradient(kind, x0, y, hidden, seed, forget_bias)
     return pd.DataFrame(out)
+
+
+def _input_gradient(kind, x0, y, hidden, seed, forget_bias) -> np.ndarray:
+    """Norm over the batch of ∂loss/∂x_t for a fresh ``kind`` network (float64, so tiny
+    gradients do not underflow to zero)."""
+    module = build_recurrent(kind, hidden, seed,
+                             forget_bias=forget_bias if kind == "lstm" else None).double()
+    torch.manual_seed(seed + 7)
+    head = nn.Linear(hidden, 1).double()
+    x = x0.double().requires_grad_(True)
+    h, _ = module(x)
+    loss = torch.mean((head(h[:, -1]).squeeze(-1) - y) ** 2)
+    (grad,) = torch.autograd.grad(loss, x)
+    return grad[..., 0].norm(dim=0).numpy().astype(float)
 
 
 # ---------------------------------------------------------------------------- attention
@@ -385,6 +427,7 @@ class PlantedResult:
 
     feature: dict[str, pd.DataFrame]        # model -> features × lookback, mean over test windows
     temporal: dict[str, np.ndarray]         # model -> (lookback,) mean temporal attention
+    group: dict[str, pd.Series]             # model -> mean group weight (PA-LSTM only)
     metrics: dict[str, dict]                # model -> {"rmse", "mae", "mape", "r2"}
     seconds: dict[str, float]               # model -> training seconds (0 when from cache)
     from_cache: dict[str, bool]
@@ -425,7 +468,7 @@ def planted_attention(n_rows: int = 1500, lag: int = 4, lookback: int = 12, hidd
     ds, grouping, info = planted_signal(n_rows=n_rows, lag=lag, seed=seed)
     window = WindowSpec(lookback=lookback, horizon=0)
     labels = step_labels(lookback)
-    feature, temporal, metrics, seconds, cached = {}, {}, {}, {}, {}
+    feature, temporal, group, metrics, seconds, cached = {}, {}, {}, {}, {}, {}
     for m_i, name in enumerate(models):
         cfg = TrainConfig(model=name, hidden_size=hidden, epochs=epochs, batch_size=64,
                           lr=1e-2, seed=seed, device="cpu", patience=epochs)
@@ -435,18 +478,21 @@ def planted_attention(n_rows: int = 1500, lag: int = 4, lookback: int = 12, hidd
                 progress((m_i + frac) / len(models), f"{name}: {msg}")
 
         t0 = time.perf_counter()
-        run = train(ds, "target", grouping=grouping, window=window, config=cfg, cache=cache,
-                    progress=prog)
+        with one_thread():
+            run = train(ds, "target", grouping=grouping, window=window, config=cfg,
+                        cache=cache, progress=prog)
+            att = run.explain(ds, part="test")
         seconds[name] = 0.0 if run.from_cache else time.perf_counter() - t0
         cached[name] = bool(run.from_cache)
-        att = run.explain(ds, part="test")
         feature[name] = pd.DataFrame(att.feature.mean(axis=0).T, index=att.features,
                                      columns=labels)
         temporal[name] = att.temporal.mean(axis=0)
+        if att.group is not None:
+            group[name] = att.group_importance()
         metrics[name] = dict(run.metrics)
     features = list(feature[models[0]].index)
     truth = pd.DataFrame(0.0, index=features, columns=labels)
     truth.loc[info["feature"], labels[lookback - 1 - lag]] = 1.0
     info = {**info, "lookback": lookback, "n_rows": n_rows, "hidden": hidden, "epochs": epochs,
             "column": labels[lookback - 1 - lag]}
-    return PlantedResult(feature, temporal, metrics, seconds, cached, grouping.groups, truth, info)
+    return PlantedResult(feature, temporal, group, metrics, seconds, cached, grouping.groups, truth, info)
