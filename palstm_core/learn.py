@@ -64,7 +64,7 @@ def scale(values) -> np.ndarray:
     return 2.0 * (x - lo) / (hi - lo) - 1.0
 
 
-def sample_sequence(sample: str = "urban", channel: str = "speed", start: int = 600,
+def sample_sequence(sample: str = "urban", channel: str = "speed", start: int = 120,
                     length: int = 40) -> Sequence:
     """``length`` rows of one channel of a shipped (simulated) sample drive."""
     from .data import DataError, load_sample
