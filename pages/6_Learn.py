@@ -73,12 +73,14 @@ def _bars(trace: dict, names: list[str], t: int, title: str) -> go.Figure:
         fig.add_bar(name=n, x=[f"unit {k + 1}" for k in range(H)], y=trace[n][t],
                     marker_color=GATE_COLORS.get(n), text=[f"{v:.2f}" for v in trace[n][t]],
                     textposition="outside")
-    fig.update_layout(barmode="group", height=330, title=title, yaxis_range=[-1.25, 1.25],
+    lim = max(1.2, 1.2 * max(float(np.abs(trace[n][t]).max()) for n in names))
+    fig.update_layout(barmode="group", height=360, title=title, yaxis_range=[-lim, lim],
                       margin=dict(t=50, b=30), legend=dict(orientation="h", y=-0.15))
     return fig
 
 
 # ---------------------------------------------------------------------------- page
+st.set_page_config(page_title="Learn — PA-LSTM Explorer", layout="wide")
 st.title("Learn: LSTM, GRU and attention, step by step")
 st.markdown(
     "This page opens up the pieces PA-LSTM is built from. Everything below is computed live "
@@ -147,7 +149,10 @@ fig.update_layout(height=300, margin=dict(t=50, b=30), xaxis_title="step",
                   yaxis_title="scaled value (−1 … 1)", legend=dict(orientation="h", y=-0.25),
                   title=f"{seq.label}{unit}, scaled to −1…1" +
                   (f" — raw x_t = {seq.raw[t]:.3g}{seq.unit and ' ' + seq.unit}"))
-st.plotly_chart(fig, key="seq_chart")
+seq_col, bars_col = st.columns(2)
+seq_col.plotly_chart(fig, key="seq_chart")
+bars_col.plotly_chart(_bars(tr, ["f", "i", "g", "o", "c", "h"], t,
+                            f"LSTM at step {step}: gates and states per unit"), key="lstm_bars")
 if seq.simulated:
     st.caption("Simulated sample data (palstm_core.simulate) — not a measured drive.")
 
@@ -156,23 +161,18 @@ st.markdown(f"Input $x_t$ = **{seq.scaled[t]:.3f}** (scaled). Each gate is a wei
             "the input and the previous hidden state, squashed by σ (to 0…1) or tanh (to −1…1). "
             "The numbers are that unit's value, unit 1 first.")
 pre = {k: tr["parts"][k]["Wx"][t] + tr["parts"][k]["Uh"][t] + tr["parts"][k]["b"] for k in "ifgo"}
-eq_col, bar_col = st.columns([1, 1])
-with eq_col:
-    st.latex(r"f_t = \sigma(W_f x_t + U_f h_{t-1} + b_f) = \sigma(" + _vec(pre["f"]) + ") = "
-             + _vec(tr["f"][t]))
-    st.latex(r"i_t = \sigma(W_i x_t + U_i h_{t-1} + b_i) = \sigma(" + _vec(pre["i"]) + ") = "
-             + _vec(tr["i"][t]))
-    st.latex(r"g_t = \tanh(W_g x_t + U_g h_{t-1} + b_g) = \tanh(" + _vec(pre["g"]) + ") = "
-             + _vec(tr["g"][t]))
-    st.latex(r"o_t = \sigma(W_o x_t + U_o h_{t-1} + b_o) = \sigma(" + _vec(pre["o"]) + ") = "
-             + _vec(tr["o"][t]))
-    st.latex(r"c_t = f_t \odot c_{t-1} + i_t \odot g_t = " + _vec(tr["f"][t]) + r"\odot"
-             + _vec(tr["c_prev"][t]) + "+" + _vec(tr["i"][t] * tr["g"][t]) + "=" + _vec(tr["c"][t]))
-    st.latex(r"h_t = o_t \odot \tanh(c_t) = " + _vec(tr["o"][t]) + r"\odot"
-             + _vec(np.tanh(tr["c"][t])) + "=" + _vec(tr["h"][t]))
-with bar_col:
-    st.plotly_chart(_bars(tr, ["f", "i", "g", "o", "c", "h"], t,
-                          f"LSTM at step {step}: gates and states per unit"), key="lstm_bars")
+st.latex(r"f_t = \sigma(W_f x_t + U_f h_{t-1} + b_f) = \sigma(" + _vec(pre["f"]) + ") = "
+         + _vec(tr["f"][t]))
+st.latex(r"i_t = \sigma(W_i x_t + U_i h_{t-1} + b_i) = \sigma(" + _vec(pre["i"]) + ") = "
+         + _vec(tr["i"][t]))
+st.latex(r"g_t = \tanh(W_g x_t + U_g h_{t-1} + b_g) = \tanh(" + _vec(pre["g"]) + ") = "
+         + _vec(tr["g"][t]))
+st.latex(r"o_t = \sigma(W_o x_t + U_o h_{t-1} + b_o) = \sigma(" + _vec(pre["o"]) + ") = "
+         + _vec(tr["o"][t]))
+st.latex(r"c_t = f_t \odot c_{t-1} + i_t \odot g_t = " + _vec(tr["f"][t]) + r"\odot"
+         + _vec(tr["c_prev"][t]) + "+" + _vec(tr["i"][t] * tr["g"][t]) + "=" + _vec(tr["c"][t]))
+st.latex(r"h_t = o_t \odot \tanh(c_t) = " + _vec(tr["o"][t]) + r"\odot"
+         + _vec(np.tanh(tr["c"][t])) + "=" + _vec(tr["h"][t]))
 
 forget = tr["f"][t]
 keep = int(np.argmax(forget))
@@ -196,7 +196,7 @@ st.markdown(
     "*update gate* $z$ mixes old $h$ and the new candidate $n$ (it plays forget and input gate "
     "at once: keep $z$, write $1-z$); the *reset gate* $r$ decides how much of the old $h$ the "
     "candidate may look at. Same sequence, same hidden size, same training as above.")
-gl, gr_col = st.columns(2)
+gl, gr_col = st.columns([3, 2])
 with gl:
     st.latex(r"r_t = \sigma(W_r x_t + U_r h_{t-1} + b_r) = " + _vec(gr["r"][t]))
     st.latex(r"z_t = \sigma(W_z x_t + U_z h_{t-1} + b_z) = " + _vec(gr["z"][t]))
@@ -242,7 +242,7 @@ for kind, name, color in (("rnn", "plain RNN", "#7f7f7f"), ("lstm", "LSTM", GATE
                           ("gru", "GRU", GATE_COLORS["r"])):
     fig.add_scatter(x=grads["steps_back"], y=grads[kind], mode="lines+markers", name=name,
                     line=dict(color=color), marker=dict(size=4))
-fig.update_layout(height=380, yaxis_type="log", xaxis_title="steps before the end (0 = newest input)",
+fig.update_layout(height=380, yaxis_type="log", yaxis_exponentformat="power", xaxis_title="steps before the end (0 = newest input)",
                   yaxis_title="‖∂loss/∂x_t‖ (log scale)", margin=dict(t=40, b=40),
                   title=f"Gradient reaching each input step, lookback {lookback}")
 fig.update_xaxes(autorange="reversed")
@@ -261,16 +261,16 @@ st.header("4. Attention: a learned, soft lookup")
 st.markdown(
     "Attention turns scores into weights that sum to 1 (softmax) and takes the weighted average "
     "of some *values*. A **query** says what we are looking for; each step has a **key** that "
-    "says what it offers. Here each of the last 12 steps of the sequence above gets a 2-D key "
-    "(its level $x_t$ and its change $3\\,(x_t - x_{t-1})$) and its value $x_t$. Move the query.")
-keys, values = learn.attention_keys(seq.scaled, n=min(12, T))
+    "says what it offers. Here 12 steps spread over the sequence above each get a 2-D key "
+    "(its level $x_t$ and its change $3\\,(x_t - x_{t-1})$) and its value $x_t$. Move the query: "
+    "a query pointing right asks for high values, pointing up for rising ones.")
+keys, values, steps = learn.attention_keys(seq.scaled, n=min(12, T))
 q1, q2 = st.columns(2)
-qa = q1.slider("Query: level", -1.5, 1.5, 0.8, 0.1, key="q_level")
-qb = q2.slider("Query: change", -1.5, 1.5, 0.0, 0.1, key="q_change")
+qa = q1.slider("Query: level", -3.0, 3.0, 1.5, 0.1, key="q_level")
+qb = q2.slider("Query: change", -3.0, 3.0, 0.0, 0.1, key="q_change")
 q = np.array([qa, qb])
 w_dot = learn.dot_attention(q, keys)
 w_add = learn.additive_attention(q, keys)
-steps = np.arange(T - len(keys) + 1, T + 1)
 st.latex(r"\text{dot product: } \alpha_j = \mathrm{softmax}_j\!\left(\frac{q \cdot k_j}{\sqrt{d}}\right)"
          r"\qquad \text{additive: } \alpha_j = \mathrm{softmax}_j\!\left(v^\top \tanh(W_q q + W_k k_j)\right)")
 a1, a2 = st.columns(2)
@@ -392,13 +392,10 @@ else:
         fig.update_layout(height=360, title=title, margin=dict(t=50, b=40, l=10, r=10),
                           xaxis_title="lookback step")
         col.plotly_chart(fig, key=f"planted_{title}")
-    mets = pd.DataFrame({("DA-RNN" if m == "da_rnn" else "PA-LSTM"): {
-        "weight on engine_a (× uniform)": float(res.relative(m).loc[info["feature"]].mean()),
-        "best other sensor (× uniform)": float(res.relative(m).drop(info["feature"]).mean(axis=1).max()),
-        "test R²": res.metrics[m]["r2"], "test RMSE": res.metrics[m]["rmse"],
-        "training s": res.seconds[m], "from cache": "yes" if res.from_cache[m] else "no",
-    } for m in res.feature})
-    st.dataframe(mets, key="planted_table")
+    mets = learn.planted_summary(res)
+    st.dataframe(mets.style.format({c: "{:.3f}" for c in mets.select_dtypes("float").columns}),
+                 key="planted_table")
+    st.markdown(learn.planted_verdict(res))
     t1, t2 = st.columns(2)
     with t1:
         fig = go.Figure()

@@ -374,13 +374,14 @@ def softmax(z) -> np.ndarray:
     return e / e.sum()
 
 
-def attention_keys(seq, n: int = 12) -> tuple[np.ndarray, np.ndarray]:
-    """Keys and values from the last ``n`` steps of a scaled sequence: key_t = (level x_t,
-    change x_t − x_{t−1}) in 2-D so it can be drawn; value_t = x_t."""
+def attention_keys(seq, n: int = 12) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keys and values for ``n`` steps spread evenly over a scaled sequence: key_t = (level
+    x_t, 3 · change x_t − x_{t−1}) in 2-D so it can be drawn (×3 so both axes have a similar
+    range); value_t = x_t. Returns (keys (n, 2), values (n,), step numbers (n,), 1-based)."""
     x = np.asarray(seq, dtype=float)
     d = np.diff(x, prepend=x[0])
-    keys = np.stack([x, d * 3.0], 1)[-n:]           # change ×3 so both axes have similar range
-    return keys, x[-n:]
+    idx = np.unique(np.linspace(0, len(x) - 1, min(n, len(x))).round().astype(int))
+    return np.stack([x, d * 3.0], 1)[idx], x[idx], idx + 1
 
 
 def dot_attention(query, keys) -> np.ndarray:
@@ -496,3 +497,55 @@ def planted_attention(n_rows: int = 1500, lag: int = 4, lookback: int = 12, hidd
     info = {**info, "lookback": lookback, "n_rows": n_rows, "hidden": hidden, "epochs": epochs,
             "column": labels[lookback - 1 - lag]}
     return PlantedResult(feature, temporal, group, metrics, seconds, cached, grouping.groups, truth, info)
+
+
+MODEL_LABELS = {"da_rnn": "DA-RNN", "pa_lstm": "PA-LSTM"}
+
+
+def planted_summary(res: PlantedResult) -> pd.DataFrame:
+    """One row per model: how much feature attention the planted feature gets, and the fit.
+
+    share in its group  engine_a's weight ÷ the whole engine group's weight (both models: for
+                        DA-RNN the group sum is taken over its all-sensor softmax)
+    × uniform           weight ÷ the weight with no preference (see ``PlantedResult.relative``)
+    rank (of F)         1 = the planted feature has the highest weight relative to uniform
+    """
+    feat, group = res.info["feature"], res.info["group"]
+    members = res.groups[group]
+    rows = {}
+    for m, att in res.feature.items():
+        mean = att.mean(axis=1)
+        rel = res.relative(m).mean(axis=1)
+        rows[MODEL_LABELS.get(m, m)] = {
+            f"{feat} share in its group": float(mean[feat] / mean[members].sum()),
+            f"{feat} × uniform": float(rel[feat]),
+            "best other sensor × uniform": float(rel.drop(feat).max()),
+            f"{feat} rank (of {len(rel)})": int((rel > rel[feat]).sum()) + 1,
+            f"group weight of {group}": (float(res.group[m][group]) if m in res.group
+                                       else float("nan")),
+            "test R²": float(res.metrics[m]["r2"]),
+            "test RMSE": float(res.metrics[m]["rmse"]),
+            "training s": float(res.seconds[m]),
+            "from cache": "yes" if res.from_cache[m] else "no",
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def planted_verdict(res: PlantedResult) -> str:
+    """A plain-language sentence on what this particular run found (computed, not canned)."""
+    feat = res.info["feature"]
+    parts = []
+    for m in res.feature:
+        rel = res.relative(m).mean(axis=1)
+        rank = int((rel > rel[feat]).sum()) + 1
+        label = MODEL_LABELS.get(m, m)
+        if rank == 1:
+            parts.append(f"{label} puts the most attention (relative to uniform) on `{feat}` "
+                         f"({rel[feat]:.2f}× uniform; next best {rel.drop(feat).max():.2f}×)")
+        else:
+            parts.append(f"{label} does **not** single out `{feat}` (rank {rank}; "
+                         f"{rel[feat]:.2f}× uniform vs {rel.max():.2f}× for `{rel.idxmax()}`)")
+        if m in res.group:
+            g = res.group[m]
+            parts[-1] += (f", and its group weights favour `{g.idxmax()}` ({g.max():.2f})")
+    return "**In this run:** " + "; ".join(parts) + "."
