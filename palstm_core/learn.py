@@ -169,14 +169,15 @@ def next_value_model(kind: str, seq, hidden: int = 4, seed: int = 0, train_steps
     params = list(module.parameters()) + list(head.parameters())
     opt = torch.optim.Adam(params, lr=lr)
     t0 = time.perf_counter()
-    for _ in range(int(train_steps)):
-        out, _ = module(x)
-        loss = torch.mean((head(out).squeeze(-1) - y) ** 2)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        model.losses.append(loss.item())
+    with one_thread():
+        for _ in range(int(train_steps)):
+            out, _ = module(x)
+            loss = torch.mean((head(out).squeeze(-1) - y) ** 2)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            model.losses.append(loss.item())
     model.seconds = time.perf_counter() - t0
     return model
 
