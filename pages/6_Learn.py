@@ -44,15 +44,15 @@ def _vec(a, n: int = 6) -> str:
 def _heat_rows(trace: dict, names: list[str], t: int, title: str) -> go.Figure:
     """One heatmap row block per quantity (units × steps), a line at the current step."""
     T, H = trace[names[0]].shape
-    fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.025,
-                        subplot_titles=[f"{n} — {learn.GATE_NAMES.get(n, 'state')}" if n in
-                                        learn.GATE_NAMES else
-                                        {"c": "c — cell state", "h": "h — hidden state"}[n]
-                                        for n in names])
+    titles = {"c": "c — cell state (colours saturate at ±1; hover for the value)",
+              "h": "h — hidden state"}
+    fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.05,
+                        subplot_titles=[f"{n} — {learn.GATE_NAMES[n]}" if n in learn.GATE_NAMES
+                                        else titles[n] for n in names])
     for row, n in enumerate(names, 1):
         gate = n in ("f", "i", "o", "r", "z")
         z = trace[n].T
-        lim = 1.0 if gate or n in ("g", "n", "h") else max(1.0, float(np.abs(z).max()))
+        lim = 1.0
         fig.add_trace(go.Heatmap(
             z=z, x=np.arange(1, T + 1), y=[f"unit {k + 1}" for k in range(H)],
             zmin=0 if gate else -lim, zmax=1 if gate else lim,
@@ -61,7 +61,7 @@ def _heat_rows(trace: dict, names: list[str], t: int, title: str) -> go.Figure:
             colorbar=dict(len=0.3, y=0.85 if row == 1 else 0.15, title="gate" if row == 1 else "state"),
             hovertemplate=f"{n}<br>step %{{x}}<br>%{{y}}: %{{z:.3f}}<extra></extra>"), row=row, col=1)
         fig.add_vline(x=t + 1, line=dict(color="black", width=2), row=row, col=1)
-    fig.update_layout(height=110 * len(names) + 60, title=title, margin=dict(t=70, b=30))
+    fig.update_layout(height=125 * len(names) + 60, title=title, margin=dict(t=70, b=30))
     fig.update_xaxes(title_text="step", row=len(names), col=1)
     return fig
 
@@ -147,8 +147,7 @@ fig.add_vline(x=step, line=dict(color="red", width=2))
 unit = f" [{seq.unit}]" if seq.unit else ""
 fig.update_layout(height=300, margin=dict(t=50, b=30), xaxis_title="step",
                   yaxis_title="scaled value (−1 … 1)", legend=dict(orientation="h", y=-0.25),
-                  title=f"{seq.label}{unit}, scaled to −1…1" +
-                  (f" — raw x_t = {seq.raw[t]:.3g}{seq.unit and ' ' + seq.unit}"))
+                  title=f"{seq.label}{unit}")
 seq_col, bars_col = st.columns(2)
 seq_col.plotly_chart(fig, key="seq_chart")
 bars_col.plotly_chart(_bars(tr, ["f", "i", "g", "o", "c", "h"], t,
@@ -157,7 +156,8 @@ if seq.simulated:
     st.caption("Simulated sample data (palstm_core.simulate) — not a measured drive.")
 
 st.subheader(f"The gate equations at step t = {step}")
-st.markdown(f"Input $x_t$ = **{seq.scaled[t]:.3f}** (scaled). Each gate is a weighted sum of "
+st.markdown(f"Input $x_t$ = **{seq.scaled[t]:.3f}** (scaled; raw value {seq.raw[t]:.4g}"
+            f"{' ' + seq.unit if seq.unit else ''}). Each gate is a weighted sum of "
             "the input and the previous hidden state, squashed by σ (to 0…1) or tanh (to −1…1). "
             "The numbers are that unit's value, unit 1 first.")
 pre = {k: tr["parts"][k]["Wx"][t] + tr["parts"][k]["Uh"][t] + tr["parts"][k]["b"] for k in "ifgo"}
@@ -310,8 +310,12 @@ st.markdown(
     "of the LSTM from section 1; choose $w$ (here: one unit times a strength) and see which "
     "steps it picks.")
 p1, p2 = st.columns(2)
-pool_unit = p1.selectbox("w listens to unit", list(range(1, int(hidden) + 1)), key="pool_unit")
-strength = p2.slider("strength of w", -8.0, 8.0, 4.0, 0.5, key="pool_w")
+busiest = int(np.argmax(np.tanh(tr["h"]).std(axis=0)))       # the unit that changes most
+pool_unit = p1.selectbox("w listens to unit", list(range(1, int(hidden) + 1)), index=busiest,
+                         key="pool_unit", help="Preselected: the unit whose state changes most.")
+strength = p2.slider("strength of w", -10.0, 10.0, 6.0, 0.5, key="pool_w",
+                     help="Positive: prefer steps where this unit is high; negative: where it is "
+                          "low; 0: all steps equal.")
 w = np.zeros(int(hidden))
 w[pool_unit - 1] = strength
 alpha, pooled = learn.attention_pooling(tr["h"], w)
@@ -393,7 +397,8 @@ else:
                           xaxis_title="lookback step")
         col.plotly_chart(fig, key=f"planted_{title}")
     mets = learn.planted_summary(res)
-    st.dataframe(mets.style.format({c: "{:.3f}" for c in mets.select_dtypes("float").columns}),
+    st.dataframe(mets.style.format({c: "{:.3f}" for c in mets.select_dtypes("float").columns},
+                                   na_rep="—"),
                  key="planted_table")
     st.markdown(learn.planted_verdict(res))
     t1, t2 = st.columns(2)
@@ -418,9 +423,14 @@ else:
         f"rows, the red box marks the truth: `{info['feature']}` at {info['column']} (lag "
         f"{info['lag']}). A model whose feature attention is higher on `{info['feature']}` than on "
         "the others has found *which* sensor matters — within a group for PA-LSTM (plus its group "
-        "weight), across all sensors for DA-RNN.\n\n"
+        "weight), across all sensors for DA-RNN. Compare ranks and shares rather than the "
+        "×-uniform numbers: DA-RNN's single softmax over 8 sensors can reach 8× uniform, "
+        "PA-LSTM's softmax over the 3 engine sensors at most 3×. What grouping buys: a "
+        "correlated distractor in another group cannot take weight from `engine_a` inside the "
+        "engine branch, and the group weights answer a second, coarser question: which sensor "
+        "group matters.\n\n"
         "**What it does not show.** In these models the feature attention at a step is computed "
-        "from each sensor's *whole* lookback window, so its rows are nearly flat across the "
+        "from each sensor's *whole* lookback window, so its rows change little across the "
         "lookback: feature attention says *which sensor*, not *when*; the *when* is the temporal "
         "attention's job, and that is weighted over hidden states that have already mixed earlier "
         "steps, so its peak need not sit on the planted lag. Attention weights are what the model "
