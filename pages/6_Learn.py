@@ -4,6 +4,9 @@ All numbers come from palstm_core.learn (real torch models); this page only lays
 """
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -19,6 +22,12 @@ SAMPLE_CHANNELS = ["speed", "NOx", "rpm", "load", "CO2", "MAF", "accel", "exhaus
 
 
 # ---------------------------------------------------------------------------- cached calls
+@st.cache_resource
+def _executor() -> ThreadPoolExecutor:
+    """One background worker for section 5's training (shared by all sessions)."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="learn-train")
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def _sample(sample: str, channel: str, start: int, length: int) -> learn.Sequence:
     return learn.sample_sequence(sample, channel, start, length)
@@ -352,19 +361,44 @@ with st.expander("Settings (kept small so it trains in seconds on a CPU)"):
     p_epochs = s5.slider("Epochs", 1, 20, 6, key="p_epochs")
 config = dict(n_rows=int(p_rows), lag=int(p_lag), lookback=int(p_lookback), hidden=int(p_hidden),
               epochs=int(p_epochs))
-if st.button("Train DA-RNN and PA-LSTM on the planted signal", key="train_planted", type="primary"):
+job = st.session_state.get("learn_job")
+running = job is not None and not job["future"].done()
+if st.button("Train DA-RNN and PA-LSTM on the planted signal", key="train_planted", type="primary",
+             disabled=running):
     if config["lag"] >= config["lookback"]:
         st.error(f"The planted lag ({config['lag']}) must be smaller than the lookback "
                  f"({config['lookback']}), or the cause is outside every window.")
     else:
-        bar = st.progress(0.0, text="Training…")
-        try:
-            res = learn.planted_attention(**config, cache=pc.ModelCache(),
-                                          progress=lambda f, m: bar.progress(min(1.0, f), text=m))
-            st.session_state["learn_planted"] = (config, res)
-        except (pc.DataError, pc.TrainingError, ValueError) as exc:
-            st.error(f"Training failed: {exc}")
-        bar.empty()
+        # train in a background thread, so the page keeps re-rendering (and can cancel)
+        state = {"fraction": 0.0, "message": "starting…"}
+        cancel = threading.Event()
+
+        def _progress(f, m, state=state):
+            state.update(fraction=min(1.0, float(f)), message=m)
+
+        future = _executor().submit(learn.planted_attention, **config, cache=pc.ModelCache(),
+                                    progress=_progress, cancel=cancel)
+        job = st.session_state["learn_job"] = dict(config=config, future=future, state=state,
+                                                   cancel=cancel)
+        running = True
+
+if job is not None and running:
+    @st.fragment(run_every=0.5)
+    def _training_status():
+        if job["future"].done():
+            st.rerun()
+        st.progress(job["state"]["fraction"], text=f"Training: {job['state']['message']}")
+        if st.button("Cancel training", key="cancel_planted"):
+            job["cancel"].set()
+    _training_status()
+elif job is not None:
+    st.session_state.pop("learn_job")
+    try:
+        st.session_state["learn_planted"] = (job["config"], job["future"].result())
+    except pc.TrainingCancelled:
+        st.warning("Training was cancelled.")
+    except (pc.DataError, pc.TrainingError, ValueError) as exc:
+        st.error(f"Training failed: {exc}")
 
 stored = st.session_state.get("learn_planted")
 if stored is None:

@@ -454,12 +454,13 @@ def step_labels(lookback: int) -> list[str]:
 
 def planted_attention(n_rows: int = 1500, lag: int = 4, lookback: int = 12, hidden: int = 12,
                       epochs: int = 6, seed: int = 0, cache=None, models=("da_rnn", "pa_lstm"),
-                      progress=None) -> PlantedResult:
+                      progress=None, cancel=None) -> PlantedResult:
     """Train ``models`` for a few epochs on ``simulate.planted_signal`` (target = f(engine_a
     ``lag`` steps earlier)) and average their attention over the test windows.
 
     Uses ``pc.train`` (with ``cache``, a ``ModelCache``, a second call is instant).
-    ``progress(fraction, message)`` is called as the models train.
+    ``progress(fraction, message)`` is called as the models train; setting ``cancel`` (a
+    ``threading.Event``) stops with ``TrainingCancelled``.
     """
     from .simulate import planted_signal
     from .train import TrainConfig, train
@@ -482,7 +483,7 @@ def planted_attention(n_rows: int = 1500, lag: int = 4, lookback: int = 12, hidd
         t0 = time.perf_counter()
         with one_thread():
             run = train(ds, "target", grouping=grouping, window=window, config=cfg,
-                        cache=cache, progress=prog)
+                        cache=cache, progress=prog, cancel=cancel)
             att = run.explain(ds, part="test")
         seconds[name] = 0.0 if run.from_cache else time.perf_counter() - t0
         cached[name] = bool(run.from_cache)

@@ -1,6 +1,7 @@
 """Learn page: unit tests of palstm_core.learn and AppTest tests of pages/6_Learn.py."""
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -169,6 +170,10 @@ def test_planted_attention_tiny(tmp_path):
     np.testing.assert_allclose(again.feature["pa_lstm"], res.feature["pa_lstm"], atol=1e-6)
     with pytest.raises(ValueError):
         learn.planted_attention(n_rows=400, lag=6, lookback=6, cache=cache)
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(pc.TrainingCancelled):
+        learn.planted_attention(**{**kw, "epochs": 2}, cancel=stop)
 
 
 # ---------------------------------------------------------------------------- the page
@@ -252,6 +257,12 @@ def test_planted_training_button_tiny(tmp_path, monkeypatch):
     at.slider(key="p_epochs").set_value(1)
     at.button(key="train_planted").click().run()
     assert not at.exception and not at.error
+    # training runs in a background thread; the page keeps rendering meanwhile
+    job = at.session_state["learn_job"] if "learn_job" in at.session_state else None
+    if job is not None:
+        job["future"].result(timeout=120)
+        at.run()
+    assert "learn_job" not in at.session_state and not at.exception and not at.error
     assert len(at.get("plotly_chart")) >= n_charts + 5     # truth, DA-RNN, PA-LSTM, temporal, groups
     assert "In this run" in _text(at)
     assert len(at.dataframe) >= 1
