@@ -401,10 +401,10 @@ elif job is not None:
         st.error(f"Training failed: {exc}")
 
 stored = st.session_state.get("learn_planted")
-if stored is None:
+if stored is None and not running:
     st.caption("Press the button to train (a few seconds; trained models are cached, so the "
                "second time is instant).")
-else:
+elif stored is not None:
     cfg, res = stored
     if cfg != config:
         st.warning("The settings changed since this training; press the button to train again.")

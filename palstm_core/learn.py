@@ -2,7 +2,7 @@
 a GRU cell and attention do, step by step. Plain functions returning numpy arrays and
 DataFrames (no UI code, testable on their own).
 
-    seq  = sample_sequence("urban", "speed", start=600, length=40)   # simulated sample data
+    seq  = sample_sequence("urban", "speed", start=120, length=40)   # simulated sample data
     lstm = next_value_model("lstm", seq.scaled, hidden=4, train_steps=150)
     tr   = lstm_trace(lstm.module, seq.scaled)      # every gate at every step, (T, H) each
     grad = gradient_by_step(lookback=60)            # ||dL/dx_t|| for RNN, LSTM, GRU
