@@ -171,11 +171,8 @@ def _looks_korean(data: bytes) -> bool:
     good = 0
     for ch in chars:
         if "\uac00" <= ch <= "\ud7a3":
-            try:
-                ch.encode("euc_kr")
-                good += 1
-            except UnicodeEncodeError:
-                pass
+            raw = ch.encode("cp949")              # the bytes it came from (exact round trip)
+            good += len(raw) == 2 and raw[0] >= 0xA1 and raw[1] >= 0xA1
     return good >= 0.8 * len(chars)
 
 
@@ -280,11 +277,13 @@ def _sniff_layout(lines: list[str]) -> tuple[str, int, int, bool, int]:
             units = False
             if textual:
                 after = [j for j in nonblank if j > start][:2]
-                if len(after) == 2:
+                if after:
                     u = [c for c in _fields(lines[after[0]], delim) if c.strip()]
-                    d = [c for c in _fields(lines[after[1]], delim) if c.strip()]
-                    if u and sum(not _is_number(c) for c in u) >= 0.6 * len(u) and d and \
-                            sum(_is_number(c) for c in d) >= 0.5 * len(d):
+                    d = [c for c in _fields(lines[after[1]], delim) if c.strip()] \
+                        if len(after) == 2 else []
+                    unit_like = u and sum(not _is_number(c) for c in u) >= (
+                        0.6 if d else 1.0) * len(u)
+                    if unit_like and (not d or sum(_is_number(c) for c in d) >= 0.5 * len(d)):
                         units = True
                         first_data = after[0] + 1
             score = (1 if freq >= 0.8 else 0, int(textual), freq, mode)
@@ -356,7 +355,8 @@ def _parse_datetimes(text: pd.Series) -> pd.Series:
     return pd.Series(pd.NaT, index=text.index)
 
 
-def _time_to_seconds(values: pd.Series, column: str, unit: str) -> tuple[np.ndarray, str, str]:
+def _time_to_seconds(values: pd.Series, column: str, unit: str, name: str = "the file"
+                     ) -> tuple[np.ndarray, str, str]:
     """Convert a time column to float seconds; returns (seconds, kind, report line)."""
     if pd.api.types.is_numeric_dtype(values):
         numeric = values.astype(float)
@@ -386,8 +386,11 @@ def _time_to_seconds(values: pd.Series, column: str, unit: str) -> tuple[np.ndar
             ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
         secs = (ts - pd.Timestamp(0)).dt.total_seconds().to_numpy(dtype=float)
         return secs, "datetime", f"Time column '{column}' holds date-times."
-    raise DataError(f"Column '{column}' looks like the time column but most of its values are "
-                    "not times or numbers. Fix the column or name another one as time.")
+    bad = text[ts.isna()].head(1)
+    eg = f" (e.g. '{bad.iloc[0][:40]}' in data row {int(bad.index[0]) + 1})" if len(bad) else ""
+    raise DataError(f"'{name}': column '{column}' looks like the time column but most of its "
+                    f"values are not times or numbers{eg}. Fix the column or name another one "
+                    "as time.")
 
 
 def _time_report(t: np.ndarray, column: str) -> list[str]:
@@ -442,7 +445,8 @@ def _to_grid(t: np.ndarray, x: np.ndarray, grid: np.ndarray, max_gap: float) -> 
         out = np.interp(grid, ut, x[idx])
     pos = np.clip(np.searchsorted(t, grid), 1, len(t) - 1)
     nearest = np.minimum(np.abs(t[pos] - grid), np.abs(t[pos - 1] - grid))
-    out[(nearest > max_gap) | (grid < t[0] - step / 2) | (grid > t[-1] + step / 2)] = np.nan
+    across = (t[pos] - t[pos - 1] > max_gap) & (nearest > min(step, src_step) / 2 + 1e-9)
+    out[(nearest > max_gap) | across | (grid < t[0] - step / 2) | (grid > t[-1] + step / 2)] = np.nan
     return out
 
 
@@ -625,7 +629,7 @@ def _load_csv(source: PathOrFile, time_column: str | None, name: str | None) -> 
     out: dict[str, np.ndarray] = {}
     time_kind = "row"
     if tcol is not None:
-        secs, time_kind, line = _time_to_seconds(raw[tcol], tcol, units.get(tcol, ""))
+        secs, time_kind, line = _time_to_seconds(raw[tcol], tcol, units.get(tcol, ""), name)
         out[tcol] = secs
         report.append(line)
     else:
