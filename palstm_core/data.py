@@ -525,11 +525,11 @@ def _load_csv(source: PathOrFile, time_column: str | None, name: str | None) -> 
     report: list[str] = []
     data, file_name = _read_bytes(source)
     name = name or file_name
-    if not data.strip():
+    if not data[:65536].strip() and not data.strip():
         raise DataError(f"'{name}' is empty. Choose a CSV file with a header row and data rows.")
     body = _to_utf8(data, name, report)
     del data
-    if not body.strip():
+    if not body[:65536].strip() and not body.strip():
         raise DataError(f"'{name}' is empty. Choose a CSV file with a header row and data rows.")
     head_bytes = body[:256 * 1024]
     head = head_bytes.decode("utf-8", errors="ignore")
@@ -593,7 +593,7 @@ def _load_csv(source: PathOrFile, time_column: str | None, name: str | None) -> 
             raw = pd.read_csv(io.BytesIO(body), sep=delim, header=None, names=names,
                               skiprows=first_data, index_col=False, skipinitialspace=True,
                               decimal=decimal, keep_default_na=False, na_values=[""],
-                              on_bad_lines="warn", encoding="utf-8", engine="c",
+                              on_bad_lines="warn", encoding="utf-8", engine="c", low_memory=False,
                               skip_blank_lines=True)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
             raise DataError(f"'{name}' could not be read as a table ({str(exc).strip()[:200]}). "
@@ -626,11 +626,13 @@ def _load_csv(source: PathOrFile, time_column: str | None, name: str | None) -> 
         raise DataError(f"'{name}' has no named columns. The first row must name the columns.")
 
     tcol = _find_time_column(raw, time_column, name, raw_names)
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, np.ndarray] = {}     # converted columns; numeric ones are kept as read
+    keep: list[str] = []
     time_kind = "row"
     if tcol is not None:
         secs, time_kind, line = _time_to_seconds(raw[tcol], tcol, units.get(tcol, ""), name)
         out[tcol] = secs
+        keep.append(tcol)
         report.append(line)
     else:
         report.append("No time column found; the row number is used as the clock (1 row = 1 step).")
@@ -640,7 +642,11 @@ def _load_csv(source: PathOrFile, time_column: str | None, name: str | None) -> 
         if col == tcol:
             continue
         s = raw[col]
-        if pd.api.types.is_numeric_dtype(s):
+        if pd.api.types.is_float_dtype(s):
+            numeric = s
+            junk = 0
+            examples = []
+        elif pd.api.types.is_numeric_dtype(s):
             numeric = s.astype(float)
             junk = 0
             examples: list[str] = []
@@ -660,14 +666,17 @@ def _load_csv(source: PathOrFile, time_column: str | None, name: str | None) -> 
         if filled < 0.05:
             empty.append(col)
             continue
-        if numeric.nunique(dropna=True) <= 1:
+        values = numeric.to_numpy(dtype=float)
+        if np.nanmin(values) == np.nanmax(values):
             constant.append(col)
             continue
         if junk:
             eg = ", ".join(f"'{e}'" for e in examples)
             report.append(f"Column '{col}': {junk} non-numeric value(s) (e.g. {eg}) treated as "
                           "missing.")
-        out[col] = numeric.to_numpy(dtype=float)
+        keep.append(col)
+        if numeric is not s:
+            out[col] = values
     if non_numeric:
         report.append("Dropped non-numeric column(s): "
                       + ", ".join(f"'{c}'" for c in non_numeric) + ".")
@@ -677,7 +686,10 @@ def _load_csv(source: PathOrFile, time_column: str | None, name: str | None) -> 
     if constant:
         report.append("Dropped constant column(s) (one value throughout, nothing to learn): "
                       + ", ".join(f"'{c}'" for c in constant) + ".")
-    frame = pd.DataFrame(out)
+    frame = raw[keep]
+    for col, values in out.items():
+        frame[col] = values
+    del raw
     sensors = [c for c in frame.columns if c != tcol]
     if not sensors:
         raise DataError(f"'{name}' has no numeric sensor columns. A usable file has one row per "
