@@ -10,7 +10,8 @@ attention. No UI code lives here (the Streamlit pages call this package).
 """
 from . import explain
 from .cache import ModelCache
-from .data import MAX_BYTES, DataError, Dataset, load_csv, load_sample, resample
+from .data import (MAX_BYTES, DataError, Dataset, clean, load_csv, load_sample, merge_drives,
+                   resample)
 from .explain import Attention
 from .grouping import SensorGrouping, suggest_groups
 from .metrics import regression_metrics
@@ -22,5 +23,5 @@ from .windows import WindowSpec
 __all__ = [
     "Attention", "DataError", "Dataset", "MODELS", "ModelCache", "SensorGrouping", "TrainConfig",
     "TrainedRun", "TrainingCancelled", "TrainingError", "WindowSpec", "device_name", "explain",
-    "load_csv", "load_sample", "MAX_BYTES", "regression_metrics", "resample", "suggest_groups", "train",
+    "clean", "load_csv", "load_sample", "MAX_BYTES", "merge_drives", "regression_metrics", "resample", "suggest_groups", "train",
 ]

@@ -716,6 +716,345 @@ def _load_csv(source: PathOrFile, time_column: str | None, name: str | None) -> 
     return Dataset(frame, tcol, report, units, name=name, time_kind=time_kind)
 
 
+# ---------------------------------------------------------------------------- PEMS + OBD merge
+_SPEED_RE = re.compile(r"(gps.?)?(vehicle.?)?(speed|velocity|vss)(.?gps)?", re.I)
+_GAS_RES = (("CO2", re.compile(r"co2", re.I)), ("NOx", re.compile(r"no_?x|^no2?$", re.I)),
+            ("CO", re.compile(r"^co([_ ].*)?$", re.I)), ("THC", re.compile(r"thc|^hc([_ ].*)?$", re.I)))
+_FLOW_RE = re.compile(r"exh.*flow|flow.*exh|exhaust.?mass|^flow", re.I)
+_DRIVER_RE = re.compile(r"fuel|maf|air.?flow|mass.?air|load|throttle|pedal|rpm|engine.?speed", re.I)
+
+
+def _xcorr(x: np.ndarray, y: np.ndarray, min_overlap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson correlation of x[i] with y[i - s] for every shift s (NaN-aware, via FFT).
+
+    Returns (shifts, r); shifts with fewer than ``min_overlap`` common samples get r = NaN."""
+    n, m = len(x), len(y)
+    mx, my = np.isfinite(x).astype(float), np.isfinite(y).astype(float)
+    x0 = np.where(mx > 0, x - np.nanmean(x), 0.0)
+    y0 = np.where(my > 0, y - np.nanmean(y), 0.0)
+    size = 1 << int(np.ceil(np.log2(n + m)))
+
+    def corr(a, b):       # c[s + m - 1] = sum_i a_i b_{i-s}
+        return np.fft.irfft(np.fft.rfft(a, size) * np.fft.rfft(b[::-1], size), size)[:n + m - 1]
+
+    cnt = np.rint(corr(mx, my))
+    sx, sy = corr(x0, my), corr(mx, y0)
+    sxx, syy, sxy = corr(x0 * x0, my), corr(mx, y0 * y0), corr(x0, y0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = sxy - sx * sy / cnt
+        var = (sxx - sx * sx / cnt) * (syy - sy * sy / cnt)
+        r = cov / np.sqrt(np.clip(var, 1e-300, None))
+    r[(cnt < max(min_overlap, 3)) | (var <= 1e-12 * (np.abs(sxx * syy).max() + 1e-300))] = np.nan
+    return np.arange(-(m - 1), n), np.clip(r, -1, 1)
+
+
+def _on_grid(ds: Dataset, col: str, grid: np.ndarray, shift: float = 0.0) -> np.ndarray:
+    """Column ``col`` of ``ds`` at times ``grid`` (in ds's clock shifted by ``shift``)."""
+    t = ds.times + shift
+    dts = np.diff(t[np.isfinite(t)])
+    src = float(np.median(dts[dts > 0])) if (dts > 0).any() else 1.0
+    step = float(grid[1] - grid[0]) if len(grid) > 1 else src
+    return _to_grid(t, ds.frame[col].to_numpy(dtype=float), grid, max(3 * src, 2 * step))
+
+
+def _own_grid(ds: Dataset, step: float) -> np.ndarray:
+    t = ds.times
+    lo, hi = np.nanmin(t), np.nanmax(t)
+    return lo + step * np.arange(int(np.floor((hi - lo) / step + 1e-6)) + 1)
+
+
+def _lag_curve(pems: Dataset, pcol: str, obd: Dataset, ocol: str, offset: float,
+               grid: np.ndarray, max_k: int) -> np.ndarray:
+    """r[k] = corr(PEMS[t + k·step], OBD[t]) for k = 0..max_k on the common grid."""
+    x = _on_grid(pems, pcol, grid)
+    y = _on_grid(obd, ocol, grid, offset)
+    shifts, r = _xcorr(x, y, max(MIN_ROWS, len(grid) // 4))
+    m = len(y)
+    return r[m - 1:m + max_k]
+
+
+def _auto_pairs(pems: Dataset, obd: Dataset) -> list[tuple[str, str]]:
+    drivers = [c for c in obd.columns if _DRIVER_RE.search(c)]
+    gases = [c for _, rx in _GAS_RES for c in pems.columns if rx.search(c)]
+    gases = list(dict.fromkeys(gases))
+    if not gases:
+        gases = [c for c in pems.columns if _FLOW_RE.search(c)]
+    return [(p, o) for p in gases for o in drivers]
+
+
+def _shift_channels(pems: Dataset) -> list[str]:
+    """Analyzer channels (gases) that carry the analyzer delay; GPS, weather, flow do not."""
+    return [c for c in pems.columns if any(rx.search(c) for _, rx in _GAS_RES)]
+
+
+def merge_drives(pems: Dataset, obd: Dataset, rate_hz: float = 1.0, lag: float | None = None,
+                 pair: tuple[str, str] | None = None, *, clock_offset: float | None = None,
+                 max_lag_s: float = 30.0, shift: list[str] | None = None) -> Dataset:
+    """Merge a PEMS log and an OBD log of the same drive onto one clock at ``rate_hz``.
+
+    1. Clocks. ``t_pems = t_obd + offset``. When both files have date-time clocks they are
+       aligned on absolute time (offset 0). Otherwise the offset is found by cross-correlating
+       a speed channel of both files (PEMS GPS speed vs OBD vehicle speed: neither has an
+       analyzer delay) over every possible overlap; without speed channels the gas/driver
+       ``pair`` is used for this, and the analyzer delay is then part of the clock offset.
+       ``clock_offset`` (seconds) overrides this.
+    2. Analyzer delay. The PEMS gas channels lag the engine. The delay is the shift in
+       [0, ``max_lag_s``] that maximises the correlation of a PEMS gas channel with an OBD
+       channel that drives it: ``pair=(pems_col, obd_col)``, or by default the gas/driver pair
+       (CO2/NOx/CO/THC vs fuel rate/MAF/load/throttle/rpm) with the highest peak. ``lag``
+       (seconds) overrides the estimate.
+    3. Output. A grid of ``rate_hz`` on the PEMS clock over the overlap; OBD channels first,
+       then PEMS channels; faster data averaged, slower interpolated; the gas channels (or the
+       ``shift`` list) are moved ``lag`` seconds earlier. Names in both files get _obd/_pems.
+
+    ``ds.alignment`` = {"clock_offset_s", "obd_start_after_pems_s", "clock_method", "lag_s",
+    "lag_method", "pair", "corr_before", "corr_after", "shifted", "rate_hz", "rows"}; the same
+    in words is in ``ds.report``. Raises ``DataError`` when the files cannot be aligned.
+    """
+    if not isinstance(pems, Dataset) or not isinstance(obd, Dataset):
+        raise DataError("merge_drives needs two loaded files (PEMS first, then OBD).")
+    try:
+        rate_hz = float(rate_hz)
+    except (TypeError, ValueError):
+        rate_hz = float("nan")
+    if not np.isfinite(rate_hz) or not 0.01 <= rate_hz <= 1000:
+        raise DataError(f"The common rate must be between 0.01 and 1000 samples per second, "
+                        f"not {rate_hz!r}.")
+    step = 1.0 / rate_hz
+    for ds, what in ((pems, "PEMS"), (obd, "OBD")):
+        if len(ds) < 2 or not np.isfinite(ds.times).any():
+            raise DataError(f"The {what} file '{ds.name}' has no usable time rows.")
+    if pair is not None:
+        pair = (str(pair[0]), str(pair[1]))
+        if pair[0] not in pems.columns:
+            raise DataError(f"The PEMS file '{pems.name}' has no column '{pair[0]}'. "
+                            f"Its columns: {', '.join(pems.columns)}.")
+        if pair[1] not in obd.columns:
+            raise DataError(f"The OBD file '{obd.name}' has no column '{pair[1]}'. "
+                            f"Its columns: {', '.join(obd.columns)}.")
+    pairs = [pair] if pair is not None else _auto_pairs(pems, obd)
+    report = [f"Merged PEMS '{pems.name}' and OBD '{obd.name}' at {rate_hz:g} Hz."]
+    max_k = max(1, int(round(max_lag_s / step)))
+    lag_in_offset = False
+
+    # 1. clock offset
+    if clock_offset is not None:
+        offset, method = float(clock_offset), "given by the user"
+    elif pems.time_kind == "datetime" and obd.time_kind == "datetime":
+        offset, method = 0.0, "absolute date-time (both files have date-time clocks)"
+    else:
+        sp = next((c for c in pems.columns if _SPEED_RE.search(c)), None)
+        so = next((c for c in obd.columns if _SPEED_RE.search(c) and "engine" not in c.lower()),
+                  None)
+        ref = (sp, so) if sp and so else (pairs[0] if pairs else None)
+        if ref is None:
+            raise DataError(f"Cannot line up '{pems.name}' and '{obd.name}': they do not both have "
+                            "date-time clocks, and there is no speed channel or exhaust/engine "
+                            "channel pair to match them by. Pass the clock offset in seconds.")
+        gp, go = _own_grid(pems, step), _own_grid(obd, step)
+        if len(gp) * len(go) == 0 or len(gp) + len(go) > 20_000_000:
+            raise DataError("The files are too long to align at this rate; choose a lower rate.")
+        x, y = _on_grid(pems, ref[0], gp), _on_grid(obd, ref[1], go)
+        shifts, r = _xcorr(x, y, max(MIN_ROWS, min(len(gp), len(go)) // 4))
+        if not np.isfinite(r).any():
+            raise DataError(f"Cannot line up '{pems.name}' and '{obd.name}': '{ref[0]}' and "
+                            f"'{ref[1]}' do not overlap enough or do not vary. Pass the clock "
+                            "offset in seconds.")
+        best = int(np.nanargmax(r))
+        offset = float(gp[0] - go[0] + shifts[best] * step)
+        lag_in_offset = not (sp and so)
+        method = (f"cross-correlation of '{ref[0]}' (PEMS) with '{ref[1]}' (OBD), r = "
+                  f"{r[best]:.3f}")
+        if lag_in_offset:
+            method += "; no speed channel in both files, so this includes the analyzer delay"
+    t_p, t_o = pems.times, obd.times + offset
+    start = max(np.nanmin(t_p), np.nanmin(t_o))
+    stop = min(np.nanmax(t_p), np.nanmax(t_o))
+    if stop - start < (MIN_ROWS - 1) * step:
+        raise DataError(
+            f"'{pems.name}' and '{obd.name}' overlap for only {max(stop - start, 0):g} s after "
+            f"lining up the clocks ({method}); at least {(MIN_ROWS - 1) * step:g} s are needed. "
+            "Check that both files are from the same drive.")
+    first = np.ceil(start / step - 1e-9) * step
+    grid = first + step * np.arange(int(np.floor((stop - first) / step + 1e-6)) + 1)
+
+    # 2. analyzer delay
+    info_pair, before, after, curve_best = None, None, None, None
+    if not lag_in_offset and pairs:
+        scored = []
+        for p_col, o_col in pairs:
+            curve = _lag_curve(pems, p_col, obd, o_col, offset, grid, max_k)
+            if np.isfinite(curve).any():
+                scored.append((float(np.nanmax(curve)), p_col, o_col, curve))
+        if scored:
+            peak, p_col, o_col, curve_best = max(scored, key=lambda s: s[0])
+            info_pair = (p_col, o_col)
+            before = float(curve_best[0]) if np.isfinite(curve_best[0]) else None
+    if lag is not None:
+        lag_s, lag_method = float(lag), "given by the user"
+    elif lag_in_offset:
+        lag_s, lag_method = 0.0, "included in the clock offset"
+    elif curve_best is not None:
+        lag_s, lag_method = float(np.nanargmax(curve_best)) * step, "estimated"
+    else:
+        lag_s, lag_method = 0.0, "not estimated (no PEMS gas channel with an OBD driver)"
+    if curve_best is not None:
+        k = int(round(lag_s / step))
+        after = float(curve_best[k]) if 0 <= k < len(curve_best) and np.isfinite(curve_best[k]) \
+            else None
+
+    # 3. output on the common grid
+    shifted = [c for c in (shift if shift is not None else _shift_channels(pems))
+               if c in pems.columns] if lag_s else []
+    if shifted:
+        grid = grid[grid + lag_s <= np.nanmax(t_p) + 1e-9]
+    if len(grid) < MIN_ROWS:
+        raise DataError(f"After removing the {lag_s:g} s analyzer delay, '{pems.name}' and "
+                        f"'{obd.name}' share only {len(grid)} time steps; {MIN_ROWS} are needed.")
+    tcol = pems.time_column or "time"
+    both = set(pems.columns) & set(obd.columns)
+    out = {tcol: grid}
+    units = {tcol: pems.units.get(tcol, "s")}
+    for c in obd.columns:
+        name = f"{c}_obd" if c in both or c == tcol else c
+        out[name] = _on_grid(obd, c, grid, offset)
+        units[name] = obd.units.get(c, "")
+    for c in pems.columns:
+        name = f"{c}_pems" if c in both else c
+        out[name] = _on_grid(pems, c, grid, -lag_s if c in shifted else 0.0)
+        units[name] = pems.units.get(c, "")
+    frame = pd.DataFrame(out)
+    sensors = [c for c in frame.columns if c != tcol]
+    empty = frame[sensors].isna().all(axis=1)
+    if empty.any():
+        frame = frame[~empty].reset_index(drop=True)
+    if both:
+        report.append("Columns in both files were renamed: "
+                      + ", ".join(f"'{c}' -> '{c}_obd'/'{c}_pems'" for c in sorted(both)) + ".")
+    obd_start = float(np.nanmin(t_o) - np.nanmin(t_p))
+    report.append(f"Clocks lined up by {method}: the OBD log starts {obd_start:+g} s after the "
+                  "PEMS log.")
+    if info_pair:
+        fmt = (lambda v: "n/a" if v is None else f"{v:.3f}")
+        report.append(f"Analyzer delay {lag_s:g} s ({lag_method}) from '{info_pair[0]}' (PEMS) vs "
+                      f"'{info_pair[1]}' (OBD): correlation {fmt(before)} before, {fmt(after)} "
+                      "after the shift.")
+    else:
+        report.append(f"Analyzer delay {lag_s:g} s ({lag_method}).")
+    if shifted:
+        report.append(f"Moved {', '.join(shifted)} {lag_s:g} s earlier to undo the delay.")
+    report.append(f"{len(frame)} rows over {len(frame) * step:g} s where both files have data.")
+    if empty.any():
+        report.append(f"{int(empty.sum())} time step(s) without data in either file dropped.")
+    report += [f"PEMS: {line}" for line in pems.report] + [f"OBD: {line}" for line in obd.report]
+    alignment = {
+        "clock_offset_s": offset, "obd_start_after_pems_s": obd_start, "clock_method": method,
+        "lag_s": lag_s, "lag_method": lag_method, "pair": info_pair, "corr_before": before,
+        "corr_after": after, "shifted": shifted, "rate_hz": rate_hz, "rows": len(frame),
+    }
+    return Dataset(frame, tcol, report, units, name=f"{pems.name} + {obd.name}",
+                   simulated=pems.simulated or obd.simulated,
+                   time_kind=pems.time_kind if pems.time_column else "seconds",
+                   alignment=alignment)
+
+
+# ---------------------------------------------------------------------------- cleaning
+def _hampel(x: np.ndarray, window: int, threshold: float, ratio: float) -> np.ndarray:
+    """Boolean mask of spikes: |x - rolling median| > threshold · 1.4826 · rolling MAD (MAD
+    floored at 1 % of the channel's median level) AND x at least ``ratio`` times the rolling
+    median (or below 1/ratio of it). The ratio test keeps the fast but real rises of emission
+    signals, which a plain Hampel filter flags by the hundred."""
+    med = pd.Series(x).rolling(window, center=True, min_periods=1).median().to_numpy()
+    dev = np.abs(x - med)
+    mad = pd.Series(dev).rolling(window, center=True, min_periods=1).median().to_numpy()
+    floor = 0.01 * float(np.nanmedian(np.abs(x))) + 1e-12
+    with np.errstate(invalid="ignore"):
+        big = dev > threshold * 1.4826 * np.maximum(mad, floor)
+        jump = (x > ratio * np.maximum(med, 1e-12)) | (x < med / ratio)
+    return big & jump & np.isfinite(x)
+
+
+def clean(ds: Dataset, channels: list[str] | None = None, *, spikes: bool = True,
+          drift: bool = True, window: int = 7, threshold: float = 6.0, ratio: float = 3.0,
+          drift_window_s: float = 300.0, drift_tol: float = 0.03) -> Dataset:
+    """Remove PEMS spikes and slow zero drift from ``channels``; returns a new Dataset.
+
+    ``channels`` defaults to the gas channels (CO2, NOx, CO, THC ...). Spikes (condensate, analyzer
+    glitches): a Hampel filter — rolling median over ``window`` samples, a sample more than
+    ``threshold`` robust standard deviations (1.4826 · MAD) away AND ``ratio`` times above (or
+    below 1/ratio of) the median is a spike. When three or more channels are cleaned, a peak
+    that shows in two or more other gases at the same time (±1 sample) is a real engine event
+    and is kept. Spikes are replaced by linear interpolation between their neighbours.
+    Drift: a baseline is the rolling 2 % quantile over ``drift_window_s``; a straight line is
+    fitted to it, and when it rises or falls by more than ``drift_tol`` of the channel's 5–95 %
+    range over the drive, that line minus its start value is subtracted (a linear zero-drift
+    correction, the analyzer zeroed at the start). Counts are in ``ds.report`` and in
+    ``ds.cleaning`` = {column: {"spikes": n, "spike_rows": [row indices], "events_kept": n,
+    "drift_corrected": bool, "drift": amount in the column's unit}}.
+    """
+    if channels is None:
+        channels = _shift_channels(ds)
+    channels = list(dict.fromkeys(str(c) for c in channels))
+    missing = [c for c in channels if c not in ds.columns]
+    if missing:
+        raise DataError(f"'{ds.name}' has no column(s) {', '.join(map(repr, missing))} to clean. "
+                        f"Columns are: {', '.join(ds.columns)}.")
+    if int(window) < 3:
+        raise DataError("The spike window must be at least 3 samples.")
+    if not channels:
+        raise DataError(f"'{ds.name}' has no exhaust gas columns to clean; choose the columns.")
+    frame = ds.frame.copy()
+    report = list(ds.report)
+    cleaning: dict[str, dict] = dict(ds.cleaning or {})
+    t = ds.times
+    dts = np.diff(t[np.isfinite(t)])
+    step = float(np.median(dts[dts > 0])) if (dts > 0).any() else 1.0
+    data = {c: frame[c].to_numpy(dtype=float).copy() for c in channels}
+    masks = {c: (_hampel(x, int(window) | 1, float(threshold), float(ratio))
+                 if spikes and np.isfinite(x).sum() >= int(window) else np.zeros(len(x), bool))
+             for c, x in data.items()}
+    near = {c: np.convolve(m.astype(int), [1, 1, 1], "same") > 0 for c, m in masks.items()}
+    for col in channels:
+        x = data[col]
+        info = {"spikes": 0, "spike_rows": [], "events_kept": 0, "drift_corrected": False,
+                "drift": 0.0}
+        mask = masks[col]
+        if len(channels) >= 3 and mask.any():
+            others = sum(near[o].astype(int) for o in channels if o != col)
+            shared = mask & (others >= 2)
+            info["events_kept"] = int(shared.sum())
+            mask = mask & ~shared
+        if mask.any():
+            good = ~mask & np.isfinite(x)
+            idx = np.arange(len(x))
+            x[mask] = np.interp(idx[mask], idx[good], x[good]) if good.sum() >= 2 else np.nan
+            info["spikes"], info["spike_rows"] = int(mask.sum()), idx[mask].tolist()
+        if drift and np.isfinite(x).sum() >= MIN_ROWS:
+            w = max(5, int(round(drift_window_s / step)))
+            base = pd.Series(x).rolling(w, center=True, min_periods=max(3, w // 4)).quantile(0.02)
+            ok = base.notna().to_numpy() & np.isfinite(t)
+            if ok.sum() >= 3:
+                slope, _ = np.polyfit(t[ok], base.to_numpy()[ok], 1)
+                t0, t1 = np.nanmin(t), np.nanmax(t)
+                amount = float(slope * (t1 - t0))
+                spread = float(np.nanpercentile(x, 95) - np.nanpercentile(x, 5))
+                info["drift"] = amount
+                if spread > 0 and abs(amount) > drift_tol * spread:
+                    x = x - slope * (t - t0)
+                    info["drift_corrected"] = True
+        frame[col] = x
+        cleaning[col] = info
+        unit = ds.units.get(col, "")
+        parts = [f"{info['spikes']} spike(s) replaced" if spikes else "spike removal off"]
+        if info["events_kept"]:
+            parts.append(f"{info['events_kept']} peak(s) seen in other gases too kept as real")
+        parts.append((f"drift of {info['drift']:+.3g} {unit} over the drive corrected".replace(
+            "  ", " ") if info["drift_corrected"] else "no drift to correct") if drift
+            else "drift check off")
+        report.append(f"Cleaned '{col}': " + "; ".join(parts) + ".")
+    return replace(ds, frame=frame, report=report, cleaning=cleaning)
+
+
 def load_sample(name: str = "urban") -> Dataset:
     """Load a shipped sample drive (simulated, see sample_data/README.md)."""
     path = SAMPLE_DIR / f"{name}.csv"
