@@ -846,20 +846,27 @@ def merge_drives(pems: Dataset, obd: Dataset, rate_hz: float = 1.0, lag: float |
         sp = next((c for c in pems.columns if _SPEED_RE.search(c)), None)
         so = next((c for c in obd.columns if _SPEED_RE.search(c) and "engine" not in c.lower()),
                   None)
-        ref = (sp, so) if sp and so else (pairs[0] if pairs else None)
-        if ref is None:
+        refs = [(sp, so)] if sp and so else pairs
+        if not refs:
             raise DataError(f"Cannot line up '{pems.name}' and '{obd.name}': they do not both have "
                             "date-time clocks, and there is no speed channel or exhaust/engine "
                             "channel pair to match them by. Pass the clock offset in seconds.")
         gp, go = _own_grid(pems, step), _own_grid(obd, step)
         if len(gp) * len(go) == 0 or len(gp) + len(go) > 20_000_000:
             raise DataError("The files are too long to align at this rate; choose a lower rate.")
-        x, y = _on_grid(pems, ref[0], gp), _on_grid(obd, ref[1], go)
-        shifts, r = _xcorr(x, y, max(MIN_ROWS, min(len(gp), len(go)) // 4))
-        if not np.isfinite(r).any():
-            raise DataError(f"Cannot line up '{pems.name}' and '{obd.name}': '{ref[0]}' and "
-                            f"'{ref[1]}' do not overlap enough or do not vary. Pass the clock "
-                            "offset in seconds.")
+        found = []
+        for ref in refs:
+            x, y = _on_grid(pems, ref[0], gp), _on_grid(obd, ref[1], go)
+            shifts, r = _xcorr(x, y, max(MIN_ROWS, min(len(gp), len(go)) // 4))
+            if np.isfinite(r).any():
+                found.append((float(np.nanmax(r)), ref, shifts, r))
+        if not found:
+            raise DataError(f"Cannot line up '{pems.name}' and '{obd.name}': the channels to match "
+                            f"them by ({', '.join('/'.join(p) for p in refs)}) do not overlap "
+                            "enough or do not vary. Pass the clock offset in seconds.")
+        _, ref, shifts, r = max(found, key=lambda f: f[0])
+        if not (sp and so):
+            pairs = [ref]
         best = int(np.nanargmax(r))
         offset = float(gp[0] - go[0] + shifts[best] * step)
         lag_in_offset = not (sp and so)
@@ -880,7 +887,7 @@ def merge_drives(pems: Dataset, obd: Dataset, rate_hz: float = 1.0, lag: float |
 
     # 2. analyzer delay
     info_pair, before, after, curve_best = None, None, None, None
-    if not lag_in_offset and pairs:
+    if pairs:
         scored = []
         for p_col, o_col in pairs:
             curve = _lag_curve(pems, p_col, obd, o_col, offset, grid, max_k)
