@@ -21,7 +21,8 @@ from .train import (TrainConfig, TrainedRun, TrainingCancelled, TrainingError, d
 from .windows import WindowSpec
 
 __all__ = [
-    "Attention", "DataError", "Dataset", "MODELS", "ModelCache", "SensorGrouping", "TrainConfig",
-    "TrainedRun", "TrainingCancelled", "TrainingError", "WindowSpec", "device_name", "explain",
-    "clean", "load_csv", "load_sample", "MAX_BYTES", "merge_drives", "regression_metrics", "resample", "suggest_groups", "train",
+    "Attention", "DataError", "Dataset", "MAX_BYTES", "MODELS", "ModelCache", "SensorGrouping",
+    "TrainConfig", "TrainedRun", "TrainingCancelled", "TrainingError", "WindowSpec", "clean",
+    "device_name", "explain", "load_csv", "load_sample", "merge_drives", "regression_metrics",
+    "resample", "suggest_groups", "train",
 ]

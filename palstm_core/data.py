@@ -196,6 +196,7 @@ def _to_utf8(data: bytes, name: str, report: list[str]) -> bytes:
                         "Export the data as CSV (comma- or semicolon-separated text).")
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
+        report.append("Removed the UTF-8 byte-order mark (BOM) at the start of the file.")
     if _decodes(data, "utf-8"):
         return data
     if _decodes(data, "cp949") and _looks_korean(data):
@@ -223,6 +224,13 @@ def _split_unit(raw: str) -> tuple[str, str]:
 def _fields(line: str, delim: str) -> list[str]:
     try:
         return next(csv.reader([line], delimiter=delim, skipinitialspace=True), [])
+    except csv.Error:
+        return line.split(delim)
+
+
+def _raw_fields(line: str, delim: str) -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=delim), [])
     except csv.Error:
         return line.split(delim)
 
@@ -322,9 +330,11 @@ def _find_time_column(frame: pd.DataFrame, requested: str | None, name: str,
                 return col
         raise DataError(f"'{name}' has no column '{requested}' to use as time. "
                         f"Columns are: {', '.join(map(str, frame.columns))}.")
-    for col in frame.columns:
-        if _TIME_RE.match(str(col).strip().lower()):
-            return col
+    named = [c for c in frame.columns if _TIME_RE.match(str(c).strip().lower())]
+    if named:       # "Date" + "Time" columns: the time (of day) column is the clock
+        prefer = ("timestamp", "time_stamp", "datetime", "date_time", "date time", "time")
+        return min(named, key=lambda c: (prefer.index(str(c).strip().lower())
+                                         if str(c).strip().lower() in prefer else len(prefer)))
     first = frame.columns[0]
     values = frame[first]
     if not pd.api.types.is_numeric_dtype(values):
@@ -350,7 +360,7 @@ def _parse_datetimes(text: pd.Series) -> pd.Series:
             full = pd.to_datetime(text, errors="coerce", format=fmt)
             if full.notna().mean() > 0.95:
                 return full
-    if len(text) <= 200_000:
+    if len(text) <= 20_000:           # slow (one parse per value): small files only
         return pd.to_datetime(text, errors="coerce", format="mixed")
     return pd.Series(pd.NaT, index=text.index)
 
@@ -586,6 +596,12 @@ def _load_csv(source: PathOrFile, time_column: str | None, name: str | None) -> 
             raw_names[clean] = raw_name
     if units_row:
         report.append("Read the units from the row under the header.")
+    elif any(units.values()):
+        eg = next(raw_names[c] for c, u in units.items() if u)
+        report.append(f"Read the units from the column names (e.g. '{eg.strip()}').")
+    sample_rows = [ln for ln in lines[first_data:first_data + 50] if ln.strip()]
+    if any(re.match(r"^[ \t]+\S", f) for ln in sample_rows for f in _raw_fields(ln, delim)):
+        report.append("Removed spaces in front of values.")
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

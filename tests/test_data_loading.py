@@ -131,9 +131,15 @@ CASES = {
                                      ok(BASE, phrase="empty column", check=_speed_ok)),
     "trailing_semicolon_decimal_comma": (enc(table(sep=";", dec=",", trailing=True)),
                                          ok(BASE, check=_speed_ok)),
-    "leading_spaces": (enc(table(lead="  ")), ok(BASE, check=_speed_ok)),
+    "leading_spaces": (enc(table(lead="  ")), ok(BASE, phrase="spaces", check=_speed_ok)),
     "crlf_line_ends": (enc(table(eol="\r\n")), ok(BASE, check=_speed_ok)),
-    "utf8_bom": (b"\xef\xbb\xbf" + enc(table()), ok(BASE, check=_speed_ok)),
+    "utf8_bom": (b"\xef\xbb\xbf" + enc(table()), ok(BASE, phrase="BOM", check=_speed_ok)),
+    "separate_date_and_time_columns": (
+        enc(table(sep=";", header=("Date", "Time", "speed", "rpm", "NOx")[1:],
+                  time_fmt=lambda i: f"09:12:{i % 60:02d}" if i < 60 else f"09:13:{i - 60:02d}")
+            .replace("\n", "\n14.05.2024;").replace("Time;", "Date;Time;", 1)
+            .removesuffix("14.05.2024;")),
+        ok(["Time", "speed", "rpm", "NOx"], phrase="non-numeric column", kind="seconds")),
     "latin1_degree_micro": (
         enc(table(sep=";", dec=",", header=("time", "Temp (°C)", "PM (µg/m3)", "NOx")), "latin-1"),
         ok(["time", "Temp", "PM", "NOx"], phrase="Western European",
