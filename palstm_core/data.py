@@ -96,8 +96,8 @@ _MAGIC = (
     (b"BZh", "a bzip2-compressed file. Unpack it first"),
     (b"7z\xbc\xaf", "a 7-Zip archive. Unpack it first"),
     (b"%PDF", "a PDF document. Export the data as CSV instead"),
-    (b"\x89PNG", "a PNG image, not data"),
-    (b"\xff\xd8\xff", "a JPEG image, not data"),
+    (b"\x89PNG", "a PNG image. Export the data as CSV"),
+    (b"\xff\xd8\xff", "a JPEG image. Export the data as CSV"),
     (b"SQLite format", "an SQLite database. Export the table as CSV"),
     (b"\x93NUMPY", "a NumPy file. Save the array as CSV"),
     (b"PAR1", "a Parquet file. Save the table as CSV"),
@@ -181,7 +181,9 @@ def _to_utf8(data: bytes, name: str, report: list[str]) -> bytes:
     head = data[:4096]
     for magic, what in _MAGIC:
         if head.startswith(magic):
-            raise DataError(f"'{name}' is {what}; it is not a CSV text file.")
+            kind, _, advice = what.partition(". ")
+            raise DataError(f"'{name}' is a binary file ({kind}), not a CSV text file. "
+                            f"{advice or 'Export the data as CSV'}.")
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             text = data.decode("utf-16")
