@@ -209,6 +209,41 @@ def _to_utf8(data: bytes, name: str, report: list[str]) -> bytes:
     return data.decode(encoding).encode("utf-8")
 
 
+STREAM_FROM_BYTES = 16 * 2**20     # files on disk larger than this are parsed from the file
+
+
+def _stream_utf8_path(source: PathOrFile, report: list[str]
+                      ) -> tuple[Path, bytes, int, str] | None:
+    """For a big plain UTF-8 file on disk: (path, first 256 KB, size, name) without reading the
+    whole file into memory (it is validated chunk by chunk). None: use the in-memory path."""
+    if not isinstance(source, (str, Path)):
+        return None
+    path = Path(source)
+    try:
+        if not path.is_file():
+            return None
+        size = path.stat().st_size
+        if size <= STREAM_FROM_BYTES or size > MAX_BYTES:
+            return None
+        with open(path, "rb") as fh:
+            head = fh.read(256 * 1024)
+            if not head.strip() or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                return None
+            if b"\x00" in head[:4096] or any(head.startswith(m) for m, _ in _MAGIC):
+                return None
+            dec = codecs.getincrementaldecoder("utf-8")("strict")
+            fh.seek(0)
+            while chunk := fh.read(_CHUNK):
+                dec.decode(chunk, final=False)
+            dec.decode(b"", final=True)
+    except (OSError, UnicodeDecodeError):
+        return None
+    if head.startswith(codecs.BOM_UTF8):
+        head = head[len(codecs.BOM_UTF8):]
+        report.append("Removed the UTF-8 byte-order mark (BOM) at the start of the file.")
+    return path, head, size, path.name
+
+
 def _decode(data: bytes, name: str, report: list[str]) -> str:
     """Whole file as text (kept for callers of the old helper)."""
     return _to_utf8(data, name, report).decode("utf-8")
@@ -535,15 +570,23 @@ def load_csv(source: PathOrFile, time_column: str | None = None, *, name: str | 
 
 def _load_csv(source: PathOrFile, time_column: str | None, name: str | None) -> Dataset:
     report: list[str] = []
-    data, file_name = _read_bytes(source)
-    name = name or file_name
-    if not data[:65536].strip() and not data.strip():
-        raise DataError(f"'{name}' is empty. Choose a CSV file with a header row and data rows.")
-    body = _to_utf8(data, name, report)
-    del data
-    if not body[:65536].strip() and not body.strip():
-        raise DataError(f"'{name}' is empty. Choose a CSV file with a header row and data rows.")
-    head_bytes = body[:256 * 1024]
+    streamed = _stream_utf8_path(source, report)
+    if streamed is not None:                  # a big UTF-8 file on disk: pandas reads the file
+        body, head_bytes, total, file_name = streamed
+        name = name or file_name
+        bom = bool(report) and "BOM" in report[-1]
+    else:
+        data, file_name = _read_bytes(source)
+        name = name or file_name
+        if not data[:65536].strip() and not data.strip():
+            raise DataError(f"'{name}' is empty. Choose a CSV file with a header row and data "
+                            "rows.")
+        body = _to_utf8(data, name, report)
+        del data
+        if not body[:65536].strip() and not body.strip():
+            raise DataError(f"'{name}' is empty. Choose a CSV file with a header row and data "
+                            "rows.")
+        head_bytes, total, bom = body[:256 * 1024], len(body), False
     head = head_bytes.decode("utf-8", errors="ignore")
     low = head[:4096].lower().lstrip()
     if any(tag in low for tag in ("<html", "<!doctype", "<head>", "<body")):
@@ -554,7 +597,7 @@ def _load_csv(source: PathOrFile, time_column: str | None, name: str | None) -> 
     if low.startswith(("{", "[{")):
         raise DataError(f"'{name}' looks like JSON, not a CSV. Export the data as CSV.")
     lines = re.split(r"\r\n|\r|\n", head)
-    if len(head_bytes) < len(body):
+    if len(head_bytes) < total:
         lines = lines[:-1]                          # the last line of the sample may be cut
     lines = lines[:400]
     if not any(ln.strip() for ln in lines):
@@ -608,10 +651,11 @@ def _load_csv(source: PathOrFile, time_column: str | None, name: str | None) -> 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            raw = pd.read_csv(io.BytesIO(body), sep=delim, header=None, names=names,
+            raw = pd.read_csv(body if isinstance(body, Path) else io.BytesIO(body), sep=delim, header=None, names=names,
                               skiprows=first_data, index_col=False, skipinitialspace=True,
                               decimal=decimal, keep_default_na=False, na_values=[""],
-                              on_bad_lines="warn", encoding="utf-8", engine="c", low_memory=False,
+                              on_bad_lines="warn", encoding="utf-8-sig" if bom else "utf-8",
+                              engine="c", low_memory=False,
                               skip_blank_lines=True)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
             raise DataError(f"'{name}' could not be read as a table ({str(exc).strip()[:200]}). "

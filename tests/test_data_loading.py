@@ -331,3 +331,22 @@ def test_many_rows_load_fast(tmp_path, n):
     seconds = time.perf_counter() - start
     assert ds.frame.shape == (n, cols)
     assert seconds < 10 * n / 1_000_000 + 2, seconds
+
+
+@pytest.mark.parametrize("case", ["plain_comma", "utf8_bom", "pems_metadata_above_header",
+                                  "trailing_delimiter_data_only", "latin1_degree_micro",
+                                  "junk_in_numeric_column", "header_only", "html_saved_as_csv"])
+def test_big_file_path_streams_the_same(case, tmp_path, monkeypatch):
+    """Files above STREAM_FROM_BYTES are parsed straight from disk; same outcome."""
+    content, expect = CASES[case]
+    path = tmp_path / f"{case}.csv"
+    path.write_bytes(content)
+    monkeypatch.setattr(pdata, "STREAM_FROM_BYTES", 0)
+    if not expect["ok"]:
+        with pytest.raises(pc.DataError, match=expect["phrase"]):
+            pc.load_csv(path)
+        return
+    ds = pc.load_csv(path)
+    monkeypatch.setattr(pdata, "STREAM_FROM_BYTES", 10**12)
+    ref = pc.load_csv(path)
+    assert ds.frame.equals(ref.frame) and ds.report == ref.report and ds.units == ref.units
