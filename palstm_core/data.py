@@ -21,6 +21,7 @@ import pandas as pd
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 MIN_ROWS = 60                      # fewer rows cannot make a train/validation/test split
 MAX_BYTES = 200 * 1024 * 1024      # refuse larger files with a clear message
+MAX_COLUMNS = 2000                 # a wider table is not a sensor log (or the separator is wrong)
 TIME_NAMES = ("time", "timestamp", "datetime", "date_time", "date", "elapsed", "t", "sec",
               "seconds", "zeit", "시간")
 
@@ -619,9 +620,13 @@ def _load_csv(source: PathOrFile, time_column: str | None, name: str | None) -> 
     header = _fields(lines[header_at], delim) if header_at >= 0 else []
     unit_cells = _fields(lines[first_data - 1], delim) if units_row else []
     width = max(len(header), n_fields)
+    if width > MAX_COLUMNS:
+        raise DataError(f"'{name}' has {width} columns; at most {MAX_COLUMNS} are supported. "
+                        "Keep the sensor columns you need (or check the separator).")
     units: dict[str, str] = {}
     raw_names: dict[str, str] = {}
     names: list[str] = []
+    taken: set[str] = set()
     if header_at < 0:
         report.append(f"No header row found; columns are named column_1 … column_{width}.")
     for i in range(width):
@@ -630,12 +635,13 @@ def _load_csv(source: PathOrFile, time_column: str | None, name: str | None) -> 
         if units_row and i < len(unit_cells) and unit_cells[i].strip():
             unit = unit or unit_cells[i].strip().strip("[]()").strip()
         base, k = clean, 2
-        while clean and clean in names:
+        while clean and clean in taken:
             clean = f"{base}_{k}"
             k += 1
         if clean != base and base:
             report.append(f"Column name '{base}' appears more than once; renamed to '{clean}'.")
         names.append(clean or f"__blank{i}")
+        taken.add(names[-1])
         if clean:
             units[clean] = unit
             raw_names[clean] = raw_name
@@ -754,8 +760,13 @@ def _load_csv(source: PathOrFile, time_column: str | None, name: str | None) -> 
     del raw
     sensors = [c for c in frame.columns if c != tcol]
     if not sensors:
-        raise DataError(f"'{name}' has no numeric sensor columns. A usable file has one row per "
-                        "time step and columns of numbers (e.g. speed, rpm, NOx).")
+        why = ""
+        if constant or empty:
+            why = (f" ({len(constant)} column(s) hold one constant value and {len(empty)} are "
+                   "almost empty)")
+        raise DataError(f"'{name}' has no usable numeric sensor columns{why}. A usable file has "
+                        "one row per time step and columns of numbers that change (e.g. speed, "
+                        "rpm, NOx).")
 
     if tcol is not None:
         bad_t = frame[tcol].isna() | ~np.isfinite(frame[tcol])

@@ -210,7 +210,7 @@ CASES = {
     "pdf": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", err("PDF")),
     "html_saved_as_csv": (enc(HTML), err("web page")),
     "json_saved_as_csv": (enc('[{"time": 0, "speed": 1}]\n'), err("JSON")),
-    "no_numeric_columns": (enc("name,comment\n" + "a,b\n" * 80), err("no numeric sensor")),
+    "no_numeric_columns": (enc("name,comment\n" + "a,b\n" * 80), err("no usable numeric sensor")),
     "bad_time_column": (enc(_extra_cols("x", lambda i: "1").replace("time,", "timestamp,", 1)
                             .replace("\n0,", "\nsoon,").replace("\n1,", "\nlater,")
                             .replace("\n2,", "\nnow,").replace("\n3,", "\nyes,")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pytest
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -93,3 +94,25 @@ def test_valid_tables_always_load(n, sep, decimal_comma, trailing):
     ds = _check(("\n".join(lines) + "\n").encode())
     assert ds is not None and list(ds.frame.columns) == ["time", "NOx", "rpm"] and len(ds) == n
     assert np.allclose(ds.frame["NOx"], values)
+
+
+PATHOLOGICAL = {
+    "one_huge_line": b"a," * 400_000,
+    "many_columns": (",".join(f"c{i}" for i in range(5000)) + "\n"
+                     + "\n".join(",".join(str(i + j) for j in range(5000)) for i in range(61))
+                     ).encode(),
+    "unterminated_quote": b'time,speed\n0,"abc\n' + b"1,2\n" * 50_000,
+    "quotes_only": b'"' * 500_000,
+    "newlines_only": b"\n" * 500_000,
+    "separators_only": b",,,,,\n" * 100_000,
+    "text_in_time_column": b"time,x\n" + b"".join(b"junk%d,%d\n" % (i, i) for i in range(50_000)),
+    "old_mac_line_ends": b"time,x\r" + b"".join(b"%d,%d\r" % (i, i % 7) for i in range(1000)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PATHOLOGICAL))
+def test_pathological_inputs_finish_quickly(case):
+    import time
+    start = time.perf_counter()
+    _check(PATHOLOGICAL[case])
+    assert time.perf_counter() - start < 10
