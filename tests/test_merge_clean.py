@@ -139,3 +139,29 @@ def test_clean_synthetic_spikes_and_drift():
     assert off.cleaning["NOx"]["spikes"] == 0 and np.array_equal(off.frame["NOx"], x)
     with pytest.raises(pc.DataError, match="no column"):
         pc.clean(ds, ["PN"])
+
+
+def test_merge_10hz_pems_with_1hz_obd(split):
+    pems, obd = split
+    t = pems.times
+    fast_t = np.arange(t[0], t[-1], 0.1)
+    frame = pd.DataFrame({"time": fast_t})
+    for c in pems.columns:
+        frame[c] = np.interp(fast_t, t, pems.frame[c].to_numpy())
+    fast = replace(pems, frame=frame)
+    m = pc.merge_drives(fast, obd, rate_hz=1)
+    a = m.alignment
+    assert a["obd_start_after_pems_s"] == pytest.approx(simulate.SPLIT_OBD_START_S, abs=0.5)
+    assert abs(a["lag_s"] - simulate.PEMS_DELAY_S) <= 1
+    assert np.allclose(np.diff(m.times), 1.0)
+
+
+def test_merge_row_clock_and_name_clash(split):
+    pems, obd = split
+    p = replace(pems, frame=pems.frame.drop(columns=["time"]), time_column=None, time_kind="row")
+    o = replace(obd, frame=obd.frame.rename(columns={"coolant_temp": "ambient_temp"}))
+    o.units = {("ambient_temp" if k == "coolant_temp" else k): v for k, v in obd.units.items()}
+    m = pc.merge_drives(p, o)
+    assert {"ambient_temp_obd", "ambient_temp_pems"} <= set(m.columns)
+    assert m.alignment["obd_start_after_pems_s"] == pytest.approx(12)
+    assert "renamed" in " ".join(m.report)
