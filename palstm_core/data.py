@@ -880,12 +880,19 @@ def merge_drives(pems: Dataset, obd: Dataset, rate_hz: float = 1.0, lag: float |
        then PEMS channels; faster data averaged, slower interpolated; the gas channels (or the
        ``shift`` list) are moved ``lag`` seconds earlier. Names in both files get _obd/_pems.
 
+    ``pems`` and ``obd`` are Datasets or anything ``load_csv`` accepts (path, uploaded file).
     ``ds.alignment`` = {"clock_offset_s", "obd_start_after_pems_s", "clock_method", "lag_s",
-    "lag_method", "pair", "corr_before", "corr_after", "shifted", "rate_hz", "rows"}; the same
-    in words is in ``ds.report``. Raises ``DataError`` when the files cannot be aligned.
+    "lag_method", "pair", "corr_before", "corr_after", "shifted", "rate_hz", "rows",
+    "lag_curve": {"lag_s": [...], "r": [...]} (correlation of the pair at each candidate delay,
+    for a plot) or None}; the same in words is in ``ds.report``. Raises ``DataError`` when the
+    files cannot be aligned.
     """
-    if not isinstance(pems, Dataset) or not isinstance(obd, Dataset):
-        raise DataError("merge_drives needs two loaded files (PEMS first, then OBD).")
+    if pems is None or obd is None:
+        raise DataError("merge_drives needs two files: the PEMS log first, then the OBD log.")
+    if not isinstance(pems, Dataset):
+        pems = load_csv(pems)
+    if not isinstance(obd, Dataset):
+        obd = load_csv(obd)
     try:
         rate_hz = float(rate_hz)
     except (TypeError, ValueError):
@@ -1031,6 +1038,9 @@ def merge_drives(pems: Dataset, obd: Dataset, rate_hz: float = 1.0, lag: float |
         "clock_offset_s": offset, "obd_start_after_pems_s": obd_start, "clock_method": method,
         "lag_s": lag_s, "lag_method": lag_method, "pair": info_pair, "corr_before": before,
         "corr_after": after, "shifted": shifted, "rate_hz": rate_hz, "rows": len(frame),
+        "lag_curve": None if curve_best is None else {
+            "lag_s": [round(k * step, 9) for k in range(len(curve_best))],
+            "r": [None if not np.isfinite(v) else float(v) for v in curve_best]},
     }
     return Dataset(frame, tcol, report, units, name=f"{pems.name} + {obd.name}",
                    simulated=pems.simulated or obd.simulated,

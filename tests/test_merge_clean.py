@@ -165,3 +165,13 @@ def test_merge_row_clock_and_name_clash(split):
     assert {"ambient_temp_obd", "ambient_temp_pems"} <= set(m.columns)
     assert m.alignment["obd_start_after_pems_s"] == pytest.approx(12)
     assert "renamed" in " ".join(m.report)
+
+
+def test_merge_accepts_paths_and_gives_a_lag_curve():
+    m = pc.merge_drives(pc.data.SAMPLE_DIR / "urban_pems.csv", pc.data.SAMPLE_DIR / "urban_obd.csv")
+    curve = m.alignment["lag_curve"]
+    assert len(curve["lag_s"]) == len(curve["r"]) == 31
+    best = curve["lag_s"][int(np.nanargmax(np.array(curve["r"], dtype=float)))]
+    assert best == m.alignment["lag_s"]
+    with pytest.raises(pc.DataError):
+        pc.merge_drives(None, None)
