@@ -725,6 +725,12 @@ def _load_csv(source: PathOrFile, time_column: str | None, name: str | None) -> 
                 text = text.str.replace(",", ".", regex=False)
             numeric = pd.to_numeric(text.where(present, None), errors="coerce").astype(float)
             bad_cells = present & numeric.isna()
+            if decimal == "." and present.sum() and (~bad_cells[present]).mean() < 0.5 and \
+                    text[present].head(200).str.fullmatch(r"[-+]?\d+,\d+").mean() > 0.5:
+                numeric = pd.to_numeric(text.str.replace(",", ".", regex=False).where(
+                    present, None), errors="coerce").astype(float)    # quoted "1,5" values
+                bad_cells = present & numeric.isna()
+                report.append(f"Column '{col}' uses decimal commas (1,5); read them as 1.5.")
             if present.sum() and (~bad_cells[present]).mean() < 0.5:
                 non_numeric.append(col)
                 continue

@@ -124,6 +124,10 @@ CASES = {
     "plain_comma": (enc(table()), ok(BASE, check=_speed_ok)),
     "semicolon_decimal_comma": (enc(table(sep=";", dec=",")),
                                 ok(BASE, phrase="decimal comma", check=_speed_ok)),
+    "quoted_decimal_commas_comma_separated": (
+        enc("".join(",".join(f'"{f}"' for f in ln.split(";")) + "\n"
+                    for ln in table(sep=";", dec=",").splitlines())),
+        ok(BASE, phrase="decimal commas")),
     "tab_separated": (enc(table(sep="\t")), ok(BASE, phrase="tabs", check=_speed_ok)),
     "trailing_delimiter_all_rows": (enc(table(trailing=True, header_trailing=True)),
                                     ok(BASE, phrase="empty column", check=_speed_ok)),
