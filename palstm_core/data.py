@@ -324,12 +324,17 @@ def _sniff_layout(lines: list[str]) -> tuple[str, int, int, bool, int]:
             if textual:
                 after = [j for j in nonblank if j > start][:2]
                 if after:
-                    u = [c for c in _fields(lines[after[0]], delim) if c.strip()]
-                    d = [c for c in _fields(lines[after[1]], delim) if c.strip()] \
-                        if len(after) == 2 else []
-                    unit_like = u and sum(not _is_number(c) for c in u) >= (
-                        0.6 if d else 1.0) * len(u)
-                    if unit_like and (not d or sum(_is_number(c) for c in d) >= 0.5 * len(d)):
+                    u = _fields(lines[after[0]], delim)
+                    d = _fields(lines[after[1]], delim) if len(after) == 2 else []
+                    filled = [c for c in u if c.strip()]
+                    if d:     # where the data below is numeric, a units row holds no numbers
+                        pos = [k for k, c in enumerate(d) if _is_number(c)]
+                        unit_like = bool(pos) and len(pos) >= 0.5 * len([c for c in d if c.strip()]) \
+                            and sum(k < len(u) and not _is_number(u[k]) for k in pos) >= 0.8 * len(pos) \
+                            and any(k < len(u) and u[k].strip() for k in pos)
+                    else:
+                        unit_like = bool(filled) and not any(_is_number(c) for c in filled)
+                    if unit_like:
                         units = True
                         first_data = after[0] + 1
             score = (1 if freq >= 0.8 else 0, int(textual), freq, mode)
@@ -632,7 +637,8 @@ def _load_csv(source: PathOrFile, time_column: str | None, name: str | None) -> 
     for i in range(width):
         raw_name = header[i] if i < len(header) else ""
         clean, unit = _split_unit(raw_name) if header_at >= 0 else (f"column_{i + 1}", "")
-        if units_row and i < len(unit_cells) and unit_cells[i].strip():
+        if units_row and i < len(unit_cells) and unit_cells[i].strip() and \
+                not _is_number(unit_cells[i]):
             unit = unit or unit_cells[i].strip().strip("[]()").strip()
         base, k = clean, 2
         while clean and clean in taken:

@@ -194,6 +194,10 @@ CASES = {
     "mostly_empty_column": (enc(_extra_cols("PN", lambda i: "1.5" if i == 3 else "")),
                             ok(BASE, phrase="mostly-empty")),
     "constant_column": (enc(_extra_cols("gear_mode", lambda i: "3")), ok(BASE, phrase="constant")),
+    "mostly_text_columns_no_units_row": (
+        enc("time,speed,status,mode,driver\n" + "".join(
+            f"{i},{30 + (i % 9)},OK,ECO,anna\n" for i in range(N))),
+        ok(["time", "speed"], phrase="non-numeric column", units={"speed": ""})),
     "text_column": (enc(_extra_cols("phase", lambda i: "urban" if i < 40 else "rural")),
                     ok(BASE, phrase="non-numeric column")),
     "duplicated_column_names": (enc(_extra_cols("NOx", lambda i: f"{i * 0.5:g}")),
