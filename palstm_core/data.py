@@ -169,12 +169,13 @@ def _looks_korean(data: bytes) -> bool:
     chars = re.findall(r"[^\x00-\x7f]", sample)[:20000]
     if not chars:
         return False
-    good = 0
+    good = hangul = 0
     for ch in chars:
-        if "\uac00" <= ch <= "\ud7a3":
-            raw = ch.encode("cp949")              # the bytes it came from (exact round trip)
-            good += len(raw) == 2 and raw[0] >= 0xA1 and raw[1] >= 0xA1
-    return good >= 0.8 * len(chars)
+        raw = ch.encode("cp949")                  # the bytes it came from (exact round trip)
+        if len(raw) == 2 and raw[0] >= 0xA1 and raw[1] >= 0xA1:     # KS X 1001 (EUC-KR) range
+            good += 1
+            hangul += "\uac00" <= ch <= "\ud7a3"
+    return good >= 0.8 * len(chars) and hangul >= 0.5 * good
 
 
 def _to_utf8(data: bytes, name: str, report: list[str]) -> bytes:

@@ -155,6 +155,10 @@ CASES = {
     "cp949_korean_headers": (enc(table(header=KOREAN_HEADER), "cp949"),
                              ok(["시간", "속도", "엔진회전수", "NOx"], phrase="Korean",
                                 units={"속도": "km/h"})),
+    "cp949_korean_with_degree_sign": (
+        enc(table(header=("시간", "냉각수 온도 [°C]", "배기 온도 [°C]", "NOx")), "cp949"),
+        ok(["시간", "냉각수 온도", "배기 온도", "NOx"], phrase="Korean",
+           units={"냉각수 온도": "°C"})),
     "euckr_korean_headers": (enc(table(sep=";", header=KOREAN_HEADER), "euc_kr"),
                              ok(["시간", "속도", "엔진회전수", "NOx"], phrase="Korean")),
     "utf8_korean_headers": (enc(table(header=KOREAN_HEADER)),
