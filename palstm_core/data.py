@@ -123,6 +123,9 @@ def _read_bytes(source: PathOrFile) -> tuple[bytes, str]:
                 raise DataError(f"File '{path}' does not exist. Check the path and try again.")
             if path.is_dir():
                 raise DataError(f"'{path}' is a folder, not a CSV file.")
+            if not path.is_file():
+                raise DataError(f"'{path}' is not a regular file (a device or pipe?). Choose a "
+                                "CSV file.")
             size = path.stat().st_size
             if size > MAX_BYTES:
                 raise _too_big(path.name, size)

@@ -274,6 +274,16 @@ def test_too_big_file_and_upload(tmp_path, monkeypatch):
         pc.load_csv(upload)
 
 
+def test_folders_devices_and_missing_files(tmp_path):
+    with pytest.raises(pc.DataError, match="folder"):
+        pc.load_csv(tmp_path)
+    with pytest.raises(pc.DataError, match="does not exist"):
+        pc.load_csv(tmp_path / "nope.csv")
+    if os.path.exists("/dev/zero"):
+        with pytest.raises(pc.DataError, match="not a regular file"):
+            pc.load_csv("/dev/zero")           # would never end if read
+
+
 def test_file_objects_bytes_and_text():
     upload = io.BytesIO(enc(table(sep=";", dec=",")))
     upload.name = "drive.csv"
