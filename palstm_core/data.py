@@ -333,8 +333,10 @@ def _sniff_layout(lines: list[str]) -> tuple[str, int, int, bool, int]:
                     filled = [c for c in u if c.strip()]
                     if d:     # where the data below is numeric, a units row holds no numbers
                         pos = [k for k, c in enumerate(d) if _is_number(c)]
-                        unit_like = bool(pos) and len(pos) >= 0.5 * len([c for c in d if c.strip()]) \
-                            and sum(k < len(u) and not _is_number(u[k]) for k in pos) >= 0.8 * len(pos) \
+                        n_filled = len([c for c in d if c.strip()])
+                        no_numbers = sum(k < len(u) and not _is_number(u[k]) for k in pos)
+                        unit_like = bool(pos) and len(pos) >= 0.5 * n_filled \
+                            and no_numbers >= 0.8 * len(pos) \
                             and any(k < len(u) and u[k].strip() for k in pos)
                     else:
                         unit_like = bool(filled) and not any(_is_number(c) for c in filled)
@@ -667,8 +669,8 @@ def _load_csv(source: PathOrFile, time_column: str | None, name: str | None) -> 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            raw = pd.read_csv(body if isinstance(body, Path) else io.BytesIO(body), sep=delim, header=None, names=names,
-                              skiprows=first_data, index_col=False, skipinitialspace=True,
+            raw = pd.read_csv(body if isinstance(body, Path) else io.BytesIO(body), sep=delim,
+                              header=None, names=names, skiprows=first_data, index_col=False, skipinitialspace=True,
                               decimal=decimal, keep_default_na=False, na_values=[""],
                               on_bad_lines="warn", encoding="utf-8-sig" if bom else "utf-8",
                               engine="c", low_memory=False,
@@ -857,7 +859,7 @@ def _lag_curve(pems: Dataset, pcol: str, obd: Dataset, ocol: str, offset: float,
     """r[k] = corr(PEMS[t + k·step], OBD[t]) for k = 0..max_k on the common grid."""
     x = _on_grid(pems, pcol, grid)
     y = _on_grid(obd, ocol, grid, offset)
-    shifts, r = _xcorr(x, y, max(MIN_ROWS, len(grid) // 4))
+    _, r = _xcorr(x, y, max(MIN_ROWS, len(grid) // 4))
     m = len(y)
     return r[m - 1:m + max_k]
 
@@ -990,7 +992,7 @@ def merge_drives(pems: Dataset, obd: Dataset, rate_hz: float = 1.0, lag: float |
             if np.isfinite(curve).any():
                 scored.append((float(np.nanmax(curve)), p_col, o_col, curve))
         if scored:
-            peak, p_col, o_col, curve_best = max(scored, key=lambda s: s[0])
+            _, p_col, o_col, curve_best = max(scored, key=lambda s: s[0])
             info_pair = (p_col, o_col)
             before = float(curve_best[0]) if np.isfinite(curve_best[0]) else None
     if lag is not None:
