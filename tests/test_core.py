@@ -63,7 +63,7 @@ def test_load_csv_reports_dropped_text_columns(tmp_path):
     (b"", "empty"),
     (b"   \n\n", "empty"),
     (b"time,speed\n", "no data rows"),
-    (b"name,comment\nanna,hello\nbob,world\n" * 40, "no numeric"),
+    (b"name,comment\nanna,hello\nbob,world\n" * 40, "no usable numeric"),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary"),
     (b"<!DOCTYPE html><html><body>Not found</body></html>", "web page"),
     (b"time,speed\n1,2\n2,3\n3,4\n", "at least"),
