@@ -431,8 +431,9 @@ elif stored is not None:
                           xaxis_title="lookback step")
         col.plotly_chart(fig, key=f"planted_{title}")
     mets = learn.planted_summary(res)
-    st.dataframe(mets.style.format({c: "{:.3f}" for c in mets.select_dtypes("float").columns},
-                                   na_rep="—"),
+    for col in mets.select_dtypes("float").columns:        # "—" where a model has no such number
+        mets[col] = mets[col].map(lambda v: "—" if pd.isna(v) else f"{v:.3f}")
+    st.dataframe(mets,
                  key="planted_table")
     st.markdown(learn.planted_verdict(res))
     t1, t2 = st.columns(2)

@@ -269,3 +269,23 @@ def test_planted_training_button_tiny(tmp_path, monkeypatch):
     assert len([p for p in tmp_path.iterdir() if not p.name.startswith(".")]) == 2  # both cached
     at.toggle(key="relative").set_value(False).run()
     assert not at.exception
+
+
+def test_planted_training_can_be_cancelled(tmp_path, monkeypatch):
+    monkeypatch.setenv("PALSTM_CACHE_DIR", str(tmp_path))
+    at = _app().run()
+    at.number_input(key="p_rows").set_value(5000)
+    at.slider(key="p_epochs").set_value(20)
+    at.button(key="train_planted").click().run()
+    assert not at.exception
+    job = at.session_state["learn_job"]
+    at.run()                                                 # page re-renders meanwhile
+    assert at.button(key="train_planted").disabled           # one training at a time
+    assert at.session_state["learn_job"] is job
+    at.button(key="cancel_planted").click().run()
+    with pytest.raises(pc.TrainingCancelled):
+        job["future"].result(timeout=60)
+    at.run()
+    assert not at.exception and "learn_job" not in at.session_state
+    assert any("cancelled" in w.value for w in at.warning)
+    assert "learn_planted" not in at.session_state
