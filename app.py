@@ -30,17 +30,19 @@ with c1:
     st.page_link(ui.PAGE["data"], label="Upload your own CSV", icon="📂")
 with c2:
     st.subheader("Demo")
-    cfg = ui.DEMO["config"]
+    demo = ui.demo_settings()
+    cfg = demo["config"]
     st.write(f"Train a small PA-LSTM on the urban sample (hidden {cfg['hidden_size']}, "
-             f"{cfg['epochs']} epochs, lookback {ui.DEMO['lookback']}) — or reopen it from the "
+             f"{cfg['epochs']} epochs, lookback {demo['lookback']}) — or reopen it from the "
              "cache — and open the results at the highest NOx event of the test span.")
     if st.button("Demo", key="demo"):
-        ds = pc.load_sample(ui.DEMO["sample"])
+        ds = pc.load_sample(demo["sample"])
         ui.set_dataset(ds)
-        target = ui.DEMO["target"]
+        target = demo["target"]
         g = pc.suggest_groups(ds, target)
-        window = pc.WindowSpec(lookback=ui.DEMO["lookback"], horizon=ui.DEMO["horizon"])
-        st.session_state.update(target=target, grouping=g.to_dict(), window=window)
+        window = pc.WindowSpec(lookback=demo["lookback"], horizon=demo["horizon"])
+        st.session_state.update(target=target, grouping=g.to_dict(), window=window,
+                                lookback_in=window.lookback, horizon_in=window.horizon)
         job = ui.TrainingJob(ds, target, g, window, [pc.TrainConfig(**cfg)], ui.cache(),
                              open_results=True, focus="peak")
         st.session_state["job"] = job.start()

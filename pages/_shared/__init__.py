@@ -28,6 +28,16 @@ DEMO = dict(sample="urban", target="NOx", lookback=20, horizon=1,
             config=dict(model="pa_lstm", hidden_size=16, epochs=12, batch_size=256, lr=3e-3))
 
 
+def demo_settings() -> dict:
+    """The demo's settings; $PALSTM_UI_DEFAULTS shrinks them too (tests train in seconds)."""
+    demo = {**DEMO, "config": dict(DEMO["config"])}
+    if os.environ.get("PALSTM_UI_DEFAULTS"):
+        d = ui_defaults()
+        demo["lookback"] = int(d["lookback"])
+        demo["config"].update(hidden_size=int(d["hidden_size"]), epochs=int(d["epochs"]))
+    return demo
+
+
 def ui_defaults() -> dict:
     """Default training widgets; $PALSTM_UI_DEFAULTS="hidden_size=8,epochs=1,lookback=10"
     overrides them (the browser test uses it to train in seconds)."""
@@ -104,6 +114,7 @@ def open_cached(key: str) -> pc.TrainedRun | None:
     run = runs().get(key) or cache().load(key)
     if run is not None:
         add_run(run)
+        st.session_state["res_main"] = key
     return run
 
 
