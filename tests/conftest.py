@@ -16,16 +16,22 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-TINY = "hidden_size=8,epochs=1,lookback=10,batch_size=128"
+TINY = "hidden_size=8,epochs=1,lookback=8,batch_size=1024"
 
 
 @pytest.fixture
 def ui_env(tmp_path, monkeypatch):
-    """A fresh model cache and tiny training defaults for one test."""
+    """A fresh model cache and tiny training defaults for one test; one torch thread (tiny
+    recurrent models train several times faster on one thread on a shared CPU)."""
+    import torch
     cache = tmp_path / "cache"
     monkeypatch.setenv("PALSTM_CACHE_DIR", str(cache))
     monkeypatch.setenv("PALSTM_UI_DEFAULTS", TINY)
-    return cache
+    monkeypatch.setenv("PALSTM_TORCH_THREADS", "1")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield cache
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,14 @@ PAGE = {k: path for k, _, path in STEPS}
 PAGE["downloads"] = "pages/5_Downloads.py"
 PAGE["home"] = "app.py"
 
+# $PALSTM_TORCH_THREADS caps PyTorch's CPU threads: small recurrent models often train faster
+# on one or two threads, especially on a busy machine.
+def _limit_threads() -> None:
+    """Apply $PALSTM_TORCH_THREADS in the calling thread (OpenMP settings are per thread)."""
+    if os.environ.get("PALSTM_TORCH_THREADS", "").isdigit():
+        import torch
+        torch.set_num_threads(max(1, int(os.environ["PALSTM_TORCH_THREADS"])))
+
 # Demo: a PA-LSTM small enough to train in well under a minute on a laptop CPU.
 DEMO = dict(sample="urban", target="NOx", lookback=20, horizon=1,
             config=dict(model="pa_lstm", hidden_size=16, epochs=12, batch_size=256, lr=3e-3))
@@ -244,6 +252,7 @@ class TrainingJob:
         return not self.done
 
     def _work(self) -> None:
+        _limit_threads()
         n = len(self.configs)
         try:
             for i, cfg in enumerate(self.configs):
