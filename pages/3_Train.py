@@ -8,8 +8,6 @@ from palstm_core import plots
 from pages import _shared as ui
 
 st.set_page_config(page_title="Train · PA-LSTM Explorer", page_icon="🏋️", layout="wide")
-st.title("3 · Train")
-ui.step_indicator("train")
 ss = st.session_state
 cache = ui.cache()
 
@@ -26,6 +24,9 @@ if job is not None and job.done and not job.collected:
         ss["res_focus"] = job.focus
     if job.open_results and job.runs:
         st.switch_page(ui.PAGE["results"])
+
+st.title("3 · Train")
+ui.step_indicator("train")
 
 st.caption(f"Device: **{pc.device_name()}**")
 ds = ui.dataset()

@@ -169,10 +169,10 @@ def predictions_figure(preds: Mapping[str, pd.DataFrame], target: str, unit: str
     fig = go.Figure()
     first = next(iter(preds.values()), None)
     if first is not None and first["actual"].notna().any():
-        fig.add_trace(go.Scattergl(x=time_values(first["time"], time_kind), y=first["actual"],
+        fig.add_trace(go.Scatter(x=time_values(first["time"], time_kind), y=first["actual"],
                                    name="actual", mode="lines", line=dict(color=ACTUAL, width=2)))
     for i, (name, p) in enumerate(preds.items()):
-        fig.add_trace(go.Scattergl(x=time_values(p["time"], time_kind), y=p["predicted"],
+        fig.add_trace(go.Scatter(x=time_values(p["time"], time_kind), y=p["predicted"],
                                    name=f"{name}", mode="lines",
                                    line=dict(color=PALETTE[i % len(PALETTE)], width=1.5)))
     if threshold is not None:
@@ -306,7 +306,7 @@ def importance_figure(att: Attention) -> go.Figure | None:
         fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=order,
                          row=1, col=c)
     n = max(len(fi) if fi is not None else 0, len(gi) if gi is not None else 0)
-    return _layout(fig, height=max(260, 22 * n + 100))
+    return _layout(fig, height=max(260, 22 * n + 100), showlegend=False)
 
 
 def exceedance_figure(pred: pd.DataFrame, threshold: float, target: str, unit: str = "",

@@ -91,6 +91,8 @@ def test_sample_to_trained_pa_lstm_with_heatmaps(server):
             expect(page.get_by_text("Ready: predict")).to_be_visible()
             expect(page.get_by_text("simulated sample drive").first).to_be_visible()
             mark("groups")
+            page.wait_for_timeout(800)
+            page.screenshot(path=str(ARTIFACTS / "groups.png"))
             page.get_by_role("button", name="Next: train →").click()
 
             expect(page.get_by_role("heading", name="3 · Train")).to_be_visible()
@@ -99,6 +101,7 @@ def test_sample_to_trained_pa_lstm_with_heatmaps(server):
             expect(open_results).to_be_visible(timeout=180_000)
             expect(page.get_by_text("RMSE").first).to_be_visible()
             mark("trained")
+            page.screenshot(path=str(ARTIFACTS / "train.png"))
             open_results.click()
 
             expect(page.get_by_role("heading", name="4 · Results")).to_be_visible()

@@ -179,7 +179,7 @@ def step_indicator(active: str | None = None) -> None:
     here = active or current_step()
     parts = []
     for key, label, _ in STEPS:
-        mark = "✅" if done[key] else "⬜"
+        mark = "✓" if done[key] else "○"
         text = f"**{label}**" if key == here else label
         parts.append(f"{mark} {text}")
     st.markdown(" → ".join(parts))
