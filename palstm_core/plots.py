@@ -101,13 +101,13 @@ def correlation_figure(corr: pd.DataFrame, groups: Mapping[str, Sequence[str]] |
     lags = [-int(c) for c in corr.columns]
     fig = go.Figure(go.Heatmap(
         z=z, x=lags, y=order, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True,
-        colorbar=dict(title="r", thickness=12, x=1.0, xanchor="left", xpad=95),
+        colorbar=dict(title="r", thickness=12, x=1.0, xanchor="left", xpad=72),
         hovertemplate="%{y} %{x} steps before: r = %{z:.2f}<extra></extra>"))
     _group_separators(fig, bounds, len(order), x_ref="x", label_x=1.0)
     fig.update_yaxes(autorange="reversed", title_text=None)
     fig.update_xaxes(title_text=f"steps before the {target} value (0 = same step)")
     fig = _layout(fig, height=max(260, 22 * len(order) + 90), title=f"Correlation with {target}")
-    fig.update_layout(margin=dict(r=150))
+    fig.update_layout(margin=dict(r=118))
     return fig
 
 
@@ -258,7 +258,7 @@ def attention_window_figure(att: Attention, index: int, step_times: np.ndarray |
         fig.add_trace(go.Heatmap(
             z=z, x=x, y=order, colorscale="Viridis", zmin=0, zmax=max(float(z.max()), 1e-9),
             colorbar=dict(title="weight", thickness=12, len=heights[0], y=1, yanchor="top",
-                          x=1.0, xanchor="left", xpad=95),
+                          x=1.0, xanchor="left", xpad=72),
             hovertemplate="%{y} at %{x:.1f}: %{z:.3f}<extra></extra>"), row=1, col=1)
         fig.update_yaxes(autorange="reversed", row=1, col=1)
         _group_separators(fig, bounds, len(order), x_ref="x", y_ref="y", label_x=1.0)
@@ -272,7 +272,7 @@ def attention_window_figure(att: Attention, index: int, step_times: np.ndarray |
     n_rows = len(order)
     height = (max(260, 20 * n_rows + 120) if has_f else 0) + (200 if has_t else 0)
     fig = _layout(fig, height=height)
-    fig.update_layout(margin=dict(l=10, r=150 if has_f else 10, t=30, b=10))
+    fig.update_layout(margin=dict(l=10, r=118 if has_f else 10, t=30, b=10))
     return fig
 
 
@@ -306,7 +306,9 @@ def importance_figure(att: Attention) -> go.Figure | None:
         fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=order,
                          row=1, col=c)
     n = max(len(fi) if fi is not None else 0, len(gi) if gi is not None else 0)
-    return _layout(fig, height=max(260, 22 * n + 100), showlegend=False)
+    fig = _layout(fig, height=max(260, 22 * n + 100), showlegend=False)
+    fig.update_layout(margin=dict(t=40))
+    return fig
 
 
 def exceedance_figure(pred: pd.DataFrame, threshold: float, target: str, unit: str = "",

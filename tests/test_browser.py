@@ -82,6 +82,18 @@ def test_sample_to_trained_pa_lstm_with_heatmaps(server):
         try:
             t0 = time.time()
             mark = lambda what: print(f"{time.time() - t0:6.1f} s  {what}")  # noqa: E731
+            # a bad upload is explained in plain words, not a traceback
+            page.goto(server + "/Data")
+            expect(page.get_by_role("heading", name="1 · Data")).to_be_visible()
+            page.get_by_role("tab", name="Upload CSV").click()
+            page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+                files=[{"name": "broken.csv", "mimeType": "text/csv",
+                        "buffer": b"speed,rpm\n1,2\n3,4\n"}])
+            expect(page.get_by_text("This file could not be used")).to_be_visible()
+            expect(page.get_by_text("at least 60")).to_be_visible()
+            expect(page.get_by_text("Traceback")).to_have_count(0)
+            mark("bad upload")
+
             page.goto(server)
             expect(page.get_by_role("heading", name="PA-LSTM Explorer")).to_be_visible()
             mark("home")
