@@ -92,6 +92,7 @@ def test_sample_to_trained_pa_lstm_with_heatmaps(server):
             expect(page.get_by_text("This file could not be used")).to_be_visible()
             expect(page.get_by_text("at least 60")).to_be_visible()
             expect(page.get_by_text("Traceback")).to_have_count(0)
+            page.screenshot(path=str(ARTIFACTS / "data-bad-upload.png"))
             mark("bad upload")
 
             page.goto(server)
