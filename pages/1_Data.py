@@ -3,7 +3,6 @@ import io
 
 import streamlit as st
 
-import palstm_core as pc
 from palstm_core import plots
 from pages import _shared as ui
 

@@ -12,18 +12,10 @@ ss = st.session_state
 cache = ui.cache()
 
 # ---------------------------------------------------------------------------- finished job
+job = ui.collect_job()
+if job is not None and job.open_results and job.runs:
+    st.switch_page(ui.PAGE["results"])
 job = ss.get("job")
-if job is not None and job.done and not job.collected:
-    job.collected = True
-    for run in job.runs:
-        ui.add_run(run, select=run is job.runs[0])
-    if job.runs:
-        ss["res_main"] = job.runs[0].key
-        ss["res_compare"] = [r.key for r in job.runs]
-    if job.focus:
-        ss["res_focus"] = job.focus
-    if job.open_results and job.runs:
-        st.switch_page(ui.PAGE["results"])
 
 st.title("3 · Train")
 ui.step_indicator("train")

@@ -167,7 +167,8 @@ st.caption("Counted per time step of the test span.")
 # ---------------------------------------------------------------------------- lab → road
 st.subheader("Evaluate on another drive (lab → road)")
 others = [s for s in ("urban", "motorway") if f"sample: {s}" != ds.name]
-choice = st.selectbox("Drive", others + ["Upload a CSV…"], key="res_other")
+choice = st.selectbox("Drive", ["—", *others, "Upload a CSV…"], key="res_other",
+                      help="Train on one drive (e.g. urban), check the model on another.")
 other = None
 if choice == "Upload a CSV…":
     up = st.file_uploader("Second drive (CSV)", type=["csv", "txt"], key="other_upload")
@@ -176,7 +177,7 @@ if choice == "Upload a CSV…":
             other = pc.load_csv(up, name=up.name)
         except pc.DataError as exc:
             st.error("This file could not be used. " + str(exc))
-else:
+elif choice != "—":
     other = pc.load_sample(choice)
 if other is not None:
     try:

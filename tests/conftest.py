@@ -5,7 +5,6 @@ widgets (and the demo) default to a model that trains in about a second.
 """
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path

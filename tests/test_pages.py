@@ -202,7 +202,8 @@ def test_results_early_warning_and_other_drive(app, small_ds):
     no_exception(at)
     labels = [m.label for m in at.metric]
     assert {"Hits", "Misses", "False alarms"} <= set(labels)
-    assert at.selectbox(key="res_other").value == "motorway"        # lab → road
+    at.selectbox(key="res_other").set_value("motorway").run()       # lab → road
+    no_exception(at)
     assert any("tested on the whole of sample: motorway" in m.value for m in at.markdown)
 
 

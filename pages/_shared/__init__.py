@@ -171,9 +171,27 @@ def keep_widget_state() -> None:
             st.session_state[k] = st.session_state[k]
 
 
+def collect_job():
+    """Move the runs of a finished background job into the session (once); returns the job
+    when this call collected it, else None."""
+    job = st.session_state.get("job")
+    if job is None or not job.done or job.collected:
+        return None
+    job.collected = True
+    for run in job.runs:
+        add_run(run, select=run is job.runs[0])
+    if job.runs:
+        st.session_state["res_main"] = job.runs[0].key
+        st.session_state["res_compare"] = [r.key for r in job.runs]
+    if job.focus:
+        st.session_state["res_focus"] = job.focus
+    return job
+
+
 def step_indicator(active: str | None = None) -> None:
     """data → groups → train → results, with what the session has loaded."""
     keep_widget_state()
+    collect_job()
     done = {"data": dataset() is not None, "groups": bool(st.session_state.get("grouping")),
             "train": bool(runs()), "results": bool(runs())}
     here = active or current_step()
