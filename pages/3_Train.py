@@ -77,7 +77,8 @@ def live_progress():
     st.subheader("Training")
     st.progress(min(max(job.fraction, 0.0), 1.0), text=job.message)
     if any(job.histories.values()):
-        st.plotly_chart(plots.loss_figure(job.histories), width="stretch", key="loss_live")
+        snapshot = {k: list(v) for k, v in list(job.histories.items())}
+        st.plotly_chart(plots.loss_figure(snapshot), width="stretch", key="loss_live")
     if job.running:
         if job.cancel.is_set():
             st.caption("Cancelling…")
