@@ -27,7 +27,7 @@ with c1:
         ui.load_sample_into_session("urban")
         st.switch_page(ui.PAGE["groups"])
     st.write("Or bring your own CSV (one row per time step, one column per sensor).")
-    st.page_link(ui.PAGE["data"], label="Upload your own CSV", icon="📂")
+    st.page_link(ui.PAGE["data"], label="Upload your own CSV", icon=":material/folder_open:")
 with c2:
     st.subheader("Demo")
     demo = ui.demo_settings()

@@ -51,7 +51,7 @@ st.divider()
 st.subheader(f"Loaded: {ds.label}")
 if ds.simulated:
     st.warning("Simulated sample drive — made by palstm_core.simulate, not measured data.",
-               icon="🧪")
+               icon=":material/science:")
 clock = {"row": "row number", "datetime": "date-time", "seconds": "seconds"}[ds.time_kind]
 st.write(f"{len(ds)} rows × {len(ds.columns)} sensor columns; clock: {clock}"
          + (f" (column '{ds.time_column}')" if ds.time_column else "") + ".")

@@ -30,15 +30,19 @@ st.subheader("New training")
 if not ready:
     st.info("Load data and confirm the sensor groups first.")
     st.page_link(ui.PAGE["data"] if ds is None else ui.PAGE["groups"],
-                 label="Go to Data" if ds is None else "Go to Sensor groups", icon="➡️")
+                 label="Go to Data" if ds is None else "Go to Sensor groups",
+                 icon=":material/arrow_forward:")
 else:
     ui.data_badge(ds)
     st.write(f"Predict **{target}** from {len(g.features)} sensors in {len(g.groups)} groups "
              f"({', '.join(g.groups)}); lookback {window.lookback}, horizon {window.horizon}.")
     d = ui.ui_defaults()
-    for key, value in (("trainset_models", ["pa_lstm"]), ("trainset_hidden", int(d["hidden_size"])),
-                       ("trainset_epochs", int(d["epochs"])), ("trainset_batch", int(d["batch_size"])),
-                       ("trainset_lr", float(d["lr"])), ("trainset_patience", int(d["patience"]))):
+    for key, value in (("trainset_models", ["pa_lstm"]),
+                       ("trainset_hidden", int(d["hidden_size"])),
+                       ("trainset_epochs", int(d["epochs"])),
+                       ("trainset_batch", int(d["batch_size"])),
+                       ("trainset_lr", float(d["lr"])),
+                       ("trainset_patience", int(d["patience"]))):
         ss.setdefault(key, value)
     models = st.multiselect(
         "Models", list(pc.MODELS), key="trainset_models",
@@ -121,7 +125,7 @@ else:
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="%.3g")
                                 for c in ("RMSE", "MAE", "R²")})
-    labels = {r["key"]: f"{r['model']} · {r['data']} · {r['target']} · {r['created']} · {r['key']}"
+    labels = {r["key"]: " · ".join((r["model"], r["data"], r["target"], r["created"], r["key"]))
               for r in rows}
     key = st.selectbox("Run", list(labels), format_func=labels.get, key="cached_pick")
     b1, b2, _ = st.columns([1, 1, 4])

@@ -20,14 +20,15 @@ usable = {k: r for k, r in ui.runs().items()
           if set(r.columns) <= set(ds.columns) and r.target in ds.columns}
 if not usable:
     st.info("No trained run for this data yet. Train one (or open a cached run) first.")
-    st.page_link(ui.PAGE["train"], label="Go to Train", icon="🏋️")
+    st.page_link(ui.PAGE["train"], label="Go to Train", icon=":material/model_training:")
     st.stop()
 
 
 def run_label(key: str) -> str:
     r = usable[key]
     extra = "" if r.data_fingerprint == ds.fingerprint() else f", trained on {r.data_name}"
-    return f"{r.config.model} (hidden {r.config.hidden_size}, lookback {r.window.lookback}{extra}) · {key[:6]}"
+    return (f"{r.config.model} (hidden {r.config.hidden_size}, lookback {r.window.lookback}"
+            f"{extra}) · {key[:6]}")
 
 
 keys = list(usable)
@@ -200,4 +201,4 @@ if other is not None:
                         width="stretch", key="other_fig")
 
 st.page_link(ui.PAGE["downloads"], label="Download predictions, attention and the model",
-             icon="⬇️")
+             icon=":material/download:")

@@ -15,13 +15,14 @@ usable = {k: r for k, r in ui.runs().items()
           if set(r.columns) <= set(ds.columns) and r.target in ds.columns}
 if not usable:
     st.info("No trained run for this data yet.")
-    st.page_link(ui.PAGE["train"], label="Go to Train", icon="🏋️")
+    st.page_link(ui.PAGE["train"], label="Go to Train", icon=":material/model_training:")
     st.stop()
 keys = list(usable)
 if ss.get("dl_run") not in keys:
     ss["dl_run"] = ss.get("selected_run") if ss.get("selected_run") in keys else keys[-1]
 key = st.selectbox("Run", keys, key="dl_run",
-                   format_func=lambda k: f"{usable[k].config.model} · {usable[k].data_name} · {k}")
+                   format_func=lambda k: f"{usable[k].config.model} · {usable[k].data_name} · "
+                                         f"{k}")
 run = usable[key]
 part = st.radio("Rows", ["test", "all"], horizontal=True, key="dl_part",
                 format_func={"test": "test span", "all": "whole drive"}.get)
@@ -53,8 +54,8 @@ if run.path is not None and (run.path / "weights.safetensors").is_file():
     st.caption("Weights as safetensors (no pickle) and the run's metadata (config, sensor groups, "
                "window, scaler, metrics, history) as JSON.")
     d1, d2 = st.columns(2)
-    d1.download_button("Model weights (safetensors)", (run.path / "weights.safetensors").read_bytes(),
-                       f"{key}.safetensors", "application/octet-stream", key="dl_weights")
+    d1.download_button("Model weights (safetensors)",
+                       (run.path / "weights.safetensors").read_bytes(), f"{key}.safetensors", "application/octet-stream", key="dl_weights")
     d2.download_button("Run metadata (run.json)", (run.path / "run.json").read_bytes(),
                        f"{key}.json", "application/json", key="dl_meta")
 else:

@@ -47,7 +47,8 @@ def exceedance_flags(actual, predicted, threshold: float) -> np.ndarray:
 
 
 def exceedance_counts(actual, predicted, threshold: float) -> dict[str, float]:
-    """High-emission early warning: how often ``predicted > threshold`` matched ``actual > threshold``.
+    """High-emission early warning: how often ``predicted > threshold`` matched
+    ``actual > threshold``.
 
     Counts rows (time steps): hits, misses, false_alarms, quiet (both below); plus
     ``hit_rate`` = hits / (hits + misses) and ``false_alarm_ratio`` = false alarms / warnings

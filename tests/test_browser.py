@@ -128,7 +128,8 @@ def test_sample_to_trained_pa_lstm_with_heatmaps(server):
             mark("heatmaps")
             expect(page.get_by_text("Which sensor groups matter")).to_be_visible()
             expect(page.get_by_text("Traceback")).to_have_count(0)
-            page.get_by_role("heading", name="One prediction and its attention").scroll_into_view_if_needed()
+            heading = page.get_by_role("heading", name="One prediction and its attention")
+            heading.scroll_into_view_if_needed()
             page.wait_for_timeout(1500)                                     # let plots settle
             page.screenshot(path=str(ARTIFACTS / "results.png"), full_page=True)
             block = page.locator('[data-testid="stHorizontalBlock"]', has=feature).last

@@ -220,7 +220,7 @@ def need_data() -> pc.Dataset:
     ds = dataset()
     if ds is None:
         st.info("No data loaded yet. Load the sample drive or your own CSV first.")
-        st.page_link(PAGE["data"], label="Go to Data", icon="📂")
+        st.page_link(PAGE["data"], label="Go to Data", icon=":material/folder_open:")
         st.stop()
     return ds
 
