@@ -55,7 +55,8 @@ if run.path is not None and (run.path / "weights.safetensors").is_file():
                "window, scaler, metrics, history) as JSON.")
     d1, d2 = st.columns(2)
     d1.download_button("Model weights (safetensors)",
-                       (run.path / "weights.safetensors").read_bytes(), f"{key}.safetensors", "application/octet-stream", key="dl_weights")
+                       (run.path / "weights.safetensors").read_bytes(), f"{key}.safetensors",
+                       "application/octet-stream", key="dl_weights")
     d2.download_button("Run metadata (run.json)", (run.path / "run.json").read_bytes(),
                        f"{key}.json", "application/json", key="dl_meta")
 else:
