@@ -68,9 +68,14 @@ if board:
     st.dataframe(lb, hide_index=True, width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="%.3g")
                                 for c in ("RMSE", "MAE", "MAPE %", "R²")})
-else:
-    m = run.metrics
-    st.write(f"{run.config.model}: RMSE {m['rmse']:.3g}, MAE {m['mae']:.3g}, R² {m['r2']:.3f}")
+else:                               # runs trained on other data: score them on this test span
+    lb = pd.DataFrame([{"model": usable[k].config.model, "trained on": usable[k].data_name,
+                        **pc.regression_metrics(f["actual"], f["predicted"]), "key": k}
+                       for k, (f, _) in results.items()])
+    st.dataframe(lb, hide_index=True, width="stretch")
+if run.data_fingerprint != ds.fingerprint():
+    st.info(f"This run was trained on {run.data_name}; here it is evaluated on the test span of "
+            f"{ds.label}.")
 st.caption(f"Metrics in {unit or 'the target unit'} on the last "
            f"{run.window.split[2]:.0%} of the drive, which no model saw while training.")
 

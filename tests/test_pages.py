@@ -286,3 +286,14 @@ def test_window_steps_and_grouped_order():
     order, bounds = plots._grouped_order(["a", "b", "c", "d"], {"g2": ["c"], "g1": ["a", "d"]})
     assert order == ["c", "a", "d", "b"]
     assert bounds == [("g2", 0, 1), ("g1", 1, 3), ("other", 3, 4)]
+
+
+def test_results_of_a_run_on_other_data(app, small_ds):
+    at = train_tiny(app.run(), small_ds)
+    at.session_state["ds"] = pc.load_sample("urban").slice(600, 1200)   # same columns, new data
+    at.session_state["memo"] = {}
+    at.switch_page(RESULTS).run()
+    no_exception(at)
+    assert any("evaluated on the test span" in i.value for i in at.info)
+    board = at.dataframe[0].value
+    assert list(board["model"]) == ["pa_lstm"] and np.isfinite(board["rmse"]).all()
