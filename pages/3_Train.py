@@ -20,7 +20,9 @@ job = ss.get("job")
 st.title("3 · Train")
 ui.step_indicator("train")
 
-st.caption(f"Device: **{pc.device_name()}**")
+device = pc.device_name()
+st.caption(f"Device: **{device}**" + ("" if device.startswith("GPU") else
+           f" — training uses {ui.train_threads()} CPU thread(s) ($PALSTM_TORCH_THREADS)"))
 ds = ui.dataset()
 g, target, window = ui.grouping(), ss.get("target"), ui.window_spec()
 ready = ds is not None and g is not None and target and window is not None
