@@ -102,7 +102,9 @@ with st.expander("Residuals"):
 # ---------------------------------------------------------------------------- attention
 st.subheader("One prediction and its attention")
 if times[-1] > times[0]:
-    st.slider(f"Prediction time ({plots.time_title(ds.time_kind)})", float(times[0]),
+    label = {"row": "Prediction row", "datetime": "Prediction time (epoch seconds)"}.get(
+        ds.time_kind, "Prediction time [s]")
+    st.slider(label, float(times[0]),
               float(times[-1]), step=step, key="res_time",
               help="Pick a moment of the test span; the dashed line marks it above.")
 b1, b2, _ = st.columns([1, 1, 4])
