@@ -297,3 +297,27 @@ def test_results_of_a_run_on_other_data(app, small_ds):
     assert any("evaluated on the test span" in i.value for i in at.info)
     board = at.dataframe[0].value
     assert list(board["model"]) == ["pa_lstm"] and np.isfinite(board["rmse"]).all()
+
+
+def test_own_csv_with_datetime_clock_end_to_end(app):
+    """A user's CSV (pasted) with date-times and no sample columns: groups → train → results."""
+    rng = np.random.default_rng(0)
+    t = np.arange(400)
+    speed = 50 + 30 * np.sin(t / 15) + rng.normal(0, 1, t.size)
+    rpm = 1500 + 20 * speed + rng.normal(0, 20, t.size)
+    nox = 0.05 * np.roll(rpm, 2) + rng.normal(0, 2, t.size)
+    stamps = np.datetime64("2026-05-01T08:00:00") + t.astype("timedelta64[s]")
+    text = "timestamp,speed [km/h],rpm [1/min],NOx [ppm]\n" + "\n".join(
+        f"{s},{a:.2f},{b:.1f},{c:.2f}" for s, a, b, c in zip(stamps, speed, rpm, nox))
+    at = app.run()
+    at.switch_page(DATA).run()
+    at.text_area(key="paste_text").input(text)
+    at.button(key="load_paste").click().run()
+    no_exception(at)
+    ds = at.session_state["ds"]
+    assert ds.time_kind == "datetime" and not at.error
+    at = train_tiny(at, ds)
+    at.switch_page(RESULTS).run()
+    no_exception(at)
+    assert any(m.label == "Actual NOx" for m in at.metric)
+    assert not at.error
