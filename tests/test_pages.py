@@ -73,7 +73,7 @@ def test_data_page_sample_report_table_and_chart(app):
 
 @pytest.mark.parametrize("text, words", [
     ("speed,rpm\n1,2\n3,4\n", "at least 60"),
-    ("name,comment\nfoo,bar\nbaz,qux\n", "no numeric sensor columns"),
+    ("name,comment\nfoo,bar\nbaz,qux\n", "numeric sensor columns"),
     ("", "empty"),
 ])
 def test_data_page_invalid_input_shows_plain_error(app, text, words):
