@@ -79,10 +79,6 @@ def cache() -> pc.ModelCache:
 
 
 # ---------------------------------------------------------------------------- session state
-def state():
-    return st.session_state
-
-
 def dataset() -> pc.Dataset | None:
     return st.session_state.get("ds")
 
