@@ -321,3 +321,16 @@ def test_own_csv_with_datetime_clock_end_to_end(app):
     no_exception(at)
     assert any(m.label == "Actual NOx" for m in at.metric)
     assert not at.error
+
+
+def test_results_temporal_only_model(app, small_ds):
+    """lstm_attention has temporal attention only: the profile is drawn, the heatmap is not."""
+    import json
+    at = train_tiny(app.run(), small_ds, models=("lstm_attention",))
+    at.switch_page(RESULTS).run()
+    no_exception(at)
+    assert any("temporal attention only" in c.value for c in at.caption)
+    figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    att = [f for f in figs if any("Temporal attention" in a.get("text", "")
+                                  for a in f["layout"].get("annotations", []))]
+    assert att and not any(t["type"] == "heatmap" for t in att[0]["data"])
