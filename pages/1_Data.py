@@ -1,8 +1,11 @@
 """Data: upload a CSV or pick a shipped sample; validation report, column table, channel plot."""
 import io
 
+import numpy as np
+
 import streamlit as st
 
+import palstm_core as pc
 from palstm_core import plots
 from pages import _shared as ui
 
@@ -33,14 +36,125 @@ with src_paste:
 if st.session_state.get("data_error"):
     st.error("This file could not be used. " + st.session_state["data_error"])
 
-# Placeholders for the two-file and cleaning steps (core functions arrive in another branch).
-with st.expander("PEMS + OBD from two files"):
-    st.info("Coming soon: upload a PEMS export and an OBD log separately; they will be put on one "
-            "clock (with the analyzer delay estimated) before training. For now, merge them into "
-            "one CSV yourself.")
-with st.expander("Clean PEMS channels"):
-    st.info("Coming soon: remove analyzer spikes and drift from chosen PEMS channels, counted in "
-            "the validation report.")
+# ---------------------------------------------------------------------------- PEMS + OBD
+AUTO = "automatic"
+_cur = ui.dataset()
+with st.expander("PEMS + OBD from two files",
+                 expanded=bool(_cur is not None and _cur.alignment) or "mergeopt_sample" in st.session_state):
+    st.write("A PEMS export and an OBD log of the same drive, each with its own clock. They are "
+             "put on one clock, the analyzer delay of the PEMS gas channels is estimated from "
+             "the correlation of a PEMS/OBD channel pair, and the merged drive becomes the "
+             "data of this session.")
+    use_split = st.toggle("Use the split sample (urban drive as two files — simulated)",
+                          key="mergeopt_sample")
+    pems_src = obd_src = None
+    if use_split:
+        pems_src, obd_src = ui.split_sample()
+        st.caption("PEMS: sample urban_pems, OBD: sample urban_obd — **simulated** files with "
+                   "different clocks and a 4 s analyzer delay.")
+    else:
+        u1, u2 = st.columns(2)
+        up_p = u1.file_uploader("PEMS CSV", type=["csv", "txt"], key="merge_pems_file")
+        up_o = u2.file_uploader("OBD CSV", type=["csv", "txt"], key="merge_obd_file")
+        pems_src = ui.parse_upload(up_p, "PEMS")
+        obd_src = ui.parse_upload(up_o, "OBD")
+    st.session_state.setdefault("mergeopt_rate", 1.0)
+    st.session_state.setdefault("mergeopt_lag", 4.0)
+    m1, m2, m3 = st.columns(3)
+    rate = m1.number_input("Common rate [Hz]", 0.1, 100.0, step=0.5,
+                           key="mergeopt_rate", help="Samples per second of the merged drive.")
+    pems_cols = [AUTO, *(pems_src.columns if pems_src is not None else [])]
+    obd_cols = [AUTO, *(obd_src.columns if obd_src is not None else [])]
+    for k, opts in (("mergeopt_pems_col", pems_cols), ("mergeopt_obd_col", obd_cols)):
+        if st.session_state.get(k) not in opts:
+            st.session_state[k] = AUTO
+    pcol = m2.selectbox("PEMS channel for the delay", pems_cols, key="mergeopt_pems_col",
+                        help="A gas channel, e.g. CO2. 'automatic' tries every gas/driver pair.")
+    ocol = m3.selectbox("OBD channel for the delay", obd_cols, key="mergeopt_obd_col",
+                        help="What drives that gas, e.g. fuel_rate or MAF.")
+    l1, l2 = st.columns([1, 2])
+    lag_on = l1.toggle("Set the delay myself", key="mergeopt_lag_on")
+    lag = l2.number_input("Analyzer delay [s]", 0.0, 120.0, step=0.5,
+                          key="mergeopt_lag", disabled=not lag_on)
+    ready = pems_src is not None and obd_src is not None
+    if st.button("Merge the two files", type="primary", disabled=not ready, key="merge_btn"):
+        pair = None
+        if (pcol == AUTO) != (ocol == AUTO):
+            st.error("Pick both channels of the pair (PEMS and OBD), or leave both on "
+                     "'automatic'.")
+        else:
+            if pcol != AUTO:
+                pair = (pcol, ocol)
+            err = ui.merge_into_session(pems_src, obd_src, rate_hz=float(rate), pair=pair,
+                                        lag=float(lag) if lag_on else None)
+            if err:
+                st.error("The two files could not be merged. " + err)
+    if not ready and not use_split:
+        st.caption("Upload both files (or use the split sample) to merge them.")
+    cur = ui.dataset()
+    if cur is not None and cur.alignment:
+        st.markdown(f"**Merged drive:** {cur.label}")
+        a = cur.alignment
+        pair = a.get("pair")
+        r1, r2, r3, r4 = st.columns(4)
+        r1.metric("Analyzer delay", f"{a['lag_s']:g} s", help=str(a.get("lag_method")))
+        r2.metric("Channel pair", f"{pair[0]} ↔ {pair[1]}" if pair else "—")
+        fmt = lambda v: f"{v:.3f}" if v is not None and np.isfinite(v) else "—"  # noqa: E731
+        r3.metric("Correlation before", fmt(a.get("corr_before")))
+        r4.metric("Correlation after", fmt(a.get("corr_after")),
+                  delta=(f"{a['corr_after'] - a['corr_before']:+.3f}"
+                         if a.get("corr_after") is not None and a.get("corr_before") is not None
+                         else None))
+        st.caption(f"Delay {a.get('lag_method')}; clocks: {a.get('clock_method')}; "
+                   f"OBD starts {a.get('obd_start_after_pems_s', 0):+g} s after PEMS; "
+                   f"{a.get('rows')} rows at {a.get('rate_hz'):g} Hz.")
+        lag_fig = plots.lag_curve_figure(a)
+        if lag_fig is not None:
+            st.plotly_chart(lag_fig, width="stretch", key="lag_fig")
+
+# ---------------------------------------------------------------------------- cleaning
+with st.expander("Clean PEMS channels", expanded=bool(st.session_state.get("clean_on"))):
+    raw = ui.base_dataset()
+    if raw is None:
+        st.caption("Load data first.")
+    else:
+        st.write("Removes analyzer spikes (a Hampel filter; peaks seen in several gases at once "
+                 "are kept as real engine events) and slow zero drift from the chosen channels. "
+                 "Turn it off to get the data exactly as loaded back.")
+        on = st.toggle("Clean PEMS channels", key="clean_on")
+        if on:
+            gases = ui.default_clean_channels(raw)
+            if "clean_channels" not in st.session_state:
+                st.session_state["clean_channels"] = gases
+            st.session_state["clean_channels"] = [c for c in st.session_state["clean_channels"]
+                                                  if c in raw.columns]
+            chosen = st.multiselect("Channels to clean", raw.columns, key="clean_channels",
+                                    help="Defaults to the exhaust gas channels present.")
+            if not chosen:
+                st.info("Choose at least one channel to clean.")
+                ui.use_cleaned(None)
+            else:
+                try:
+                    cleaned = ui.memo(("clean", raw.fingerprint(), tuple(chosen)),
+                                      lambda: pc.clean(raw, chosen))
+                except pc.DataError as exc:
+                    st.error("Cleaning did not work. " + str(exc))
+                    ui.use_cleaned(None)
+                else:
+                    ui.use_cleaned(cleaned)
+                    info = cleaned.cleaning or {}
+                    st.dataframe(plots.cleaning_table(cleaned, chosen), hide_index=True,
+                                 width="stretch")
+                    if st.session_state.get("clean_plot") not in chosen:
+                        st.session_state["clean_plot"] = max(
+                            chosen, key=lambda c: (info.get(c) or {}).get("spikes", 0))
+                    col = st.selectbox("Before / after of", chosen, key="clean_plot")
+                    st.plotly_chart(plots.cleaning_figure(raw, cleaned, col), width="stretch",
+                                    key="clean_fig")
+                    st.caption("The cleaned drive is what the next steps (groups, training, "
+                               "results) use.")
+        else:
+            ui.use_cleaned(None)
 
 ds = ui.dataset()
 if ds is None:
@@ -48,7 +162,7 @@ if ds is None:
     st.stop()
 
 st.divider()
-st.subheader(f"Loaded: {ds.label}")
+st.subheader(f"Loaded: {ds.label}" + (" — cleaned" if ds.cleaning else ""))
 if ds.simulated:
     st.warning("Simulated sample drive — made by palstm_core.simulate, not measured data.",
                icon=":material/science:")

@@ -333,3 +333,80 @@ def highest_actual_time(pred: pd.DataFrame) -> float | None:
     if not a.notna().any():
         return None
     return float(pred["time"].iloc[int(np.nanargmax(a.to_numpy(dtype=float)))])
+
+
+# ---------------------------------------------------------------------------- merge + cleaning
+def lag_curve_figure(alignment: Mapping) -> go.Figure | None:
+    """Correlation of the PEMS/OBD channel pair at each candidate analyzer delay, with the lag
+    that was used marked (``ds.alignment`` from ``merge_drives``); None without a curve."""
+    curve = (alignment or {}).get("lag_curve")
+    if not curve or not len(curve.get("lag_s", [])):
+        return None
+    pair = alignment.get("pair") or ("PEMS", "OBD")
+    fig = go.Figure(go.Scatter(x=list(curve["lag_s"]), y=list(curve["r"]), mode="lines+markers",
+                               line=dict(color=PALETTE[0], width=2), marker=dict(size=5),
+                               name="correlation",
+                               hovertemplate="delay %{x:.1f} s: r = %{y:.3f}<extra></extra>"))
+    lag = alignment.get("lag_s")
+    if lag is not None and np.isfinite(lag):
+        how = "set by you" if str(alignment.get("lag_method", "")).startswith("given") \
+            else "used"
+        fig.add_vline(x=float(lag), line=dict(color=PALETTE[3], dash="dash", width=2),
+                      annotation_text=f"delay {how}: {float(lag):g} s",
+                      annotation_position="top right")
+    fig.update_xaxes(title_text="analyzer delay tried [s] (PEMS moved earlier by this much)")
+    fig.update_yaxes(title_text=f"r ({pair[0]} vs {pair[1]})")
+    return _layout(fig, height=280, title=f"Correlation of PEMS {pair[0]} with OBD {pair[1]}")
+
+
+def cleaning_table(cleaned: Dataset, channels: Sequence[str]) -> pd.DataFrame:
+    """Per cleaned channel: spikes removed, peaks kept as real events, drift corrected."""
+    info = cleaned.cleaning or {}
+    rows = []
+    for c in channels:
+        i = info.get(c) or {}
+        unit = cleaned.units.get(c, "")
+        rows.append({"channel": c, "spikes removed": int(i.get("spikes", 0)),
+                     "peaks kept (seen in other gases)": int(i.get("events_kept", 0)),
+                     "drift corrected": bool(i.get("drift_corrected", False)),
+                     "drift over the drive": (f"{i['drift']:+.3g} {unit}".strip()
+                                              if i.get("drift") is not None else "")})
+    return pd.DataFrame(rows)
+
+
+def cleaning_figure(raw: Dataset, cleaned: Dataset, column: str) -> go.Figure:
+    """One channel before (grey) and after cleaning, with the removed spikes marked."""
+    x = time_values(raw.times, raw.time_kind)
+    fig = go.Figure()
+    fig.add_trace(go.Scattergl(x=x, y=raw.frame[column], name="before", mode="lines",
+                               line=dict(color=ACTUAL, width=1.2)))
+    fig.add_trace(go.Scattergl(x=time_values(cleaned.times, cleaned.time_kind),
+                               y=cleaned.frame[column], name="after cleaning", mode="lines",
+                               line=dict(color=PALETTE[0], width=1.2)))
+    rows = [int(r) for r in ((cleaned.cleaning or {}).get(column) or {}).get("spike_rows", [])
+            if 0 <= int(r) < len(raw)]
+    if rows:
+        fig.add_trace(go.Scattergl(x=np.asarray(x)[rows], y=raw.frame[column].to_numpy()[rows],
+                                   name=f"removed spikes ({len(rows)})", mode="markers",
+                                   marker=dict(color=OUTCOME_COLOURS["miss"], size=9,
+                                               symbol="x")))
+    fig.update_yaxes(title_text=with_unit(column, raw.units.get(column, "")))
+    fig.update_xaxes(title_text=time_title(raw.time_kind))
+    return _layout(fig, height=320)
+
+
+def faithfulness_figure(f) -> go.Figure | None:
+    """Deletion check (``explain.faithfulness``): RMSE increase when the most- vs the least-
+    attended inputs are replaced by their training mean. None when it does not apply."""
+    top, bottom = float(f.increase_top), float(f.increase_bottom)
+    if not (np.isfinite(top) and np.isfinite(bottom)):
+        return None
+    what = "sensor" if f.k == 1 else f"{f.k} sensors"
+    labels = [f"most-attended {what} removed", f"least-attended {what} removed"]
+    fig = go.Figure(go.Bar(x=[top, bottom], y=labels, orientation="h",
+                           marker_color=[PALETTE[3], PALETTE[0]],
+                           text=[f"{top:+.3g}", f"{bottom:+.3g}"], textposition="auto",
+                           hovertemplate="%{y}: RMSE %{x:+.3g}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title_text="RMSE increase over the unchanged inputs")
+    return _layout(fig, height=190, title="Deletion check")

@@ -87,6 +87,8 @@ def set_dataset(ds: pc.Dataset) -> None:
     """A new drive: forget everything that depended on the old one."""
     st.session_state["ds"] = ds
     st.session_state.pop("data_error", None)
+    for k in ("ds_raw", "clean_on", "clean_channels", "clean_plot"):
+        st.session_state.pop(k, None)
     for k in ("grouping", "target", "window", "group_rows", "groups_for_target", "target_select",
               "plot_channels", "res_time"):
         st.session_state.pop(k, None)
@@ -109,6 +111,68 @@ def load_into_session(source, name: str | None = None) -> bool:
 
 def load_sample_into_session(name: str = "urban") -> None:
     set_dataset(pc.load_sample(name))
+
+
+def split_sample() -> tuple[pc.Dataset, pc.Dataset]:
+    """The urban drive split into a PEMS and an OBD file (simulated), loaded once a session."""
+    if "_split_sample" not in st.session_state:
+        st.session_state["_split_sample"] = (pc.load_sample("urban_pems"),
+                                             pc.load_sample("urban_obd"))
+    return st.session_state["_split_sample"]
+
+
+def parse_upload(up, what: str) -> pc.Dataset | None:
+    """An uploaded CSV as a Dataset (parsed once per upload); a DataError is shown in words."""
+    if up is None:
+        return None
+    store = st.session_state.setdefault("_parsed_uploads", {})
+    key = (what, up.file_id)
+    if key not in store:
+        try:
+            store[key] = pc.load_csv(up, name=up.name)
+        except pc.DataError as exc:
+            store[key] = str(exc)
+    if isinstance(store[key], str):
+        st.error(f"The {what} file could not be used. " + store[key])
+        return None
+    return store[key]
+
+
+def merge_into_session(pems: pc.Dataset, obd: pc.Dataset, **kw) -> str | None:
+    """``pc.merge_drives`` into the session's dataset; returns a DataError's message, or None."""
+    try:
+        ds = pc.merge_drives(pems, obd, **kw)
+    except pc.DataError as exc:
+        return str(exc)
+    set_dataset(ds)
+    return None
+
+
+def base_dataset() -> pc.Dataset | None:
+    """The dataset as loaded or merged, before any cleaning (the cleaning toggle restores it)."""
+    return st.session_state.get("ds_raw", dataset())
+
+
+def default_clean_channels(ds: pc.Dataset) -> list[str]:
+    """The channels ``pc.clean`` picks by itself (the exhaust gases present), or []."""
+    def compute():
+        try:
+            return list((pc.clean(ds).cleaning or {}))
+        except pc.DataError:
+            return []
+    return memo(("clean_default", ds.fingerprint()), compute)
+
+
+def use_cleaned(cleaned: pc.Dataset | None) -> None:
+    """Make ``cleaned`` the session's dataset, keeping the loaded one in ``ds_raw``; None
+    restores the loaded one. Groups and runs stay (cleaning keeps the columns)."""
+    ss = st.session_state
+    if cleaned is None:
+        if "ds_raw" in ss:
+            ss["ds"] = ss.pop("ds_raw")
+        return
+    ss.setdefault("ds_raw", ss.get("ds"))
+    ss["ds"] = cleaned
 
 
 def runs() -> dict[str, pc.TrainedRun]:
@@ -164,7 +228,7 @@ def current_step() -> str:
 
 
 KEEP_PREFIXES = ("gname_", "gcols_", "lookback_in", "horizon_in", "target_select", "trainset_",
-                 "sample_name", "plot_channels", "res_")
+                 "sample_name", "plot_channels", "res_", "clean_", "mergeopt_")
 
 
 def keep_widget_state() -> None:
