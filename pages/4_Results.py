@@ -144,6 +144,22 @@ with right:
                         key="att_fig")
         st.caption("Top: weight of each sensor at each step (rows sum to 1 within a sensor "
                    "group). Bottom: weight of each step. Brighter = more attention.")
+    # deletion check: does removing what the attention points at hurt more?
+    st.markdown("**Deletion check (is the feature attention faithful?)**")
+    if not model.has_feature_attention:
+        st.caption(f"Does not apply: {run.config.model} has no feature attention, so there is "
+                   "nothing to remove by attention.")
+    else:
+        faith = ui.faithfulness(run, ds)
+        if isinstance(faith, str):
+            st.caption(f"Could not run the deletion check: {faith}")
+        else:
+            st.write(faith.summary)
+            ffig = plots.faithfulness_figure(faith)
+            if ffig is not None:
+                st.plotly_chart(ffig, width="stretch", key="faith_fig")
+            st.caption(f"On the {faith.n_windows} windows of the test span; removed = replaced "
+                       "by its training mean.")
 
 # ---------------------------------------------------------------------------- importance
 st.subheader("Which sensor groups matter (whole test span)")

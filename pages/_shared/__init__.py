@@ -216,6 +216,19 @@ def predict_and_explain(run: pc.TrainedRun, ds: pc.Dataset, part: str = "test"):
     return memo(key, lambda: (run.predict(ds, part=part), run.explain(ds, part=part)))
 
 
+def faithfulness(run: pc.TrainedRun, ds: pc.Dataset, part: str = "test"):
+    """Deletion check of ``run``'s attention on ``ds`` (memoised per run key and data, so a
+    rerender does not recompute it); a plain message string when it cannot be computed."""
+    from palstm_core.explain import faithfulness as check
+
+    def compute():
+        try:
+            return check(run, ds, part=part)
+        except (ValueError, pc.DataError) as exc:
+            return str(exc)
+    return memo(("faithfulness", run.key, ds.fingerprint(), part), compute)
+
+
 # ---------------------------------------------------------------------------- step indicator
 def current_step() -> str:
     if runs():
