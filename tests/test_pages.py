@@ -334,3 +334,119 @@ def test_results_temporal_only_model(app, small_ds):
     att = [f for f in figs if any("Temporal attention" in a.get("text", "")
                                   for a in f["layout"].get("annotations", []))]
     assert att and not any(t["type"] == "heatmap" for t in att[0]["data"])
+
+
+# ---------------------------------------------------------------------------- merge, clean
+def test_data_page_merges_split_sample(app):
+    """The urban drive as two files (4 s analyzer delay): the delay is found and shown, with the
+    lag curve; the merged drive becomes the session's data."""
+    import json
+    at = app.run()
+    at.switch_page(DATA).run()
+    at.toggle(key="mergeopt_sample").set_value(True).run()
+    no_exception(at)
+    at.button(key="merge_btn").click().run()
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    ds = at.session_state["ds"]
+    a = ds.alignment
+    assert 4.0 <= a["lag_s"] <= 5.0 and a["corr_after"] > a["corr_before"]
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Analyzer delay"] == f"{a['lag_s']:g} s"
+    assert shown["Channel pair"] == f"{a['pair'][0]} ↔ {a['pair'][1]}"
+    assert shown["Correlation before"] == f"{a['corr_before']:.3f}"
+    assert shown["Correlation after"] == f"{a['corr_after']:.3f}"
+    figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    lag = [f for f in figs if "Correlation of PEMS" in str(f["layout"].get("title"))]
+    assert lag and lag[0]["data"][0]["x"] == list(a["lag_curve"]["lag_s"])
+    assert any("Merged PEMS" in m.value for m in at.markdown)       # report of the merged drive
+    assert ds.simulated and any("Simulated" in w.value for w in at.warning)
+    # a delay set by hand is used as given
+    at.toggle(key="mergeopt_lag_on").set_value(True).run()
+    at.number_input(key="mergeopt_lag").set_value(2.0).run()
+    at.button(key="merge_btn").click().run()
+    no_exception(at)
+    assert at.session_state["ds"].alignment["lag_s"] == 2.0
+
+
+def test_data_page_merge_errors_in_plain_words(app, monkeypatch):
+    at = app.run()
+    at.switch_page(DATA).run()
+    at.toggle(key="mergeopt_sample").set_value(True).run()
+    at.selectbox(key="mergeopt_pems_col").set_value("CO2").run()       # pair half chosen
+    at.button(key="merge_btn").click().run()
+    no_exception(at)
+    assert any("Pick both channels" in e.value for e in at.error)
+    assert "ds" not in at.session_state
+
+    def broken(*a, **k):
+        raise pc.DataError("The PEMS and OBD files do not overlap in time.")
+    monkeypatch.setattr(pc, "merge_drives", broken)
+    at.selectbox(key="mergeopt_obd_col").set_value("fuel_rate").run()
+    at.button(key="merge_btn").click().run()
+    no_exception(at)
+    assert any("could not be merged" in e.value and "do not overlap" in e.value
+               for e in at.error)
+
+
+def test_data_page_clean_toggle_and_restore(app):
+    at = app.run()
+    at.switch_page(DATA).run()
+    at.button(key="load_sample").click().run()                       # urban
+    raw = at.session_state["ds"]
+    at.toggle(key="clean_on").set_value(True).run()
+    no_exception(at)
+    ds = at.session_state["ds"]
+    assert ds.cleaning and ds is not raw
+    table = at.dataframe[0].value
+    assert set(table["channel"]) == set(ds.cleaning) and table["spikes removed"].sum() > 0
+    assert sum(v["spikes"] for v in ds.cleaning.values()) == table["spikes removed"].sum()
+    assert at.selectbox(key="clean_plot").value in ds.cleaning
+    import json
+    figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert any(any("removed spikes" in str(t.get("name")) for t in f["data"]) for f in figs)
+    at.toggle(key="clean_on").set_value(False).run()                  # off: data as loaded
+    no_exception(at)
+    assert at.session_state["ds"] is raw
+
+
+# ---------------------------------------------------------------------------- faithfulness, models
+def test_results_show_deletion_check(app, small_ds):
+    import json
+    at = train_tiny(app.run(), small_ds, models=("pa_lstm",))
+    at.switch_page(RESULTS).run()
+    no_exception(at)
+    run = next(iter(at.session_state["runs"].values()))
+    memo = at.session_state["memo"]
+    faith = memo[("faithfulness", run.key, small_ds.fingerprint(), "test")]
+    assert any(m.value == faith.summary for m in at.markdown)
+    assert "Replacing the most-attended" in faith.summary
+    figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    bars = [f for f in figs if "Deletion check" in str(f["layout"].get("title"))]
+    assert bars and len(bars[0]["data"][0]["x"]) == 2
+    at.run()                                                          # rerender: not recomputed
+    assert at.session_state["memo"][("faithfulness", run.key, small_ds.fingerprint(),
+                                     "test")] is faith
+
+
+def test_all_models_on_train_page_and_da_rnn_persistence_results(app, small_ds):
+    at = app.run()
+    at.session_state["ds"] = small_ds
+    at.switch_page(GROUPS).run()
+    at.switch_page(TRAIN).run()
+    assert set(at.multiselect(key="trainset_models").options) >= {
+        f"{m} — {pc.MODELS[m].description}" for m in pc.MODELS}
+    at = train_tiny(at, small_ds, models=("da_rnn", "persistence"))
+    assert not at.session_state["job"].errors
+    runs = {r.config.model: k for k, r in at.session_state["runs"].items()}
+    at.switch_page(RESULTS).run()
+    for name in ("da_rnn", "persistence"):
+        at.selectbox(key="res_main").set_value(runs[name]).run()
+        no_exception(at)
+        assert not at.error, [e.value for e in at.error]
+    assert any("Does not apply" in c.value for c in at.caption)      # persistence
+    at.selectbox(key="res_main").set_value(runs["da_rnn"]).run()
+    assert any("Replacing the" in m.value for m in at.markdown)        # da_rnn: deletion check
+    import json
+    figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert any(any(t.get("type") == "heatmap" for t in f["data"]) for f in figs)
