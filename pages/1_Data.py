@@ -40,7 +40,7 @@ if st.session_state.get("data_error"):
 AUTO = "automatic"
 _cur = ui.dataset()
 with st.expander("PEMS + OBD from two files",
-                 expanded=bool(_cur is not None and _cur.alignment) or "mergeopt_sample" in st.session_state):
+                 expanded=bool(_cur is not None and _cur.alignment)):
     st.write("A PEMS export and an OBD log of the same drive, each with its own clock. They are "
              "put on one clock, the analyzer delay of the PEMS gas channels is estimated from "
              "the correlation of a PEMS/OBD channel pair, and the merged drive becomes the "

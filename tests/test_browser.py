@@ -1,5 +1,6 @@
 """Real-browser test: `streamlit run app.py` driven by headless Chromium through the whole flow
-sample data → sensor groups → train a tiny model → results with both attention heatmaps."""
+sample data → sensor groups → train a tiny model → results with both attention heatmaps; also
+the PEMS + OBD merge on the Data page and the Learn page."""
 from __future__ import annotations
 
 import os
@@ -86,7 +87,7 @@ def test_sample_to_trained_pa_lstm_with_heatmaps(server):
             page.goto(server + "/Data")
             expect(page.get_by_role("heading", name="1 · Data")).to_be_visible()
             page.get_by_role("tab", name="Upload CSV").click()
-            page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+            page.get_by_label("CSV file", exact=True).locator('input[type="file"]').set_input_files(
                 files=[{"name": "broken.csv", "mimeType": "text/csv",
                         "buffer": b"speed,rpm\n1,2\n3,4\n"}])
             expect(page.get_by_text("This file could not be used")).to_be_visible()
@@ -94,6 +95,27 @@ def test_sample_to_trained_pa_lstm_with_heatmaps(server):
             expect(page.get_by_text("Traceback")).to_have_count(0)
             page.screenshot(path=str(ARTIFACTS / "data-bad-upload.png"))
             mark("bad upload")
+
+            # PEMS + OBD from two files: the split sample, merged with its analyzer delay found
+            page.get_by_text("PEMS + OBD from two files").click()
+            page.get_by_text("Use the split sample (urban").click()
+            page.get_by_role("button", name="Merge the two files").click()
+            expect(page.get_by_text("Analyzer delay", exact=True)).to_be_visible()
+            expect(page.get_by_text("Correlation of PEMS CO2 with OBD fuel_rate")).to_be_visible()
+            expect(page.get_by_text("Traceback")).to_have_count(0)
+            page.wait_for_timeout(800)
+            merge = page.locator('[data-testid="stExpander"]',
+                                 has=page.get_by_text("Merged drive:")).first
+            merge.screenshot(path=str(ARTIFACTS / "data-merge.png"))
+            mark("merge")
+
+            # the Learn page renders its first section
+            page.goto(server + "/Learn")
+            expect(page.get_by_role("heading", name="1. Inside an LSTM cell")).to_be_visible()
+            expect(page.get_by_text("Traceback")).to_have_count(0)
+            page.wait_for_timeout(800)
+            page.screenshot(path=str(ARTIFACTS / "learn.png"))
+            mark("learn")
 
             page.goto(server)
             expect(page.get_by_role("heading", name="PA-LSTM Explorer")).to_be_visible()
