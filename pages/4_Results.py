@@ -155,7 +155,7 @@ with right:
             st.caption(f"Could not run the deletion check: {faith}")
         else:
             st.write(faith.summary)
-            ffig = plots.faithfulness_figure(faith)
+            ffig = plots.faithfulness_figure(faith, unit)
             if ffig is not None:
                 st.plotly_chart(ffig, width="stretch", key="faith_fig")
             st.caption(f"On the {faith.n_windows} windows of the test span; removed = replaced "

@@ -395,7 +395,7 @@ def cleaning_figure(raw: Dataset, cleaned: Dataset, column: str) -> go.Figure:
     return _layout(fig, height=320)
 
 
-def faithfulness_figure(f) -> go.Figure | None:
+def faithfulness_figure(f, unit: str = "") -> go.Figure | None:
     """Deletion check (``explain.faithfulness``): RMSE increase when the most- vs the least-
     attended inputs are replaced by their training mean. None when it does not apply."""
     top, bottom = float(f.increase_top), float(f.increase_bottom)
@@ -408,5 +408,5 @@ def faithfulness_figure(f) -> go.Figure | None:
                            text=[f"{top:+.3g}", f"{bottom:+.3g}"], textposition="auto",
                            hovertemplate="%{y}: RMSE %{x:+.3g}<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title_text="RMSE increase over the unchanged inputs")
-    return _layout(fig, height=190, title="Deletion check")
+    fig.update_xaxes(title_text=with_unit("RMSE increase over the unchanged inputs", unit))
+    return _layout(fig, height=170)

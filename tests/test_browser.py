@@ -112,6 +112,7 @@ def test_sample_to_trained_pa_lstm_with_heatmaps(server):
             # the Learn page renders its first section
             page.goto(server + "/Learn")
             expect(page.get_by_role("heading", name="1. Inside an LSTM cell")).to_be_visible()
+            expect(page.get_by_text("The gate equations at step")).to_be_visible(timeout=30_000)
             expect(page.get_by_text("Traceback")).to_have_count(0)
             page.wait_for_timeout(800)
             page.screenshot(path=str(ARTIFACTS / "learn.png"))

@@ -422,7 +422,7 @@ def test_results_show_deletion_check(app, small_ds):
     assert any(m.value == faith.summary for m in at.markdown)
     assert "Replacing the most-attended" in faith.summary
     figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    bars = [f for f in figs if "Deletion check" in str(f["layout"].get("title"))]
+    bars = [f for f in figs if "RMSE increase" in str(f["layout"]["xaxis"].get("title"))]
     assert bars and len(bars[0]["data"][0]["x"]) == 2
     at.run()                                                          # rerender: not recomputed
     assert at.session_state["memo"][("faithfulness", run.key, small_ds.fingerprint(),
