@@ -283,7 +283,8 @@ def importance_figure(att: Attention) -> go.Figure | None:
         return None
     cols = int(fi is not None) + int(gi is not None)
     titles = (["Group weight (mean)"] if gi is not None else []) + \
-             (["Feature attention within its group (mean)"] if fi is not None else [])
+             ([("Feature attention within its group (mean)" if len(att.groups) > 1
+               else "Feature attention over all sensors (mean)")] if fi is not None else [])
     fig = make_subplots(rows=1, cols=cols, subplot_titles=titles,
                         column_widths=[0.35, 0.65] if cols == 2 else [1.0],
                         horizontal_spacing=0.18)
