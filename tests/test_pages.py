@@ -405,6 +405,11 @@ def test_data_page_clean_toggle_and_restore(app):
     import json
     figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert any(any("removed spikes" in str(t.get("name")) for t in f["data"]) for f in figs)
+    at.switch_page(GROUPS).run()                                      # the next steps use it
+    no_exception(at)
+    assert at.session_state["ds"] is ds
+    at.switch_page(DATA).run()
+    assert at.toggle(key="clean_on").value and at.session_state["ds"] is ds
     at.toggle(key="clean_on").set_value(False).run()                  # off: data as loaded
     no_exception(at)
     assert at.session_state["ds"] is raw
