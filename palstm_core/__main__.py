@@ -91,6 +91,20 @@ def cmd_list(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    import torch
+
+    from .bench import format_table, run_bench
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    res = run_bench(args.device, quick=args.quick, load_rows=args.load_rows,
+                    skip_load=args.skip_load, log=lambda m: print(m, file=sys.stderr))
+    print(format_table(res))
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=1))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from . import MODELS
     parser = argparse.ArgumentParser(prog="python -m palstm_core",
@@ -128,6 +142,16 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("list", help="list cached runs")
     p.add_argument("--cache-dir")
     p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("bench", help="speed and memory benchmark, measured side by side; prints a table")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--quick", action="store_true",
+                   help="fewer repeats and a 100,000-row CSV instead of 1,000,000 rows")
+    p.add_argument("--load-rows", type=int, help="rows of the generated CSV for the load test")
+    p.add_argument("--skip-load", action="store_true", help="leave out the large-CSV load test")
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--json", help="also write all results to this JSON file")
+    p.set_defaults(func=cmd_bench)
 
     args = parser.parse_args(argv)
     from .data import DataError
