@@ -30,7 +30,38 @@ def _print_metrics(rows: list[tuple[str, dict]]) -> None:
         print(f"{label:14s} {m['rmse']:10.4g} {m['mae']:10.4g} {m['mape']:9.1f} {m['r2']:8.3f}")
 
 
+def _init_distributed() -> tuple[int, int]:
+    """Under ``torchrun`` (WORLD_SIZE > 1): join the process group (NCCL with CUDA, else gloo).
+    Returns (world size, rank)."""
+    import os
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 1, 0
+    import torch
+    import torch.distributed as dist
+    if not dist.is_initialized():
+        cuda = torch.cuda.is_available()
+        if cuda:
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        dist.init_process_group("nccl" if cuda else "gloo")
+    return dist.get_world_size(), dist.get_rank()
+
+
 def cmd_train(args) -> int:
+    world, rank = _init_distributed()
+    try:
+        if rank != 0:                               # only rank 0 prints
+            import io
+            sys.stdout = io.StringIO()
+        return _train(args, world)
+    finally:
+        if world > 1:
+            import torch.distributed as dist
+            dist.destroy_process_group()
+        sys.stdout = sys.__stdout__
+
+
+def _train(args, world: int) -> int:
     from . import (MODELS, ModelCache, SensorGrouping, TrainConfig, WindowSpec, suggest_groups,
                    train)
     ds = _dataset(args)
@@ -41,10 +72,11 @@ def cmd_train(args) -> int:
                          batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                          device=args.device)
     cache = None if args.no_cache else ModelCache(args.cache_dir)
-    print(f"data: {ds.label}, {len(ds)} rows; target: {args.target}; model: {args.model}")
+    print(f"data: {ds.label}, {len(ds)} rows; target: {args.target}; model: {args.model}"
+          + (f"; data-parallel over {world} processes" if world > 1 else ""))
     for name, cols in grouping.groups.items():
         print(f"  group {name}: {', '.join(cols)}")
-    with tqdm(total=1000, unit="‰", desc=args.model, leave=False,
+    with tqdm(total=1000, unit="‰", desc=args.model, leave=False, disable=sys.stdout is not sys.__stdout__,
               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed} {postfix}") as bar:
         def progress(fraction: float, message: str) -> None:
             bar.n = int(fraction * 1000)
