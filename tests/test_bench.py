@@ -72,3 +72,39 @@ def test_naive_pa_lstm_model_matches_fast_model():
     rp = dict(naive.named_parameters())
     for name, p in model.named_parameters():
         torch.testing.assert_close(p.grad, rp[name].grad, msg=name)
+
+
+def test_windows_are_views_and_batches_are_gathered():
+    import numpy as np
+
+    import palstm_core as pc
+    from palstm_core.bench import check_windows_are_views
+    from palstm_core.train import DeviceDrive
+    from palstm_core.windows import Scaler, make_windows
+
+    assert check_windows_are_views()["windows_are_views"]
+    ds = pc.load_sample("urban").slice(0, 300)
+    cols = [c for c in ds.frame.columns if c not in ("NOx", ds.time_column)][:5]
+    spec = pc.WindowSpec(lookback=10)
+    scaler = Scaler.fit(ds.frame[cols + ["NOx"]].to_numpy(dtype=float))
+    w = make_windows(ds, cols, "NOx", spec, scaler, need_target=True)
+    assert np.shares_memory(w.inputs(), w.x)
+    drive = DeviceDrive(w, torch.device("cpu"))
+    assert drive.x.shape == (len(ds), 5)             # the drive, not (N, lookback, F) windows
+    xb, yb = drive.batch(torch.as_tensor(w.starts[:7]))
+    torch.testing.assert_close(xb, torch.as_tensor(w.inputs(w.starts[:7]).copy()))
+    assert yb.shape == (7,)
+
+
+def test_bench_parts_run_and_format(tmp_path):
+    from palstm_core.bench import bench_load, bench_models, format_table, machine
+    dev = torch.device("cpu")
+    m = bench_models(dev, batch=8, lookback=5, groups=2, hidden=4, repeats=2)
+    assert m["step_ms"]["pa_lstm"] > 0 and m["naive_over_fast"] > 0 and m["fast_over_lstm"] > 0
+    ld = bench_load(rows=2000, cols=6, csv_dir=str(tmp_path))
+    assert "error" not in ld, ld
+    assert ld["rows"] == 2000 and ld["peak_rss_mb"] > 0
+    res = {"device": "cpu", "machine": machine(), "models": m,
+           "cached": {"reopen_explain_ms": 1.0}, "windows": {"windows_are_views": True}, "load": ld}
+    table = format_table(res)
+    assert "ratio pa_lstm / nn.LSTM" in table and "2,000 x 6 CSV" in table
