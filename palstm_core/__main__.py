@@ -30,7 +30,7 @@ def _print_metrics(rows: list[tuple[str, dict]]) -> None:
         print(f"{label:14s} {m['rmse']:10.4g} {m['mae']:10.4g} {m['mape']:9.1f} {m['r2']:8.3f}")
 
 
-def _init_distributed() -> tuple[int, int]:
+def _init_distributed(device: str = "auto") -> tuple[int, int]:
     """Under ``torchrun`` (WORLD_SIZE > 1): join the process group (NCCL with CUDA, else gloo).
     Returns (world size, rank)."""
     import os
@@ -40,7 +40,7 @@ def _init_distributed() -> tuple[int, int]:
     import torch
     import torch.distributed as dist
     if not dist.is_initialized():
-        cuda = torch.cuda.is_available()
+        cuda = torch.cuda.is_available() and not device.startswith("cpu")
         if cuda:
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         dist.init_process_group("nccl" if cuda else "gloo")
@@ -48,20 +48,21 @@ def _init_distributed() -> tuple[int, int]:
 
 
 def cmd_train(args) -> int:
-    world, rank = _init_distributed()
+    world, rank = _init_distributed(args.device)
     try:
         if rank != 0:                               # only rank 0 prints
             import io
             sys.stdout = io.StringIO()
-        return _train(args, world)
+        return _train(args, world, rank)
     finally:
         if world > 1:
             import torch.distributed as dist
             dist.destroy_process_group()
-        sys.stdout = sys.__stdout__
+            if rank != 0:
+                sys.stdout = sys.__stdout__
 
 
-def _train(args, world: int) -> int:
+def _train(args, world: int, rank: int = 0) -> int:
     from . import (MODELS, ModelCache, SensorGrouping, TrainConfig, WindowSpec, suggest_groups,
                    train)
     ds = _dataset(args)
@@ -76,7 +77,7 @@ def _train(args, world: int) -> int:
           + (f"; data-parallel over {world} processes" if world > 1 else ""))
     for name, cols in grouping.groups.items():
         print(f"  group {name}: {', '.join(cols)}")
-    with tqdm(total=1000, unit="‰", desc=args.model, leave=False, disable=sys.stdout is not sys.__stdout__,
+    with tqdm(total=1000, unit="‰", desc=args.model, leave=False, disable=rank != 0,
               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed} {postfix}") as bar:
         def progress(fraction: float, message: str) -> None:
             bar.n = int(fraction * 1000)
