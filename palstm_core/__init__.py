@@ -10,7 +10,8 @@ attention. No UI code lives here (the Streamlit pages call this package).
 """
 from . import explain
 from .cache import ModelCache
-from .data import DataError, Dataset, load_csv, load_sample
+from .data import (MAX_BYTES, DataError, Dataset, clean, load_csv, load_sample, merge_drives,
+                   resample)
 from .explain import Attention
 from .grouping import SensorGrouping, suggest_groups
 from .metrics import regression_metrics
@@ -20,7 +21,8 @@ from .train import (TrainConfig, TrainedRun, TrainingCancelled, TrainingError, d
 from .windows import WindowSpec
 
 __all__ = [
-    "Attention", "DataError", "Dataset", "MODELS", "ModelCache", "SensorGrouping", "TrainConfig",
-    "TrainedRun", "TrainingCancelled", "TrainingError", "WindowSpec", "device_name", "explain",
-    "load_csv", "load_sample", "regression_metrics", "suggest_groups", "train",
+    "Attention", "DataError", "Dataset", "MAX_BYTES", "MODELS", "ModelCache", "SensorGrouping",
+    "TrainConfig", "TrainedRun", "TrainingCancelled", "TrainingError", "WindowSpec", "clean",
+    "device_name", "explain", "load_csv", "load_sample", "merge_drives", "regression_metrics",
+    "resample", "suggest_groups", "train",
 ]

@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import tempfile
+import uuid
 import warnings
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from .windows import Scaler, WindowSpec
 
 DEFAULT_DIR = ".palstm_cache"
 FORMAT = 1
+REQUIRED = {"key", "target", "grouping", "window", "config", "scaler", "columns", "metrics",
+            "history", "data_name", "data_fingerprint", "simulated", "created"}
 
 
 class ModelCache:
@@ -55,22 +58,49 @@ class ModelCache:
             "target_unit": run.target_unit, "created": run.created,
         }
         final = self.path(run.key)
+        self.root.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{run.key}-", dir=self.root))
         try:
             weights = {k: v.detach().float().cpu().contiguous() for k, v in run.model.state_dict().items()}
             save_file(weights, str(tmp / "weights.safetensors"))
-            (tmp / "run.json").write_text(json.dumps(meta, indent=1, allow_nan=True))
-            if final.exists() and not (final / "run.json").is_file():
-                shutil.rmtree(final, ignore_errors=True)        # a broken entry: replace it
-            try:
-                os.rename(tmp, final)
-            except OSError:
-                if not (final / "run.json").is_file():          # not a lost race: real failure
-                    raise
+            with open(tmp / "run.json", "w", encoding="utf-8") as fh:
+                fh.write(json.dumps(meta, indent=1, allow_nan=True))
+                fh.flush()
+                os.fsync(fh.fileno())
+            for _ in range(5):
+                try:
+                    os.rename(tmp, final)                       # atomic: all or nothing
+                    break
+                except OSError:
+                    if not final.exists():
+                        raise                                   # a real failure (disk, rights)
+                    if self._readable(final):
+                        break                                   # lost a race to a good copy
+                    # A damaged entry is in the way: move it aside atomically, then retry.
+                    trash = self.root / f".trash-{run.key}-{uuid.uuid4().hex[:8]}"
+                    try:
+                        os.rename(final, trash)
+                    except OSError:
+                        pass                                    # another writer moved it
+                    shutil.rmtree(trash, ignore_errors=True)
+            else:
+                raise OSError(f"could not store cached run {run.key}")
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         run.path = final
         return final
+
+    @staticmethod
+    def _readable(folder: Path) -> bool:
+        """True when ``folder`` holds a complete entry (JSON parses, weights load)."""
+        try:
+            meta = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+            if not isinstance(meta, dict) or not REQUIRED <= set(meta):
+                return False
+            load_file(str(folder / "weights.safetensors"))
+            return True
+        except Exception:  # noqa: BLE001 - any damage means "not readable"
+            return False
 
     # ------------------------------------------------------------------ read
     def load(self, key: str, device: str = "auto"):
@@ -81,7 +111,7 @@ class ModelCache:
         if not (folder / "run.json").is_file():
             return None
         try:
-            meta = json.loads((folder / "run.json").read_text())
+            meta = json.loads((folder / "run.json").read_text(encoding="utf-8"))
             config = TrainConfig.from_dict(meta["config"])
             window = WindowSpec.from_dict(meta["window"])
             grouping = SensorGrouping(meta["grouping"])
@@ -108,24 +138,28 @@ class ModelCache:
     def list(self) -> list[dict]:
         """Summaries of all readable cached runs, newest first."""
         out = []
-        for folder in self.root.iterdir():
-            if folder.name.startswith(".") or not (folder / "run.json").is_file():
-                continue
+        try:
+            folders = list(self.root.iterdir())
+        except OSError:
+            return []
+        for folder in folders:
             try:
-                meta = json.loads((folder / "run.json").read_text())
+                if folder.name.startswith(".") or not (folder / "run.json").is_file():
+                    continue
+                meta = json.loads((folder / "run.json").read_text(encoding="utf-8"))
                 out.append({"key": meta["key"], "model": meta["config"]["model"],
                             "data": meta["data_name"], "target": meta["target"],
                             "simulated": meta["simulated"], "created": meta["created"],
                             "data_fingerprint": meta["data_fingerprint"],
                             **{k: meta["metrics"].get(k) for k in ("rmse", "mae", "mape", "r2")}})
-            except (OSError, ValueError, KeyError, TypeError):
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
                 continue
-        return sorted(out, key=lambda r: r["created"], reverse=True)
+        return sorted(out, key=lambda r: str(r["created"]), reverse=True)
 
     def delete(self, key: str) -> bool:
         folder = self.path(key)
         if not folder.exists():
             return False
-        shutil.rmtree(folder)
-        return True
+        shutil.rmtree(folder, ignore_errors=True)
+        return not folder.exists()
 

@@ -25,3 +25,43 @@ def regression_metrics(actual, predicted) -> dict[str, float]:
         "mape": float(100 * np.mean(np.abs(err) / np.maximum(np.abs(a), floor))),
         "r2": float(1 - np.sum(err**2) / ss_tot) if ss_tot > 0 else float("nan"),
     }
+
+
+def exceedance_flags(actual, predicted, threshold: float) -> np.ndarray:
+    """Per-row early-warning outcome of ``predicted > threshold`` against ``actual > threshold``.
+
+    Returns an array of strings: "hit" (both above), "miss" (actual above, prediction not),
+    "false alarm" (prediction above, actual not), "quiet" (both below) and "" where either
+    value is missing.
+    """
+    a = np.asarray(actual, dtype=float)
+    p = np.asarray(predicted, dtype=float)
+    ok = np.isfinite(a) & np.isfinite(p)
+    real, warn = a > threshold, p > threshold
+    out = np.full(a.shape, "", dtype=object)
+    out[ok & real & warn] = "hit"
+    out[ok & real & ~warn] = "miss"
+    out[ok & ~real & warn] = "false alarm"
+    out[ok & ~real & ~warn] = "quiet"
+    return out
+
+
+def exceedance_counts(actual, predicted, threshold: float) -> dict[str, float]:
+    """High-emission early warning: how often ``predicted > threshold`` matched
+    ``actual > threshold``.
+
+    Counts rows (time steps): hits, misses, false_alarms, quiet (both below); plus
+    ``hit_rate`` = hits / (hits + misses) and ``false_alarm_ratio`` = false alarms / warnings
+    (NaN when undefined). Rows where either value is missing are not counted.
+    """
+    flags = exceedance_flags(actual, predicted, threshold)
+    hits = int(np.sum(flags == "hit"))
+    misses = int(np.sum(flags == "miss"))
+    false_alarms = int(np.sum(flags == "false alarm"))
+    quiet = int(np.sum(flags == "quiet"))
+    return {
+        "hits": hits, "misses": misses, "false_alarms": false_alarms, "quiet": quiet,
+        "hit_rate": hits / (hits + misses) if hits + misses else float("nan"),
+        "false_alarm_ratio": false_alarms / (hits + false_alarms) if hits + false_alarms
+        else float("nan"),
+    }

@@ -195,12 +195,18 @@ def simulate_drive(kind: str = "urban", seed: int | None = None) -> pd.DataFrame
     # Spikes come while the engine is cold: condensate in the sample line upsets the analyzers.
     cold_rows = np.flatnonzero(coolant[:-3] < 60)
 
+    spike_rows: list[list[int]] = []
+
     def analyzer(x, delay, noise, drift, spikes):
         y = _smooth(_delay(x, delay), 1.5)
         y = y * (1 + rng.normal(0, noise, n)) + drift * np.mean(x) * np.linspace(0, 1, n)
         y = y + drift * np.mean(x) * 0.5 * np.sin(np.linspace(0, 3 * np.pi, n) + rng.uniform(0, 6))
+        rows: list[int] = []
         for i in rng.choice(cold_rows, spikes, replace=False):
-            y[i:i + rng.integers(1, 3)] *= rng.uniform(4, 9)
+            length = rng.integers(1, 3)             # same draws, same order as y[i:i+k] *= f
+            y[i:i + length] *= rng.uniform(4, 9)
+            rows += range(int(i), int(i) + int(length))
+        spike_rows.append(sorted(rows))
         return np.clip(y, 0, None)
 
     frame = pd.DataFrame({
@@ -219,6 +225,8 @@ def simulate_drive(kind: str = "urban", seed: int | None = None) -> pd.DataFrame
         "ambient_pressure": pressure,
         "humidity": humidity,
     })
+    # Ground truth for tests of ``clean`` (metadata only; the values are unchanged).
+    frame.attrs["spikes"] = dict(zip(["NOx", "CO2", "CO", "THC", "exhaust_flow"], spike_rows))
     return frame
 
 
@@ -239,8 +247,56 @@ def write_samples(directory: Path | str = SAMPLE_DIR) -> list[Path]:
     return paths
 
 
+# The urban drive as two loggers would have written it (see ``write_split_samples``).
+SPLIT_PEMS_START = "2024-05-14T09:12:00"   # PEMS clock: ISO date-times (UTC)
+SPLIT_OBD_START_S = 12                     # the OBD logger started 12 s after the PEMS...
+SPLIT_OBD_END_EARLY_S = 20                 # ...and stopped 20 s before it
+# Known answer for merge_drives: OBD row 0 is PEMS time +12 s (clock offset), and the PEMS gas
+# channels lag the OBD by PEMS_DELAY_S = 4 s (analyzer delay; exhaust flow 1 s), i.e. a gas
+# reading is 12 + 4 = 16 s late on the OBD logger's own clock.
+
+
+def split_drive(kind: str = "urban") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One simulated drive as two logger files: (PEMS frame, OBD frame), each with its own clock.
+
+    PEMS: ``time`` = ISO date-times from SPLIT_PEMS_START, 1 Hz, the PEMS columns (gas channels
+    delayed by the analyzer). OBD: ``time`` = seconds since the OBD logger started, which was
+    SPLIT_OBD_START_S after the PEMS; it stops SPLIT_OBD_END_EARLY_S earlier.
+    """
+    drive = simulate_drive(kind)
+    n = len(drive)
+    start = pd.Timestamp(SPLIT_PEMS_START)
+    stamps = start + pd.to_timedelta(drive["time"], unit="s")
+    pems = pd.DataFrame({"time": stamps.dt.strftime("%Y-%m-%dT%H:%M:%S.000Z")})
+    for c in PEMS_COLUMNS:
+        pems[c] = drive[c].to_numpy()
+    obd_rows = drive.iloc[SPLIT_OBD_START_S:n - SPLIT_OBD_END_EARLY_S]
+    obd = pd.DataFrame({"time": obd_rows["time"].to_numpy() - SPLIT_OBD_START_S})
+    for c in OBD_COLUMNS:
+        obd[c] = obd_rows[c].to_numpy()
+    return pems, obd
+
+
+def write_split_samples(directory: Path | str = SAMPLE_DIR, kind: str = "urban") -> list[Path]:
+    """Write ``<kind>_pems.csv`` and ``<kind>_obd.csv`` (the drive split into its two loggers)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    pems, obd = split_drive(kind)
+    p_path, o_path = directory / f"{kind}_pems.csv", directory / f"{kind}_obd.csv"
+    units_p = {"time": "UTC", **PEMS_COLUMNS}
+    pems = pems.round(3).rename(columns={c: f"{c} [{units_p[c]}]" for c in pems.columns})
+    with open(p_path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(f"# PEMS export, SIMULATED by palstm_core.simulate ({kind} drive)\n")
+        fh.write(f"# start {SPLIT_PEMS_START}Z, 1 Hz, gas analyzers not time-aligned\n")
+        pems.to_csv(fh, index=False, lineterminator="\n")
+    units_o = {"time": "s", **OBD_COLUMNS}
+    obd = obd.round(3).rename(columns={c: f"{c} [{units_o[c]}]" for c in obd.columns})
+    obd.to_csv(o_path, index=False, lineterminator="\n")
+    return [p_path, o_path]
+
+
 if __name__ == "__main__":
-    for p in write_samples():
+    for p in write_samples() + write_split_samples():
         print(f"wrote {p.name}")
 
 

@@ -17,6 +17,16 @@ The encoder is PA-LSTM's branch encoder with a single group over the exogenous c
 a per-feature bias b_k, see attention_encoder.py); the
 target's own history (when it is an input) feeds only the decoder, as in the paper. ``explain``
 reports β of the last decoder step as the temporal attention.
+
+Shapes: x (B, L, F); encoder states (B, L, H); α (B, L, F) with the target-history column (if
+any) as a group of its own with weight 1; β (B, L).
+
+What the attention can be trusted for (tests/test_planted.py): the input attention α ranks the
+planted feature first among all sensors (thanks to b_k). The temporal attention β is the paper's,
+over recurrent encoder states, and is *not* a reliable "when": h_i at late steps already carries
+the memory of earlier inputs, so on planted data β rises towards the newest steps instead of
+peaking at the planted lag. PA-LSTM's temporal attention (pa_lstm.py) adds the attended inputs
+and a position term to the keys/values to fix this; DA-RNN is kept as published for comparison.
 """
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Plain GRU baseline (Cho et al., 2014).
+"""Plain GRU baseline (Cho et al., "Learning Phrase Representations using RNN Encoder-Decoder
+for Statistical Machine Translation", EMNLP 2014). Shapes: x (B, L, F) -> (B, L, H) -> ŷ (B,).
 
     r_t = σ(W_r x_t + U_r h_{t-1} + b_r)          z_t = σ(W_z x_t + U_z h_{t-1} + b_z)
     ĥ_t = tanh(W_h x_t + r_t ⊙ (U_h h_{t-1}) + b_h)

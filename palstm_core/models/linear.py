@@ -1,5 +1,8 @@
 """Linear baseline: ridge regression on the flattened window, fitted in closed form.
 
+Hoerl & Kennard, "Ridge regression", Technometrics 12(1), 1970. Shapes: x (B, L, F) ->
+vec(X) (B, L·F) -> ŷ (B,).
+
     ŷ = wᵀ vec(X) + b,      X ∈ R^{L×F}
     w = argmin ‖y - Xw - b‖² + λ‖w‖²  =  (XᵀX + λI)⁻¹ Xᵀy    (on centred data)
 

@@ -1,5 +1,8 @@
 """Plain LSTM baseline (cuDNN-fused ``nn.LSTM`` on GPU).
 
+Hochreiter & Schmidhuber, "Long Short-Term Memory", Neural Computation 9(8), 1997; forget gate
+as in Gers, Schmidhuber & Cummins, 2000. Shapes: x (B, L, F) -> states (B, L, H) -> ŷ (B,).
+
     i_t = σ(W_i x_t + U_i h_{t-1} + b_i)      f_t = σ(W_f x_t + U_f h_{t-1} + b_f)
     o_t = σ(W_o x_t + U_o h_{t-1} + b_o)      ĉ_t = tanh(W_c x_t + U_c h_{t-1} + b_c)
     c_t = f_t ⊙ c_{t-1} + i_t ⊙ ĉ_t           h_t = o_t ⊙ tanh(c_t)

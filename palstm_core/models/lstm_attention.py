@@ -1,4 +1,6 @@
-"""LSTM with attention pooling over its hidden states (as in ningshixian/LSTM_Attention).
+"""LSTM with attention pooling over its hidden states (as in ningshixian/LSTM_Attention; the
+pooling is the feed-forward attention of Raffel & Ellis, 2015, and Zhou et al., ACL 2016).
+Shapes: x (B, L, F) -> H (B, L, H) -> α (B, L) -> h (B, H) -> ŷ (B,).
 
     H = LSTM(X)                    H = [h_1, …, h_L],  h_j ∈ R^H
     α = softmax(wᵀ tanh(H))        one weight per time step, sums to 1

@@ -3,6 +3,9 @@
 Xie, Zhang, He, You, Fan, Yu, Lei, Zhang. "Parallel attention-based LSTM for building a prediction
 model of vehicle emissions using PEMS and OBD." Measurement 185 (2021) 110074.
 
+Shapes: B batch, L lookback, F input columns, G sensor groups, H hidden size per branch,
+A attention size, D = G·H fused state size.
+
 The inputs are split into G sensor groups. Each group g has its own branch, run in parallel:
 
   feature attention (DA-RNN input attention, within the group, conditioned on the branch state)
@@ -19,10 +22,29 @@ The inputs are split into G sensor groups. Each group g has its own branch, run 
 
   group weights (fusion; "which sensor group matters")
       γ_g   = softmax_g( u_γᵀ tanh(W_γ h^g_L + b_γ) )
-      z_t   = G · [γ_1 h^1_t; …; γ_G h^G_t]                                (∈ R^{G·H})
+      z_t   = G · [γ_1 h^1_t; …; γ_G h^G_t]                                (∈ R^D)
+
   temporal attention over the lookback, queried by the newest fused state
-      l_t   = v_τᵀ tanh(W_τ z_t + Q_τ z_L + b_τ);   β_t = softmax_t(l_t)
-      ŷ     = w_oᵀ Σ_t β_t z_t + b_o
+      u_t   = [z_t; x̃_t]                     x̃_t = (α^k_t x^k_t)_k of all groups   (∈ R^{D+F})
+      l_t   = v_τᵀ tanh(W_τ u_t + Q_τ z_L + p_t + b_τ);     β_t = softmax_t(l_t)
+      s     = Σ_t β_t u_t
+      ŷ     = w_oᵀ tanh(W_o s + b_s) + b_o                 (the head sees the context only)
+
+Why the temporal attention looks like this (the paper gives the idea, not every equation).
+Attention over recurrent states alone cannot say *when* an input mattered: h_t at the newest
+step already carries the memory of an input many steps back, so a head on Σ β_t h_t has no
+reason to look back, and β drifts towards the newest steps whatever the true lag is (checked on
+``simulate.planted_signal``: β rose monotonically to the newest step with the signal 8 steps
+back). Three changes make β point at the step that carries the information:
+  * the values u_t include the step's own attended inputs x̃_t, so the context can read a lagged
+    input directly instead of through the recurrent memory;
+  * p_t ∈ R^A is a learned position-in-window embedding (learned positions as in Gehring et al.,
+    2017 and Vaswani et al., 2017). A PEMS analyzer sees the exhaust after a fixed transport
+    delay, so "k steps back" is a property of the position, which content alone cannot express;
+  * the head is a small non-linear layer on the context only (no skip from z_L), so a
+    non-linear response to the lagged input is formed after the attention has selected it.
+With these, β peaks at the planted lag (tests/test_planted.py) and the accuracy on the sample
+drives is unchanged or better (docs/leaderboard.md).
 
 The branches are computed by ``ParallelInputAttentionEncoder`` (attention_encoder.py), which
 advances all of them together with batched matmuls over the group dimension.
@@ -45,24 +67,28 @@ class PALSTM(Forecaster):
 
     def __init__(self, groups, lookback, hidden_size=32, target_index=None, attention_size=None):
         super().__init__(groups, lookback, hidden_size, target_index)
-        G, H = len(self.groups), self.hidden_size
+        G, H, L, F = len(self.groups), self.hidden_size, self.lookback, self.n_features
         A = attention_size or H
         D = G * H
-        self.encoder = ParallelInputAttentionEncoder(self.groups, self.lookback, H, A)
+        self.encoder = ParallelInputAttentionEncoder(self.groups, L, H, A)
         self.group_proj = nn.Linear(H, A)                  # W_γ, b_γ
         self.group_score = nn.Linear(A, 1, bias=False)     # u_γ
-        self.temporal_key = nn.Linear(D, A)                # W_τ, b_τ
-        self.temporal_query = nn.Linear(D, A, bias=False)  # Q_τ
+        self.temporal_key = nn.Linear(D + F, A)            # W_τ, b_τ  on u_t = [z_t; x̃_t]
+        self.temporal_query = nn.Linear(D, A, bias=False)  # Q_τ       on z_L
+        self.position = nn.Parameter(torch.zeros(L, A))    # p_t
         self.temporal_score = nn.Linear(A, 1, bias=False)  # v_τ
-        self.head = nn.Linear(D, 1)                        # w_o, b_o
+        self.context_proj = nn.Linear(D + F, H)            # W_o, b_s
+        self.head = nn.Linear(H, 1)                        # w_o, b_o
 
     def forward(self, x: torch.Tensor) -> ModelOutput:
-        B, L, _ = x.shape
+        B, L, _ = x.shape                                                   # x: (B, L, F)
         states, alpha = self.encoder(x)                                     # (B, L, G, H), (B, L, F)
         G = states.shape[2]
         gamma = torch.softmax(self.group_score(torch.tanh(self.group_proj(states[:, -1]))).squeeze(-1), -1)  # (B, G)
         z = (states * (G * gamma)[:, None, :, None]).reshape(B, L, -1)      # (B, L, D)
-        score = self.temporal_score(torch.tanh(self.temporal_key(z) + self.temporal_query(z[:, -1:])))
-        beta = torch.softmax(score.squeeze(-1), dim=-1)                     # (B, L)
-        context = torch.bmm(beta[:, None, :], z).squeeze(1)                 # (B, D)
-        return ModelOutput(self.head(context).squeeze(-1), alpha, beta, gamma)
+        u = torch.cat([z, alpha.to(z.dtype) * x.to(z.dtype)], -1)           # (B, L, D+F)
+        pre = self.temporal_key(u) + self.temporal_query(z[:, -1:]) + self.position  # (B, L, A)
+        beta = torch.softmax(self.temporal_score(torch.tanh(pre)).squeeze(-1), dim=-1)  # (B, L)
+        context = torch.bmm(beta[:, None, :].to(u.dtype), u).squeeze(1)     # (B, D+F)
+        y = self.head(torch.tanh(self.context_proj(context))).squeeze(-1)   # (B,)
+        return ModelOutput(y, alpha, beta, gamma)

@@ -1,4 +1,4 @@
-"""Persistence baseline, the floor every model must beat.
+"""Persistence baseline, the floor every model must beat. Shapes: x (B, L, F) -> ŷ (B,).
 
     ŷ_t = y_{newest input step}    when the target's own history is an input
     ŷ_t = mean(y_train)            otherwise (sensors only)

@@ -1,0 +1,53 @@
+"""PA-LSTM Explorer — home page: what the tool is, where this session stands, quick starts."""
+import streamlit as st
+
+import palstm_core as pc
+from pages import _shared as ui
+
+st.set_page_config(page_title="PA-LSTM Explorer", page_icon="🚗", layout="wide")
+
+st.title("PA-LSTM Explorer")
+st.markdown(
+    "Predict a vehicle's emissions (NOx, CO2, …) from its PEMS and OBD sensor logs with a "
+    "**PA-LSTM**: the sensors are split into groups, each group gets its own attention LSTM "
+    "branch, and a temporal attention picks the time steps that matter. "
+    "Load a drive, check the sensor groups, train the model (GPU if there is one, CPU otherwise) "
+    "and compare it with baselines. "
+    "Every prediction is shown next to its feature-attention and temporal-attention heatmaps, "
+    "so you can see which sensor at which moment the model looked at."
+)
+
+ui.step_indicator()
+
+c1, c2 = st.columns(2)
+with c1:
+    st.subheader("Start")
+    st.write("Load the shipped urban drive (simulated) and go on to the sensor groups.")
+    if st.button("Start with sample data", type="primary", key="start_sample"):
+        ui.load_sample_into_session("urban")
+        st.switch_page(ui.PAGE["groups"])
+    st.write("Or bring your own CSV (one row per time step, one column per sensor).")
+    st.page_link(ui.PAGE["data"], label="Upload your own CSV", icon=":material/folder_open:")
+with c2:
+    st.subheader("Demo")
+    demo = ui.demo_settings()
+    cfg = demo["config"]
+    st.write(f"Train a small PA-LSTM on the urban sample (hidden {cfg['hidden_size']}, "
+             f"{cfg['epochs']} epochs, lookback {demo['lookback']}) — or reopen it from the "
+             "cache — and open the results at the highest NOx event of the test span.")
+    if st.button("Demo", key="demo"):
+        ds = pc.load_sample(demo["sample"])
+        ui.set_dataset(ds)
+        target = demo["target"]
+        g = pc.suggest_groups(ds, target)
+        window = pc.WindowSpec(lookback=demo["lookback"], horizon=demo["horizon"])
+        st.session_state.update(target=target, grouping=g.to_dict(), window=window,
+                                lookback_in=window.lookback, horizon_in=window.horizon)
+        job = ui.TrainingJob(ds, target, g, window, [pc.TrainConfig(**cfg)], ui.cache(),
+                             open_results=True, focus="peak")
+        st.session_state["job"] = job.start()
+        st.switch_page(ui.PAGE["train"])
+
+st.divider()
+st.caption(f"Compute device: {pc.device_name()}. Trained models are cached on disk and shared "
+           "between browser sessions; everything else belongs to this browser tab.")

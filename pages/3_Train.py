@@ -1,0 +1,150 @@
+"""Train: pick models and hyper-parameters; training runs in a background thread with a live
+progress bar and loss curve and can be cancelled; cached runs can be reopened or deleted."""
+import pandas as pd
+import streamlit as st
+
+import palstm_core as pc
+from palstm_core import plots
+from pages import _shared as ui
+
+st.set_page_config(page_title="Train · PA-LSTM Explorer", page_icon="🏋️", layout="wide")
+ss = st.session_state
+cache = ui.cache()
+
+# ---------------------------------------------------------------------------- finished job
+job = ui.collect_job()
+if job is not None and job.open_results and job.runs:
+    st.switch_page(ui.PAGE["results"])
+job = ss.get("job")
+
+st.title("3 · Train")
+ui.step_indicator("train")
+
+device = pc.device_name()
+st.caption(f"Device: **{device}**" + ("" if device.startswith("GPU") else
+           f" — training uses {ui.train_threads()} CPU thread(s) ($PALSTM_TORCH_THREADS)"))
+ds = ui.dataset()
+g, target, window = ui.grouping(), ss.get("target"), ui.window_spec()
+ready = ds is not None and g is not None and target and window is not None
+
+# ---------------------------------------------------------------------------- settings
+st.subheader("New training")
+if not ready:
+    st.info("Load data and confirm the sensor groups first.")
+    st.page_link(ui.PAGE["data"] if ds is None else ui.PAGE["groups"],
+                 label="Go to Data" if ds is None else "Go to Sensor groups",
+                 icon=":material/arrow_forward:")
+else:
+    ui.data_badge(ds)
+    st.write(f"Predict **{target}** from {len(g.features)} sensors in {len(g.groups)} groups "
+             f"({', '.join(g.groups)}); lookback {window.lookback}, horizon {window.horizon}.")
+    d = ui.ui_defaults()
+    for key, value in (("trainset_models", ["pa_lstm"]),
+                       ("trainset_hidden", int(d["hidden_size"])),
+                       ("trainset_epochs", int(d["epochs"])),
+                       ("trainset_batch", int(d["batch_size"])),
+                       ("trainset_lr", float(d["lr"])),
+                       ("trainset_patience", int(d["patience"]))):
+        ss.setdefault(key, value)
+    models = st.multiselect(
+        "Models", list(pc.MODELS), key="trainset_models",
+        format_func=lambda m: f"{m} — {pc.MODELS[m].description}",
+        help="PA-LSTM plus baselines to compare on the same split.")
+    c1, c2, c3 = st.columns(3)
+    hidden = c1.number_input("Hidden size (per branch)", 1, 512, key="trainset_hidden")
+    epochs = c2.number_input("Max. epochs", 1, 500, key="trainset_epochs")
+    batch = c3.number_input("Batch size", 1, 4096, key="trainset_batch")
+    with st.expander("More settings"):
+        e1, e2 = st.columns(2)
+        lr = e1.number_input("Learning rate", 1e-5, 1.0, key="trainset_lr", format="%.4f")
+        patience = e2.number_input("Early-stopping patience (epochs)", 1, 100,
+                                   key="trainset_patience")
+    running = job is not None and job.running
+    if st.button("Train", type="primary", disabled=running or not models, key="start_training"):
+        try:
+            configs = [pc.TrainConfig(model=m, hidden_size=int(hidden), epochs=int(epochs),
+                                      batch_size=int(batch), lr=float(lr),
+                                      patience=int(patience)) for m in models]
+        except pc.DataError as exc:
+            st.error(str(exc))
+        else:
+            ss["job"] = ui.TrainingJob(ds, target, g, window, configs, cache).start()
+            st.rerun()
+
+# ---------------------------------------------------------------------------- live progress
+job = ss.get("job")
+
+
+@st.fragment(run_every=0.5 if job is not None and job.running else None)
+def live_progress():
+    job = ss.get("job")
+    if job is None:
+        return
+    st.subheader("Training")
+    st.progress(min(max(job.fraction, 0.0), 1.0), text=job.message)
+    if any(job.histories.values()):
+        snapshot = {k: list(v) for k, v in list(job.histories.items())}
+        st.plotly_chart(plots.loss_figure(snapshot), width="stretch", key="loss_live")
+    if job.running:
+        if job.cancel.is_set():
+            st.caption("Cancelling…")
+        elif st.button("Cancel", key="cancel_training"):
+            job.cancel.set()
+            st.caption("Cancelling…")
+        st.caption(f"{job.elapsed:.0f} s — the page stays usable while the model trains.")
+    elif not job.collected:
+        st.rerun()                  # full rerun: collect the runs, stop polling
+    else:
+        if job.cancelled:
+            st.warning("Training was cancelled; nothing was saved for the cancelled model.")
+        for err in job.errors:
+            st.error(err)
+        for run in job.runs:
+            how = "reopened from the cache" if run.from_cache else \
+                f"trained in {run.timings.get('train_seconds', 0):.1f} s"
+            m = run.metrics
+            st.success(f"**{run.config.model}** {how}: RMSE {m['rmse']:.3g}, MAE {m['mae']:.3g}, "
+                       f"R² {m['r2']:.3f} on the test span.")
+        if job.runs and st.button("Open results →", type="primary", key="open_results"):
+            st.switch_page(ui.PAGE["results"])
+
+
+live_progress()
+
+# ---------------------------------------------------------------------------- cached runs
+st.divider()
+st.subheader("Cached runs")
+rows = cache.list()
+if not rows:
+    st.caption("No trained runs in the cache yet.")
+else:
+    fp = ds.fingerprint() if ds is not None else None
+    table = pd.DataFrame([{
+        "model": r["model"], "data": r["data"] + (" (simulated)" if r["simulated"] else ""),
+        "target": r["target"], "this data": r["data_fingerprint"] == fp,
+        "RMSE": r["rmse"], "MAE": r["mae"], "R²": r["r2"], "created (UTC)": r["created"],
+        "key": r["key"]} for r in rows])
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="%.3g")
+                                for c in ("RMSE", "MAE", "R²")})
+    labels = {r["key"]: " · ".join((r["model"], r["data"], r["target"], r["created"], r["key"]))
+              for r in rows}
+    key = st.selectbox("Run", list(labels), format_func=labels.get, key="cached_pick")
+    b1, b2, _ = st.columns([1, 1, 4])
+    if b1.button("Open", key="open_cached"):
+        run = ui.open_cached(key)
+        if run is None:
+            st.error("That run could not be read from the cache; train it again.")
+        else:
+            if ds is None or run.data_fingerprint != ds.fingerprint():
+                if ds is None or not set(run.columns + [run.target]) <= set(ds.columns):
+                    st.warning(f"This run was trained on {run.data_name}; load that data (or a "
+                               "drive with the same columns) to see its results.")
+                    st.stop()
+            st.switch_page(ui.PAGE["results"])
+    if b2.button("Delete", key="delete_cached"):
+        cache.delete(key)
+        ui.runs().pop(key, None)
+        if ss.get("selected_run") == key:
+            ss.pop("selected_run", None)
+        st.rerun()

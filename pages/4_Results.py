@@ -1,0 +1,211 @@
+"""Results: predictions vs actual, leaderboard, residuals; a chosen prediction next to its feature-
+and temporal-attention heatmaps; group importance; lab → road; high-emission early warning."""
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import palstm_core as pc
+from palstm_core import plots
+from palstm_core.metrics import exceedance_counts
+from pages import _shared as ui
+
+st.set_page_config(page_title="Results · PA-LSTM Explorer", page_icon="📈", layout="wide")
+st.title("4 · Results")
+ui.step_indicator("results")
+ss = st.session_state
+ds = ui.need_data()
+ui.data_badge(ds)
+
+usable = {k: r for k, r in ui.runs().items()
+          if set(r.columns) <= set(ds.columns) and r.target in ds.columns}
+if not usable:
+    st.info("No trained run for this data yet. Train one (or open a cached run) first.")
+    st.page_link(ui.PAGE["train"], label="Go to Train", icon=":material/model_training:")
+    st.stop()
+
+
+def run_label(key: str) -> str:
+    r = usable[key]
+    extra = "" if r.data_fingerprint == ds.fingerprint() else f", trained on {r.data_name}"
+    return (f"{r.config.model} (hidden {r.config.hidden_size}, lookback {r.window.lookback}"
+            f"{extra}) · {key[:6]}")
+
+
+keys = list(usable)
+if ss.get("res_main") not in keys:
+    ss["res_main"] = ss.get("selected_run") if ss.get("selected_run") in keys else keys[-1]
+ss["res_compare"] = [k for k in ss.get("res_compare", []) if k in keys] or [ss["res_main"]]
+c1, c2 = st.columns(2)
+main_key = c1.selectbox("Run to explain", keys, key="res_main", format_func=run_label)
+compare = c2.multiselect("Runs to compare in the plots", keys, key="res_compare",
+                         format_func=run_label)
+if main_key not in compare:
+    compare = [main_key, *compare]
+run = usable[main_key]
+unit = run.target_unit
+target = run.target
+
+try:
+    results = {k: ui.predict_and_explain(usable[k], ds, "test") for k in compare}
+except pc.DataError as exc:
+    st.error(str(exc))
+    st.stop()
+pred, att = results[main_key]
+if len(pred) == 0:
+    st.error("The test span of this drive has no complete window; use a longer drive.")
+    st.stop()
+names = {k: f"{usable[k].config.model} · {k[:6]}" for k in compare}
+preds = {names[k]: results[k][0] for k in compare}
+
+# ---------------------------------------------------------------------------- leaderboard
+st.subheader("Leaderboard (test span of this data)")
+board = [r for r in ui.cache().list()
+         if r["data_fingerprint"] == ds.fingerprint() and r["target"] == target]
+if board:
+    lb = pd.DataFrame([{"model": r["model"], "RMSE": r["rmse"], "MAE": r["mae"],
+                        "MAPE %": r["mape"], "R²": r["r2"], "created (UTC)": r["created"],
+                        "key": r["key"]} for r in board]).sort_values("RMSE")
+    st.dataframe(lb, hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="%.3g")
+                                for c in ("RMSE", "MAE", "MAPE %", "R²")})
+else:                               # runs trained on other data: score them on this test span
+    lb = pd.DataFrame([{"model": usable[k].config.model, "trained on": usable[k].data_name,
+                        **pc.regression_metrics(f["actual"], f["predicted"]), "key": k}
+                       for k, (f, _) in results.items()])
+    st.dataframe(lb, hide_index=True, width="stretch")
+if run.data_fingerprint != ds.fingerprint():
+    st.info(f"This run was trained on {run.data_name}; here it is evaluated on the test span of "
+            f"{ds.label}.")
+st.caption(f"Metrics in {unit or 'the target unit'} on the last "
+           f"{run.window.split[2]:.0%} of the drive, which no model saw while training.")
+
+# ---------------------------------------------------------------------------- time pick
+times = pred["time"].to_numpy(dtype=float)
+focus = ss.pop("res_focus", None)
+if focus == "peak":
+    peak = plots.highest_actual_time(pred)
+    if peak is not None:
+        ss["res_time"] = float(peak)
+if not isinstance(ss.get("res_time"), float) or not times[0] <= ss["res_time"] <= times[-1]:
+    ss["res_time"] = float(plots.highest_actual_time(pred) or times[len(times) // 2])
+step = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
+
+# ---------------------------------------------------------------------------- predictions
+st.subheader(f"Predicted vs actual {target}")
+st.plotly_chart(plots.predictions_figure(preds, target, unit, ds.time_kind,
+                                         marker_time=ss["res_time"]),
+                width="stretch", key="pred_fig")
+with st.expander("Residuals"):
+    st.plotly_chart(plots.residuals_figure(preds, target, unit, ds.time_kind), width="stretch",
+                    key="resid_fig")
+
+# ---------------------------------------------------------------------------- attention
+st.subheader("One prediction and its attention")
+if times[-1] > times[0]:
+    label = {"row": "Prediction row", "datetime": "Prediction time (epoch seconds)"}.get(
+        ds.time_kind, "Prediction time [s]")
+    st.slider(label, float(times[0]),
+              float(times[-1]), step=step, key="res_time",
+              help="Pick a moment of the test span; the dashed line marks it above.")
+b1, b2, _ = st.columns([1, 1, 4])
+if b1.button("Highest actual value", key="peak_btn"):
+    ss["res_focus"] = "peak"
+    st.rerun()
+i = int(np.argmin(np.abs(times - ss["res_time"])))
+t = float(times[i])
+left, right = st.columns([2, 3])
+with left:
+    a, p = pred["actual"].iloc[i], pred["predicted"].iloc[i]
+    m1, m2 = st.columns(2)
+    m1.metric(f"Actual {target}", f"{a:.3g} {unit}" if np.isfinite(a) else "—")
+    m2.metric("Predicted", f"{p:.3g} {unit}",
+              delta=f"{p - a:+.3g} {unit}" if np.isfinite(a) else None, delta_color="off")
+    L, h = run.window.lookback, run.window.horizon
+    span = max(3 * L, 30) * step
+    near = {n: f[(f["time"] >= t - span) & (f["time"] <= t + span / 2)] for n, f in preds.items()}
+    fig = plots.predictions_figure(near, target, unit, ds.time_kind, marker_time=t,
+                                   range_slider=False, height=330)
+    steps = plots.window_steps(ds.times, t, L, h)
+    x0, x1 = plots.time_values([steps[0], steps[-1]], ds.time_kind)
+    fig.add_vrect(x0=x0, x1=x1, fillcolor="rgba(128,128,128,0.18)", line_width=0,
+                  annotation_text="lookback", annotation_position="top left")
+    st.plotly_chart(fig, width="stretch", key="near_fig")
+    st.caption(f"Window {i + 1} of {len(pred)}: the model saw the shaded {L} steps and predicted "
+               f"{target} at the dashed line ({h} step(s) after the newest input).")
+with right:
+    model = run.model
+    if not (model.has_feature_attention or model.has_temporal_attention):
+        st.info(f"**{run.config.model}** has no attention, so there is nothing to show here. "
+                "Train pa_lstm, da_rnn or lstm_attention to see where a model looks.")
+    else:
+        if not model.has_feature_attention:
+            st.caption(f"{run.config.model} has temporal attention only (no feature attention).")
+        st.plotly_chart(plots.attention_window_figure(att, i, steps, t), width="stretch",
+                        key="att_fig")
+        st.caption("Top: weight of each sensor at each step (rows sum to 1 within a sensor "
+                   "group). Bottom: weight of each step. Brighter = more attention.")
+
+# ---------------------------------------------------------------------------- importance
+st.subheader("Which sensor groups matter (whole test span)")
+imp = plots.importance_figure(att)
+if imp is None:
+    st.info(f"{run.config.model} has no feature or group attention to aggregate.")
+else:
+    st.plotly_chart(imp, width="stretch", key="imp_fig")
+    if att.group is None:
+        st.caption(f"{run.config.model} has no sensor-group weights (only PA-LSTM has them).")
+
+# ---------------------------------------------------------------------------- early warning
+st.subheader("High-emission early warning")
+actual = pred["actual"].to_numpy(dtype=float)
+if "res_threshold" not in ss or not np.isfinite(ss["res_threshold"]):
+    ss["res_threshold"] = float(np.round(np.nanpercentile(actual, 90), 3))
+thr = st.number_input(f"Warn when {target} exceeds ({unit or 'target unit'})",
+                      key="res_threshold", format="%.3f")
+counts = exceedance_counts(pred["actual"], pred["predicted"], thr)
+k1, k2, k3, k4 = st.columns(4)
+k1.metric("Hits", counts["hits"], help="actual above the threshold and warned")
+k2.metric("Misses", counts["misses"], help="actual above the threshold, no warning")
+k3.metric("False alarms", counts["false_alarms"], help="warned, actual below the threshold")
+k4.metric("Hit rate", f"{counts['hit_rate']:.0%}" if np.isfinite(counts["hit_rate"]) else "—")
+st.plotly_chart(plots.exceedance_figure(pred, thr, target, unit, ds.time_kind), width="stretch",
+                key="warn_fig")
+st.caption("Counted per time step of the test span.")
+
+# ---------------------------------------------------------------------------- lab → road
+st.subheader("Evaluate on another drive (lab → road)")
+others = [s for s in ("urban", "motorway") if f"sample: {s}" != ds.name]
+choice = st.selectbox("Drive", ["—", *others, "Upload a CSV…"], key="res_other",
+                      help="Train on one drive (e.g. urban), check the model on another.")
+other = None
+if choice == "Upload a CSV…":
+    up = st.file_uploader("Second drive (CSV)", type=["csv", "txt"], key="other_upload")
+    if up is not None:
+        try:
+            other = pc.load_csv(up, name=up.name)
+        except pc.DataError as exc:
+            st.error("This file could not be used. " + str(exc))
+elif choice != "—":
+    other = pc.load_sample(choice)
+if other is not None:
+    try:
+        opred = ui.memo(("predict_all", run.key, other.fingerprint()),
+                        lambda: run.predict(other, part="all"))
+    except pc.DataError as exc:
+        st.error(str(exc))
+    else:
+        om = pc.regression_metrics(opred["actual"], opred["predicted"])
+        if np.isfinite(om["rmse"]):
+            st.write(f"**{run.config.model}** trained on {run.data_name}"
+                     + (" (simulated)" if run.simulated else "") + f", tested on the whole of "
+                     f"{other.label}: RMSE {om['rmse']:.3g}, MAE {om['mae']:.3g}, "
+                     f"R² {om['r2']:.3f} (own test span: RMSE {run.metrics['rmse']:.3g}).")
+        else:
+            st.write(f"{other.label} has no {target} column: predictions only (estimated from "
+                     "the sensors).")
+        st.plotly_chart(plots.predictions_figure({run.config.model: opred}, target, unit,
+                                                 other.time_kind, title=other.label),
+                        width="stretch", key="other_fig")
+
+st.page_link(ui.PAGE["downloads"], label="Download predictions, attention and the model",
+             icon=":material/download:")

@@ -1,0 +1,64 @@
+"""Downloads: predictions CSV, attention CSV (long format), model weights, run metadata."""
+import streamlit as st
+
+import palstm_core as pc
+from pages import _shared as ui
+
+st.set_page_config(page_title="Downloads · PA-LSTM Explorer", page_icon="⬇️", layout="wide")
+st.title("Downloads")
+ui.step_indicator("results")
+ss = st.session_state
+ds = ui.need_data()
+ui.data_badge(ds)
+
+usable = {k: r for k, r in ui.runs().items()
+          if set(r.columns) <= set(ds.columns) and r.target in ds.columns}
+if not usable:
+    st.info("No trained run for this data yet.")
+    st.page_link(ui.PAGE["train"], label="Go to Train", icon=":material/model_training:")
+    st.stop()
+keys = list(usable)
+if ss.get("dl_run") not in keys:
+    ss["dl_run"] = ss.get("selected_run") if ss.get("selected_run") in keys else keys[-1]
+key = st.selectbox("Run", keys, key="dl_run",
+                   format_func=lambda k: f"{usable[k].config.model} · {usable[k].data_name} · "
+                                         f"{k}")
+run = usable[key]
+part = st.radio("Rows", ["test", "all"], horizontal=True, key="dl_part",
+                format_func={"test": "test span", "all": "whole drive"}.get)
+stem = f"{run.config.model}_{run.target}_{key[:8]}_{part}"
+try:
+    pred, att = ui.predict_and_explain(run, ds, part)
+except pc.DataError as exc:
+    st.error(str(exc))
+    st.stop()
+note = " The data is simulated." if ds.simulated else ""
+
+st.subheader("Predictions")
+st.caption(f"{len(pred)} rows: time, actual, predicted ({run.target_unit or 'target unit'})."
+           + note)
+st.download_button("Predictions CSV", pred.to_csv(index=False).encode(), f"{stem}_predictions.csv",
+                   "text/csv", key="dl_pred")
+
+st.subheader("Attention")
+if att.feature is None and att.temporal is None:
+    st.info(f"{run.config.model} has no attention to download.")
+else:
+    st.caption("Long format: one row per (window, lag, feature) with the feature and temporal "
+               "attention weight; lag 0 = newest input step.")
+    st.download_button("Attention CSV", att.to_frame().to_csv(index=False).encode(),
+                       f"{stem}_attention.csv", "text/csv", key="dl_att")
+
+st.subheader("Model")
+if run.path is not None and (run.path / "weights.safetensors").is_file():
+    st.caption("Weights as safetensors (no pickle) and the run's metadata (config, sensor groups, "
+               "window, scaler, metrics, history) as JSON.")
+    d1, d2 = st.columns(2)
+    d1.download_button("Model weights (safetensors)",
+                       (run.path / "weights.safetensors").read_bytes(), f"{key}.safetensors",
+                       "application/octet-stream", key="dl_weights")
+    d2.download_button("Run metadata (run.json)", (run.path / "run.json").read_bytes(),
+                       f"{key}.json", "application/json", key="dl_meta")
+else:
+    st.info("This run is not in the model cache (it may have been deleted); train it again to "
+            "download its weights.")

@@ -1,0 +1,148 @@
+"""Leaderboard: every model, the same data and the same training budget.
+
+    python -m palstm_core.leaderboard                       # prints and writes docs/leaderboard.md
+    python -m palstm_core.leaderboard --seeds 0 1 2 --models pa_lstm lstm --out -
+
+Each model is trained on the urban sample drive (simulated) with ``TrainConfig`` defaults for the
+budget (epochs, early stopping, batch size, learning rate, hidden size) and the default window,
+to predict NOx from the sensors only. Reported: RMSE and R² on (a) the held-out last 15 % of the
+urban drive (chronological split) and (b) the whole motorway sample drive, which the model never
+saw (``run.predict(load_sample("motorway"))``), plus the deletion check of the feature attention
+(``explain.faithfulness``: RMSE increase when the most- vs least-attended sensor of each window is
+replaced by its training mean). With several seeds the table shows mean ± standard deviation.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from . import explain
+from .data import load_sample
+from .grouping import suggest_groups
+from .metrics import regression_metrics
+from .models import MODELS
+from .train import TrainConfig, device_name, train
+from .windows import WindowSpec
+
+NOTES = "## Notes"          # everything from this heading on survives a regeneration
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "leaderboard.md"
+
+
+def evaluate(model: str, seed: int = 0, target: str = "NOx", device: str = "auto",
+             train_drive: str = "urban", test_drive: str = "motorway",
+             window: WindowSpec | None = None, **config) -> dict:
+    """Train one model on ``train_drive`` and score it there (test part) and on ``test_drive``."""
+    ds = load_sample(train_drive)
+    other = load_sample(test_drive)
+    t0 = time.perf_counter()
+    run = train(ds, target, suggest_groups(ds, target), window or WindowSpec(),
+                TrainConfig(model=model, seed=seed, device=device, **config))
+    seconds = time.perf_counter() - t0
+    pred = run.predict(other)
+    transfer = regression_metrics(pred["actual"], pred["predicted"])
+    faith = explain.faithfulness(run, ds, part="test", k=1)
+    return {"model": model, "seed": seed, "urban_rmse": run.metrics["rmse"],
+            "urban_r2": run.metrics["r2"], "motorway_rmse": transfer["rmse"],
+            "motorway_r2": transfer["r2"], "seconds": seconds, "epochs": len(run.history),
+            "del_top": 100 * faith.increase_top / faith.baseline_rmse,
+            "del_bottom": 100 * faith.increase_bottom / faith.baseline_rmse}
+
+
+def _fmt(values: list[float], digits: int, pct: bool = False) -> str:
+    v = np.asarray(values, dtype=float)
+    if np.isnan(v).all():
+        return "–"
+    suffix = " %" if pct else ""
+    sign = "+" if pct else ""
+    if len(v) == 1:
+        return f"{v[0]:{sign}.{digits}f}{suffix}"
+    return f"{v.mean():{sign}.{digits}f} ± {v.std(ddof=1):.{digits}f}{suffix}"
+
+
+def table(results: list[dict]) -> str:
+    """Markdown table, one row per model (mean ± std over seeds), best urban R² first."""
+    by_model: dict[str, list[dict]] = {}
+    for r in results:
+        by_model.setdefault(r["model"], []).append(r)
+    order = sorted(by_model, key=lambda m: -np.nanmean([r["urban_r2"] for r in by_model[m]]))
+    lines = ["| model | urban test RMSE (mg/s) | urban test R² | motorway RMSE (mg/s) | "
+             "motorway R² | deletion: top / bottom sensor | epochs | train s |",
+             "|---|---|---|---|---|---|---|---|"]
+    for m in order:
+        rs = by_model[m]
+        col = lambda k: [r[k] for r in rs]  # noqa: E731
+        deletion = ("–" if np.isnan(col("del_top")).all()
+                    else f"{_fmt(col('del_top'), 0, True)} / {_fmt(col('del_bottom'), 0, True)}")
+        lines.append(f"| {m} | {_fmt(col('urban_rmse'), 3)} | {_fmt(col('urban_r2'), 3)} | "
+                     f"{_fmt(col('motorway_rmse'), 2)} | {_fmt(col('motorway_r2'), 3)} | "
+                     f"{deletion} | {_fmt(col('epochs'), 0)} | {_fmt(col('seconds'), 0)} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m palstm_core.leaderboard", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--models", nargs="+", choices=list(MODELS),
+                   help="models to train (default: all, or none with --load-results)")
+    p.add_argument("--seeds", nargs="+", type=int, default=[0])
+    p.add_argument("--target", default="NOx")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--out", default=str(DEFAULT_OUT),
+                   help="markdown file to write ('-' = print only; default docs/leaderboard.md)")
+    p.add_argument("--save-results", help="also write the raw results (JSON) to this file")
+    p.add_argument("--load-results", nargs="+", default=[],
+                   help="add raw results saved earlier (e.g. from runs in parallel processes)")
+    args = p.parse_args(argv)
+
+    results = [r for path in args.load_results for r in json.loads(Path(path).read_text())]
+    if args.models is None:
+        args.models = [] if args.load_results else list(MODELS)
+    if results:
+        args.seeds = sorted({r["seed"] for r in results} | set(args.seeds if args.models else []))
+    for model in args.models:
+        for seed in args.seeds:
+            r = evaluate(model, seed, target=args.target, device=args.device)
+            results.append(r)
+            print(f"{model:15s} seed {seed}: urban R² {r['urban_r2']:.3f}, motorway R² "
+                  f"{r['motorway_r2']:.3f} ({r['epochs']} epochs, {r['seconds']:.0f} s)",
+                  file=sys.stderr, flush=True)
+    if args.save_results:
+        Path(args.save_results).write_text(json.dumps(results, indent=1))
+    d = TrainConfig()
+    w = WindowSpec()
+    body = table(results)
+    text = (
+        "# Leaderboard (simulated sample drives)\n\n"
+        f"Target {args.target} from the sensors only (no target history), lookback {w.lookback}, "
+        f"horizon {w.horizon}, sensor groups from `suggest_groups`. Same budget for every model: "
+        f"`TrainConfig` defaults (hidden {d.hidden_size}, up to {d.epochs} epochs, early stopping "
+        f"patience {d.patience}, batch {d.batch_size}, Adam lr {d.lr}); seeds "
+        f"{', '.join(map(str, args.seeds))}"
+        f"{' (mean ± std)' if len(args.seeds) > 1 else ''}.\n"
+        "*urban test*: the last 15 % of the urban drive (chronological split). *motorway*: the "
+        "whole motorway drive, never seen in training. *deletion*: RMSE increase on the urban test "
+        "part when the most- / least-attended sensor of each window is replaced by its training "
+        "mean (`palstm_core.explain.faithfulness`).\n\n"
+        f"{body}\n\n"
+        f"Generated by `python -m palstm_core.leaderboard` on {device_name(args.device)}, "
+        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. Both drives are **simulated** "
+        "(`palstm_core.simulate`).\n")
+    print(body)
+    if args.out != "-":
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.is_file() and NOTES in out.read_text():      # keep hand-written notes
+            text += "\n" + NOTES + out.read_text().split(NOTES, 1)[1]
+        out.write_text(text)
+        print(f"written to {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

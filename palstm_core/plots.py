@@ -1,0 +1,335 @@
+"""Plotly figures and small tables for the dashboard. Pure functions: data in, figure out.
+
+No Streamlit here (the pages call these). Colours are mid-tone so that the figures read in the
+light and the dark theme; backgrounds are left transparent for the host theme to fill.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .data import Dataset
+from .explain import Attention
+from .metrics import exceedance_flags
+
+ACTUAL = "#7f7f7f"
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#17becf", "#bcbd22"]
+GRID = "rgba(128,128,128,0.25)"
+SEPARATOR = "rgba(128,128,128,0.95)"
+OUTCOME_COLOURS = {"hit": "#2ca02c", "miss": "#d62728", "false alarm": "#ff7f0e"}
+
+
+def _layout(fig: go.Figure, height: int, title: str | None = None, **kw) -> go.Figure:
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                      title=title, paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), **kw)
+    fig.update_xaxes(gridcolor=GRID, zerolinecolor=GRID)
+    fig.update_yaxes(gridcolor=GRID, zerolinecolor=GRID)
+    return fig
+
+
+def time_values(times: np.ndarray, time_kind: str = "seconds"):
+    """Times as the x axis shows them: date-times for epoch clocks, else seconds/rows."""
+    times = np.asarray(times, dtype=float)
+    if time_kind == "datetime":
+        return pd.to_datetime(times, unit="s")
+    return times
+
+
+def time_title(time_kind: str = "seconds") -> str:
+    return {"datetime": "time", "row": "row"}.get(time_kind, "time [s]")
+
+
+def with_unit(name: str, unit: str) -> str:
+    return f"{name} [{unit}]" if unit else name
+
+
+# ---------------------------------------------------------------------------- data page
+def column_table(ds: Dataset) -> pd.DataFrame:
+    """One row per sensor column: name, unit, min, max, mean, missing %."""
+    f = ds.frame
+    rows = []
+    for c in ds.columns:
+        v = f[c]
+        rows.append({"column": c, "unit": ds.units.get(c, ""), "min": v.min(), "max": v.max(),
+                     "mean": v.mean(), "missing %": round(100 * float(v.isna().mean()), 2)})
+    return pd.DataFrame(rows)
+
+
+def channels_figure(ds: Dataset, channels: Sequence[str]) -> go.Figure:
+    """Chosen channels over time, one row each on a shared, zoomable time axis."""
+    channels = [c for c in channels if c in ds.columns]
+    n = max(len(channels), 1)
+    fig = make_subplots(rows=n, cols=1, shared_xaxes=True, vertical_spacing=0.02)
+    x = time_values(ds.times, ds.time_kind)
+    for i, c in enumerate(channels, 1):
+        fig.add_trace(go.Scattergl(x=x, y=ds.frame[c], name=c, mode="lines",
+                                   line=dict(width=1.2, color=PALETTE[(i - 1) % len(PALETTE)])),
+                      row=i, col=1)
+        fig.update_yaxes(title_text=with_unit(c, ds.units.get(c, "")), row=i, col=1)
+    fig.update_xaxes(title_text=time_title(ds.time_kind), row=n, col=1)
+    return _layout(fig, height=max(220, 150 * n + 60), title=ds.label, showlegend=False)
+
+
+# ---------------------------------------------------------------------------- groups page
+def lagged_correlation(ds: Dataset, target: str, features: Sequence[str],
+                       max_lag: int = 30) -> pd.DataFrame:
+    """Pearson correlation of each feature ``lag`` steps earlier with the target now.
+
+    Rows = features, columns = lags 0..max_lag (0 = same time step).
+    """
+    y = ds.frame[target].astype(float)
+    max_lag = max(0, min(int(max_lag), len(ds) - 3))
+    out = {}
+    for c in features:
+        x = ds.frame[c].astype(float)
+        out[c] = [float(y.corr(x.shift(lag))) if x.std() > 0 else np.nan
+                  for lag in range(max_lag + 1)]
+    return pd.DataFrame.from_dict(out, orient="index", columns=list(range(max_lag + 1)))
+
+
+def correlation_figure(corr: pd.DataFrame, groups: Mapping[str, Sequence[str]] | None,
+                       target: str) -> go.Figure:
+    """Heatmap of ``lagged_correlation`` rows grouped by sensor group (separators + labels)."""
+    order, bounds = _grouped_order(list(corr.index), groups)
+    z = corr.loc[order].to_numpy()
+    lags = [-int(c) for c in corr.columns]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=lags, y=order, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True,
+        colorbar=dict(title="r", thickness=12, x=1.0, xanchor="left", xpad=72),
+        hovertemplate="%{y} %{x} steps before: r = %{z:.2f}<extra></extra>"))
+    _group_separators(fig, bounds, len(order), x_ref="x", label_x=1.0)
+    fig.update_yaxes(autorange="reversed", title_text=None)
+    fig.update_xaxes(title_text=f"steps before the {target} value (0 = same step)")
+    fig = _layout(fig, height=max(260, 22 * len(order) + 90), title=f"Correlation with {target}")
+    fig.update_layout(margin=dict(r=118))
+    return fig
+
+
+def _grouped_order(features: Sequence[str], groups: Mapping[str, Sequence[str]] | None
+                   ) -> tuple[list[str], list[tuple[str, int, int]]]:
+    """Features in group order and (group, first row, last row + 1) for each group."""
+    if not groups:
+        return list(features), []
+    order, bounds = [], []
+    for g, cols in groups.items():
+        cols = [c for c in cols if c in features and c not in order]
+        if cols:
+            bounds.append((g, len(order), len(order) + len(cols)))
+            order += cols
+    rest = [c for c in features if c not in order]
+    if rest:
+        bounds.append(("other", len(order), len(order) + len(rest)))
+        order += rest
+    return order, bounds
+
+
+def _group_separators(fig: go.Figure, bounds, n_rows: int, x_ref: str = "x", y_ref: str = "y",
+                      label_x: float = 1.0, row=None, col=None) -> None:
+    """Horizontal lines between groups and the group names on the right edge."""
+    x_domain = "x domain" if x_ref == "x" else f"{x_ref} domain"
+    for k, (name, lo, hi) in enumerate(bounds):
+        if k > 0:
+            fig.add_shape(type="line", xref=x_domain, yref=y_ref, x0=0, x1=1, y0=lo - 0.5,
+                          y1=lo - 0.5, line=dict(color=SEPARATOR, width=2.5))
+        fig.add_annotation(xref=x_domain, yref=y_ref, x=label_x, y=(lo + hi - 1) / 2,
+                           text=f"<b>{name}</b>", showarrow=False, xanchor="left",
+                           font=dict(size=11), xshift=4)
+
+
+# ---------------------------------------------------------------------------- train page
+def loss_figure(histories: Mapping[str, Sequence[Mapping]]) -> go.Figure:
+    """Training and validation loss (scaled MSE) per epoch, one colour per model."""
+    fig = go.Figure()
+    for i, (name, hist) in enumerate(histories.items()):
+        if not hist:
+            continue
+        colour = PALETTE[i % len(PALETTE)]
+        ep = [h["epoch"] for h in hist]
+        fig.add_trace(go.Scatter(x=ep, y=[h["train_loss"] for h in hist], name=f"{name} train",
+                                 mode="lines+markers", line=dict(color=colour)))
+        fig.add_trace(go.Scatter(x=ep, y=[h["val_loss"] for h in hist], name=f"{name} validation",
+                                 mode="lines+markers", line=dict(color=colour, dash="dash")))
+    fig.update_xaxes(title_text="epoch")
+    fig.update_yaxes(title_text="loss (MSE, scaled)", type="log")
+    return _layout(fig, height=300)
+
+
+# ---------------------------------------------------------------------------- results page
+def predictions_figure(preds: Mapping[str, pd.DataFrame], target: str, unit: str = "",
+                       time_kind: str = "seconds", threshold: float | None = None,
+                       marker_time: float | None = None, title: str | None = None,
+                       range_slider: bool = True, height: int = 380) -> go.Figure:
+    """Actual target and each run's prediction over time, zoomable, with a range slider."""
+    fig = go.Figure()
+    first = next(iter(preds.values()), None)
+    if first is not None and first["actual"].notna().any():
+        fig.add_trace(go.Scatter(x=time_values(first["time"], time_kind), y=first["actual"],
+                                   name="actual", mode="lines", line=dict(color=ACTUAL, width=2)))
+    for i, (name, p) in enumerate(preds.items()):
+        fig.add_trace(go.Scatter(x=time_values(p["time"], time_kind), y=p["predicted"],
+                                   name=f"{name}", mode="lines",
+                                   line=dict(color=PALETTE[i % len(PALETTE)], width=1.5)))
+    if threshold is not None:
+        fig.add_hline(y=threshold, line=dict(color=OUTCOME_COLOURS["miss"], dash="dot"),
+                      annotation_text="threshold", annotation_position="top left")
+    if marker_time is not None:
+        fig.add_vline(x=time_values([marker_time], time_kind)[0],
+                      line=dict(color=SEPARATOR, dash="dash"))
+    fig.update_yaxes(title_text=with_unit(target, unit))
+    fig.update_xaxes(title_text=time_title(time_kind), rangeslider=dict(visible=range_slider,
+                                                                        thickness=0.08))
+    return _layout(fig, height=height, title=title)
+
+
+def residuals_figure(preds: Mapping[str, pd.DataFrame], target: str, unit: str = "",
+                     time_kind: str = "seconds") -> go.Figure:
+    """Residual (predicted − actual) over time and its distribution, per run."""
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.7, 0.3], shared_yaxes=True,
+                        horizontal_spacing=0.02)
+    for i, (name, p) in enumerate(preds.items()):
+        r = p["predicted"] - p["actual"]
+        colour = PALETTE[i % len(PALETTE)]
+        fig.add_trace(go.Scattergl(x=time_values(p["time"], time_kind), y=r, name=name,
+                                   mode="markers", marker=dict(size=3, color=colour)), 1, 1)
+        fig.add_trace(go.Histogram(y=r, name=name, marker_color=colour, opacity=0.6,
+                                   showlegend=False), 1, 2)
+    fig.update_layout(barmode="overlay")
+    fig.update_yaxes(title_text=f"residual {with_unit(target, unit)}", row=1, col=1)
+    fig.update_xaxes(title_text=time_title(time_kind), row=1, col=1)
+    fig.update_xaxes(title_text="count", row=1, col=2)
+    return _layout(fig, height=300)
+
+
+def window_steps(ds_times: np.ndarray, predicted_time: float, lookback: int,
+                 horizon: int) -> np.ndarray:
+    """Times of the ``lookback`` input steps of the window that predicts ``predicted_time``."""
+    t = np.asarray(ds_times, dtype=float)
+    row = int(np.searchsorted(t, predicted_time))
+    row = min(max(row, 0), len(t) - 1)
+    first = row - horizon - lookback + 1
+    rows = np.arange(first, first + lookback)
+    if first < 0:                                   # should not happen for a real window
+        return np.arange(-lookback + 1, 1, dtype=float) - horizon + predicted_time
+    return t[rows]
+
+
+def attention_window_figure(att: Attention, index: int, step_times: np.ndarray | None = None,
+                            predicted_time: float | None = None) -> go.Figure:
+    """Window ``index``: feature attention (features × lookback steps, rows grouped by sensor
+    group) above the temporal-attention profile, on one shared time axis.
+
+    The x axis is seconds relative to the predicted time (negative = before it) when
+    ``step_times``/``predicted_time`` are given, else steps back from the newest input.
+    """
+    L = att.lookback
+    if step_times is not None and predicted_time is not None:
+        x = np.asarray(step_times, dtype=float) - float(predicted_time)
+        x_title = "seconds before the predicted time"
+    else:
+        x = np.arange(-L + 1, 1, dtype=float)
+        x_title = "steps back from the newest input"
+    has_f, has_t = att.feature is not None, att.temporal is not None
+    rows = int(has_f) + int(has_t)
+    if rows == 0:
+        fig = go.Figure()
+        fig.add_annotation(text="This model has no attention to show.", showarrow=False,
+                           xref="paper", yref="paper", x=0.5, y=0.5)
+        return _layout(fig, height=200)
+    order, bounds = _grouped_order(att.features, att.groups) if has_f else ([], [])
+    heights = [max(0.55, min(0.8, 0.05 * len(order))), 0.3] if rows == 2 else [1.0]
+    heights = [h / sum(heights) for h in heights]
+    titles = []
+    if has_f:
+        titles.append("Feature attention (which sensor, when)")
+    if has_t:
+        titles.append("Temporal attention (which time step)")
+    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, row_heights=heights,
+                        vertical_spacing=0.1, subplot_titles=titles)
+    r = 1
+    if has_f:
+        idx = [att.features.index(c) for c in order]
+        z = att.feature[index][:, idx].T                           # (F, L) in group order
+        fig.add_trace(go.Heatmap(
+            z=z, x=x, y=order, colorscale="Viridis", zmin=0, zmax=max(float(z.max()), 1e-9),
+            colorbar=dict(title="weight", thickness=12, len=heights[0], y=1, yanchor="top",
+                          x=1.0, xanchor="left", xpad=72),
+            hovertemplate="%{y} at %{x:.1f}: %{z:.3f}<extra></extra>"), row=1, col=1)
+        fig.update_yaxes(autorange="reversed", row=1, col=1)
+        _group_separators(fig, bounds, len(order), x_ref="x", y_ref="y", label_x=1.0)
+        r = 2
+    if has_t:
+        fig.add_trace(go.Bar(x=x, y=att.temporal[index], marker_color=PALETTE[0],
+                             name="temporal attention", showlegend=False,
+                             hovertemplate="%{x:.1f}: %{y:.3f}<extra></extra>"), row=r, col=1)
+        fig.update_yaxes(title_text="weight", rangemode="tozero", row=r, col=1)
+    fig.update_xaxes(title_text=x_title, row=rows, col=1)
+    n_rows = len(order)
+    height = (max(260, 20 * n_rows + 120) if has_f else 0) + (200 if has_t else 0)
+    fig = _layout(fig, height=height)
+    fig.update_layout(margin=dict(l=10, r=118 if has_f else 10, t=30, b=10))
+    return fig
+
+
+def importance_figure(att: Attention) -> go.Figure | None:
+    """Mean attention over the whole span: per sensor group (group weights) and per feature."""
+    fi, gi = att.feature_importance(), att.group_importance()
+    if fi is None and gi is None:
+        return None
+    cols = int(fi is not None) + int(gi is not None)
+    titles = (["Group weight (mean)"] if gi is not None else []) + \
+             (["Feature attention within its group (mean)"] if fi is not None else [])
+    fig = make_subplots(rows=1, cols=cols, subplot_titles=titles,
+                        column_widths=[0.35, 0.65] if cols == 2 else [1.0],
+                        horizontal_spacing=0.18)
+    group_colour = {g: PALETTE[k % len(PALETTE)] for k, g in enumerate(att.groups)}
+    c = 1
+    if gi is not None:
+        fig.add_trace(go.Bar(x=gi.values, y=list(gi.index), orientation="h",
+                             marker_color=[group_colour[g] for g in gi.index], showlegend=False,
+                             hovertemplate="%{y}: %{x:.3f}<extra></extra>"), 1, c)
+        fig.update_yaxes(autorange="reversed", row=1, col=c)
+        c += 1
+    if fi is not None:
+        group_of = {f: g for g, cs in att.groups.items() for f in cs}
+        order, _ = _grouped_order(list(fi.index), att.groups)
+        for g in dict.fromkeys(group_of.get(f, "other") for f in order):
+            feats = [f for f in order if group_of.get(f, "other") == g]
+            fig.add_trace(go.Bar(x=fi[feats].values, y=feats, orientation="h", name=g,
+                                 marker_color=group_colour.get(g, ACTUAL),
+                                 hovertemplate="%{y}: %{x:.3f}<extra>" + g + "</extra>"), 1, c)
+        fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=order,
+                         row=1, col=c)
+    n = max(len(fi) if fi is not None else 0, len(gi) if gi is not None else 0)
+    fig = _layout(fig, height=max(260, 22 * n + 100), showlegend=False)
+    fig.update_layout(margin=dict(t=40))
+    return fig
+
+
+def exceedance_figure(pred: pd.DataFrame, threshold: float, target: str, unit: str = "",
+                      time_kind: str = "seconds") -> go.Figure:
+    """Actual and predicted target with the threshold; hits, misses and false alarms marked."""
+    fig = predictions_figure({"predicted": pred}, target, unit, time_kind, threshold=threshold,
+                             range_slider=False, height=320)
+    flags = exceedance_flags(pred["actual"], pred["predicted"], threshold)
+    x = time_values(pred["time"], time_kind)
+    for outcome, colour in OUTCOME_COLOURS.items():
+        m = flags == outcome
+        if m.any():
+            y = pred["predicted"] if outcome == "false alarm" else pred["actual"]
+            fig.add_trace(go.Scattergl(x=np.asarray(x)[m], y=np.asarray(y)[m], mode="markers",
+                                       name=outcome, marker=dict(color=colour, size=6)))
+    return fig
+
+
+def highest_actual_time(pred: pd.DataFrame) -> float | None:
+    """Predicted time of the window whose actual target is highest (a high-emission event)."""
+    a = pred["actual"]
+    if not a.notna().any():
+        return None
+    return float(pred["time"].iloc[int(np.nanargmax(a.to_numpy(dtype=float)))])

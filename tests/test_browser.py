@@ -1,0 +1,141 @@
+"""Real-browser test: `streamlit run app.py` driven by headless Chromium through the whole flow
+sample data → sensor groups → train a tiny model → results with both attention heatmaps."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, TINY
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing")
+    pytest.importorskip("playwright.sync_api")
+    port = _free_port()
+    env = {**os.environ, "PALSTM_CACHE_DIR": str(tmp_path / "cache"), "PALSTM_UI_DEFAULTS": TINY,
+           "PALSTM_TORCH_THREADS": "1", "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
+    log = open(tmp_path / "streamlit.log", "w")
+    proc = subprocess.Popen(
+        [streamlit, "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        end = time.time() + 60
+        while time.time() < end:
+            try:
+                urllib.request.urlopen(url + "/_stcore/health", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    break
+                time.sleep(0.3)
+        else:
+            pytest.fail("streamlit did not start:\n" + (tmp_path / "streamlit.log").read_text())
+        if proc.poll() is not None:
+            pytest.fail("streamlit exited:\n" + (tmp_path / "streamlit.log").read_text())
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def test_sample_to_trained_pa_lstm_with_heatmaps(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    expect.set_options(timeout=60_000)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 2300})
+        page.set_default_timeout(60_000)
+        try:
+            t0 = time.time()
+            mark = lambda what: print(f"{time.time() - t0:6.1f} s  {what}")  # noqa: E731
+            # a bad upload is explained in plain words, not a traceback
+            page.goto(server + "/Data")
+            expect(page.get_by_role("heading", name="1 · Data")).to_be_visible()
+            page.get_by_role("tab", name="Upload CSV").click()
+            page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+                files=[{"name": "broken.csv", "mimeType": "text/csv",
+                        "buffer": b"speed,rpm\n1,2\n3,4\n"}])
+            expect(page.get_by_text("This file could not be used")).to_be_visible()
+            expect(page.get_by_text("at least 60")).to_be_visible()
+            expect(page.get_by_text("Traceback")).to_have_count(0)
+            page.screenshot(path=str(ARTIFACTS / "data-bad-upload.png"))
+            mark("bad upload")
+
+            page.goto(server)
+            expect(page.get_by_role("heading", name="PA-LSTM Explorer")).to_be_visible()
+            mark("home")
+            page.get_by_role("button", name="Start with sample data").click()
+
+            expect(page.get_by_role("heading", name="2 · Sensor groups")).to_be_visible()
+            expect(page.get_by_text("Ready: predict")).to_be_visible()
+            expect(page.get_by_text("simulated sample drive").first).to_be_visible()
+            mark("groups")
+            page.wait_for_timeout(800)
+            page.screenshot(path=str(ARTIFACTS / "groups.png"))
+            page.get_by_role("button", name="Next: train →").click()
+
+            expect(page.get_by_role("heading", name="3 · Train")).to_be_visible()
+            page.get_by_role("button", name="Train", exact=True).click()
+            open_results = page.get_by_role("button", name="Open results →")
+            expect(open_results).to_be_visible(timeout=180_000)
+            expect(page.get_by_text("RMSE").first).to_be_visible()
+            mark("trained")
+            page.screenshot(path=str(ARTIFACTS / "train.png"))
+            open_results.click()
+
+            expect(page.get_by_role("heading", name="4 · Results")).to_be_visible()
+            feature = page.get_by_text("Feature attention (which sensor, when)")
+            temporal = page.get_by_text("Temporal attention (which time step)")
+            expect(feature).to_be_visible(timeout=60_000)
+            expect(temporal).to_be_visible()
+            # the heatmap is drawn (plotly renders heatmaps into an <image> layer)
+            att_plot = page.locator(".js-plotly-plot", has=feature)
+            expect(att_plot.locator("g.hm image, .heatmaplayer image").first).to_be_attached()
+            mark("heatmaps")
+            expect(page.get_by_text("Which sensor groups matter")).to_be_visible()
+            expect(page.get_by_text("Traceback")).to_have_count(0)
+            heading = page.get_by_role("heading", name="One prediction and its attention")
+            heading.scroll_into_view_if_needed()
+            page.wait_for_timeout(1500)                                     # let plots settle
+            page.screenshot(path=str(ARTIFACTS / "results.png"), full_page=True)
+            block = page.locator('[data-testid="stHorizontalBlock"]', has=feature).last
+            block.screenshot(path=str(ARTIFACTS / "results-attention.png"))
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()

@@ -1,0 +1,374 @@
+"""A corpus of odd and malformed CSV files, each with its expected outcome (issue 7).
+
+Every fixture is generated here (into tmp_path); each case says either which columns and how many
+rows load (and which report line must appear) or which phrase the DataError must contain.
+"""
+from __future__ import annotations
+
+import io
+import os
+import time
+import zipfile
+
+import numpy as np
+import pytest
+
+import palstm_core as pc
+from palstm_core import data as pdata
+
+N = 80
+BASE = ["time", "speed", "rpm", "NOx"]
+
+
+def rows(n=N, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n, dtype=float)
+    speed = np.round(30 + 10 * np.sin(t / 7) + rng.normal(0, 1, n), 2)
+    rpm = np.round(1500 + 300 * np.cos(t / 5) + rng.normal(0, 5, n), 1)
+    nox = np.round(np.abs(2 + np.sin(t / 3) + rng.normal(0, 0.1, n)), 3)
+    return t, speed, rpm, nox
+
+
+def table(sep=",", dec=".", header=("time", "speed", "rpm", "NOx"), n=N, time_fmt=None,
+          trailing=False, header_trailing=False, lead="", eol="\n", pre=(), post_header=()):
+    t, speed, rpm, nox = rows(n)
+    out = list(pre)
+    out.append(sep.join(header) + (sep if header_trailing else ""))
+    out.extend(post_header)
+    for i in range(n):
+        tv = time_fmt(i) if time_fmt else f"{t[i]:g}"
+        vals = [tv] + [f"{v:g}".replace(".", dec) for v in (speed[i], rpm[i], nox[i])]
+        out.append(sep.join(lead + v for v in vals) + (sep if trailing else ""))
+    return (eol.join(out) + eol)
+
+
+def enc(text, encoding="utf-8"):
+    return text.encode(encoding)
+
+
+def ok(columns, n=N, phrase=None, kind=None, units=None, check=None):
+    return {"ok": True, "columns": columns, "n": n, "phrase": phrase, "kind": kind,
+            "units": units or {}, "check": check}
+
+
+def err(phrase):
+    return {"ok": False, "phrase": phrase}
+
+
+def _speed_ok(ds):
+    assert np.allclose(ds.frame["speed"].to_numpy(), rows()[1])
+
+
+def _junk():
+    text = table()
+    lines = text.splitlines()
+    lines[5] = lines[5].rsplit(",", 1)[0] + ",--"
+    lines[9] = lines[9].rsplit(",", 1)[0] + ",N/A"
+    lines[12] = lines[12].rsplit(",", 1)[0] + ",ERR"
+    return "\n".join(lines) + "\n"
+
+
+def _extra_cols(extra_name, values):
+    t, speed, rpm, nox = rows()
+    out = [f"time,speed,rpm,NOx,{extra_name}"]
+    for i in range(N):
+        out.append(f"{t[i]:g},{speed[i]:g},{rpm[i]:g},{nox[i]:g},{values(i)}")
+    return "\n".join(out) + "\n"
+
+
+def _unsorted():
+    lines = table().splitlines()
+    body = lines[1:]
+    body = body[40:] + body[:40]
+    return "\n".join([lines[0]] + body) + "\n"
+
+
+def _repeated():
+    lines = table().splitlines()
+    body = [ln for ln in lines[1:]]
+    for k in (10, 11, 30):                 # rows 11, 12, 31 get the time of the row before
+        parts = body[k].split(",")
+        parts[0] = body[k - 1].split(",")[0]
+        body[k] = ",".join(parts)
+    return "\n".join([lines[0]] + body) + "\n"
+
+
+def _gaps():
+    return table(time_fmt=lambda i: f"{i + (30 if i >= 40 else 0):g}")
+
+
+def _too_many_fields():
+    lines = table().splitlines()
+    lines[20] = lines[20] + ",1,2,3"
+    return "\n".join(lines) + "\n"
+
+
+def _binary():
+    return bytes(np.random.default_rng(3).integers(0, 256, 5000, dtype=np.uint8))
+
+
+def _zip():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("sheet.xml", "<x/>" * 100)
+    return buf.getvalue()
+
+
+HTML = ("<!DOCTYPE html>\n<html><head><title>drive.csv</title></head><body>"
+        "<table><tr><td>time</td><td>speed</td></tr></table></body></html>\n")
+PEMS_META = ["Test ID: RDE-042", "Vehicle: demo diesel", "Start: 2024-05-14 09:12:00",
+             "Operator;Jane", ""]
+KOREAN_HEADER = ("시간", "속도 [km/h]", "엔진회전수 (rpm)", "NOx")
+
+CASES = {
+    "plain_comma": (enc(table()), ok(BASE, check=_speed_ok)),
+    "semicolon_decimal_comma": (enc(table(sep=";", dec=",")),
+                                ok(BASE, phrase="decimal comma", check=_speed_ok)),
+    "quoted_decimal_commas_comma_separated": (
+        enc("".join(",".join(f'"{f}"' for f in ln.split(";")) + "\n"
+                    for ln in table(sep=";", dec=",").splitlines())),
+        ok(BASE, phrase="decimal commas")),
+    "tab_separated": (enc(table(sep="\t")), ok(BASE, phrase="tabs", check=_speed_ok)),
+    "trailing_delimiter_all_rows": (enc(table(trailing=True, header_trailing=True)),
+                                    ok(BASE, phrase="empty column", check=_speed_ok)),
+    "trailing_delimiter_data_only": (enc(table(trailing=True)),
+                                     ok(BASE, phrase="empty column", check=_speed_ok)),
+    "trailing_semicolon_decimal_comma": (enc(table(sep=";", dec=",", trailing=True)),
+                                         ok(BASE, check=_speed_ok)),
+    "leading_spaces": (enc(table(lead="  ")), ok(BASE, phrase="spaces", check=_speed_ok)),
+    "crlf_line_ends": (enc(table(eol="\r\n")), ok(BASE, check=_speed_ok)),
+    "utf8_bom": (b"\xef\xbb\xbf" + enc(table()), ok(BASE, phrase="BOM", check=_speed_ok)),
+    "separate_date_and_time_columns": (
+        enc(table(sep=";", header=("Date", "Time", "speed", "rpm", "NOx")[1:],
+                  time_fmt=lambda i: f"09:12:{i % 60:02d}" if i < 60 else f"09:13:{i - 60:02d}")
+            .replace("\n", "\n14.05.2024;").replace("Time;", "Date;Time;", 1)
+            .removesuffix("14.05.2024;")),
+        ok(["Time", "speed", "rpm", "NOx"], phrase="non-numeric column", kind="seconds")),
+    "latin1_degree_micro": (
+        enc(table(sep=";", dec=",", header=("time", "Temp (°C)", "PM (µg/m3)", "NOx")), "latin-1"),
+        ok(["time", "Temp", "PM", "NOx"], phrase="Western European",
+           units={"Temp": "°C", "PM": "µg/m3"})),
+    "latin1_umlaut_comma": (
+        enc(table(header=("Zeit", "Geschwindigkeit [km/h]", "Drehzahl (1/min)", "Größe")),
+            "latin-1"),
+        ok(["Zeit", "Geschwindigkeit", "Drehzahl", "Größe"], phrase="Western European")),
+    "cp949_korean_headers": (enc(table(header=KOREAN_HEADER), "cp949"),
+                             ok(["시간", "속도", "엔진회전수", "NOx"], phrase="Korean",
+                                units={"속도": "km/h"})),
+    "cp949_korean_with_degree_sign": (
+        enc(table(header=("시간", "냉각수 온도 [°C]", "배기 온도 [°C]", "NOx")), "cp949"),
+        ok(["시간", "냉각수 온도", "배기 온도", "NOx"], phrase="Korean",
+           units={"냉각수 온도": "°C"})),
+    "euckr_korean_headers": (enc(table(sep=";", header=KOREAN_HEADER), "euc_kr"),
+                             ok(["시간", "속도", "엔진회전수", "NOx"], phrase="Korean")),
+    "utf8_korean_headers": (enc(table(header=KOREAN_HEADER)),
+                            ok(["시간", "속도", "엔진회전수", "NOx"])),
+    "utf16_excel_unicode_text": (b"\xff\xfe" + table(sep="\t").encode("utf-16-le"),
+                                 ok(BASE, phrase="UTF-16", check=_speed_ok)),
+    "units_in_header": (enc(table(header=("Time [s]", "Speed [km/h]", "rpm ()", "NOx (ppm)"))),
+                        ok(["Time", "Speed", "rpm", "NOx"],
+                           units={"Time": "s", "Speed": "km/h", "rpm": "", "NOx": "ppm"})),
+    "units_row_under_header": (enc(table(post_header=["[s],[km/h],[1/min],[ppm]"])),
+                               ok(BASE, phrase="units from the row",
+                                  units={"speed": "km/h", "NOx": "ppm"}, check=_speed_ok)),
+    "pems_metadata_above_header": (enc(table(sep=";", dec=",", pre=PEMS_META)),
+                                   ok(BASE, phrase="metadata", check=_speed_ok)),
+    "comment_lines_and_units_row": (
+        enc(table(pre=["# exported by logger v2", "# sample rate 1 Hz"],
+                  post_header=["s,km/h,rpm,ppm"])),
+        ok(BASE, phrase="metadata", units={"NOx": "ppm"})),
+    "iso_timestamps": (enc(table(time_fmt=lambda i: f"2024-05-14T09:12:{i % 60:02d}+00:00"
+                                 if i < 60 else f"2024-05-14T09:13:{i - 60:02d}+00:00")),
+                       ok(BASE, kind="datetime")),
+    "german_datetime_decimal_comma": (
+        enc(table(sep=";", dec=",", time_fmt=lambda i: f"14.05.2024 09:{12 + i // 60:02d}:{i % 60:02d}")),
+        ok(BASE, kind="datetime")),
+    "clock_hh_mm_ss_f": (enc(table(time_fmt=lambda i: f"09:{12 + i // 60:02d}:{i % 60:02d}.5")),
+                         ok(BASE, kind="seconds", phrase="clock times")),
+    "epoch_seconds": (enc(table(time_fmt=lambda i: f"{1715677920 + i}")),
+                      ok(BASE, kind="datetime", phrase="epoch seconds")),
+    "epoch_milliseconds": (enc(table(time_fmt=lambda i: f"{1715677920000 + 1000 * i}")),
+                           ok(BASE, kind="datetime", phrase="milliseconds")),
+    "elapsed_seconds_fractional": (enc(table(time_fmt=lambda i: f"{0.1 * i:.1f}")),
+                                   ok(BASE, kind="seconds")),
+    "repeated_timestamps": (enc(_repeated()), ok(BASE, phrase="repeat the time")),
+    "unsorted_rows": (enc(_unsorted()), ok(BASE, phrase="not in time order")),
+    "time_gaps": (enc(_gaps()), ok(BASE, phrase="gap")),
+    "junk_in_numeric_column": (enc(_junk()), ok(BASE, phrase="non-numeric value")),
+    "mostly_empty_column": (enc(_extra_cols("PN", lambda i: "1.5" if i == 3 else "")),
+                            ok(BASE, phrase="mostly-empty")),
+    "constant_column": (enc(_extra_cols("gear_mode", lambda i: "3")), ok(BASE, phrase="constant")),
+    "mostly_text_columns_no_units_row": (
+        enc("time,speed,status,mode,driver\n" + "".join(
+            f"{i},{30 + (i % 9)},OK,ECO,anna\n" for i in range(N))),
+        ok(["time", "speed"], phrase="non-numeric column", units={"speed": ""})),
+    "text_column": (enc(_extra_cols("phase", lambda i: "urban" if i < 40 else "rural")),
+                    ok(BASE, phrase="non-numeric column")),
+    "duplicated_column_names": (enc(_extra_cols("NOx", lambda i: f"{i * 0.5:g}")),
+                                ok(BASE + ["NOx_2"], phrase="more than once")),
+    "rows_with_too_many_fields": (enc(_too_many_fields()), ok(BASE, n=N - 1, phrase="too many")),
+    "no_header_row": (enc("\n".join(table().splitlines()[1:]) + "\n"),
+                      ok(["column_1", "column_2", "column_3", "column_4"], phrase="No header")),
+    "quoted_header_with_separator": (
+        enc(table(header=("time", '"speed, GPS [km/h]"', "rpm", "NOx"))),
+        ok(["time", "speed, GPS", "rpm", "NOx"], units={"speed, GPS": "km/h"})),
+    "empty_file": (b"", err("is empty")),
+    "whitespace_only": (b"  \n\n \r\n", err("is empty")),
+    "header_only": (enc("time,speed,rpm,NOx\n"), err("no data rows")),
+    "header_and_units_only": (enc("time,speed,rpm,NOx\ns,km/h,rpm,ppm\n"), err("no data rows")),
+    "too_few_rows": (enc(table(n=10)), err("at least 60")),
+    "random_binary": (_binary(), err("binary")),
+    "zip_or_xlsx": (_zip(), err("Excel")),
+    "pdf": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", err("PDF")),
+    "html_saved_as_csv": (enc(HTML), err("web page")),
+    "json_saved_as_csv": (enc('[{"time": 0, "speed": 1}]\n'), err("JSON")),
+    "no_numeric_columns": (enc("name,comment\n" + "a,b\n" * 80), err("no usable numeric sensor")),
+    "bad_time_column": (enc(_extra_cols("x", lambda i: "1").replace("time,", "timestamp,", 1)
+                            .replace("\n0,", "\nsoon,").replace("\n1,", "\nlater,")
+                            .replace("\n2,", "\nnow,").replace("\n3,", "\nyes,")
+                            .replace("\n4,", "\nno,")),
+                        None),   # filled below: time must mostly be numbers -> handled either way
+}
+CASES.pop("bad_time_column")
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_corpus(case, tmp_path):
+    content, expect = CASES[case]
+    path = tmp_path / f"{case}.csv"
+    path.write_bytes(content)
+    if not expect["ok"]:
+        with pytest.raises(pc.DataError) as info:
+            pc.load_csv(path)
+        assert expect["phrase"].lower() in str(info.value).lower(), str(info.value)
+        assert path.name in str(info.value) or "uploaded" in str(info.value)
+        return
+    ds = pc.load_csv(path)
+    assert list(ds.frame.columns) == expect["columns"], (ds.frame.columns, ds.report)
+    assert len(ds) == expect["n"], ds.report
+    report = " | ".join(ds.report)
+    if expect["phrase"]:
+        assert expect["phrase"].lower() in report.lower(), report
+    if expect["kind"]:
+        assert ds.time_kind == expect["kind"]
+    for col, unit in expect["units"].items():
+        assert ds.units[col] == unit, ds.units
+    if expect["check"]:
+        expect["check"](ds)
+    assert ds.time_column is None or ds.frame[ds.time_column].is_monotonic_increasing
+
+
+def test_corpus_is_big_enough():
+    assert len(CASES) >= 25
+
+
+def test_too_big_file_and_upload(tmp_path, monkeypatch):
+    path = tmp_path / "big.csv"
+    path.write_bytes(enc(table()))
+    monkeypatch.setattr(pdata, "MAX_BYTES", 1000)
+    with pytest.raises(pc.DataError, match="the limit is"):
+        pc.load_csv(path)
+    upload = io.BytesIO(enc(table()))
+    upload.name = "upload.csv"
+    with pytest.raises(pc.DataError, match="upload.csv.*the limit is"):
+        pc.load_csv(upload)
+
+
+def test_folders_devices_and_missing_files(tmp_path):
+    with pytest.raises(pc.DataError, match="folder"):
+        pc.load_csv(tmp_path)
+    with pytest.raises(pc.DataError, match="does not exist"):
+        pc.load_csv(tmp_path / "nope.csv")
+    if os.path.exists("/dev/zero"):
+        with pytest.raises(pc.DataError, match="not a regular file"):
+            pc.load_csv("/dev/zero")           # would never end if read
+
+
+def test_file_objects_bytes_and_text():
+    upload = io.BytesIO(enc(table(sep=";", dec=",")))
+    upload.name = "drive.csv"
+    upload.read(10)                           # a page may have peeked at it already
+    ds = pc.load_csv(upload)
+    assert ds.name == "drive.csv" and list(ds.frame.columns) == BASE
+    ds2 = pc.load_csv(io.StringIO(table()))
+    assert len(ds2) == N
+
+
+def test_repeated_timestamps_keep_file_order(tmp_path):
+    path = tmp_path / "rep.csv"
+    path.write_bytes(enc(_repeated()))
+    ds = pc.load_csv(path)
+    speed = ds.frame["speed"].to_numpy()
+    assert np.allclose(speed, rows()[1])      # rows 10/11 share a time but keep file order
+
+
+def test_time_column_override_and_missing(tmp_path):
+    path = tmp_path / "units.csv"
+    path.write_bytes(enc(table(header=("Time [s]", "Speed [km/h]", "rpm", "NOx"))))
+    assert pc.load_csv(path, time_column="Time [s]").time_column == "Time"
+    assert pc.load_csv(path, time_column="Time").time_column == "Time"
+    with pytest.raises(pc.DataError, match="no column 'clock'"):
+        pc.load_csv(path, time_column="clock")
+
+
+def test_resample_on_load(tmp_path):
+    path = tmp_path / "fast.csv"
+    path.write_bytes(enc(table(n=400, time_fmt=lambda i: f"{0.1 * i:.1f}")))
+    ds = pc.load_csv(path, resample_hz=1)
+    assert len(ds) == 40 and "Resampled to 1 Hz" in " ".join(ds.report)
+    assert np.allclose(np.diff(ds.times), 1.0)
+    gaps = tmp_path / "gaps.csv"
+    gaps.write_bytes(enc(_gaps()))
+    ds = pc.resample(pc.load_csv(gaps), 1)
+    assert len(ds) == N                       # the 30 s gap is not filled with invented rows
+    with pytest.raises(pc.DataError, match="positive"):
+        pc.resample(ds, 0)
+
+
+def test_latin1_is_not_misread_as_cp949():
+    text = table(sep=";", dec=",", header=("time", "T_amb [°C]", "PM [µg/m3]", "T_oil [°C]"))
+    raw = text.encode("latin-1")
+    raw.decode("cp949")                        # the trap: CP949 happily accepts these bytes
+    ds = pc.load_csv(io.BytesIO(raw))
+    assert ds.units == {"time": "", "T_amb": "°C", "PM": "µg/m3", "T_oil": "°C"}
+
+
+
+
+BIG = os.environ.get("PALSTM_BIG_TESTS") == "1"
+
+
+@pytest.mark.parametrize("n", [1_000_000 if BIG else 100_000])
+def test_many_rows_load_fast(tmp_path, n):
+    """1,000,000 x 30 (190 MB) with PALSTM_BIG_TESTS=1; 100,000 x 30 by default."""
+    cols = 30
+    rng = np.random.default_rng(0)
+    block = np.round(rng.normal(size=(n, cols - 1)), 3)
+    path = tmp_path / "big.csv"
+    header = "time," + ",".join(f"ch{i}" for i in range(cols - 1))
+    np.savetxt(path, np.column_stack([np.arange(n) * 0.1, block]), delimiter=",", fmt="%.3f",
+               header=header, comments="")
+    start = time.perf_counter()
+    ds = pc.load_csv(path)
+    seconds = time.perf_counter() - start
+    assert ds.frame.shape == (n, cols)
+    assert seconds < 10 * n / 1_000_000 + 2, seconds
+
+
+@pytest.mark.parametrize("case", ["plain_comma", "utf8_bom", "pems_metadata_above_header",
+                                  "trailing_delimiter_data_only", "latin1_degree_micro",
+                                  "junk_in_numeric_column", "header_only", "html_saved_as_csv"])
+def test_big_file_path_streams_the_same(case, tmp_path, monkeypatch):
+    """Files above STREAM_FROM_BYTES are parsed straight from disk; same outcome."""
+    content, expect = CASES[case]
+    path = tmp_path / f"{case}.csv"
+    path.write_bytes(content)
+    monkeypatch.setattr(pdata, "STREAM_FROM_BYTES", 0)
+    if not expect["ok"]:
+        with pytest.raises(pc.DataError, match=expect["phrase"]):
+            pc.load_csv(path)
+        return
+    ds = pc.load_csv(path)
+    monkeypatch.setattr(pdata, "STREAM_FROM_BYTES", 10**12)
+    ref = pc.load_csv(path)
+    assert ds.frame.equals(ref.frame) and ds.report == ref.report and ds.units == ref.units

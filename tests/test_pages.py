@@ -1,0 +1,336 @@
+"""Streamlit AppTest tests of every dashboard page (headless, in-process)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import palstm_core as pc
+from palstm_core import plots
+from palstm_core.metrics import exceedance_counts, exceedance_flags
+from conftest import wait_for_job
+
+GROUPS = "pages/2_Sensor_groups.py"
+TRAIN = "pages/3_Train.py"
+RESULTS = "pages/4_Results.py"
+DATA = "pages/1_Data.py"
+DOWNLOADS = "pages/5_Downloads.py"
+
+
+def no_exception(at):
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def page_title(at) -> str:
+    return at.title[0].value
+
+
+def train_tiny(at, ds, models=("pa_lstm",)):
+    """Load ``ds``, accept the suggested groups, train tiny ``models`` and wait for them."""
+    at.session_state["ds"] = ds
+    at.switch_page(GROUPS).run()
+    no_exception(at)
+    assert at.session_state["grouping"], [e.value for e in at.error]
+    at.switch_page(TRAIN).run()
+    no_exception(at)
+    at.multiselect(key="trainset_models").set_value(list(models)).run()
+    assert at.number_input(key="trainset_hidden").value == 8       # tiny defaults from env
+    at.button(key="start_training").click().run()
+    no_exception(at)
+    at = wait_for_job(at)
+    no_exception(at)
+    return at
+
+
+# ---------------------------------------------------------------------------- home + data
+def test_home_explains_and_starts_with_sample(app):
+    at = app.run()
+    no_exception(at)
+    assert page_title(at) == "PA-LSTM Explorer"
+    assert any("1 · Data" in m.value for m in at.markdown)          # step indicator
+    at.button(key="start_sample").click().run()
+    no_exception(at)
+    assert page_title(at) == "2 · Sensor groups"
+    assert at.session_state["ds"].simulated
+    assert any("simulated" in c.value for c in at.caption)
+
+
+def test_data_page_sample_report_table_and_chart(app):
+    at = app.run()
+    at.switch_page(DATA).run()
+    at.selectbox(key="sample_name").set_value("motorway")
+    at.button(key="load_sample").click().run()
+    no_exception(at)
+    ds = at.session_state["ds"]
+    assert ds.name == "sample: motorway"
+    assert any("Simulated" in w.value for w in at.warning)
+    report = " ".join(m.value for m in at.markdown)
+    assert "not measured" in report                                 # the validation report
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["column", "unit", "min", "max", "mean", "missing %"]
+    assert len(table) == len(ds.columns)
+    assert at.get("plotly_chart")
+
+
+@pytest.mark.parametrize("text, words", [
+    ("speed,rpm\n1,2\n3,4\n", "at least 60"),
+    ("name,comment\nfoo,bar\nbaz,qux\n", "numeric sensor columns"),
+    ("", "empty"),
+])
+def test_data_page_invalid_input_shows_plain_error(app, text, words):
+    at = app.run()
+    at.switch_page(DATA).run()
+    at.text_area(key="paste_text").input(text)
+    at.button(key="load_paste").click().run()
+    no_exception(at)
+    errors = [e.value for e in at.error]
+    assert errors and words in errors[0], errors
+    assert "Traceback" not in errors[0]
+    assert "ds" not in at.session_state                            # nothing half-loaded
+
+
+def test_data_page_good_paste_loads(app):
+    rows = "\n".join(f"{t},{t % 7},{(t % 5) * 2.0}" for t in range(80))
+    at = app.run()
+    at.switch_page(DATA).run()
+    at.text_area(key="paste_text").input("time [s],speed [km/h],NOx [mg/s]\n" + rows)
+    at.button(key="load_paste").click().run()
+    no_exception(at)
+    assert not at.error
+    ds = at.session_state["ds"]
+    assert len(ds) == 80 and ds.units["speed"] == "km/h" and not ds.simulated
+
+
+# ---------------------------------------------------------------------------- groups
+def test_groups_edit_rename_move_delete_add(app, small_ds):
+    at = app.run()
+    at.session_state["ds"] = small_ds
+    at.switch_page(GROUPS).run()
+    no_exception(at)
+    assert at.selectbox(key="target_select").value == "NOx"
+    assert at.get("plotly_chart")                                   # correlation heatmap
+    rows = at.session_state["group_rows"]
+    names = [at.session_state[f"gname_{g}"] for g in rows]
+    assert names == ["engine", "motion", "thermal", "exhaust"]
+    # rename
+    at.text_input(key=f"gname_{rows[0]}").input("powertrain").run()
+    assert "powertrain" in at.session_state["grouping"]
+    # move 'speed' from motion into powertrain
+    cols0 = at.multiselect(key=f"gcols_{rows[0]}").value
+    at.multiselect(key=f"gcols_{rows[0]}").set_value(cols0 + ["speed"]).run()
+    no_exception(at)
+    g = at.session_state["grouping"]
+    assert "speed" in g["powertrain"] and "speed" not in g["motion"]
+    # delete thermal: its columns become unused
+    at.button(key=f"gdel_{rows[2]}").click().run()
+    assert "thermal" not in at.session_state["grouping"]
+    assert any("Not used" in c.value and "coolant_temp" in c.value for c in at.caption)
+    # add an empty group: explained, not crashed on; then fill it
+    at.text_input(key="new_group_name").input("climate")
+    at.button(key="add_group").click().run()
+    no_exception(at)
+    assert any("'climate' is empty" in e.value for e in at.error)
+    assert "grouping" not in at.session_state
+    new = at.session_state["group_rows"][-1]
+    at.multiselect(key=f"gcols_{new}").set_value(["coolant_temp", "ambient_temp"]).run()
+    assert not at.error
+    assert at.session_state["grouping"]["climate"] == ["coolant_temp", "ambient_temp"]
+    # lookback
+    at.number_input(key="lookback_in").set_value(12).run()
+    assert at.session_state["window"].lookback == 12
+
+
+def test_groups_duplicate_name_and_target_change(app, small_ds):
+    at = app.run()
+    at.session_state["ds"] = small_ds
+    at.switch_page(GROUPS).run()
+    rows = at.session_state["group_rows"]
+    at.text_input(key=f"gname_{rows[1]}").input("engine").run()
+    no_exception(at)
+    assert any("Two groups are called 'engine'" in e.value for e in at.error)
+    assert at.button(key="to_train").disabled
+    at.selectbox(key="target_select").set_value("CO2").run()        # new target: new suggestion
+    no_exception(at)
+    g = at.session_state["grouping"]
+    assert at.session_state["target"] == "CO2"
+    assert "CO2" not in [c for cols in g.values() for c in cols] and "NOx" in g["exhaust"]
+
+
+# ---------------------------------------------------------------------------- train + results
+def test_train_tiny_then_results_show_heatmaps(app, small_ds, ui_env):
+    at = train_tiny(app.run(), small_ds, models=("pa_lstm", "lstm"))
+    job = at.session_state["job"]
+    assert [r.config.model for r in job.runs] == ["pa_lstm", "lstm"] and not job.errors
+    assert any("pa_lstm" in s.value and "RMSE" in s.value for s in at.success)
+    assert len(pc.ModelCache(ui_env).list()) == 2                   # cached on disk
+    assert at.dataframe                                             # cached-runs table
+
+    at.switch_page(RESULTS).run()
+    no_exception(at)
+    charts = {c.proto.id: c for c in at.get("plotly_chart")}
+    assert len(charts) >= 5
+    import json
+    figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    att = [f for f in figs if any(t.get("type") == "heatmap" for t in f["data"])
+           and any(t.get("type") == "bar" for t in f["data"])]
+    assert att, "no attention figure (heatmap + temporal bars)"
+    heat = next(t for t in att[0]["data"] if t["type"] == "heatmap")
+    assert len(heat["y"]) == len(small_ds.columns) - 1              # every feature a row
+    annotations = " ".join(a.get("text", "") for a in att[0]["layout"].get("annotations", []))
+    assert "engine" in annotations and "exhaust" in annotations     # group labels
+    assert len(at.dataframe[0].value) == 2                          # leaderboard: both runs
+    assert [m.label for m in at.metric][:2] == ["Actual NOx", "Predicted"]
+    # move the prediction time; pick the lstm (no attention): says so
+    t = at.slider(key="res_time")
+    t.set_value(t.min + 5 * (t.max - t.min) / 10).run()
+    no_exception(at)
+    lstm_key = next(k for k, r in at.session_state["runs"].items() if r.config.model == "lstm")
+    at.selectbox(key="res_main").set_value(lstm_key).run()
+    no_exception(at)
+    assert any("has no attention" in i.value for i in at.info)
+    # downloads
+    at.switch_page(DOWNLOADS).run()
+    no_exception(at)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Predictions CSV" in labels and "Model weights (safetensors)" in labels
+
+
+def test_results_early_warning_and_other_drive(app, small_ds):
+    at = train_tiny(app.run(), small_ds)
+    at.switch_page(RESULTS).run()
+    no_exception(at)
+    at.number_input(key="res_threshold").set_value(1.0).run()
+    no_exception(at)
+    labels = [m.label for m in at.metric]
+    assert {"Hits", "Misses", "False alarms"} <= set(labels)
+    at.selectbox(key="res_other").set_value("motorway").run()       # lab → road
+    no_exception(at)
+    assert any("tested on the whole of sample: motorway" in m.value for m in at.markdown)
+
+
+def test_cancel_stops_training(app, small_ds, monkeypatch):
+    monkeypatch.setenv("PALSTM_UI_DEFAULTS", "hidden_size=8,epochs=400,lookback=10,batch_size=8")
+    at = app.run()
+    at.session_state["ds"] = small_ds
+    at.switch_page(GROUPS).run()
+    at.switch_page(TRAIN).run()
+    at.number_input(key="trainset_patience").set_value(100)
+    at.button(key="start_training").click().run()
+    job = at.session_state["job"]
+    assert job.running
+    at.button(key="cancel_training").click().run()
+    no_exception(at)
+    at = wait_for_job(at, timeout=60)
+    assert job.cancelled and not job.runs
+    at.run()
+    assert any("cancelled" in w.value for w in at.warning)
+    assert not at.session_state["runs"] if "runs" in at.session_state else True  # noqa
+
+
+def test_demo_trains_and_opens_results_on_peak(app):
+    at = app.run()
+    at.button(key="demo").click().run()
+    no_exception(at)
+    assert page_title(at) == "3 · Train"
+    at = wait_for_job(at)
+    no_exception(at)
+    assert page_title(at) == "4 · Results"
+    run = next(iter(at.session_state["runs"].values()))
+    pred = run.predict(at.session_state["ds"], part="test")
+    assert at.session_state["res_time"] == pytest.approx(plots.highest_actual_time(pred))
+    # a second demo reopens the cached run at once
+    at.switch_page("app.py").run()
+    at.button(key="demo").click().run()
+    at = wait_for_job(at, timeout=10)
+    assert at.session_state["job"].runs[0].from_cache
+
+
+def test_cached_run_open_and_delete(app, small_ds, ui_env):
+    at = train_tiny(app.run(), small_ds)
+    key = next(iter(at.session_state["runs"]))
+    del at.session_state["runs"]
+    at.switch_page(TRAIN).run()
+    assert at.selectbox(key="cached_pick").value == key
+    at.button(key="open_cached").click().run()
+    no_exception(at)
+    assert page_title(at) == "4 · Results"
+    assert at.session_state["runs"][key].from_cache
+    at.switch_page(TRAIN).run()
+    at.button(key="delete_cached").click().run()
+    no_exception(at)
+    assert pc.ModelCache(ui_env).list() == []
+
+
+def test_pages_without_data_point_back(app):
+    at = app.run()
+    for page in (GROUPS, TRAIN, RESULTS, DOWNLOADS):
+        at.switch_page(page).run()
+        no_exception(at)
+        assert at.info, page
+
+
+# ---------------------------------------------------------------------------- core helpers
+def test_exceedance_counts():
+    actual = np.array([1, 5, 6, 2, 7, np.nan])
+    pred = np.array([1, 6, 2, 6, 8, 9])
+    c = exceedance_counts(actual, pred, 4.0)
+    assert (c["hits"], c["misses"], c["false_alarms"], c["quiet"]) == (2, 1, 1, 1)
+    assert c["hit_rate"] == pytest.approx(2 / 3)
+    assert list(exceedance_flags(actual, pred, 4.0)) == ["quiet", "hit", "miss", "false alarm",
+                                                         "hit", ""]
+
+
+def test_window_steps_and_grouped_order():
+    t = np.arange(100, dtype=float) * 0.5
+    steps = plots.window_steps(t, 10.0, lookback=4, horizon=1)
+    assert list(steps) == [8.0, 8.5, 9.0, 9.5]
+    order, bounds = plots._grouped_order(["a", "b", "c", "d"], {"g2": ["c"], "g1": ["a", "d"]})
+    assert order == ["c", "a", "d", "b"]
+    assert bounds == [("g2", 0, 1), ("g1", 1, 3), ("other", 3, 4)]
+
+
+def test_results_of_a_run_on_other_data(app, small_ds):
+    at = train_tiny(app.run(), small_ds)
+    at.session_state["ds"] = pc.load_sample("urban").slice(600, 1200)   # same columns, new data
+    at.session_state["memo"] = {}
+    at.switch_page(RESULTS).run()
+    no_exception(at)
+    assert any("evaluated on the test span" in i.value for i in at.info)
+    board = at.dataframe[0].value
+    assert list(board["model"]) == ["pa_lstm"] and np.isfinite(board["rmse"]).all()
+
+
+def test_own_csv_with_datetime_clock_end_to_end(app):
+    """A user's CSV (pasted) with date-times and no sample columns: groups → train → results."""
+    rng = np.random.default_rng(0)
+    t = np.arange(400)
+    speed = 50 + 30 * np.sin(t / 15) + rng.normal(0, 1, t.size)
+    rpm = 1500 + 20 * speed + rng.normal(0, 20, t.size)
+    nox = 0.05 * np.roll(rpm, 2) + rng.normal(0, 2, t.size)
+    stamps = np.datetime64("2026-05-01T08:00:00") + t.astype("timedelta64[s]")
+    text = "timestamp,speed [km/h],rpm [1/min],NOx [ppm]\n" + "\n".join(
+        f"{s},{a:.2f},{b:.1f},{c:.2f}" for s, a, b, c in zip(stamps, speed, rpm, nox))
+    at = app.run()
+    at.switch_page(DATA).run()
+    at.text_area(key="paste_text").input(text)
+    at.button(key="load_paste").click().run()
+    no_exception(at)
+    ds = at.session_state["ds"]
+    assert ds.time_kind == "datetime" and not at.error
+    at = train_tiny(at, ds)
+    at.switch_page(RESULTS).run()
+    no_exception(at)
+    assert any(m.label == "Actual NOx" for m in at.metric)
+    assert not at.error
+
+
+def test_results_temporal_only_model(app, small_ds):
+    """lstm_attention has temporal attention only: the profile is drawn, the heatmap is not."""
+    import json
+    at = train_tiny(app.run(), small_ds, models=("lstm_attention",))
+    at.switch_page(RESULTS).run()
+    no_exception(at)
+    assert any("temporal attention only" in c.value for c in at.caption)
+    figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    att = [f for f in figs if any("Temporal attention" in a.get("text", "")
+                                  for a in f["layout"].get("annotations", []))]
+    assert att and not any(t["type"] == "heatmap" for t in att[0]["data"])
