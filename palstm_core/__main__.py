@@ -30,7 +30,39 @@ def _print_metrics(rows: list[tuple[str, dict]]) -> None:
         print(f"{label:14s} {m['rmse']:10.4g} {m['mae']:10.4g} {m['mape']:9.1f} {m['r2']:8.3f}")
 
 
+def _init_distributed(device: str = "auto") -> tuple[int, int]:
+    """Under ``torchrun`` (WORLD_SIZE > 1): join the process group (NCCL with CUDA, else gloo).
+    Returns (world size, rank)."""
+    import os
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 1, 0
+    import torch
+    import torch.distributed as dist
+    if not dist.is_initialized():
+        cuda = torch.cuda.is_available() and not device.startswith("cpu")
+        if cuda:
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        dist.init_process_group("nccl" if cuda else "gloo")
+    return dist.get_world_size(), dist.get_rank()
+
+
 def cmd_train(args) -> int:
+    world, rank = _init_distributed(args.device)
+    try:
+        if rank != 0:                               # only rank 0 prints
+            import io
+            sys.stdout = io.StringIO()
+        return _train(args, world, rank)
+    finally:
+        if world > 1:
+            import torch.distributed as dist
+            dist.destroy_process_group()
+            if rank != 0:
+                sys.stdout = sys.__stdout__
+
+
+def _train(args, world: int, rank: int = 0) -> int:
     from . import (MODELS, ModelCache, SensorGrouping, TrainConfig, WindowSpec, suggest_groups,
                    train)
     ds = _dataset(args)
@@ -41,10 +73,11 @@ def cmd_train(args) -> int:
                          batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                          device=args.device)
     cache = None if args.no_cache else ModelCache(args.cache_dir)
-    print(f"data: {ds.label}, {len(ds)} rows; target: {args.target}; model: {args.model}")
+    print(f"data: {ds.label}, {len(ds)} rows; target: {args.target}; model: {args.model}"
+          + (f"; data-parallel over {world} processes" if world > 1 else ""))
     for name, cols in grouping.groups.items():
         print(f"  group {name}: {', '.join(cols)}")
-    with tqdm(total=1000, unit="‰", desc=args.model, leave=False,
+    with tqdm(total=1000, unit="‰", desc=args.model, leave=False, disable=rank != 0,
               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed} {postfix}") as bar:
         def progress(fraction: float, message: str) -> None:
             bar.n = int(fraction * 1000)
@@ -91,6 +124,20 @@ def cmd_list(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    import torch
+
+    from .bench import format_table, run_bench
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    res = run_bench(args.device, quick=args.quick, load_rows=args.load_rows,
+                    skip_load=args.skip_load, log=lambda m: print(m, file=sys.stderr))
+    print(format_table(res))
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=1))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from . import MODELS
     parser = argparse.ArgumentParser(prog="python -m palstm_core",
@@ -128,6 +175,16 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("list", help="list cached runs")
     p.add_argument("--cache-dir")
     p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("bench", help="speed and memory benchmark, measured side by side; prints a table")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--quick", action="store_true",
+                   help="fewer repeats and a 100,000-row CSV instead of 1,000,000 rows")
+    p.add_argument("--load-rows", type=int, help="rows of the generated CSV for the load test")
+    p.add_argument("--skip-load", action="store_true", help="leave out the large-CSV load test")
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--json", help="also write all results to this JSON file")
+    p.set_defaults(func=cmd_bench)
 
     args = parser.parse_args(argv)
     from .data import DataError

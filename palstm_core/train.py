@@ -3,6 +3,14 @@
 The drive stays on the device as one (T, F) tensor; a batch of windows is gathered by indexing
 rows ``start + arange(lookback)``, so no (N, lookback, F) window tensor is ever materialised.
 Adam on MSE, early stopping on the validation loss with the best weights restored.
+
+Multi-GPU / multi-process: when ``torch.distributed`` is initialised with more than one process
+(``torchrun --nproc_per_node=N -m palstm_core train …``), ``train()`` wraps the model in
+DistributedDataParallel. Every rank draws the same shuffled order of training windows; each
+global batch of ``batch_size`` windows is split across the ranks (rank r takes every N-th window,
+DistributedSampler semantics) and each rank's loss is scaled so that DDP's gradient average
+equals the gradient of the mean loss over the whole global batch — the same step a single
+process takes. Only rank 0 writes the cache and reports progress.
 """
 from __future__ import annotations
 
@@ -71,7 +79,19 @@ class TrainConfig:
         return cls(**{k: v for k, v in d.items() if k in names})
 
 
+def dist_info() -> tuple[int, int]:
+    """(world size, rank) of an initialised torch.distributed group, else (1, 0)."""
+    dist = torch.distributed
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_world_size(), dist.get_rank()
+    return 1, 0
+
+
 def resolve_device(device: str = "auto") -> torch.device:
+    world, _ = dist_info()
+    if world > 1 and device in ("auto", "cuda") and torch.cuda.is_available():
+        import os
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     dev = torch.device(device)
@@ -251,6 +271,9 @@ def train(ds: Dataset, target: str, grouping: SensorGrouping | None = None,
     ``TrainingCancelled``.
     """
     t_start = time.perf_counter()
+    world, rank = dist_info()
+    if rank != 0:                                   # only rank 0 reports and writes the cache
+        progress = on_epoch = None
     grouping = grouping or suggest_groups(ds, target)
     window = window or WindowSpec()
     config = config or TrainConfig()
@@ -282,6 +305,10 @@ def train(ds: Dataset, target: str, grouping: SensorGrouping | None = None,
     drive = DeviceDrive(w, device)
     starts = {p: torch.as_tensor(v, device=device) for p, v in parts.items()}
     amp = config.amp and device.type == "cuda"
+    net = model
+    if world > 1 and not model.closed_form:
+        from torch.nn.parallel import DistributedDataParallel
+        net = DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
     history: list[dict] = []
 
     def evaluate(part: str) -> float:
@@ -290,6 +317,10 @@ def train(ds: Dataset, target: str, grouping: SensorGrouping | None = None,
         with torch.no_grad(), _autocast(device, amp):
             for xb, yb in drive.batches(starts[part], 4096):
                 total += float(((model(xb).y.float() - yb) ** 2).sum())
+        if world > 1:                               # every rank takes rank 0's decision
+            t = torch.tensor([total], dtype=torch.float64, device=device)
+            torch.distributed.broadcast(t, 0)
+            total = float(t)
         return total / len(starts[part])
 
     if model.closed_form:
@@ -312,20 +343,38 @@ def train(ds: Dataset, target: str, grouping: SensorGrouping | None = None,
             model.train()
             order = starts["train"][torch.randperm(n_train, generator=gen).to(device)]
             total = 0.0
-            for b, (xb, yb) in enumerate(drive.batches(order, config.batch_size)):
+            for b in range(n_batches):
                 _check(cancel)
+                batch = order[b * config.batch_size:(b + 1) * config.batch_size]
+                n_global = len(batch)
+                if world > 1:
+                    shard = batch[rank::world]
+                    # a rank without windows in a short last batch still joins the gradient
+                    # average, with a zero-weighted copy of one window
+                    weight = world / n_global if len(shard) else 0.0
+                    xb, yb = drive.batch(shard if len(shard) else batch[:1])
+                else:
+                    weight = 1.0 / n_global
+                    xb, yb = drive.batch(batch)
                 with _autocast(device, amp):
-                    loss = torch.mean((model(xb).y.float() - yb) ** 2)
-                if not torch.isfinite(loss):
+                    sq = torch.sum((net(xb).y.float() - yb) ** 2)
+                    loss = sq * weight
+                if world > 1:
+                    batch_sum = (sq.detach() if weight else sq.detach() * 0).reshape(1).double()
+                    torch.distributed.all_reduce(batch_sum)
+                    batch_loss = float(batch_sum) / n_global
+                else:
+                    batch_loss = float(sq.detach()) / n_global
+                if not math.isfinite(batch_loss):
                     raise TrainingError(
-                        f"Training diverged: the loss became {loss.item()} in epoch {epoch}. "
+                        f"Training diverged: the loss became {batch_loss} in epoch {epoch}. "
                         "Try a smaller learning rate, or check the data for extreme values.")
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 if config.grad_clip:
                     torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
                 opt.step()
-                total += float(loss.detach()) * len(yb)
+                total += batch_loss * n_global
                 if progress:
                     progress(((epoch - 1) + (b + 1) / n_batches) / config.epochs,
                              f"epoch {epoch}/{config.epochs}")
@@ -354,6 +403,6 @@ def train(ds: Dataset, target: str, grouping: SensorGrouping | None = None,
     run.timings = {"train_seconds": train_seconds, "epochs": len(history),
                    "best_epoch": int(np.argmin([h["val_loss"] for h in history])) + 1,
                    "device": device_name(str(device))}
-    if cache is not None:
+    if cache is not None and rank == 0:
         cache.save(run)
     return run
