@@ -80,9 +80,8 @@ def _train(args, world: int, rank: int = 0) -> int:
     with tqdm(total=1000, unit="‰", desc=args.model, leave=False, disable=rank != 0,
               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed} {postfix}") as bar:
         def progress(fraction: float, message: str) -> None:
-            bar.n = int(fraction * 1000)
             bar.set_postfix_str(message, refresh=False)
-            bar.refresh()
+            bar.update(int(fraction * 1000) - bar.n)      # redraws at most every 0.1 s
         run = train(ds, args.target, grouping, window, config, cache=cache, progress=progress)
     how = "loaded from cache" if run.from_cache else \
         f"trained in {run.timings['train_seconds']:.1f} s, {run.timings['epochs']} epochs " \
