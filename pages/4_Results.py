@@ -16,12 +16,7 @@ ss = st.session_state
 ds = ui.need_data()
 ui.data_badge(ds)
 
-usable = {k: r for k, r in ui.runs().items()
-          if set(r.columns) <= set(ds.columns) and r.target in ds.columns}
-if not usable:
-    st.info("No trained run for this data yet. Train one (or open a cached run) first.")
-    st.page_link(ui.PAGE["train"], label="Go to Train", icon=":material/model_training:")
-    st.stop()
+usable = ui.need_runs(ds, "No trained run for this data yet. Train one (or open a cached run) first.")
 
 
 def run_label(key: str) -> str:

@@ -11,12 +11,7 @@ ss = st.session_state
 ds = ui.need_data()
 ui.data_badge(ds)
 
-usable = {k: r for k, r in ui.runs().items()
-          if set(r.columns) <= set(ds.columns) and r.target in ds.columns}
-if not usable:
-    st.info("No trained run for this data yet.")
-    st.page_link(ui.PAGE["train"], label="Go to Train", icon=":material/model_training:")
-    st.stop()
+usable = ui.need_runs(ds, "No trained run for this data yet.")
 keys = list(usable)
 if ss.get("dl_run") not in keys:
     ss["dl_run"] = ss.get("selected_run") if ss.get("selected_run") in keys else keys[-1]

@@ -306,6 +306,18 @@ def need_data() -> pc.Dataset:
     return ds
 
 
+def need_runs(ds: pc.Dataset, hint: str) -> dict[str, pc.TrainedRun]:
+    """This session's runs that can run on ``ds`` (its columns include theirs), or ``hint``
+    with a link to the Train page and stop the page."""
+    usable = {k: r for k, r in runs().items()
+              if set(r.columns) <= set(ds.columns) and r.target in ds.columns}
+    if not usable:
+        st.info(hint)
+        st.page_link(PAGE["train"], label="Go to Train", icon=":material/model_training:")
+        st.stop()
+    return usable
+
+
 def data_badge(ds: pc.Dataset) -> None:
     if ds.simulated:
         st.caption(f"Data: **{ds.label}** — simulated sample drive, not measured.")
