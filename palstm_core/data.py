@@ -217,6 +217,70 @@ def _to_utf8(data: bytes, name: str, report: list[str]) -> bytes:
 STREAM_FROM_BYTES = 16 * 2**20     # files on disk larger than this are parsed from the file
 
 
+CHUNKED_FROM_BYTES = STREAM_FROM_BYTES   # larger inputs are parsed in row chunks (less memory)
+_CHUNK_ROWS = 100_000
+_EXACT_INT = 2 ** 53
+
+
+def _line_bound(body: Path | bytes) -> int:
+    """An upper bound on the number of rows in ``body``: every row ends at a CR, an LF or EOF."""
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return body.count(b"\n") + body.count(b"\r") + 1
+    n = 1
+    with open(body, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            n += chunk.count(b"\n") + chunk.count(b"\r")
+    return n
+
+
+def _read_csv_chunked(body: Path | bytes, kwargs: dict) -> pd.DataFrame | None:
+    """``pd.read_csv(body, **kwargs)`` for an all-numeric table, parsed ``_CHUNK_ROWS`` rows at a
+    time into one preallocated array per column, so the parser never holds tokens for the whole
+    file and the columns are not copied again. Gives the frame the whole-file parse would give
+    (same dtypes: int64 where every value is an integer, else float64; same values), or None when
+    some column is not plainly numeric in some chunk (text, bool, huge integers) — the caller
+    then parses the whole file as before. Parser errors propagate (the caller falls back too)."""
+    cap = _line_bound(body)
+    cols: dict[str, np.ndarray] = {}
+    all_int: dict[str, bool] = {}
+    names = list(kwargs["names"])
+    pos = 0
+    src = body if isinstance(body, Path) else io.BytesIO(body)
+    with pd.read_csv(src, chunksize=_CHUNK_ROWS, **kwargs) as reader:
+        for chunk in reader:
+            if list(chunk.columns) != names:
+                return None
+            k = len(chunk)
+            if pos + k > cap:
+                return None
+            for c in names:
+                s = chunk[c]
+                if s.dtype == np.float64:
+                    vals = s.to_numpy()
+                    all_int[c] = False
+                elif s.dtype == np.int64:
+                    vals = s.to_numpy()
+                    if k and (vals.min() < -_EXACT_INT or vals.max() > _EXACT_INT):
+                        return None         # float64 would not hold it exactly
+                    all_int.setdefault(c, True)
+                else:
+                    return None
+                if c not in cols:
+                    cols[c] = np.empty(cap, dtype=np.float64)   # untouched pages cost no RSS
+                cols[c][pos:pos + k] = vals
+            pos += k
+            del chunk
+    out: dict[str, np.ndarray] = {}
+    for c in names:
+        if c not in cols:                   # no data rows at all
+            return None
+        arr = cols.pop(c)
+        arr.resize(pos, refcheck=False)     # shrinks in place (no view of it exists)
+        out[c] = arr.astype(np.int64) if all_int.get(c) else arr
+        del arr
+    return pd.DataFrame(out, copy=False)
+
+
 def _stream_utf8_path(source: PathOrFile, report: list[str]
                       ) -> tuple[Path, bytes, int, str] | None:
     """For a big plain UTF-8 file on disk: (path, first 256 KB, size, name) without reading the
@@ -666,19 +730,27 @@ def _load_csv(source: PathOrFile, time_column: str | None, name: str | None) -> 
     if any(re.match(r"^[ \t]+\S", f) for ln in sample_rows for f in _raw_fields(ln, delim)):
         report.append("Removed spaces in front of values.")
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            raw = pd.read_csv(body if isinstance(body, Path) else io.BytesIO(body), sep=delim,
-                              header=None, names=names, skiprows=first_data, index_col=False, skipinitialspace=True,
-                              decimal=decimal, keep_default_na=False, na_values=[""],
-                              on_bad_lines="warn", encoding="utf-8-sig" if bom else "utf-8",
-                              engine="c", low_memory=False,
-                              skip_blank_lines=True)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
-            raise DataError(f"'{name}' could not be read as a table ({str(exc).strip()[:200]}). "
-                            "Check that every row has the same number of separators and that "
-                            "quotes are closed.") from None
+    read_kw = dict(sep=delim, header=None, names=names, skiprows=first_data, index_col=False,
+                   skipinitialspace=True, decimal=decimal, keep_default_na=False, na_values=[""],
+                   on_bad_lines="warn", encoding="utf-8-sig" if bom else "utf-8", engine="c",
+                   low_memory=False, skip_blank_lines=True)
+    raw = None
+    if total > CHUNKED_FROM_BYTES:     # big input: all-numeric tables are parsed chunk by chunk
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                raw = _read_csv_chunked(body, read_kw)
+            except Exception:  # noqa: BLE001 - anything odd: the whole-file parse below decides
+                raw = None
+    if raw is None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                raw = pd.read_csv(body if isinstance(body, Path) else io.BytesIO(body), **read_kw)
+            except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
+                raise DataError(f"'{name}' could not be read as a table "
+                                f"({str(exc).strip()[:200]}). Check that every row has the same "
+                                "number of separators and that quotes are closed.") from None
     del body
     bad = [str(w.message) for w in caught if "Skipping line" in str(w.message)]
     n_bad = sum(m.count("Skipping line") for m in bad)

@@ -372,3 +372,71 @@ def test_big_file_path_streams_the_same(case, tmp_path, monkeypatch):
     monkeypatch.setattr(pdata, "STREAM_FROM_BYTES", 10**12)
     ref = pc.load_csv(path)
     assert ds.frame.equals(ref.frame) and ds.report == ref.report and ds.units == ref.units
+
+
+# ---------------------------------------------------------------- big files: chunked parsing
+def _big_csv(path, n=300_000, junk_at=None, sep=",", crlf=False, bad_at=()):
+    """A > 16 MB numeric CSV: time, an integer column, float columns (one with empty cells);
+    'N/A' in column 'flow' from row ``junk_at`` on; rows with an extra field at ``bad_at``."""
+    rng = np.random.default_rng(3)
+    t = np.round(np.arange(n) * 0.1, 1)
+    cols = {"time [s]": t.astype(str), "count": rng.integers(-5, 5_000, n).astype(str)}
+    for i in range(12):
+        cols[f"sensor_{i}"] = np.char.mod("%.6g", 50 + np.cumsum(rng.normal(0, 0.1, n)))
+    flow = np.char.mod("%.5g", rng.uniform(1, 9, n)).astype(object)
+    flow[rng.random(n) < 0.01] = ""
+    if junk_at is not None:
+        flow[junk_at::97] = "N/A"
+    cols["flow"] = flow
+    lines = [sep.join(cols)] + [sep.join(r) for r in zip(*cols.values())]
+    for k in bad_at:
+        lines[k] += sep + "1"
+    path.write_bytes(("\r\n" if crlf else "\n").join(lines).encode() + b"\n")
+    assert path.stat().st_size > pdata.CHUNKED_FROM_BYTES
+    return path
+
+
+def _whole_file(monkeypatch, source):
+    with monkeypatch.context() as m:
+        m.setattr(pdata, "CHUNKED_FROM_BYTES", 1 << 62)
+        return pc.load_csv(source)
+
+
+def _same(a, b):
+    import pandas as pd
+    pd.testing.assert_frame_equal(a.frame, b.frame, check_exact=True)
+    assert a.report == b.report and a.units == b.units and a.time_column == b.time_column
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(sep=";", crlf=True, bad_at=(5, 250_000))])
+def test_big_numeric_file_is_parsed_in_chunks_with_same_result(tmp_path, monkeypatch, kw):
+    path = _big_csv(tmp_path / "big.csv", **kw)
+    used = []
+    real = pdata._read_csv_chunked
+    monkeypatch.setattr(pdata, "_read_csv_chunked",
+                        lambda *a: used.append(r := real(*a)) or r)
+    ds = pc.load_csv(path)
+    assert used and used[0] is not None                 # the chunked parse made the frame
+    assert len(ds) == 300_000 - len(kw.get("bad_at", ()))
+    assert ds.frame["count"].dtype == np.float64 and ds.frame["flow"].isna().any()
+    _same(ds, _whole_file(monkeypatch, path))
+    if kw:
+        assert any("Skipped 2 row(s) with too many fields (e.g. line 6)" in r for r in ds.report)
+    # an in-memory upload of the same bytes takes the same route
+    up = pc.load_csv(io.BytesIO(path.read_bytes()))
+    assert used[-1] is not None
+    _same(up, ds)
+
+
+def test_big_file_with_junk_only_in_a_late_chunk_matches_whole_file(tmp_path, monkeypatch):
+    path = _big_csv(tmp_path / "junk.csv", junk_at=280_000)
+    used = []
+    real = pdata._read_csv_chunked
+    monkeypatch.setattr(pdata, "_read_csv_chunked",
+                        lambda *a: used.append(r := real(*a)) or r)
+    ds = pc.load_csv(path)
+    assert used == [None]                 # 'flow' turned textual late: whole-file parse decides
+    whole = _whole_file(monkeypatch, path)
+    _same(ds, whole)
+    assert any("Column 'flow'" in r and "'N/A'" in r for r in ds.report)
+    assert ds.frame["flow"].isna().sum() > 200
