@@ -178,8 +178,9 @@ st.latex(r"g_t = \tanh(W_g x_t + U_g h_{t-1} + b_g) = \tanh(" + _vec(pre["g"]) +
          + _vec(tr["g"][t]))
 st.latex(r"o_t = \sigma(W_o x_t + U_o h_{t-1} + b_o) = \sigma(" + _vec(pre["o"]) + ") = "
          + _vec(tr["o"][t]))
-st.latex(r"c_t = f_t \odot c_{t-1} + i_t \odot g_t = " + _vec(tr["f"][t]) + r"\odot"
-         + _vec(tr["c_prev"][t]) + "+" + _vec(tr["i"][t] * tr["g"][t]) + "=" + _vec(tr["c"][t]))
+st.latex(r"\begin{aligned}c_t &= f_t \odot c_{t-1} + i_t \odot g_t = " + _vec(tr["f"][t])
+         + r"\odot" + _vec(tr["c_prev"][t]) + r"\\ &\quad +" + _vec(tr["i"][t] * tr["g"][t])
+         + "=" + _vec(tr["c"][t]) + r"\end{aligned}")
 st.latex(r"h_t = o_t \odot \tanh(c_t) = " + _vec(tr["o"][t]) + r"\odot"
          + _vec(np.tanh(tr["c"][t])) + "=" + _vec(tr["h"][t]))
 

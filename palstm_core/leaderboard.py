@@ -1,6 +1,6 @@
 """Leaderboard: every model, the same data and the same training budget.
 
-    python -m palstm_core.leaderboard                       # prints and writes docs/leaderboard.md
+    python -m palstm_core.leaderboard                       # prints, updates docs/benchmarks.md
     python -m palstm_core.leaderboard --seeds 0 1 2 --models pa_lstm lstm --out -
 
 Each model is trained on the urban sample drive (simulated) with ``TrainConfig`` defaults for the
@@ -30,8 +30,9 @@ from .models import MODELS
 from .train import TrainConfig, device_name, train
 from .windows import WindowSpec
 
-NOTES = "## Notes"          # everything from this heading on survives a regeneration
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "leaderboard.md"
+# the generated part of the output file sits between these lines; the rest is kept as written
+START, END = "<!-- leaderboard:start -->", "<!-- leaderboard:end -->"
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
 
 def evaluate(model: str, seed: int = 0, target: str = "NOx", device: str = "auto",
@@ -94,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--target", default="NOx")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--out", default=str(DEFAULT_OUT),
-                   help="markdown file to write ('-' = print only; default docs/leaderboard.md)")
+                   help="markdown file whose leaderboard block is replaced (appended if it has none; "
+                        "'-' = print only; default docs/benchmarks.md)")
     p.add_argument("--save-results", help="also write the raw results (JSON) to this file")
     p.add_argument("--load-results", nargs="+", default=[],
                    help="add raw results saved earlier (e.g. from runs in parallel processes)")
@@ -118,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     w = WindowSpec()
     body = table(results)
     text = (
-        "# Leaderboard (simulated sample drives)\n\n"
+        "## Leaderboard (simulated sample drives)\n\n"
         f"Target {args.target} from the sensors only (no target history), lookback {w.lookback}, "
         f"horizon {w.horizon}, sensor groups from `suggest_groups`. Same budget for every model: "
         f"`TrainConfig` defaults (hidden {d.hidden_size}, up to {d.epochs} epochs, early stopping "
@@ -137,9 +139,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.out != "-":
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        if out.is_file() and NOTES in out.read_text():      # keep hand-written notes
-            text += "\n" + NOTES + out.read_text().split(NOTES, 1)[1]
-        out.write_text(text)
+        old = out.read_text() if out.is_file() else ""
+        if START in old and END in old:
+            head, rest = old.split(START, 1)
+            tail = rest.split(END, 1)[1]
+        else:
+            head, tail = old + ("\n" if old else ""), "\n"
+        out.write_text(f"{head}{START}\n{text}{END}{tail}")
         print(f"written to {out}", file=sys.stderr)
     return 0
 

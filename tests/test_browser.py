@@ -4,6 +4,7 @@ the PEMS + OBD merge on the Data page and the Learn page."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -150,13 +151,20 @@ def test_sample_to_trained_pa_lstm_with_heatmaps(server):
             block = page.locator('[data-testid="stHorizontalBlock"]', has=feature).last
             block.screenshot(path=str(ARTIFACTS / "results-attention.png"))
 
-            # the Learn page renders its first section
+            # the Learn page: its little LSTM/GRU train, then every section renders
             page.goto(server + "/Learn")
             expect(page.get_by_role("heading", name="1. Inside an LSTM cell")).to_be_visible()
             expect(page.get_by_text("Sample drive (simulated)")).to_be_visible()
+            expect(page.get_by_role("heading", name=re.compile(r"The gate equations at step t = \d+"))
+                   ).to_be_visible(timeout=120_000)
+            for name in ("2. LSTM vs GRU", "3. Why gates help", "4. Attention",
+                         "5. Why grouped (parallel) attention"):
+                expect(page.get_by_role("heading", name=re.compile("^" + re.escape(name)))
+                       ).to_be_attached(timeout=120_000)
+            expect(page.locator(".js-plotly-plot").first).to_be_visible()
             expect(page.get_by_text("Traceback")).to_have_count(0)
-            page.wait_for_timeout(800)
-            page.screenshot(path=str(ARTIFACTS / "learn.png"))
+            page.wait_for_timeout(1500)                                     # let plots settle
+            page.screenshot(path=str(ARTIFACTS / "learn.png"), full_page=True)
             mark("learn")
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)

@@ -118,12 +118,14 @@ def test_linear_is_exact_on_linear_data():
 def test_leaderboard_writes_markdown(tmp_path, capsys):
     from palstm_core import leaderboard
     out = tmp_path / "lb.md"
-    out.write_text("old table\n\n## Notes\nkept by hand\n")
+    out.write_text("# Benchmarks\n\n<!-- leaderboard:start -->\nold table\n<!-- leaderboard:end -->\n"
+                   "\n### Notes\nkept by hand\n")
     assert leaderboard.main(["--models", "persistence", "linear", "--out", str(out),
                              "--device", "cpu", "--save-results", str(tmp_path / "r.json")]) == 0
     text = out.read_text()
     assert "| linear |" in text and "| persistence |" in text and "simulated" in text
-    assert text.rstrip().endswith("kept by hand") and "old table" not in text
+    assert text.startswith("# Benchmarks\n") and text.rstrip().endswith("kept by hand")
+    assert "old table" not in text
     rows = [line for line in text.splitlines() if line.startswith("| linear")]
     assert len(rows) == 1 and rows[0].count("|") == 9
     assert leaderboard.main(["--load-results", str(tmp_path / "r.json"), "--out", "-"]) == 0

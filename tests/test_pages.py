@@ -7,7 +7,7 @@ import pytest
 import palstm_core as pc
 from palstm_core import plots
 from palstm_core.metrics import exceedance_counts, exceedance_flags
-from conftest import wait_for_job
+from conftest import ROOT, wait_for_job
 
 GROUPS = "pages/2_Sensor_groups.py"
 TRAIN = "pages/3_Train.py"
@@ -455,3 +455,17 @@ def test_all_models_on_train_page_and_da_rnn_persistence_results(app, small_ds):
     import json
     figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert any(any(t.get("type") == "heatmap" for t in f["data"]) for f in figs)
+
+
+def test_streamlit_config_limits_uploads_and_keeps_training_thread_fast():
+    """The app's own config: the upload limit matches the core's, and nothing that runs after
+    every script re-run (source watching, a forced full GC) stalls the training thread: with
+    Streamlit's defaults the demo trained in 44 s instead of 10 s (docs/benchmarks.md)."""
+    import tomllib
+
+    from palstm_core import data
+
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert cfg["server"]["maxUploadSize"] == data.MAX_BYTES // 2**20
+    assert cfg["server"]["fileWatcherType"] == "none"
+    assert cfg["runner"]["postScriptGC"] is False

@@ -51,7 +51,7 @@ concatenation [γ_1 h^1; …; γ_G h^G] the next linear layer has separate weigh
 undo any γ (measured on the urban sample: the engine group got γ = 0.08 while deleting MAF or
 fuel rate raised the error by +240 % / +160 %). The direct input path x̄ is scaled by the same γ.
 With these, β peaks at the planted lag (tests/test_planted.py) and the accuracy on the sample
-drives is unchanged or better (docs/leaderboard.md).
+drives is unchanged or better (docs/benchmarks.md).
 
 The branches are computed by ``ParallelInputAttentionEncoder`` (attention_encoder.py), which
 advances all of them together with batched matmuls over the group dimension.
