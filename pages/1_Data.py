@@ -51,7 +51,8 @@ with st.expander("PEMS + OBD from two files",
     if use_split:
         pems_src, obd_src = ui.split_sample()
         st.caption("PEMS: sample urban_pems, OBD: sample urban_obd — **simulated** files with "
-                   "different clocks and a 4 s analyzer delay.")
+                   "different clocks and a 4 s transport delay of the gas channels (their 1.5 s "
+                   "response time adds about 1 s to the delay the correlation finds).")
     else:
         u1, u2 = st.columns(2)
         up_p = u1.file_uploader("PEMS CSV", type=["csv", "txt"], key="merge_pems_file")

@@ -42,10 +42,9 @@ def server(tmp_path):
            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
     log = open(tmp_path / "streamlit.log", "w")
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(                      # with the shipped .streamlit/config.toml
         [streamlit, "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
