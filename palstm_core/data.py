@@ -22,8 +22,6 @@ SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 MIN_ROWS = 60                      # fewer rows cannot make a train/validation/test split
 MAX_BYTES = 200 * 1024 * 1024      # refuse larger files with a clear message
 MAX_COLUMNS = 2000                 # a wider table is not a sensor log (or the separator is wrong)
-TIME_NAMES = ("time", "timestamp", "datetime", "date_time", "date", "elapsed", "t", "sec",
-              "seconds", "zeit", "시간")
 
 PathOrFile = Union[str, Path, IO[bytes], IO[str]]
 
@@ -313,11 +311,6 @@ def _stream_utf8_path(source: PathOrFile, report: list[str]
     return path, head, size, path.name
 
 
-def _decode(data: bytes, name: str, report: list[str]) -> str:
-    """Whole file as text (kept for callers of the old helper)."""
-    return _to_utf8(data, name, report).decode("utf-8")
-
-
 def _split_unit(raw: str) -> tuple[str, str]:
     """'Speed [km/h]' -> ('Speed', 'km/h'); 'NOx (ppm)' -> ('NOx', 'ppm'); 'rpm' -> ('rpm', '')."""
     raw = str(raw).strip().strip('"').strip()
@@ -352,10 +345,6 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def _sniff_delimiter(text: str) -> str:
-    return _sniff_layout(re.split(r"\r\n|\r|\n", text)[:200])[0]
-
-
 def _sniff_layout(lines: list[str]) -> tuple[str, int, int, bool, int]:
     """Find (delimiter, header line or -1, fields per data row, units row?, first data line).
 
@@ -377,7 +366,7 @@ def _sniff_layout(lines: list[str]) -> tuple[str, int, int, bool, int]:
         else:
             ok = [i for i in nonblank if counts[i] in (mode, mode - 1)]
             start = None
-            for k, i in enumerate(ok):
+            for i in ok:
                 following = [j for j in nonblank if j > i][:2]
                 if all(counts[j] in (mode, mode - 1) for j in following):
                     start = i
@@ -550,7 +539,7 @@ def _to_grid(t: np.ndarray, x: np.ndarray, grid: np.ndarray, max_gap: float) -> 
     order = np.argsort(t, kind="stable")
     t, x = t[order], x[order]
     step = float(grid[1] - grid[0]) if len(grid) > 1 else 1.0
-    src_step = float(np.median(np.diff(t))) if len(t) > 1 else step
+    src_step = float(np.median(np.diff(t)))
     if src_step < step / 1.5:                       # downsample: average within each cell
         edges = np.searchsorted(t, np.r_[grid - step / 2, grid[-1] + step / 2])
         csum = np.r_[0.0, np.cumsum(x)]
@@ -571,6 +560,13 @@ def _to_grid(t: np.ndarray, x: np.ndarray, grid: np.ndarray, max_gap: float) -> 
     across = (t[pos] - t[pos - 1] > max_gap) & (nearest > min(step, src_step) / 2 + 1e-9)
     out[(nearest > max_gap) | across | (grid < t[0] - step / 2) | (grid > t[-1] + step / 2)] = np.nan
     return out
+
+
+def _median_step(t: np.ndarray, default: float) -> float:
+    """Median positive difference between successive finite values of ``t``, else ``default``."""
+    dts = np.diff(t[np.isfinite(t)])
+    dts = dts[dts > 0]
+    return float(np.median(dts)) if len(dts) else default
 
 
 def resample(ds: Dataset, rate_hz: float, *, max_gap_s: float | None = None) -> Dataset:
@@ -594,13 +590,11 @@ def resample(ds: Dataset, rate_hz: float, *, max_gap_s: float | None = None) -> 
         raise DataError(f"Resampling '{ds.name}' at {rate_hz:g} Hz would make {n:,} rows; "
                         "choose a lower rate.")
     grid = start + step * np.arange(n)
-    dts = np.diff(np.sort(fin))
-    src_step = float(np.median(dts[dts > 0])) if (dts > 0).any() else step
+    src_step = _median_step(np.sort(fin), step)
     gap = max_gap_s if max_gap_s is not None else max(3 * src_step, 2 * step)
     tcol = ds.time_column or "time"
-    frame = pd.DataFrame({tcol: grid})
-    for c in ds.columns:
-        frame[c] = _to_grid(t, ds.frame[c].to_numpy(dtype=float), grid, gap)
+    frame = pd.DataFrame({tcol: grid, **{
+        c: _to_grid(t, ds.frame[c].to_numpy(dtype=float), grid, gap) for c in ds.columns}})
     empty = frame[ds.columns].isna().all(axis=1)
     report = list(ds.report) + [f"Resampled to {rate_hz:g} Hz ({len(ds)} rows -> {n} rows; "
                                 "faster data averaged, slower data interpolated)."]
@@ -654,9 +648,6 @@ def _load_csv(source: PathOrFile, time_column: str | None, name: str | None) -> 
     else:
         data, file_name = _read_bytes(source)
         name = name or file_name
-        if not data[:65536].strip() and not data.strip():
-            raise DataError(f"'{name}' is empty. Choose a CSV file with a header row and data "
-                            "rows.")
         body = _to_utf8(data, name, report)
         del data
         if not body[:65536].strip() and not body.strip():
@@ -794,14 +785,9 @@ def _load_csv(source: PathOrFile, time_column: str | None, name: str | None) -> 
         if col == tcol:
             continue
         s = raw[col]
-        if pd.api.types.is_float_dtype(s):
-            numeric = s
-            junk = 0
-            examples = []
-        elif pd.api.types.is_numeric_dtype(s):
-            numeric = s.astype(float)
-            junk = 0
-            examples: list[str] = []
+        if pd.api.types.is_numeric_dtype(s):
+            numeric = s if pd.api.types.is_float_dtype(s) else s.astype(float)
+            junk, examples = 0, []
         else:
             text = s.astype(object).where(s.notna(), "").astype(str).str.strip()
             present = text != ""
@@ -914,8 +900,7 @@ def _xcorr(x: np.ndarray, y: np.ndarray, min_overlap: int) -> tuple[np.ndarray, 
 def _on_grid(ds: Dataset, col: str, grid: np.ndarray, shift: float = 0.0) -> np.ndarray:
     """Column ``col`` of ``ds`` at times ``grid`` (in ds's clock shifted by ``shift``)."""
     t = ds.times + shift
-    dts = np.diff(t[np.isfinite(t)])
-    src = float(np.median(dts[dts > 0])) if (dts > 0).any() else 1.0
+    src = _median_step(t, 1.0)
     step = float(grid[1] - grid[0]) if len(grid) > 1 else src
     return _to_grid(t, ds.frame[col].to_numpy(dtype=float), grid, max(3 * src, 2 * step))
 
@@ -1035,11 +1020,11 @@ def merge_drives(pems: Dataset, obd: Dataset, rate_hz: float = 1.0, lag: float |
                             f"them by ({', '.join('/'.join(p) for p in refs)}) do not overlap "
                             "enough or do not vary. Pass the clock offset in seconds.")
         _, ref, shifts, r = max(found, key=lambda f: f[0])
-        if not (sp and so):
+        lag_in_offset = not (sp and so)
+        if lag_in_offset:
             pairs = [ref]
         best = int(np.nanargmax(r))
         offset = float(gp[0] - go[0] + shifts[best] * step)
-        lag_in_offset = not (sp and so)
         method = (f"cross-correlation of '{ref[0]}' (PEMS) with '{ref[1]}' (OBD), r = "
                   f"{r[best]:.3f}")
         if lag_in_offset:
@@ -1187,8 +1172,7 @@ def clean(ds: Dataset, channels: list[str] | None = None, *, spikes: bool = True
     report = list(ds.report)
     cleaning: dict[str, dict] = dict(ds.cleaning or {})
     t = ds.times
-    dts = np.diff(t[np.isfinite(t)])
-    step = float(np.median(dts[dts > 0])) if (dts > 0).any() else 1.0
+    step = _median_step(t, 1.0)
     data = {c: frame[c].to_numpy(dtype=float).copy() for c in channels}
     masks = {c: (_hampel(x, int(window) | 1, float(threshold), float(ratio))
                  if spikes and np.isfinite(x).sum() >= int(window) else np.zeros(len(x), bool))
