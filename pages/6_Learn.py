@@ -169,7 +169,7 @@ st.markdown(f"Input $x_t$ = **{seq.scaled[t]:.3f}** (scaled; raw value {seq.raw[
             f"{' ' + seq.unit if seq.unit else ''}). Each gate is a weighted sum of "
             "the input and the previous hidden state, squashed by σ (to 0…1) or tanh (to −1…1). "
             "The numbers are that unit's value, unit 1 first.")
-pre = {k: tr["parts"][k]["Wx"][t] + tr["parts"][k]["Uh"][t] + tr["parts"][k]["b"] for k in "ifgo"}
+pre = {k: tr["parts"][k]["pre"][t] for k in "ifgo"}
 st.latex(r"f_t = \sigma(W_f x_t + U_f h_{t-1} + b_f) = \sigma(" + _vec(pre["f"]) + ") = "
          + _vec(tr["f"][t]))
 st.latex(r"i_t = \sigma(W_i x_t + U_i h_{t-1} + b_i) = \sigma(" + _vec(pre["i"]) + ") = "
@@ -416,7 +416,7 @@ elif stored is not None:
                               "them comparable.")
     info = res.info
     panels = [("Truth (planted)", res.truth)] + [
-        (f"{'DA-RNN' if m == 'da_rnn' else 'PA-LSTM'}", res.relative(m) if relative else res.feature[m])
+        (learn.MODEL_LABELS.get(m, m), res.relative(m) if relative else res.feature[m])
         for m in res.feature]
     cols = st.columns(len(panels))
     for col, (title, frame) in zip(cols, panels):
@@ -441,8 +441,8 @@ elif stored is not None:
     with t1:
         fig = go.Figure()
         for m in res.temporal:
-            fig.add_scatter(x=learn.step_labels(info["lookback"]), y=res.temporal[m], mode="lines+markers",
-                            name="DA-RNN" if m == "da_rnn" else "PA-LSTM")
+            fig.add_scatter(x=list(res.truth.columns), y=res.temporal[m], mode="lines+markers",
+                            name=learn.MODEL_LABELS.get(m, m))
         fig.add_vline(x=info["lookback"] - 1 - info["lag"], line=dict(color="red", dash="dash"))
         fig.update_layout(height=320, title="Temporal attention (mean); red = planted lag",
                           xaxis_title="lookback step", yaxis_title="weight", margin=dict(t=50, b=40))

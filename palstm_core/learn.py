@@ -25,7 +25,6 @@ import torch
 from torch import nn
 
 LSTM_GATES = ("i", "f", "g", "o")
-GRU_GATES = ("r", "z", "n")
 GATE_NAMES = {"i": "input gate", "f": "forget gate", "g": "candidate", "o": "output gate",
               "r": "reset gate", "z": "update gate", "n": "candidate"}
 
@@ -114,7 +113,6 @@ class NextValueModel:
     module: nn.Module
     head: nn.Linear
     losses: list[float] = field(default_factory=list)
-    seconds: float = 0.0
 
     @property
     def n_params(self) -> int:
@@ -168,7 +166,6 @@ def next_value_model(kind: str, seq, hidden: int = 4, seed: int = 0, train_steps
     y = torch.as_tensor(seq[1:], dtype=torch.float32)[None, :]
     params = list(module.parameters()) + list(head.parameters())
     opt = torch.optim.Adam(params, lr=lr)
-    t0 = time.perf_counter()
     with one_thread():
         for _ in range(int(train_steps)):
             out, _ = module(x)
@@ -178,7 +175,6 @@ def next_value_model(kind: str, seq, hidden: int = 4, seed: int = 0, train_steps
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
             model.losses.append(loss.item())
-    model.seconds = time.perf_counter() - t0
     return model
 
 
@@ -204,13 +200,14 @@ def lstm_trace(module: nn.LSTM, seq) -> dict:
         c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t           h_t = o_t ⊙ tanh(c_t)
 
     Returns {"x": (T,), "i","f","g","o","c","h": (T, H), "c_prev","h_prev": (T, H),
-    "parts": {gate: {"Wx": (T, H), "Uh": (T, H), "b": (H,)}}} (b = b_ih + b_hh).
+    "parts": {gate: {"Wx": (T, H), "Uh": (T, H), "b": (H,), "pre": (T, H)}}} (b = b_ih + b_hh,
+    pre = Wx + Uh + b, the gate before σ / tanh).
     """
     xs = np.asarray(seq, dtype=float).reshape(len(seq), -1)
     H, W, U, b_ih, b_hh = _weights(module, 4)
     h, c = np.zeros(H), np.zeros(H)
     out = {k: [] for k in ("i", "f", "g", "o", "c", "h", "c_prev", "h_prev")}
-    parts = {k: {"Wx": [], "Uh": []} for k in LSTM_GATES}
+    parts = {k: {"Wx": [], "Uh": [], "pre": []} for k in LSTM_GATES}
     for x in xs:
         acts = {}
         for k, name in enumerate(LSTM_GATES):
@@ -218,6 +215,7 @@ def lstm_trace(module: nn.LSTM, seq) -> dict:
             parts[name]["Wx"].append(wx)
             parts[name]["Uh"].append(uh)
             z = wx + uh + b_ih[k] + b_hh[k]
+            parts[name]["pre"].append(z)
             acts[name] = np.tanh(z) if name == "g" else _sigmoid(z)
         out["c_prev"].append(c)
         out["h_prev"].append(h)
@@ -231,7 +229,8 @@ def lstm_trace(module: nn.LSTM, seq) -> dict:
     res["x"] = xs[:, 0] if xs.shape[1] == 1 else xs
     res["parts"] = {name: {"Wx": np.array(p["Wx"]).reshape(len(xs), H),
                            "Uh": np.array(p["Uh"]).reshape(len(xs), H),
-                           "b": b_ih[k] + b_hh[k]}
+                           "b": b_ih[k] + b_hh[k],
+                           "pre": np.array(p["pre"]).reshape(len(xs), H)}
                     for k, (name, p) in enumerate(parts.items())}
     return res
 
@@ -266,7 +265,7 @@ def gate_breakdown(trace: dict, gate: str, t: int) -> pd.DataFrame:
     """The arithmetic of one LSTM gate at step ``t``, one row per hidden unit:
     W x_t, U h_{t-1}, b, their sum (pre-activation) and the gate value after σ / tanh."""
     p = trace["parts"][gate]
-    pre = p["Wx"][t] + p["Uh"][t] + p["b"]
+    pre = p["pre"][t]
     return pd.DataFrame({
         "unit": np.arange(1, len(pre) + 1),
         "W·x_t": p["Wx"][t], "U·h_(t-1)": p["Uh"][t], "b": p["b"],
@@ -315,20 +314,16 @@ def cell_demo(values, hidden: int = 4, seed: int = 0, train_steps: int = 150) ->
     the next value of ``values`` (already scaled), traced step by step.
 
     Returns {"lstm": lstm_trace, "gru": gru_trace, "table": compare_table (with a plain RNN
-    for reference), "pred": {kind: (T,) next-value predictions}, "losses": {kind: list},
-    "seconds": {kind: training seconds}}.
+    for reference) and "pred": {kind: (T,) next-value predictions}}.
     """
     seq = np.asarray(values, dtype=float)
-    with one_thread():
-        models = {name: next_value_model(kind, seq, hidden, seed, train_steps)
-                  for name, kind in (("LSTM", "lstm"), ("GRU", "gru"), ("plain RNN", "rnn"))}
+    models = {name: next_value_model(kind, seq, hidden, seed, train_steps)
+              for name, kind in (("LSTM", "lstm"), ("GRU", "gru"), ("plain RNN", "rnn"))}
     return {
         "lstm": lstm_trace(models["LSTM"].module, seq),
         "gru": gru_trace(models["GRU"].module, seq),
         "table": compare_table(models, seq),
         "pred": {k: m.predict(seq) for k, m in models.items()},
-        "losses": {k: m.losses for k, m in models.items()},
-        "seconds": {k: m.seconds for k, m in models.items()},
     }
 
 
@@ -433,7 +428,8 @@ class PlantedResult:
     metrics: dict[str, dict]                # model -> {"rmse", "mae", "mape", "r2"}
     seconds: dict[str, float]               # model -> training seconds (0 when from cache)
     from_cache: dict[str, bool]
-    groups: dict[str, list[str]]
+    groups: dict[str, list[str]]            # the sensor grouping of the planted data
+    attention_groups: dict[str, dict]       # model -> the column sets its feature softmax spans
     truth: pd.DataFrame                     # 1 at (planted feature, its lag column), else 0
     info: dict                              # {"feature", "group", "lag", "lookback", ...}
 
@@ -441,10 +437,13 @@ class PlantedResult:
         """Feature attention ÷ the uniform weight it would have with no preference
         (1/len(group) for PA-LSTM, 1/F for DA-RNN): 1 = no preference, > 1 = preferred."""
         att = self.feature[model]
-        if model == "pa_lstm":
-            size = {c: len(cols) for cols in self.groups.values() for c in cols}
-            return att.mul(pd.Series(size).reindex(att.index), axis=0)
-        return att * len(att.index)
+        size = {c: len(cols) for cols in self.attention_groups[model].values() for c in cols}
+        return att.mul(pd.Series(size).reindex(att.index), axis=0)
+
+    def relative_rank(self, model: str) -> tuple[pd.Series, int]:
+        """Mean ``relative`` weight per feature, and the planted feature's rank (1 = top)."""
+        rel = self.relative(model).mean(axis=1)
+        return rel, int((rel > rel[self.info["feature"]]).sum()) + 1
 
 
 def step_labels(lookback: int) -> list[str]:
@@ -471,7 +470,7 @@ def planted_attention(n_rows: int = 1500, lag: int = 4, lookback: int = 12, hidd
     ds, grouping, info = planted_signal(n_rows=n_rows, lag=lag, seed=seed)
     window = WindowSpec(lookback=lookback, horizon=0)
     labels = step_labels(lookback)
-    feature, temporal, group, metrics, seconds, cached = {}, {}, {}, {}, {}, {}
+    feature, temporal, group, metrics, seconds, cached, spans = {}, {}, {}, {}, {}, {}, {}
     for m_i, name in enumerate(models):
         cfg = TrainConfig(model=name, hidden_size=hidden, epochs=epochs, batch_size=64,
                           lr=1e-2, seed=seed, device="cpu", patience=epochs)
@@ -490,15 +489,18 @@ def planted_attention(n_rows: int = 1500, lag: int = 4, lookback: int = 12, hidd
         feature[name] = pd.DataFrame(att.feature.mean(axis=0).T, index=att.features,
                                      columns=labels)
         temporal[name] = att.temporal.mean(axis=0)
+        spans[name] = att.groups
         if att.group is not None:
             group[name] = att.group_importance()
         metrics[name] = dict(run.metrics)
     features = list(feature[models[0]].index)
+    column = labels[lookback - 1 - lag]
     truth = pd.DataFrame(0.0, index=features, columns=labels)
-    truth.loc[info["feature"], labels[lookback - 1 - lag]] = 1.0
+    truth.loc[info["feature"], column] = 1.0
     info = {**info, "lookback": lookback, "n_rows": n_rows, "hidden": hidden, "epochs": epochs,
-            "column": labels[lookback - 1 - lag]}
-    return PlantedResult(feature, temporal, group, metrics, seconds, cached, grouping.groups, truth, info)
+            "column": column}
+    return PlantedResult(feature, temporal, group, metrics, seconds, cached, grouping.groups,
+                         spans, truth, info)
 
 
 MODEL_LABELS = {"da_rnn": "DA-RNN", "pa_lstm": "PA-LSTM"}
@@ -517,12 +519,12 @@ def planted_summary(res: PlantedResult) -> pd.DataFrame:
     rows = {}
     for m, att in res.feature.items():
         mean = att.mean(axis=1)
-        rel = res.relative(m).mean(axis=1)
+        rel, rank = res.relative_rank(m)
         rows[MODEL_LABELS.get(m, m)] = {
             f"{feat} share in its group": float(mean[feat] / mean[members].sum()),
             f"{feat} × uniform": float(rel[feat]),
             "best other sensor × uniform": float(rel.drop(feat).max()),
-            f"{feat} rank (of {len(rel)})": int((rel > rel[feat]).sum()) + 1,
+            f"{feat} rank (of {len(rel)})": rank,
             f"group weight of {group}": (float(res.group[m][group]) if m in res.group
                                        else float("nan")),
             "test R²": float(res.metrics[m]["r2"]),
@@ -538,8 +540,7 @@ def planted_verdict(res: PlantedResult) -> str:
     feat = res.info["feature"]
     parts = []
     for m in res.feature:
-        rel = res.relative(m).mean(axis=1)
-        rank = int((rel > rel[feat]).sum()) + 1
+        rel, rank = res.relative_rank(m)
         label = MODEL_LABELS.get(m, m)
         if rank == 1:
             parts.append(f"{label} puts the most attention (relative to uniform) on `{feat}` "
