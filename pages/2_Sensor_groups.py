@@ -125,8 +125,6 @@ except pc.DataError as exc:
     st.error(f"This grouping cannot be used yet: {exc}")
     ok = False
 else:
-    changed = (ss.get("grouping") != grouping.to_dict() or ss.get("target") != target
-               or ss.get("window") != window)
     ss.update(grouping=grouping.to_dict(), target=target, window=window)
     st.success(f"Ready: predict **{target}** from {len(grouping.features)} sensors in "
                f"{len(grouping.groups)} groups, lookback {window.lookback}, horizon "

@@ -137,7 +137,7 @@ else:
             st.error("That run could not be read from the cache; train it again.")
         else:
             if ds is None or run.data_fingerprint != ds.fingerprint():
-                if ds is None or not set(run.columns + [run.target]) <= set(ds.columns):
+                if ds is None or not ui.fits(run, ds):
                     st.warning(f"This run was trained on {run.data_name}; load that data (or a "
                                "drive with the same columns) to see its results.")
                     st.stop()

@@ -191,13 +191,9 @@ choice = st.selectbox("Drive", ["—", *others, "Upload a CSV…"], key="res_oth
 other = None
 if choice == "Upload a CSV…":
     up = st.file_uploader("Second drive (CSV)", type=["csv", "txt"], key="other_upload")
-    if up is not None:
-        try:
-            other = pc.load_csv(up, name=up.name)
-        except pc.DataError as exc:
-            st.error("This file could not be used. " + str(exc))
+    other = ui.parse_upload(up, "second drive")
 elif choice != "—":
-    other = pc.load_sample(choice)
+    other = ui.memo(("sample", choice), lambda: pc.load_sample(choice))
 if other is not None:
     try:
         opred = ui.memo(("predict_all", run.key, other.fingerprint()),

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 import palstm_core as pc
+from palstm_core.cache import DEFAULT_DIR as DEFAULT_CACHE_DIR
 
 STEPS = [("data", "1 · Data", "pages/1_Data.py"),
          ("groups", "2 · Sensor groups", "pages/2_Sensor_groups.py"),
@@ -23,20 +24,18 @@ PAGE = {k: path for k, _, path in STEPS}
 PAGE["downloads"] = "pages/5_Downloads.py"
 PAGE["home"] = "app.py"
 
-# PyTorch CPU threads for the training thread: $PALSTM_TORCH_THREADS, default 1. The small
-# recurrent models trained here run their lookback step by step, and on a CPU one thread is
-# usually fastest (measured: demo PA-LSTM 13 s on 1 thread vs 34 s on 2). On a GPU it does not
-# matter. Set inside the training thread (OpenMP thread settings are per thread).
+# PyTorch CPU threads for the training thread: $PALSTM_TORCH_THREADS, default 1. The Streamlit
+# server (and often the browser) share the CPU with training: on 2 cores the demo PA-LSTM trained
+# in 10.7 s in the app with 1 thread and 15.3 s with 2 (alone, outside the app: 9.2 s vs 6.1 s).
+# On a GPU it does not matter. Set inside the training thread.
 def train_threads() -> int:
     value = os.environ.get("PALSTM_TORCH_THREADS", "1")
     return max(1, int(value)) if value.isdigit() else 1
 
 
 def _limit_threads() -> None:
-    value = os.environ.get("PALSTM_TORCH_THREADS", "1")
-    if value.isdigit():
-        import torch
-        torch.set_num_threads(max(1, int(value)))
+    import torch
+    torch.set_num_threads(train_threads())
 
 
 # Demo: a PA-LSTM small enough to train in well under a minute on a laptop CPU.
@@ -75,7 +74,7 @@ def _cache(root: str) -> pc.ModelCache:
 
 def cache() -> pc.ModelCache:
     """The model cache shared by all sessions ($PALSTM_CACHE_DIR, default .palstm_cache)."""
-    return _cache(os.environ.get("PALSTM_CACHE_DIR") or ".palstm_cache")
+    return _cache(os.environ.get("PALSTM_CACHE_DIR") or DEFAULT_CACHE_DIR)
 
 
 # ---------------------------------------------------------------------------- session state
@@ -86,10 +85,8 @@ def dataset() -> pc.Dataset | None:
 def set_dataset(ds: pc.Dataset) -> None:
     """A new drive: forget everything that depended on the old one."""
     st.session_state["ds"] = ds
-    st.session_state.pop("data_error", None)
-    for k in ("ds_raw", "clean_on", "clean_channels", "clean_plot"):
-        st.session_state.pop(k, None)
-    for k in ("grouping", "target", "window", "group_rows", "groups_for_target", "target_select",
+    for k in ("data_error", "ds_raw", "clean_on", "clean_channels", "clean_plot", "grouping",
+              "target", "window", "group_rows", "groups_for_target", "target_select",
               "plot_channels", "res_time"):
         st.session_state.pop(k, None)
     for k in [k for k in st.session_state if str(k).startswith(("gname_", "gcols_"))]:
@@ -306,11 +303,15 @@ def need_data() -> pc.Dataset:
     return ds
 
 
+def fits(run: pc.TrainedRun, ds: pc.Dataset) -> bool:
+    """Whether ``run`` can be evaluated on ``ds``: it has the run's inputs and target."""
+    return set(run.columns + [run.target]) <= set(ds.columns)
+
+
 def need_runs(ds: pc.Dataset, hint: str) -> dict[str, pc.TrainedRun]:
     """This session's runs that can run on ``ds`` (its columns include theirs), or ``hint``
     with a link to the Train page and stop the page."""
-    usable = {k: r for k, r in runs().items()
-              if set(r.columns) <= set(ds.columns) and r.target in ds.columns}
+    usable = {k: r for k, r in runs().items() if fits(r, ds)}
     if not usable:
         st.info(hint)
         st.page_link(PAGE["train"], label="Go to Train", icon=":material/model_training:")
