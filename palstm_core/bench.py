@@ -91,24 +91,6 @@ def naive_copy(model: nn.Module) -> nn.Module:
     return naive
 
 
-class LSTMBaseline(nn.Module):
-    """nn.LSTM (cuDNN on GPU) over all features, hidden = G x H, linear head on the last state."""
-
-    def __init__(self, n_features: int, hidden_size: int):
-        super().__init__()
-        self.lstm = nn.LSTM(n_features, hidden_size, batch_first=True)
-        self.head = nn.Linear(hidden_size, 1)
-
-    def forward(self, x: torch.Tensor):
-        out, _ = self.lstm(x)
-        return _Out(self.head(out[:, -1]).squeeze(-1))
-
-
-class _Out:
-    def __init__(self, y):
-        self.y = y
-
-
 # ---------------------------------------------------------------------------- timing helpers
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
@@ -171,7 +153,8 @@ def bench_models(device: torch.device, *, batch: int = 128, lookback: int = 30, 
     F = sum(map(len, layout))
     fast = MODELS["pa_lstm"](groups=layout, lookback=lookback, hidden_size=hidden).to(device)
     naive = naive_copy(fast)
-    lstm = LSTMBaseline(F, groups * hidden).to(device)
+    # the `lstm` baseline: nn.LSTM (cuDNN on GPU) over all F features, hidden G x H, linear head
+    lstm = MODELS["lstm"](groups=layout, lookback=lookback, hidden_size=groups * hidden).to(device)
     x = torch.randn(batch, lookback, F, device=device)
     y = torch.randn(batch, device=device)
     for m in (fast, naive, lstm):

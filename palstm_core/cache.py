@@ -22,7 +22,7 @@ from pathlib import Path
 from safetensors.torch import load_file, save_file
 
 from .grouping import SensorGrouping
-from .windows import Scaler, WindowSpec
+from .windows import Scaler, WindowSpec, input_groups
 
 DEFAULT_DIR = ".palstm_cache"
 FORMAT = 1
@@ -115,10 +115,8 @@ class ModelCache:
             config = TrainConfig.from_dict(meta["config"])
             window = WindowSpec.from_dict(meta["window"])
             grouping = SensorGrouping(meta["grouping"])
-            groups = grouping.to_dict()
-            if window.target_history:
-                groups[f"{meta['target']} history"] = [meta["target"]]
-            model = build_model(config, groups, meta["columns"], meta["target"], window)
+            model = build_model(config, input_groups(grouping, meta["target"], window),
+                                meta["columns"], meta["target"], window)
             state = load_file(str(folder / "weights.safetensors"))
             model.load_state_dict(state)
             model.to(resolve_device(device)).eval()

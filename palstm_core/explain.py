@@ -147,12 +147,11 @@ def faithfulness(run, ds, part: str = "test", k: int = 1, mode: str = "window",
     sensors = [i for i, c in enumerate(run.columns) if c != run.target or not run.window.target_history]
     k = max(1, min(int(k), len(sensors)))
     device = next(model.parameters()).device
-    rows = starts + run.window.lookback - 1 + run.window.horizon
-    y = run.scaler.inverse(w.y[rows].astype(float))
+    y = run.scaler.inverse(w.y[w.target_row(starts)].astype(float))
     model.eval()
 
     def predict(x: torch.Tensor) -> np.ndarray:
-        return model(x).y.float().cpu().numpy().astype(float)
+        return model(x).y.float().cpu().numpy()
 
     base, top, bottom, global_scores, chunks = [], [], [], [], []
     with torch.no_grad():
@@ -160,7 +159,7 @@ def faithfulness(run, ds, part: str = "test", k: int = 1, mode: str = "window",
             x = torch.as_tensor(np.ascontiguousarray(w.inputs(starts[i:i + batch_size])),
                                 device=device)                               # (B, L, F)
             out = model(x)
-            base.append(predict(x) if out.y is None else out.y.float().cpu().numpy())
+            base.append(out.y.float().cpu().numpy())
             score = _feature_scores(model, out, sensors)                       # (B, L, S)
             chunks.append((x, score, out.temporal))
             global_scores.append(score.sum(axis=(0, 1)))

@@ -103,7 +103,7 @@ def correlation_figure(corr: pd.DataFrame, groups: Mapping[str, Sequence[str]] |
         z=z, x=lags, y=order, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True,
         colorbar=dict(title="r", thickness=12, x=1.0, xanchor="left", xpad=72),
         hovertemplate="%{y} %{x} steps before: r = %{z:.2f}<extra></extra>"))
-    _group_separators(fig, bounds, len(order), x_ref="x", label_x=1.0)
+    _group_separators(fig, bounds, x_ref="x", label_x=1.0)
     fig.update_yaxes(autorange="reversed", title_text=None)
     fig.update_xaxes(title_text=f"steps before the {target} value (0 = same step)")
     fig = _layout(fig, height=max(260, 22 * len(order) + 90), title=f"Correlation with {target}")
@@ -129,8 +129,8 @@ def _grouped_order(features: Sequence[str], groups: Mapping[str, Sequence[str]] 
     return order, bounds
 
 
-def _group_separators(fig: go.Figure, bounds, n_rows: int, x_ref: str = "x", y_ref: str = "y",
-                      label_x: float = 1.0, row=None, col=None) -> None:
+def _group_separators(fig: go.Figure, bounds, x_ref: str = "x", y_ref: str = "y",
+                      label_x: float = 1.0) -> None:
     """Horizontal lines between groups and the group names on the right edge."""
     x_domain = "x domain" if x_ref == "x" else f"{x_ref} domain"
     for k, (name, lo, hi) in enumerate(bounds):
@@ -261,7 +261,7 @@ def attention_window_figure(att: Attention, index: int, step_times: np.ndarray |
                           x=1.0, xanchor="left", xpad=72),
             hovertemplate="%{y} at %{x:.1f}: %{z:.3f}<extra></extra>"), row=1, col=1)
         fig.update_yaxes(autorange="reversed", row=1, col=1)
-        _group_separators(fig, bounds, len(order), x_ref="x", y_ref="y", label_x=1.0)
+        _group_separators(fig, bounds, x_ref="x", y_ref="y", label_x=1.0)
         r = 2
     if has_t:
         fig.add_trace(go.Bar(x=x, y=att.temporal[index], marker_color=PALETTE[0],

@@ -144,10 +144,10 @@ class DeviceDrive:
         self.x = torch.as_tensor(w.x, device=device)                    # (T, F)
         self.y = torch.as_tensor(w.y, device=device)                    # (T,)
         self.offsets = torch.arange(w.lookback, device=device)          # (L,)
-        self.target_shift = w.lookback - 1 + w.horizon
+        self.target_row = w.target_row
 
     def batch(self, starts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.x[starts[:, None] + self.offsets], self.y[starts + self.target_shift]
+        return self.x[starts[:, None] + self.offsets], self.y[self.target_row(starts)]
 
     def batches(self, starts: torch.Tensor, size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         for i in range(0, len(starts), size):
@@ -209,7 +209,7 @@ class TrainedRun:
                 v = getattr(out, k)
                 if v is not None:
                     outs[k].append(v.float().cpu().numpy())
-        rows = starts + self.window.lookback - 1 + self.window.horizon
+        rows = w.target_row(starts)
         cat = {k: (np.concatenate(v) if v else None) for k, v in outs.items()}
         if cat["y"] is None:
             cat["y"] = np.zeros(0)

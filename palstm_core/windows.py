@@ -115,9 +115,13 @@ class Windows:
     lookback: int
     horizon: int
 
+    def target_row(self, starts):
+        """Row predicted by the windows starting at ``starts`` (numpy or torch indices)."""
+        return starts + self.lookback - 1 + self.horizon
+
     @property
     def target_rows(self) -> np.ndarray:
-        return self.starts + self.lookback - 1 + self.horizon
+        return self.target_row(self.starts)
 
     def inputs(self, starts: np.ndarray | None = None) -> np.ndarray:
         """(N, lookback, F) strided view of the windows starting at ``starts`` (all by default)."""

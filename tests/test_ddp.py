@@ -1,5 +1,4 @@
 """Data-parallel training (2 CPU processes, gloo) equals single-process training."""
-import os
 
 import pytest
 import torch

@@ -8,7 +8,6 @@ must fail for the untrained (randomly initialised) model, so they test learning,
 """
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 

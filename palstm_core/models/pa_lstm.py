@@ -74,17 +74,16 @@ class PALSTM(Forecaster):
 
     def __init__(self, groups, lookback, hidden_size=32, target_index=None, attention_size=None):
         super().__init__(groups, lookback, hidden_size, target_index)
-        G, H, L, F = len(self.groups), self.hidden_size, self.lookback, self.n_features
+        H, L, F = self.hidden_size, self.lookback, self.n_features
         A = attention_size or H
-        D = H
         self.encoder = ParallelInputAttentionEncoder(self.groups, L, H, A)
         self.group_proj = nn.Linear(H, A)                  # W_γ, b_γ
         self.group_score = nn.Linear(A, 1, bias=False)     # u_γ
-        self.temporal_key = nn.Linear(D + F, A)            # W_τ, b_τ  on u_t = [z_t; x̄_t]
-        self.temporal_query = nn.Linear(D, A, bias=False)  # Q_τ       on z_L
+        self.temporal_key = nn.Linear(H + F, A)            # W_τ, b_τ  on u_t = [z_t; x̄_t]
+        self.temporal_query = nn.Linear(H, A, bias=False)  # Q_τ       on z_L
         self.position = nn.Parameter(torch.zeros(L, A))    # p_t
         self.temporal_score = nn.Linear(A, 1, bias=False)  # v_τ
-        self.context_proj = nn.Linear(D + F, H)            # W_o, b_s
+        self.context_proj = nn.Linear(H + F, H)            # W_o, b_s
         self.head = nn.Linear(H, 1)                        # w_o, b_o
         group_of = torch.zeros(F, dtype=torch.long)
         for g, cols in enumerate(self.groups):
