@@ -16,8 +16,8 @@ from .explain import Attention
 from .grouping import SensorGrouping, suggest_groups
 from .metrics import regression_metrics
 from .models import MODELS
-from .train import (TrainConfig, TrainedRun, TrainingCancelled, TrainingError, device_name,
-                    train)
+from .training import (TrainConfig, TrainedRun, TrainingCancelled, TrainingError, device_name,
+                       train)
 from .windows import WindowSpec
 
 __all__ = [

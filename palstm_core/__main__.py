@@ -2,15 +2,25 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from pathlib import Path
 
+import torch
 from tqdm import tqdm
+
+from .bench import format_table, run_bench
+from .cache import ModelCache
+from .data import DataError, load_csv, load_sample
+from .grouping import SensorGrouping, suggest_groups
+from .metrics import regression_metrics
+from .models import MODELS
+from .training import TrainConfig, close_distributed, init_distributed, train
+from .windows import WindowSpec
 
 
 def _dataset(args):
-    from . import load_csv, load_sample
     if args.csv:
         return load_csv(args.csv, time_column=args.time_column)
     return load_sample(args.sample)
@@ -30,41 +40,20 @@ def _print_metrics(rows: list[tuple[str, dict]]) -> None:
         print(f"{label:14s} {m['rmse']:10.4g} {m['mae']:10.4g} {m['mape']:9.1f} {m['r2']:8.3f}")
 
 
-def _init_distributed(device: str = "auto") -> tuple[int, int]:
-    """Under ``torchrun`` (WORLD_SIZE > 1): join the process group (NCCL with CUDA, else gloo).
-    Returns (world size, rank)."""
-    import os
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
-        return 1, 0
-    import torch
-    import torch.distributed as dist
-    if not dist.is_initialized():
-        cuda = torch.cuda.is_available() and not device.startswith("cpu")
-        if cuda:
-            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
-        dist.init_process_group("nccl" if cuda else "gloo")
-    return dist.get_world_size(), dist.get_rank()
-
-
 def cmd_train(args) -> int:
-    world, rank = _init_distributed(args.device)
+    world, rank = init_distributed(args.device)
     try:
         if rank != 0:                               # only rank 0 prints
-            import io
             sys.stdout = io.StringIO()
         return _train(args, world, rank)
     finally:
         if world > 1:
-            import torch.distributed as dist
-            dist.destroy_process_group()
+            close_distributed()
             if rank != 0:
                 sys.stdout = sys.__stdout__
 
 
 def _train(args, world: int, rank: int = 0) -> int:
-    from . import (MODELS, ModelCache, SensorGrouping, TrainConfig, WindowSpec, suggest_groups,
-                   train)
     ds = _dataset(args)
     grouping = SensorGrouping(json.loads(args.groups)) if args.groups else suggest_groups(ds, args.target)
     window = WindowSpec(lookback=args.lookback, horizon=args.horizon,
@@ -94,7 +83,6 @@ def _train(args, world: int, rank: int = 0) -> int:
 
 
 def cmd_predict(args) -> int:
-    from . import DataError, ModelCache
     cache = ModelCache(args.cache_dir)
     run = cache.load(args.run, device=args.device)
     if run is None:
@@ -107,13 +95,11 @@ def cmd_predict(args) -> int:
     print(f"{len(pred)} predictions of {run.target} from run {run.key} ({run.config.model}) "
           f"on {ds.label} -> {out}")
     if pred["actual"].notna().any():
-        from .metrics import regression_metrics
         _print_metrics([("this drive", regression_metrics(pred["actual"], pred["predicted"]))])
     return 0
 
 
 def cmd_list(args) -> int:
-    from . import ModelCache
     runs = ModelCache(args.cache_dir).list()
     if not runs:
         print("no cached runs")
@@ -124,9 +110,6 @@ def cmd_list(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    import torch
-
-    from .bench import format_table, run_bench
     if args.threads:
         torch.set_num_threads(args.threads)
     res = run_bench(args.device, quick=args.quick, load_rows=args.load_rows,
@@ -138,7 +121,6 @@ def cmd_bench(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from . import MODELS
     parser = argparse.ArgumentParser(prog="python -m palstm_core",
                                      description="PA-LSTM Explorer: train and use emission models.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -153,7 +135,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--horizon", type=int, default=1)
     p.add_argument("--target-history", action="store_true",
                    help="also use the target's past values as an input")
-    from .train import TrainConfig
     d = TrainConfig()
     p.add_argument("--hidden-size", type=int, default=d.hidden_size)
     p.add_argument("--epochs", type=int, default=d.epochs)
@@ -186,7 +167,6 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_bench)
 
     args = parser.parse_args(argv)
-    from .data import DataError
     try:
         return args.func(args)
     except DataError as exc:

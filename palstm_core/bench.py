@@ -24,10 +24,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
+from .cache import ModelCache
+from .data import load_sample
+from .models import MODELS
 from .models.attention_encoder import ParallelInputAttentionEncoder
+from .training import TrainConfig, train
+from .training.device import resolve_device
+from .windows import WindowSpec, window_view
 
 
 # ---------------------------------------------------------------------------- naive reference
@@ -147,7 +154,6 @@ def group_layout(n_groups: int) -> list[list[int]]:
 # ---------------------------------------------------------------------------- parts
 def bench_models(device: torch.device, *, batch: int = 128, lookback: int = 30, groups: int = 4,
                  hidden: int = 32, repeats: int = 15, amp: bool = True, seed: int = 0) -> dict:
-    from .models import MODELS
     torch.manual_seed(seed)
     layout = group_layout(groups)
     F = sum(map(len, layout))
@@ -188,7 +194,6 @@ def bench_models(device: torch.device, *, batch: int = 128, lookback: int = 30, 
 
 def bench_cached_attention(device: torch.device, repeats: int = 7, epochs: int = 1) -> dict:
     """Re-open a cached PA-LSTM run from disk and compute the attention of one window."""
-    from . import ModelCache, TrainConfig, WindowSpec, load_sample, train
     ds = load_sample("urban")
     window = WindowSpec(lookback=30)
     with tempfile.TemporaryDirectory() as tmp:
@@ -242,7 +247,6 @@ def make_big_csv(path: Path, rows: int, cols: int, seed: int = 0) -> Path:
     rng = np.random.default_rng(seed)
     tmp = path.with_suffix(".part")
     names = ["time_s"] + [f"sensor_{i:02d}" for i in range(1, cols)]
-    import pandas as pd
     chunk = 200_000
     level = rng.uniform(20, 80, size=cols - 1)
     with open(tmp, "w", newline="") as fh:
@@ -302,7 +306,6 @@ def bench_load(rows: int = 1_000_000, cols: int = 30, timeout: float = 600,
 
 def check_windows_are_views() -> dict:
     """Windows are strided views of the drive; a training batch is gathered by index."""
-    from .windows import window_view
     x = np.zeros((1000, 5), np.float32)
     v = window_view(x, 30)
     return {"windows_are_views": bool(np.shares_memory(v, x)) and v.base is not None}
@@ -325,7 +328,6 @@ def machine() -> dict:
 
 def run_bench(device: str = "auto", quick: bool = False, load_rows: int | None = None,
               skip_load: bool = False, log: Callable[[str], None] = print) -> dict:
-    from .train import resolve_device
     dev = resolve_device(device)
     res: dict = {"device": str(dev), "quick": quick, "machine": machine()}
     log(f"bench on {dev} ({'quick' if quick else 'full'}); {res['machine']['cpu']}, "

@@ -22,6 +22,9 @@ from pathlib import Path
 from safetensors.torch import load_file, save_file
 
 from .grouping import SensorGrouping
+from .training.config import TrainConfig
+from .training.device import resolve_device
+from .training.run import TrainedRun, build_model
 from .windows import Scaler, WindowSpec, input_groups
 
 DEFAULT_DIR = ".palstm_cache"
@@ -46,7 +49,7 @@ class ModelCache:
         return (self.path(key) / "run.json").is_file()
 
     # ------------------------------------------------------------------ write
-    def save(self, run) -> Path:
+    def save(self, run: TrainedRun) -> Path:
         """Write ``run`` atomically; returns its directory and sets ``run.path``."""
         meta = {
             "format": FORMAT, "key": run.key, "target": run.target,
@@ -103,10 +106,8 @@ class ModelCache:
             return False
 
     # ------------------------------------------------------------------ read
-    def load(self, key: str, device: str = "auto"):
+    def load(self, key: str, device: str = "auto") -> TrainedRun | None:
         """The cached ``TrainedRun`` for ``key``, or None (missing or unreadable: warns)."""
-        from .train import TrainConfig, TrainedRun, build_model, resolve_device
-
         folder = self.path(key)
         if not (folder / "run.json").is_file():
             return None

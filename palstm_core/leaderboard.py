@@ -27,7 +27,7 @@ from .data import load_sample
 from .grouping import suggest_groups
 from .metrics import regression_metrics
 from .models import MODELS
-from .train import TrainConfig, device_name, train
+from .training import TrainConfig, device_name, train
 from .windows import WindowSpec
 
 # the generated part of the output file sits between these lines; the rest is kept as written

@@ -462,7 +462,7 @@ def planted_attention(n_rows: int = 1500, lag: int = 4, lookback: int = 12, hidd
     ``threading.Event``) stops with ``TrainingCancelled``.
     """
     from .simulate import planted_signal
-    from .train import TrainConfig, train
+    from .training import TrainConfig, train
     from .windows import WindowSpec
 
     if not 0 <= lag < lookback:

@@ -79,7 +79,7 @@ def test_windows_are_views_and_batches_are_gathered():
 
     import palstm_core as pc
     from palstm_core.bench import check_windows_are_views
-    from palstm_core.train import DeviceDrive
+    from palstm_core.training.loop import DeviceDrive
     from palstm_core.windows import Scaler, make_windows
 
     assert check_windows_are_views()["windows_are_views"]

@@ -246,7 +246,7 @@ def test_unknown_model_and_device():
     with pytest.raises(pc.DataError, match="Unknown model"):
         pc.TrainConfig(model="transformer")
     if not torch.cuda.is_available():
-        from palstm_core.train import resolve_device
+        from palstm_core.training import resolve_device
         with pytest.raises(pc.DataError, match="GPU"):
             resolve_device("cuda")
 
@@ -265,7 +265,7 @@ def test_cache_list_delete_and_no_pickle(tmp_path, small_ds):
 
 
 def test_cache_key_changes_with_inputs(small_ds):
-    from palstm_core.train import run_key
+    from palstm_core.training import run_key
     g, w, c = small_groups(), pc.WindowSpec(lookback=8), pc.TrainConfig(model="lstm")
     base = run_key(small_ds, "NOx", g, w, c)
     assert base == run_key(small_ds, "NOx", g, w, pc.TrainConfig(model="lstm", device="cpu"))

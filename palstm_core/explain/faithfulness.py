@@ -1,78 +1,14 @@
-"""Attention of a trained run, and helpers to aggregate it for plots and reports."""
+"""Deletion check of a run's feature attention: does removing the most-attended inputs hurt?"""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
 import numpy as np
-import pandas as pd
+import torch
+
+from ..windows import make_windows
 
 
-@dataclass
-class Attention:
-    """Attention weights of every window of a drive (row i = ``run.predict(ds)`` row i).
-
-    times     (N,)        time each window predicts
-    feature   (N, L, F)   feature attention; at every step sums to 1 within each group, or None
-    temporal  (N, L)      temporal attention over the lookback (last column = newest), or None
-    group     (N, G)      group weights summing to 1, or None (model without groups)
-    features  the F column names; groups: group name -> columns
-    """
-
-    times: np.ndarray
-    feature: np.ndarray | None
-    temporal: np.ndarray | None
-    group: np.ndarray | None
-    features: list[str]
-    groups: dict[str, list[str]]
-
-    def __len__(self) -> int:
-        return len(self.times)
-
-    @property
-    def lookback(self) -> int:
-        for a in (self.feature, self.temporal):
-            if a is not None:
-                return a.shape[1]
-        return 0
-
-    def feature_importance(self) -> pd.Series | None:
-        """Mean feature attention per column over all windows and steps (sums to 1 per group)."""
-        if self.feature is None:
-            return None
-        return pd.Series(self.feature.mean(axis=(0, 1)), index=self.features, name="attention")
-
-    def group_importance(self) -> pd.Series | None:
-        """Mean group weight per group over all windows."""
-        if self.group is None:
-            return None
-        return pd.Series(self.group.mean(axis=0), index=list(self.groups), name="weight")
-
-    def to_frame(self) -> pd.DataFrame:
-        """Long format: one row per (window, step, feature) with the feature and temporal weight.
-
-        ``lag`` counts steps back from the newest input (0 = newest).
-        """
-        n, L = len(self), self.lookback
-        if n == 0 or L == 0:
-            return pd.DataFrame(columns=["time", "lag", "feature", "group", "feature_attention",
-                                         "temporal_attention"])
-        group_of = {c: g for g, cols in self.groups.items() for c in cols}
-        F = len(self.features)
-        lag = np.arange(L - 1, -1, -1)
-        frame = pd.DataFrame({
-            "time": np.repeat(self.times, L * F),
-            "lag": np.tile(np.repeat(lag, F), n),
-            "feature": np.tile(self.features, n * L),
-            "group": np.tile([group_of[c] for c in self.features], n * L),
-        })
-        frame["feature_attention"] = (self.feature.reshape(-1) if self.feature is not None
-                                      else np.nan)
-        frame["temporal_attention"] = (np.repeat(self.temporal.reshape(-1), F)
-                                       if self.temporal is not None else np.nan)
-        return frame
-
-
-# ---------------------------------------------------------------------------- faithfulness
 @dataclass
 class Faithfulness:
     """Result of the deletion check (``faithfulness``); errors in the target's own units.
@@ -128,10 +64,6 @@ def faithfulness(run, ds, part: str = "test", k: int = 1, mode: str = "window",
     model has group weights. The target's own history (when it is an input) is never removed.
     Models without feature attention get NaNs and a summary that says so.
     """
-    import torch
-
-    from .windows import make_windows
-
     if mode not in ("window", "step", "mean"):
         raise ValueError("mode must be 'window', 'step' or 'mean'")
     model = run.model
@@ -146,8 +78,22 @@ def faithfulness(run, ds, part: str = "test", k: int = 1, mode: str = "window",
         raise ValueError(f"no windows with a known target in the {part!r} part")
     sensors = [i for i, c in enumerate(run.columns) if c != run.target or not run.window.target_history]
     k = max(1, min(int(k), len(sensors)))
-    device = next(model.parameters()).device
     y = run.scaler.inverse(w.y[w.target_row(starts)].astype(float))
+    base, top, bottom = _deletion_predictions(model, w, starts, sensors, k, mode, batch_size)
+
+    def rmse(pred_scaled: list[np.ndarray]) -> float:
+        p = run.scaler.inverse(np.concatenate(pred_scaled).astype(float))
+        return float(np.sqrt(np.mean((p - y) ** 2)))
+
+    b, t, m = rmse(base), rmse(top), rmse(bottom)
+    summary = _summary(run, part, k, mode, b, t, m)
+    return Faithfulness(b, t, m, t - b, m - b, k, mode, int(len(starts)), summary)
+
+
+def _deletion_predictions(model, w, starts: np.ndarray, sensors: list[int], k: int, mode: str,
+                          batch_size: int) -> tuple[list[np.ndarray], ...]:
+    """Scaled predictions per batch: inputs unchanged, top-k removed, bottom-k removed."""
+    device = next(model.parameters()).device
     model.eval()
 
     def predict(x: torch.Tensor) -> np.ndarray:
@@ -165,36 +111,40 @@ def faithfulness(run, ds, part: str = "test", k: int = 1, mode: str = "window",
             global_scores.append(score.sum(axis=(0, 1)))
         global_rank = np.argsort(-np.sum(global_scores, axis=0))
         for x, score, temporal in chunks:
-            B, L, S = score.shape
-            masks = []
-            for order in ("top", "bottom"):
-                keep = np.ones((B, L, S), dtype=bool)
-                if mode == "mean":
-                    cols = global_rank[:k] if order == "top" else global_rank[::-1][:k]
-                    keep[:, :, cols] = False
-                elif mode == "window":
-                    rank = np.argsort(-score.mean(axis=1), axis=1)             # (B, S)
-                    cols = rank[:, :k] if order == "top" else rank[:, ::-1][:, :k]
-                    np.put_along_axis(keep, np.broadcast_to(cols[:, None, :], (B, L, k)), False, 2)
-                else:
-                    cell = score * (temporal.float().cpu().numpy()[:, :, None]
-                                    if temporal is not None else 1.0)
-                    rank = np.argsort(-cell.reshape(B, -1), axis=1)
-                    cols = rank[:, :k] if order == "top" else rank[:, ::-1][:, :k]
-                    flat = keep.reshape(B, -1)
-                    np.put_along_axis(flat, cols, False, 1)
-                    keep = flat.reshape(B, L, S)
-                full = np.ones((B, L, x.shape[2]), dtype=bool)
-                full[:, :, sensors] = keep
-                masks.append(torch.as_tensor(full, device=device))
+            masks = [_mask(score, temporal, global_rank, order, k, mode, sensors, x.shape[2], device)
+                     for order in ("top", "bottom")]
             top.append(predict(x * masks[0]))          # removed = training mean = 0 (scaled)
             bottom.append(predict(x * masks[1]))
+    return base, top, bottom
 
-    def rmse(pred_scaled: list[np.ndarray]) -> float:
-        p = run.scaler.inverse(np.concatenate(pred_scaled).astype(float))
-        return float(np.sqrt(np.mean((p - y) ** 2)))
 
-    b, t, m = rmse(base), rmse(top), rmse(bottom)
+def _mask(score: np.ndarray, temporal, global_rank: np.ndarray, order: str, k: int, mode: str,
+          sensors: list[int], n_features: int, device: torch.device) -> torch.Tensor:
+    """(B, L, F) boolean mask: False where the ``order`` ("top"/"bottom") k inputs are removed."""
+    B, L, S = score.shape
+    keep = np.ones((B, L, S), dtype=bool)
+    if mode == "mean":
+        cols = global_rank[:k] if order == "top" else global_rank[::-1][:k]
+        keep[:, :, cols] = False
+    elif mode == "window":
+        rank = np.argsort(-score.mean(axis=1), axis=1)             # (B, S)
+        cols = rank[:, :k] if order == "top" else rank[:, ::-1][:, :k]
+        np.put_along_axis(keep, np.broadcast_to(cols[:, None, :], (B, L, k)), False, 2)
+    else:
+        cell = score * (temporal.float().cpu().numpy()[:, :, None]
+                        if temporal is not None else 1.0)
+        rank = np.argsort(-cell.reshape(B, -1), axis=1)
+        cols = rank[:, :k] if order == "top" else rank[:, ::-1][:, :k]
+        flat = keep.reshape(B, -1)
+        np.put_along_axis(flat, cols, False, 1)
+        keep = flat.reshape(B, L, S)
+    full = np.ones((B, L, n_features), dtype=bool)
+    full[:, :, sensors] = keep
+    return torch.as_tensor(full, device=device)
+
+
+def _summary(run, part: str, k: int, mode: str, b: float, t: float, m: float) -> str:
+    """One sentence for the Results page: what was removed, the RMSEs, and the verdict."""
     what = {"window": "most-attended sensor" if k == 1 else f"{k} most-attended sensors",
             "step": "most-attended input cell" if k == 1 else f"{k} most-attended input cells",
             "mean": "sensor with the most attention overall" if k == 1
@@ -209,4 +159,4 @@ def faithfulness(run, ds, part: str = "test", k: int = 1, mode: str = "window",
                f"({100 * (m - b) / b:+.0f} %), {verdict}.")
     if mode == "mean":
         summary = summary.replace(" of each window", "")
-    return Faithfulness(b, t, m, t - b, m - b, k, mode, int(len(starts)), summary)
+    return summary

@@ -1,0 +1,72 @@
+"""Attention of a trained run, and helpers to aggregate it for plots and reports."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass
+class Attention:
+    """Attention weights of every window of a drive (row i = ``run.predict(ds)`` row i).
+
+    times     (N,)        time each window predicts
+    feature   (N, L, F)   feature attention; at every step sums to 1 within each group, or None
+    temporal  (N, L)      temporal attention over the lookback (last column = newest), or None
+    group     (N, G)      group weights summing to 1, or None (model without groups)
+    features  the F column names; groups: group name -> columns
+    """
+
+    times: np.ndarray
+    feature: np.ndarray | None
+    temporal: np.ndarray | None
+    group: np.ndarray | None
+    features: list[str]
+    groups: dict[str, list[str]]
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    @property
+    def lookback(self) -> int:
+        for a in (self.feature, self.temporal):
+            if a is not None:
+                return a.shape[1]
+        return 0
+
+    def feature_importance(self) -> pd.Series | None:
+        """Mean feature attention per column over all windows and steps (sums to 1 per group)."""
+        if self.feature is None:
+            return None
+        return pd.Series(self.feature.mean(axis=(0, 1)), index=self.features, name="attention")
+
+    def group_importance(self) -> pd.Series | None:
+        """Mean group weight per group over all windows."""
+        if self.group is None:
+            return None
+        return pd.Series(self.group.mean(axis=0), index=list(self.groups), name="weight")
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long format: one row per (window, step, feature) with the feature and temporal weight.
+
+        ``lag`` counts steps back from the newest input (0 = newest).
+        """
+        n, L = len(self), self.lookback
+        if n == 0 or L == 0:
+            return pd.DataFrame(columns=["time", "lag", "feature", "group", "feature_attention",
+                                         "temporal_attention"])
+        group_of = {c: g for g, cols in self.groups.items() for c in cols}
+        F = len(self.features)
+        lag = np.arange(L - 1, -1, -1)
+        frame = pd.DataFrame({
+            "time": np.repeat(self.times, L * F),
+            "lag": np.tile(np.repeat(lag, F), n),
+            "feature": np.tile(self.features, n * L),
+            "group": np.tile([group_of[c] for c in self.features], n * L),
+        })
+        frame["feature_attention"] = (self.feature.reshape(-1) if self.feature is not None
+                                      else np.nan)
+        frame["temporal_attention"] = (np.repeat(self.temporal.reshape(-1), F)
+                                       if self.temporal is not None else np.nan)
+        return frame

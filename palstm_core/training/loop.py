@@ -1,0 +1,185 @@
+"""The training loop: batches gathered on the device, epochs, early stopping, DDP sharding.
+
+The drive stays on the device as one (T, F) tensor; a batch of windows is gathered by indexing
+rows ``start + arange(lookback)``, so no (N, lookback, F) window tensor is ever materialised.
+Adam on MSE, early stopping on the validation loss with the best weights restored.
+
+Multi-GPU / multi-process: when ``torch.distributed`` is initialised with more than one process
+(``torchrun --nproc_per_node=N -m palstm_core train …``), the model is wrapped in
+DistributedDataParallel. Every rank draws the same shuffled order of training windows; each
+global batch of ``batch_size`` windows is split across the ranks (rank r takes every N-th window,
+DistributedSampler semantics) and each rank's loss is scaled so that DDP's gradient average
+equals the gradient of the mean loss over the whole global batch — the same step a single
+process takes.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import torch
+from torch.nn.parallel import DistributedDataParallel
+
+from ..models import Forecaster
+from ..windows import Windows
+from .config import Progress, TrainConfig, TrainingCancelled, TrainingError
+from .device import autocast, dist_info
+
+
+class DeviceDrive:
+    """A scaled drive on the device; batches of windows are gathered by index."""
+
+    def __init__(self, w: Windows, device: torch.device):
+        self.x = torch.as_tensor(w.x, device=device)                    # (T, F)
+        self.y = torch.as_tensor(w.y, device=device)                    # (T,)
+        self.offsets = torch.arange(w.lookback, device=device)          # (L,)
+        self.target_row = w.target_row
+
+    def batch(self, starts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.x[starts[:, None] + self.offsets], self.y[self.target_row(starts)]
+
+    def batches(self, starts: torch.Tensor, size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        for i in range(0, len(starts), size):
+            yield self.batch(starts[i:i + size])
+
+
+def _check(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise TrainingCancelled("Training was cancelled.")
+
+
+def fit(model: Forecaster, w: Windows, parts: dict[str, np.ndarray], config: TrainConfig,
+        device: torch.device, progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+        on_epoch: Callable[[dict], None] | None = None) -> list[dict]:
+    """Fit ``model`` (already on ``device``) on the ``parts["train"]`` windows of ``w``, with
+    early stopping on ``parts["val"]``; returns the per-epoch history."""
+    loop = _Loop(model, w, parts, config, device, progress, cancel, on_epoch)
+    if model.closed_form:
+        loop.closed_form()
+    else:
+        loop.epochs()
+    return loop.history
+
+
+class _Loop:
+    """State of one fit: the drive on the device, window starts per part, the (DDP) net."""
+
+    def __init__(self, model: Forecaster, w: Windows, parts: dict[str, np.ndarray],
+                 config: TrainConfig, device: torch.device, progress: Progress | None,
+                 cancel: threading.Event | None, on_epoch: Callable[[dict], None] | None):
+        self.world, self.rank = dist_info()
+        self.model, self.config, self.device = model, config, device
+        self.progress, self.cancel, self.on_epoch = progress, cancel, on_epoch
+        self.drive = DeviceDrive(w, device)
+        self.starts = {p: torch.as_tensor(v, device=device) for p, v in parts.items()}
+        self.amp = config.amp and device.type == "cuda"
+        self.net = model
+        if self.world > 1 and not model.closed_form:
+            self.net = DistributedDataParallel(
+                model, device_ids=[device] if device.type == "cuda" else None)
+        self.history: list[dict] = []
+
+    def evaluate(self, part: str) -> float:
+        model, device = self.model, self.device
+        model.eval()
+        total = 0.0
+        with torch.no_grad(), autocast(device, self.amp):
+            for xb, yb in self.drive.batches(self.starts[part], 4096):
+                total += float(((model(xb).y.float() - yb) ** 2).sum())
+        if self.world > 1:                          # every rank takes rank 0's decision
+            t = torch.tensor([total], dtype=torch.float64, device=device)
+            torch.distributed.broadcast(t, 0)
+            total = float(t)
+        return total / len(self.starts[part])
+
+    def _record(self, entry: dict) -> None:
+        self.history.append(entry)
+        if self.on_epoch:
+            self.on_epoch(entry)
+
+    def closed_form(self) -> None:
+        t0 = time.perf_counter()
+        drive, starts = self.drive, self.starts
+        self.model.fit_closed_form(drive.batches(starts["train"], 4096),
+                                   list(drive.batches(starts["val"], 4096)))
+        self._record({"epoch": 1, "train_loss": self.evaluate("train"),
+                      "val_loss": self.evaluate("val"), "seconds": time.perf_counter() - t0})
+        if self.progress:
+            self.progress(1.0, f"{self.config.model}: fitted in closed form")
+
+    def epochs(self) -> None:
+        """Adam epochs with early stopping; the best weights (by validation loss) are restored."""
+        config, model = self.config, self.model
+        opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        gen = torch.Generator(device="cpu").manual_seed(config.seed)
+        n_train = len(self.starts["train"])
+        best = (float("inf"), None, 0)
+        for epoch in range(1, config.epochs + 1):
+            t0 = time.perf_counter()
+            total = self._epoch(epoch, opt, gen)
+            val = self.evaluate("val")
+            self._record({"epoch": epoch, "train_loss": total / n_train, "val_loss": val,
+                          "seconds": time.perf_counter() - t0})
+            if self.progress:
+                self.progress(epoch / config.epochs,
+                              f"epoch {epoch}/{config.epochs}: train {total / n_train:.4f}, val {val:.4f}")
+            if val < best[0]:
+                best = (val, copy.deepcopy(model.state_dict()), epoch)
+            elif epoch - best[2] >= config.patience:
+                break
+        model.load_state_dict(best[1])
+
+    def _epoch(self, epoch: int, opt: torch.optim.Optimizer, gen: torch.Generator) -> float:
+        """One pass over the shuffled training windows; returns the summed squared error."""
+        config = self.config
+        n_train = len(self.starts["train"])
+        n_batches = math.ceil(n_train / config.batch_size)
+        self.model.train()
+        order = self.starts["train"][torch.randperm(n_train, generator=gen).to(self.device)]
+        total = 0.0
+        for b in range(n_batches):
+            _check(self.cancel)
+            batch = order[b * config.batch_size:(b + 1) * config.batch_size]
+            total += self._step(batch, epoch, opt) * len(batch)
+            if self.progress:
+                self.progress(((epoch - 1) + (b + 1) / n_batches) / config.epochs,
+                              f"epoch {epoch}/{config.epochs}")
+        return total
+
+    def _step(self, batch: torch.Tensor, epoch: int, opt: torch.optim.Optimizer) -> float:
+        """One optimiser step on a global batch (this rank's shard of it); returns its mean loss."""
+        world, rank, drive = self.world, self.rank, self.drive
+        n_global = len(batch)
+        if world > 1:
+            shard = batch[rank::world]
+            # a rank without windows in a short last batch still joins the gradient
+            # average, with a zero-weighted copy of one window
+            weight = world / n_global if len(shard) else 0.0
+            xb, yb = drive.batch(shard if len(shard) else batch[:1])
+        else:
+            weight = 1.0 / n_global
+            xb, yb = drive.batch(batch)
+        with autocast(self.device, self.amp):
+            sq = torch.sum((self.net(xb).y.float() - yb) ** 2)
+            loss = sq * weight
+        if world > 1:
+            batch_sum = (sq.detach() if weight else sq.detach() * 0).reshape(1).double()
+            torch.distributed.all_reduce(batch_sum)
+            batch_loss = float(batch_sum) / n_global
+        else:
+            batch_loss = float(sq.detach()) / n_global
+        if not math.isfinite(batch_loss):
+            raise TrainingError(
+                f"Training diverged: the loss became {batch_loss} in epoch {epoch}. "
+                "Try a smaller learning rate, or check the data for extreme values.")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.config.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        opt.step()
+        return batch_loss
