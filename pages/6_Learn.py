@@ -154,7 +154,8 @@ with gl:
              + _vec(gr["n"][t]))
     st.latex(r"h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1} = " + _vec(gr["h"][t]))
 with gr_col:
-    st.plotly_chart(figures.gate_bars(gr, ["r", "z", "n", "h"], t, f"GRU at step {step}"), key="gru_bars")
+    st.plotly_chart(figures.gate_bars(gr, ["r", "z", "n", "h"], t, f"GRU at step {step}"),
+                    key="gru_bars")
 table = demo["table"]
 st.dataframe(table.style.format({"next-value MSE": "{:.5f}"}), key="compare_table")
 n_l, n_g = int(table.loc["LSTM", "parameters"]), int(table.loc["GRU", "parameters"])

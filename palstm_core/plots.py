@@ -211,7 +211,8 @@ def _group_separators(fig: go.Figure, bounds, x_ref: str = "x", y_ref: str = "y"
 # ----------------------------------------------------------------- correlation
 def correlation_figure(corr: pd.DataFrame, groups: Mapping[str, Sequence[str]] | None,
                        target: str) -> go.Figure:
-    """Heatmap of ``grouping.lagged_correlation`` rows grouped by sensor group (separators + labels)."""
+    """Heatmap of ``grouping.lagged_correlation`` rows, grouped by sensor group (separators
+    and labels)."""
     order, bounds = _grouped_order(list(corr.index), groups)
     z = corr.loc[order].to_numpy()
     lags = [-int(c) for c in corr.columns]

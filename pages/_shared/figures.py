@@ -29,8 +29,10 @@ def gate_heatmaps(trace: dict, names: list[str], t: int, title: str) -> go.Figur
             zmin=0 if gate else -lim, zmax=1 if gate else lim,
             colorscale="Viridis" if gate else "RdBu", reversescale=not gate,
             showscale=row in (1, len(names)),
-            colorbar=dict(len=0.3, y=0.85 if row == 1 else 0.15, title="gate" if row == 1 else "state"),
-            hovertemplate=f"{n}<br>step %{{x}}<br>%{{y}}: %{{z:.3f}}<extra></extra>"), row=row, col=1)
+            colorbar=dict(len=0.3, y=0.85 if row == 1 else 0.15,
+                          title="gate" if row == 1 else "state"),
+            hovertemplate=f"{n}<br>step %{{x}}<br>%{{y}}: %{{z:.3f}}<extra></extra>"),
+            row=row, col=1)
         fig.add_vline(x=t + 1, line=dict(color="black", width=2), row=row, col=1)
     fig.update_layout(height=125 * len(names) + 60, title=title, margin=dict(t=70, b=30))
     fig.update_xaxes(title_text="step", row=len(names), col=1)
