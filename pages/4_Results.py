@@ -6,7 +6,8 @@ import streamlit as st
 
 import palstm_core as pc
 from palstm_core import plots
-from palstm_core.metrics import exceedance_counts
+from palstm_core.metrics import exceedance_counts, highest_actual_time
+from palstm_core.windows import window_steps
 from pages import _shared as ui
 
 st.set_page_config(page_title="Results · PA-LSTM Explorer", page_icon="📈", layout="wide")
@@ -78,11 +79,11 @@ st.caption(f"Metrics in {unit or 'the target unit'} on the last "
 times = pred["time"].to_numpy(dtype=float)
 focus = ss.pop("res_focus", None)
 if focus == "peak":
-    peak = plots.highest_actual_time(pred)
+    peak = highest_actual_time(pred)
     if peak is not None:
         ss["res_time"] = float(peak)
 if not isinstance(ss.get("res_time"), float) or not times[0] <= ss["res_time"] <= times[-1]:
-    ss["res_time"] = float(plots.highest_actual_time(pred) or times[len(times) // 2])
+    ss["res_time"] = float(highest_actual_time(pred) or times[len(times) // 2])
 step = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
 
 # ---------------------------------------------------------------------------- predictions
@@ -120,7 +121,7 @@ with left:
     near = {n: f[(f["time"] >= t - span) & (f["time"] <= t + span / 2)] for n, f in preds.items()}
     fig = plots.predictions_figure(near, target, unit, ds.time_kind, marker_time=t,
                                    range_slider=False, height=330)
-    steps = plots.window_steps(ds.times, t, L, h)
+    steps = window_steps(ds.times, t, L, h)
     x0, x1 = plots.time_values([steps[0], steps[-1]], ds.time_kind)
     fig.add_vrect(x0=x0, x1=x1, fillcolor="rgba(128,128,128,0.18)", line_width=0,
                   annotation_text="lookback", annotation_position="top left")

@@ -1,46 +1,35 @@
 """Learn: what happens inside an LSTM cell, a GRU, and attention — live, on the sample data.
 
-All numbers come from palstm_core.learn (real torch models); this page only lays them out.
+All numbers come from palstm_core.teach (real torch models); this page only lays them out.
 """
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 import palstm_core as pc
-from palstm_core import learn
+from palstm_core import teach
+from pages import _shared as ui
+from pages._shared import figures
 
-GATE_COLORS = {"f": "#d62728", "i": "#2ca02c", "o": "#1f77b4", "g": "#9467bd", "c": "#ff7f0e",
-               "h": "#17becf", "r": "#8c564b", "z": "#e377c2", "n": "#9467bd"}
 SAMPLE_CHANNELS = ["speed", "NOx", "rpm", "load", "CO2", "MAF", "accel", "exhaust_flow"]
 
 
 # ---------------------------------------------------------------------------- cached calls
-@st.cache_resource
-def _executor() -> ThreadPoolExecutor:
-    """One background worker for section 5's training (shared by all sessions)."""
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="learn-train")
-
-
 @st.cache_data(show_spinner=False, max_entries=32)
-def _sample(sample: str, channel: str, start: int, length: int) -> learn.Sequence:
-    return learn.sample_sequence(sample, channel, start, length)
+def _sample(sample: str, channel: str, start: int, length: int) -> teach.Sequence:
+    return teach.sample_sequence(sample, channel, start, length)
 
 
 @st.cache_data(show_spinner="Training the little LSTM and GRU…", max_entries=32)
 def _demo(values: tuple, hidden: int, train_steps: int) -> dict:
-    return learn.cell_demo(np.array(values), hidden=hidden, seed=0, train_steps=train_steps)
+    return teach.cell_demo(np.array(values), hidden=hidden, seed=0, train_steps=train_steps)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _gradients(lookback: int, forget_bias: float) -> pd.DataFrame:
-    return learn.gradient_by_step(lookback=lookback, forget_bias=forget_bias)
+    return teach.gradient_by_step(lookback=lookback, forget_bias=forget_bias)
 
 
 def _vec(a, n: int = 6) -> str:
@@ -48,44 +37,6 @@ def _vec(a, n: int = 6) -> str:
     a = np.asarray(a, dtype=float).ravel()
     body = r",\ ".join(f"{v:.2f}" for v in a[:n]) + (r",\ \dots" if len(a) > n else "")
     return r"\left[" + body + r"\right]"
-
-
-def _heat_rows(trace: dict, names: list[str], t: int, title: str) -> go.Figure:
-    """One heatmap row block per quantity (units × steps), a line at the current step."""
-    T, H = trace[names[0]].shape
-    titles = {"c": "c — cell state (colours saturate at ±1; hover for the value)",
-              "h": "h — hidden state"}
-    fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.05,
-                        subplot_titles=[f"{n} — {learn.GATE_NAMES[n]}" if n in learn.GATE_NAMES
-                                        else titles[n] for n in names])
-    for row, n in enumerate(names, 1):
-        gate = n in ("f", "i", "o", "r", "z")
-        z = trace[n].T
-        lim = 1.0
-        fig.add_trace(go.Heatmap(
-            z=z, x=np.arange(1, T + 1), y=[f"unit {k + 1}" for k in range(H)],
-            zmin=0 if gate else -lim, zmax=1 if gate else lim,
-            colorscale="Viridis" if gate else "RdBu", reversescale=not gate,
-            showscale=row in (1, len(names)),
-            colorbar=dict(len=0.3, y=0.85 if row == 1 else 0.15, title="gate" if row == 1 else "state"),
-            hovertemplate=f"{n}<br>step %{{x}}<br>%{{y}}: %{{z:.3f}}<extra></extra>"), row=row, col=1)
-        fig.add_vline(x=t + 1, line=dict(color="black", width=2), row=row, col=1)
-    fig.update_layout(height=125 * len(names) + 60, title=title, margin=dict(t=70, b=30))
-    fig.update_xaxes(title_text="step", row=len(names), col=1)
-    return fig
-
-
-def _bars(trace: dict, names: list[str], t: int, title: str) -> go.Figure:
-    H = trace[names[0]].shape[1]
-    fig = go.Figure()
-    for n in names:
-        fig.add_bar(name=n, x=[f"unit {k + 1}" for k in range(H)], y=trace[n][t],
-                    marker_color=GATE_COLORS.get(n), text=[f"{v:.2f}" for v in trace[n][t]],
-                    textposition="outside")
-    lim = max(1.2, 1.2 * max(float(np.abs(trace[n][t]).max()) for n in names))
-    fig.update_layout(barmode="group", height=360, title=title, yaxis_range=[-lim, lim],
-                      margin=dict(t=50, b=30), legend=dict(orientation="h", y=-0.15))
-    return fig
 
 
 # ---------------------------------------------------------------------------- page
@@ -125,7 +76,7 @@ with src_col:
         text = st.text_input("Values (comma-separated)", "0, 0, 1, 3, 6, 8, 8, 7, 4, 2, 1, 0, 0, "
                              "2, 5, 9, 9, 6, 3, 1", key="values")
         try:
-            seq = learn.parse_values(text)
+            seq = teach.parse_values(text)
         except ValueError as exc:
             st.error(str(exc))
 with opt_col:
@@ -145,21 +96,10 @@ step = st.slider("Step t", 1, T, min(T, 12), key="step",
                  help="Which time step of the sequence the numbers below belong to.")
 t = step - 1
 
-fig = go.Figure()
-fig.add_scatter(x=np.arange(1, T + 1), y=seq.scaled, mode="lines+markers", name="x (scaled input)",
-                line=dict(color="black"))
-if trained:
-    for name, color in (("LSTM", GATE_COLORS["o"]), ("GRU", GATE_COLORS["r"])):
-        fig.add_scatter(x=np.arange(2, T + 2), y=demo["pred"][name], mode="lines",
-                        name=f"{name}: predicted next value", line=dict(color=color, dash="dot"))
-fig.add_vline(x=step, line=dict(color="red", width=2))
-unit = f" [{seq.unit}]" if seq.unit else ""
-fig.update_layout(height=300, margin=dict(t=50, b=30), xaxis_title="step",
-                  yaxis_title="scaled value (−1 … 1)", legend=dict(orientation="h", y=-0.25),
-                  title=f"{seq.label}{unit}")
 seq_col, bars_col = st.columns(2)
-seq_col.plotly_chart(fig, key="seq_chart")
-bars_col.plotly_chart(_bars(tr, ["f", "i", "g", "o", "c", "h"], t,
+seq_col.plotly_chart(figures.sequence_figure(seq, demo["pred"] if trained else None, step),
+                     key="seq_chart")
+bars_col.plotly_chart(figures.gate_bars(tr, ["f", "i", "g", "o", "c", "h"], t,
                             f"LSTM at step {step}: gates and states per unit"), key="lstm_bars")
 if seq.simulated:
     st.caption("Simulated sample data (palstm_core.simulate) — not a measured drive.")
@@ -193,10 +133,10 @@ st.info(f"At step {step}, unit {keep + 1} has the most open forget gate (f = {fo
         f"output gate shows o = [{', '.join(f'{v:.2f}' for v in tr['o'][t])}] of tanh(c).")
 with st.expander("The arithmetic at this step, term by term"):
     gate = st.radio("Gate", ["f", "i", "g", "o"], horizontal=True, key="gate",
-                    format_func=lambda k: f"{k} ({learn.GATE_NAMES[k]})")
-    st.dataframe(learn.gate_breakdown(tr, gate, t).style.format("{:.3f}"), key="breakdown")
-    st.dataframe(learn.cell_update_table(tr, t).style.format("{:.3f}"), key="update_table")
-st.plotly_chart(_heat_rows(tr, ["f", "i", "o", "g", "c", "h"], t,
+                    format_func=lambda k: f"{k} ({teach.GATE_NAMES[k]})")
+    st.dataframe(teach.gate_breakdown(tr, gate, t).style.format("{:.3f}"), key="breakdown")
+    st.dataframe(teach.cell_update_table(tr, t).style.format("{:.3f}"), key="update_table")
+st.plotly_chart(figures.gate_heatmaps(tr, ["f", "i", "o", "g", "c", "h"], t,
                            "LSTM over the whole sequence (black line = step t)"), key="lstm_heat")
 
 # ---------------------------------------------------------------- 2. LSTM vs GRU
@@ -214,7 +154,8 @@ with gl:
              + _vec(gr["n"][t]))
     st.latex(r"h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1} = " + _vec(gr["h"][t]))
 with gr_col:
-    st.plotly_chart(_bars(gr, ["r", "z", "n", "h"], t, f"GRU at step {step}"), key="gru_bars")
+    st.plotly_chart(figures.gate_bars(gr, ["r", "z", "n", "h"], t, f"GRU at step {step}"),
+                    key="gru_bars")
 table = demo["table"]
 st.dataframe(table.style.format({"next-value MSE": "{:.5f}"}), key="compare_table")
 n_l, n_g = int(table.loc["LSTM", "parameters"]), int(table.loc["GRU", "parameters"])
@@ -226,7 +167,7 @@ st.markdown(
        f"{mse['LSTM']:.4f} (LSTM), {mse['GRU']:.4f} (GRU) and {mse['plain RNN']:.4f} (plain RNN) — "
        "on 40 steps of one channel that says little about which is better in general."
        if trained else "Switch on training above to compare their next-value errors."))
-st.plotly_chart(_heat_rows(gr, ["r", "z", "n", "h"], t, "GRU over the whole sequence"),
+st.plotly_chart(figures.gate_heatmaps(gr, ["r", "z", "n", "h"], t, "GRU over the whole sequence"),
                 key="gru_heat")
 
 # ---------------------------------------------------------------- 3. why gates help
@@ -247,16 +188,7 @@ fbias = c2.slider("LSTM forget-gate bias", 0.0, 4.0, 1.0, 0.5, key="fbias",
                   help="Starting value of b_f. 1 is a common choice; σ(1) ≈ 0.73 means 'keep "
                        "most of the memory' before any training.")
 grads = _gradients(int(lookback), float(fbias))
-fig = go.Figure()
-for kind, name, color in (("rnn", "plain RNN", "#7f7f7f"), ("lstm", "LSTM", GATE_COLORS["o"]),
-                          ("gru", "GRU", GATE_COLORS["r"])):
-    fig.add_scatter(x=grads["steps_back"], y=grads[kind], mode="lines+markers", name=name,
-                    line=dict(color=color), marker=dict(size=4))
-fig.update_layout(height=380, yaxis_type="log", yaxis_exponentformat="power", xaxis_title="steps before the end (0 = newest input)",
-                  yaxis_title="‖∂loss/∂x_t‖ (log scale)", margin=dict(t=40, b=40),
-                  title=f"Gradient reaching each input step, lookback {lookback}")
-fig.update_xaxes(autorange="reversed")
-st.plotly_chart(fig, key="grad_chart")
+st.plotly_chart(figures.gradient_figure(grads, lookback), key="grad_chart")
 first = grads.iloc[0]
 cols = st.columns(3)
 for col, (kind, name) in zip(cols, (("rnn", "plain RNN"), ("lstm", "LSTM"), ("gru", "GRU"))):
@@ -274,36 +206,18 @@ st.markdown(
     "says what it offers. Here 12 steps spread over the sequence above each get a 2-D key "
     "(its level $x_t$ and its change $3\\,(x_t - x_{t-1})$) and its value $x_t$. Move the query: "
     "a query pointing right asks for high values, pointing up for rising ones.")
-keys, values, steps = learn.attention_keys(seq.scaled, n=min(12, T))
+keys, values, steps = teach.attention_keys(seq.scaled, n=min(12, T))
 q1, q2 = st.columns(2)
 qa = q1.slider("Query: level", -3.0, 3.0, 1.5, 0.1, key="q_level")
 qb = q2.slider("Query: change", -3.0, 3.0, 0.0, 0.1, key="q_change")
 q = np.array([qa, qb])
-w_dot = learn.dot_attention(q, keys)
-w_add = learn.additive_attention(q, keys)
+w_dot = teach.dot_attention(q, keys)
+w_add = teach.additive_attention(q, keys)
 st.latex(r"\text{dot product: } \alpha_j = \mathrm{softmax}_j\!\left(\frac{q \cdot k_j}{\sqrt{d}}\right)"
          r"\qquad \text{additive: } \alpha_j = \mathrm{softmax}_j\!\left(v^\top \tanh(W_q q + W_k k_j)\right)")
 a1, a2 = st.columns(2)
-with a1:
-    fig = go.Figure()
-    fig.add_scatter(x=keys[:, 0], y=keys[:, 1], mode="markers+text", text=[str(s) for s in steps],
-                    textposition="top center", name="keys (step number)",
-                    marker=dict(size=8 + 60 * w_dot, color=w_dot, colorscale="Blues",
-                                line=dict(color="black", width=1), cmin=0, cmax=max(0.3, w_dot.max())))
-    fig.add_scatter(x=[0, qa], y=[0, qb], mode="lines+markers", name="query",
-                    marker=dict(symbol="star", size=[1, 16], color="red"), line=dict(color="red"))
-    fig.update_layout(height=380, title="Keys (size = dot-product weight) and the query",
-                      xaxis_title="level", yaxis_title="change ×3", margin=dict(t=50, b=40),
-                      legend=dict(orientation="h", y=-0.2))
-    st.plotly_chart(fig, key="keys_chart")
-with a2:
-    fig = go.Figure()
-    fig.add_bar(x=steps, y=w_dot, name="scaled dot product", marker_color=GATE_COLORS["o"])
-    fig.add_bar(x=steps, y=w_add, name="additive (Bahdanau)", marker_color=GATE_COLORS["g"])
-    fig.update_layout(barmode="group", height=380, title="Attention weights per step (each set sums to 1)",
-                      xaxis_title="step", yaxis_title="weight α", margin=dict(t=50, b=40),
-                      legend=dict(orientation="h", y=-0.2))
-    st.plotly_chart(fig, key="weights_chart")
+a1.plotly_chart(figures.keys_figure(keys, steps, w_dot, q), key="keys_chart")
+a2.plotly_chart(figures.attention_weights_figure(steps, w_dot, w_add), key="weights_chart")
 st.markdown(
     f"Dot product: steps whose key points the same way as the query win — the top step is "
     f"**{steps[np.argmax(w_dot)]}** (α = {w_dot.max():.2f}); the output is "
@@ -328,17 +242,8 @@ strength = p2.slider("strength of w", -10.0, 10.0, 6.0, 0.5, key="pool_w",
                           "low; 0: all steps equal.")
 w = np.zeros(int(hidden))
 w[pool_unit - 1] = strength
-alpha, pooled = learn.attention_pooling(tr["h"], w)
-fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.6, 0.4], vertical_spacing=0.08,
-                    subplot_titles=["tanh(H): hidden states of the LSTM", "α = softmax(wᵀ tanh(H))"])
-fig.add_trace(go.Heatmap(z=np.tanh(tr["h"]).T, x=np.arange(1, T + 1),
-                         y=[f"unit {k + 1}" for k in range(int(hidden))], zmin=-1, zmax=1,
-                         colorscale="RdBu", reversescale=True, colorbar=dict(len=0.55, y=0.75)),
-              row=1, col=1)
-fig.add_bar(x=np.arange(1, T + 1), y=alpha, marker_color=GATE_COLORS["c"], name="α", row=2, col=1)
-fig.update_layout(height=420, margin=dict(t=50, b=30), showlegend=False)
-fig.update_xaxes(title_text="step", row=2, col=1)
-st.plotly_chart(fig, key="pool_chart")
+alpha, pooled = teach.attention_pooling(tr["h"], w)
+st.plotly_chart(figures.pooling_figure(tr["h"], alpha), key="pool_chart")
 st.markdown(f"The weights sum to {alpha.sum():.3f}; the largest is step **{int(np.argmax(alpha)) + 1}** "
             f"(α = {alpha.max():.2f}). Pooled vector $h = \\sum_j \\alpha_j h_j$ = ${_vec(pooled, 8)}$.")
 
@@ -363,7 +268,7 @@ with st.expander("Settings (kept small so it trains in seconds on a CPU)"):
 config = dict(n_rows=int(p_rows), lag=int(p_lag), lookback=int(p_lookback), hidden=int(p_hidden),
               epochs=int(p_epochs))
 job = st.session_state.get("learn_job")
-running = job is not None and not job["future"].done()
+running = job is not None and job.running
 if st.button("Train DA-RNN and PA-LSTM on the planted signal", key="train_planted", type="primary",
              disabled=running):
     if config["lag"] >= config["lookback"]:
@@ -371,35 +276,29 @@ if st.button("Train DA-RNN and PA-LSTM on the planted signal", key="train_plante
                  f"({config['lookback']}), or the cause is outside every window.")
     else:
         # train in a background thread, so the page keeps re-rendering (and can cancel)
-        state = {"fraction": 0.0, "message": "starting…"}
-        cancel = threading.Event()
-
-        def _progress(f, m, state=state):
-            state.update(fraction=min(1.0, float(f)), message=m)
-
-        future = _executor().submit(learn.planted_attention, **config, cache=pc.ModelCache(),
-                                    progress=_progress, cancel=cancel)
-        job = st.session_state["learn_job"] = dict(config=config, future=future, state=state,
-                                                   cancel=cancel)
+        job = st.session_state["learn_job"] = ui.Job(
+            lambda job: teach.planted_attention(**config, cache=pc.ModelCache(),
+                                                progress=job.progress, cancel=job.cancel),
+            name="learn-train", config=config).start()
         running = True
 
 if job is not None and running:
     @st.fragment(run_every=0.5)
     def _training_status():
-        if job["future"].done():
+        if job.done:
             st.rerun()
-        st.progress(job["state"]["fraction"], text=f"Training: {job['state']['message']}")
+        st.progress(job.fraction, text=f"Training: {job.message}")
         if st.button("Cancel training", key="cancel_planted"):
-            job["cancel"].set()
+            job.cancel.set()
     _training_status()
 elif job is not None:
     st.session_state.pop("learn_job")
-    try:
-        st.session_state["learn_planted"] = (job["config"], job["future"].result())
-    except pc.TrainingCancelled:
+    if job.cancelled:
         st.warning("Training was cancelled.")
-    except (pc.DataError, pc.TrainingError, ValueError) as exc:
-        st.error(f"Training failed: {exc}")
+    elif job.error is not None:
+        st.error(f"Training failed: {job.error}")
+    else:
+        st.session_state["learn_planted"] = (job.info["config"], job.result)
 
 stored = st.session_state.get("learn_planted")
 if stored is None and not running:
@@ -416,44 +315,27 @@ elif stored is not None:
                               "them comparable.")
     info = res.info
     panels = [("Truth (planted)", res.truth)] + [
-        (learn.MODEL_LABELS.get(m, m), res.relative(m) if relative else res.feature[m])
+        (teach.MODEL_LABELS.get(m, m), res.relative(m) if relative else res.feature[m])
         for m in res.feature]
     cols = st.columns(len(panels))
     for col, (title, frame) in zip(cols, panels):
-        fig = go.Figure(go.Heatmap(z=frame.to_numpy(), x=list(frame.columns), y=list(frame.index),
-                                   colorscale="Viridis", zmin=0,
-                                   hovertemplate="%{y} at %{x}: %{z:.3f}<extra></extra>"))
-        r = list(frame.index).index(info["feature"])
-        c = list(frame.columns).index(info["column"])
-        fig.add_shape(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
-                      line=dict(color="red", width=3))
-        fig.update_yaxes(autorange="reversed")
-        fig.update_layout(height=360, title=title, margin=dict(t=50, b=40, l=10, r=10),
-                          xaxis_title="lookback step")
-        col.plotly_chart(fig, key=f"planted_{title}")
-    mets = learn.planted_summary(res)
+        col.plotly_chart(figures.feature_lag_heatmap(frame, title, info["feature"], info["column"]),
+                         key=f"planted_{title}")
+    mets = teach.planted_summary(res)
     for col in mets.select_dtypes("float").columns:        # "—" where a model has no such number
         mets[col] = mets[col].map(lambda v: "—" if pd.isna(v) else f"{v:.3f}")
     st.dataframe(mets,
                  key="planted_table")
-    st.markdown(learn.planted_verdict(res))
+    st.markdown(teach.planted_verdict(res))
     t1, t2 = st.columns(2)
-    with t1:
-        fig = go.Figure()
-        for m in res.temporal:
-            fig.add_scatter(x=list(res.truth.columns), y=res.temporal[m], mode="lines+markers",
-                            name=learn.MODEL_LABELS.get(m, m))
-        fig.add_vline(x=info["lookback"] - 1 - info["lag"], line=dict(color="red", dash="dash"))
-        fig.update_layout(height=320, title="Temporal attention (mean); red = planted lag",
-                          xaxis_title="lookback step", yaxis_title="weight", margin=dict(t=50, b=40))
-        st.plotly_chart(fig, key="planted_temporal")
-    with t2:
-        if res.group:
-            gw = res.group["pa_lstm"]
-            fig = go.Figure(go.Bar(x=list(gw.index), y=gw.to_numpy(), marker_color=GATE_COLORS["c"]))
-            fig.update_layout(height=320, title="PA-LSTM group weights (mean); truth: engine",
-                              yaxis_title="weight", margin=dict(t=50, b=40))
-            st.plotly_chart(fig, key="planted_groups")
+    t1.plotly_chart(figures.temporal_profiles_figure(res.truth.columns, res.temporal,
+                                                     teach.MODEL_LABELS,
+                                                     info["lookback"] - 1 - info["lag"]),
+                    key="planted_temporal")
+    if res.group:
+        t2.plotly_chart(figures.group_weights_figure(
+            res.group["pa_lstm"], "PA-LSTM group weights (mean); truth: engine"),
+            key="planted_groups")
     st.markdown(
         f"**What this shows.** Trained for {info['epochs']} epochs on {info['n_rows']} simulated "
         f"rows, the red box marks the truth: `{info['feature']}` at {info['column']} (lag "

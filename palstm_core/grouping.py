@@ -135,3 +135,21 @@ def suggest_groups(ds: Dataset, target: str, max_groups: int = 6) -> SensorGroup
     ordered = {k: groups[k] for k in [*NAME_RULES, *sorted(set(groups) - set(NAME_RULES))]
                if k in groups}
     return SensorGrouping(ordered)
+
+
+def lagged_correlation(ds: Dataset, target: str, features: Sequence[str],
+                       max_lag: int = 30) -> pd.DataFrame:
+    """Pearson correlation of each feature ``lag`` steps earlier with the target now.
+
+    Rows = features, columns = lags 0..max_lag (0 = same time step).
+    """
+    import pandas as pd
+
+    y = ds.frame[target].astype(float)
+    max_lag = max(0, min(int(max_lag), len(ds) - 3))
+    out = {}
+    for c in features:
+        x = ds.frame[c].astype(float)
+        out[c] = [float(y.corr(x.shift(lag))) if x.std() > 0 else np.nan
+                  for lag in range(max_lag + 1)]
+    return pd.DataFrame.from_dict(out, orient="index", columns=list(range(max_lag + 1)))

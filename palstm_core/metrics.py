@@ -65,3 +65,11 @@ def exceedance_counts(actual, predicted, threshold: float) -> dict[str, float]:
         "false_alarm_ratio": false_alarms / (hits + false_alarms) if hits + false_alarms
         else float("nan"),
     }
+
+
+def highest_actual_time(pred: pd.DataFrame) -> float | None:
+    """Predicted time of the window whose actual target is highest (a high-emission event)."""
+    a = pred["actual"]
+    if not a.notna().any():
+        return None
+    return float(pred["time"].iloc[int(np.nanargmax(a.to_numpy(dtype=float)))])

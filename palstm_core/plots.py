@@ -1,4 +1,6 @@
-"""Plotly figures and small tables for the dashboard. Pure functions: data in, figure out.
+"""Plotly figures a notebook user would also want, named by what they draw (plus two small
+display tables). Pure functions: data in, figure out; the numbers they show are computed by
+their owners (``grouping.lagged_correlation``, ``windows.window_steps``, ``metrics``, ``explain``).
 
 No Streamlit here (the pages call these). Colours are mid-tone so that the figures read in the
 light and the dark theme; backgrounds are left transparent for the host theme to fill.
@@ -49,7 +51,7 @@ def with_unit(name: str, unit: str) -> str:
     return f"{name} [{unit}]" if unit else name
 
 
-# ---------------------------------------------------------------------------- data page
+# ----------------- tables (presentational summaries shown next to the figures)
 def column_table(ds: Dataset) -> pd.DataFrame:
     """One row per sensor column: name, unit, min, max, mean, missing %."""
     f = ds.frame
@@ -61,6 +63,22 @@ def column_table(ds: Dataset) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def cleaning_table(cleaned: Dataset, channels: Sequence[str]) -> pd.DataFrame:
+    """Per cleaned channel: spikes removed, peaks kept as real events, drift corrected."""
+    info = cleaned.cleaning or {}
+    rows = []
+    for c in channels:
+        i = info.get(c) or {}
+        unit = cleaned.units.get(c, "")
+        rows.append({"channel": c, "spikes removed": int(i.get("spikes", 0)),
+                     "peaks kept (seen in other gases)": int(i.get("events_kept", 0)),
+                     "drift corrected": bool(i.get("drift_corrected", False)),
+                     "drift over the drive": (f"{i['drift']:+.3g} {unit}".strip()
+                                              if i.get("drift") is not None else "")})
+    return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------- signals over time
 def channels_figure(ds: Dataset, channels: Sequence[str]) -> go.Figure:
     """Chosen channels over time, one row each on a shared, zoomable time axis."""
     channels = [c for c in channels if c in ds.columns]
@@ -76,91 +94,6 @@ def channels_figure(ds: Dataset, channels: Sequence[str]) -> go.Figure:
     return _layout(fig, height=max(220, 150 * n + 60), title=ds.label, showlegend=False)
 
 
-# ---------------------------------------------------------------------------- groups page
-def lagged_correlation(ds: Dataset, target: str, features: Sequence[str],
-                       max_lag: int = 30) -> pd.DataFrame:
-    """Pearson correlation of each feature ``lag`` steps earlier with the target now.
-
-    Rows = features, columns = lags 0..max_lag (0 = same time step).
-    """
-    y = ds.frame[target].astype(float)
-    max_lag = max(0, min(int(max_lag), len(ds) - 3))
-    out = {}
-    for c in features:
-        x = ds.frame[c].astype(float)
-        out[c] = [float(y.corr(x.shift(lag))) if x.std() > 0 else np.nan
-                  for lag in range(max_lag + 1)]
-    return pd.DataFrame.from_dict(out, orient="index", columns=list(range(max_lag + 1)))
-
-
-def correlation_figure(corr: pd.DataFrame, groups: Mapping[str, Sequence[str]] | None,
-                       target: str) -> go.Figure:
-    """Heatmap of ``lagged_correlation`` rows grouped by sensor group (separators + labels)."""
-    order, bounds = _grouped_order(list(corr.index), groups)
-    z = corr.loc[order].to_numpy()
-    lags = [-int(c) for c in corr.columns]
-    fig = go.Figure(go.Heatmap(
-        z=z, x=lags, y=order, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True,
-        colorbar=dict(title="r", thickness=12, x=1.0, xanchor="left", xpad=72),
-        hovertemplate="%{y} %{x} steps before: r = %{z:.2f}<extra></extra>"))
-    _group_separators(fig, bounds, x_ref="x", label_x=1.0)
-    fig.update_yaxes(autorange="reversed", title_text=None)
-    fig.update_xaxes(title_text=f"steps before the {target} value (0 = same step)")
-    fig = _layout(fig, height=max(260, 22 * len(order) + 90), title=f"Correlation with {target}")
-    fig.update_layout(margin=dict(r=118))
-    return fig
-
-
-def _grouped_order(features: Sequence[str], groups: Mapping[str, Sequence[str]] | None
-                   ) -> tuple[list[str], list[tuple[str, int, int]]]:
-    """Features in group order and (group, first row, last row + 1) for each group."""
-    if not groups:
-        return list(features), []
-    order, bounds = [], []
-    for g, cols in groups.items():
-        cols = [c for c in cols if c in features and c not in order]
-        if cols:
-            bounds.append((g, len(order), len(order) + len(cols)))
-            order += cols
-    rest = [c for c in features if c not in order]
-    if rest:
-        bounds.append(("other", len(order), len(order) + len(rest)))
-        order += rest
-    return order, bounds
-
-
-def _group_separators(fig: go.Figure, bounds, x_ref: str = "x", y_ref: str = "y",
-                      label_x: float = 1.0) -> None:
-    """Horizontal lines between groups and the group names on the right edge."""
-    x_domain = "x domain" if x_ref == "x" else f"{x_ref} domain"
-    for k, (name, lo, hi) in enumerate(bounds):
-        if k > 0:
-            fig.add_shape(type="line", xref=x_domain, yref=y_ref, x0=0, x1=1, y0=lo - 0.5,
-                          y1=lo - 0.5, line=dict(color=SEPARATOR, width=2.5))
-        fig.add_annotation(xref=x_domain, yref=y_ref, x=label_x, y=(lo + hi - 1) / 2,
-                           text=f"<b>{name}</b>", showarrow=False, xanchor="left",
-                           font=dict(size=11), xshift=4)
-
-
-# ---------------------------------------------------------------------------- train page
-def loss_figure(histories: Mapping[str, Sequence[Mapping]]) -> go.Figure:
-    """Training and validation loss (scaled MSE) per epoch, one colour per model."""
-    fig = go.Figure()
-    for i, (name, hist) in enumerate(histories.items()):
-        if not hist:
-            continue
-        colour = PALETTE[i % len(PALETTE)]
-        ep = [h["epoch"] for h in hist]
-        fig.add_trace(go.Scatter(x=ep, y=[h["train_loss"] for h in hist], name=f"{name} train",
-                                 mode="lines+markers", line=dict(color=colour)))
-        fig.add_trace(go.Scatter(x=ep, y=[h["val_loss"] for h in hist], name=f"{name} validation",
-                                 mode="lines+markers", line=dict(color=colour, dash="dash")))
-    fig.update_xaxes(title_text="epoch")
-    fig.update_yaxes(title_text="loss (MSE, scaled)", type="log")
-    return _layout(fig, height=300)
-
-
-# ---------------------------------------------------------------------------- results page
 def predictions_figure(preds: Mapping[str, pd.DataFrame], target: str, unit: str = "",
                        time_kind: str = "seconds", threshold: float | None = None,
                        marker_time: float | None = None, title: str | None = None,
@@ -206,19 +139,137 @@ def residuals_figure(preds: Mapping[str, pd.DataFrame], target: str, unit: str =
     return _layout(fig, height=300)
 
 
-def window_steps(ds_times: np.ndarray, predicted_time: float, lookback: int,
-                 horizon: int) -> np.ndarray:
-    """Times of the ``lookback`` input steps of the window that predicts ``predicted_time``."""
-    t = np.asarray(ds_times, dtype=float)
-    row = int(np.searchsorted(t, predicted_time))
-    row = min(max(row, 0), len(t) - 1)
-    first = row - horizon - lookback + 1
-    rows = np.arange(first, first + lookback)
-    if first < 0:                                   # should not happen for a real window
-        return np.arange(-lookback + 1, 1, dtype=float) - horizon + predicted_time
-    return t[rows]
+def exceedance_figure(pred: pd.DataFrame, threshold: float, target: str, unit: str = "",
+                      time_kind: str = "seconds") -> go.Figure:
+    """Actual and predicted target with the threshold; hits, misses and false alarms marked."""
+    fig = predictions_figure({"predicted": pred}, target, unit, time_kind, threshold=threshold,
+                             range_slider=False, height=320)
+    flags = exceedance_flags(pred["actual"], pred["predicted"], threshold)
+    x = time_values(pred["time"], time_kind)
+    for outcome, colour in OUTCOME_COLOURS.items():
+        m = flags == outcome
+        if m.any():
+            y = pred["predicted"] if outcome == "false alarm" else pred["actual"]
+            fig.add_trace(go.Scattergl(x=np.asarray(x)[m], y=np.asarray(y)[m], mode="markers",
+                                       name=outcome, marker=dict(color=colour, size=6)))
+    return fig
 
 
+def cleaning_figure(raw: Dataset, cleaned: Dataset, column: str) -> go.Figure:
+    """One channel before (grey) and after cleaning, with the removed spikes marked."""
+    x = time_values(raw.times, raw.time_kind)
+    fig = go.Figure()
+    fig.add_trace(go.Scattergl(x=x, y=raw.frame[column], name="before", mode="lines",
+                               line=dict(color=ACTUAL, width=1.2)))
+    fig.add_trace(go.Scattergl(x=time_values(cleaned.times, cleaned.time_kind),
+                               y=cleaned.frame[column], name="after cleaning", mode="lines",
+                               line=dict(color=PALETTE[0], width=1.2)))
+    rows = [int(r) for r in ((cleaned.cleaning or {}).get(column) or {}).get("spike_rows", [])
+            if 0 <= int(r) < len(raw)]
+    if rows:
+        fig.add_trace(go.Scattergl(x=np.asarray(x)[rows], y=raw.frame[column].to_numpy()[rows],
+                                   name=f"removed spikes ({len(rows)})", mode="markers",
+                                   marker=dict(color=OUTCOME_COLOURS["miss"], size=9,
+                                               symbol="x")))
+    fig.update_yaxes(title_text=with_unit(column, raw.units.get(column, "")))
+    fig.update_xaxes(title_text=time_title(raw.time_kind))
+    return _layout(fig, height=320)
+
+
+# ----------------------------------------------------------- sensor-group rows
+def _grouped_order(features: Sequence[str], groups: Mapping[str, Sequence[str]] | None
+                   ) -> tuple[list[str], list[tuple[str, int, int]]]:
+    """Features in group order and (group, first row, last row + 1) for each group."""
+    if not groups:
+        return list(features), []
+    order, bounds = [], []
+    for g, cols in groups.items():
+        cols = [c for c in cols if c in features and c not in order]
+        if cols:
+            bounds.append((g, len(order), len(order) + len(cols)))
+            order += cols
+    rest = [c for c in features if c not in order]
+    if rest:
+        bounds.append(("other", len(order), len(order) + len(rest)))
+        order += rest
+    return order, bounds
+
+
+def _group_separators(fig: go.Figure, bounds, x_ref: str = "x", y_ref: str = "y",
+                      label_x: float = 1.0) -> None:
+    """Horizontal lines between groups and the group names on the right edge."""
+    x_domain = "x domain" if x_ref == "x" else f"{x_ref} domain"
+    for k, (name, lo, hi) in enumerate(bounds):
+        if k > 0:
+            fig.add_shape(type="line", xref=x_domain, yref=y_ref, x0=0, x1=1, y0=lo - 0.5,
+                          y1=lo - 0.5, line=dict(color=SEPARATOR, width=2.5))
+        fig.add_annotation(xref=x_domain, yref=y_ref, x=label_x, y=(lo + hi - 1) / 2,
+                           text=f"<b>{name}</b>", showarrow=False, xanchor="left",
+                           font=dict(size=11), xshift=4)
+
+
+# ----------------------------------------------------------------- correlation
+def correlation_figure(corr: pd.DataFrame, groups: Mapping[str, Sequence[str]] | None,
+                       target: str) -> go.Figure:
+    """Heatmap of ``grouping.lagged_correlation`` rows, grouped by sensor group (separators
+    and labels)."""
+    order, bounds = _grouped_order(list(corr.index), groups)
+    z = corr.loc[order].to_numpy()
+    lags = [-int(c) for c in corr.columns]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=lags, y=order, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True,
+        colorbar=dict(title="r", thickness=12, x=1.0, xanchor="left", xpad=72),
+        hovertemplate="%{y} %{x} steps before: r = %{z:.2f}<extra></extra>"))
+    _group_separators(fig, bounds, x_ref="x", label_x=1.0)
+    fig.update_yaxes(autorange="reversed", title_text=None)
+    fig.update_xaxes(title_text=f"steps before the {target} value (0 = same step)")
+    fig = _layout(fig, height=max(260, 22 * len(order) + 90), title=f"Correlation with {target}")
+    fig.update_layout(margin=dict(r=118))
+    return fig
+
+
+def lag_curve_figure(alignment: Mapping) -> go.Figure | None:
+    """Correlation of the PEMS/OBD channel pair at each candidate analyzer delay, with the lag
+    that was used marked (``ds.alignment`` from ``merge_drives``); None without a curve."""
+    curve = (alignment or {}).get("lag_curve")
+    if not curve or not len(curve.get("lag_s", [])):
+        return None
+    pair = alignment.get("pair") or ("PEMS", "OBD")
+    fig = go.Figure(go.Scatter(x=list(curve["lag_s"]), y=list(curve["r"]), mode="lines+markers",
+                               line=dict(color=PALETTE[0], width=2), marker=dict(size=5),
+                               name="correlation",
+                               hovertemplate="delay %{x:.1f} s: r = %{y:.3f}<extra></extra>"))
+    lag = alignment.get("lag_s")
+    if lag is not None and np.isfinite(lag):
+        how = "set by you" if str(alignment.get("lag_method", "")).startswith("given") \
+            else "used"
+        fig.add_vline(x=float(lag), line=dict(color=PALETTE[3], dash="dash", width=2),
+                      annotation_text=f"delay {how}: {float(lag):g} s",
+                      annotation_position="top right")
+    fig.update_xaxes(title_text="analyzer delay tried [s] (PEMS moved earlier by this much)")
+    fig.update_yaxes(title_text=f"r ({pair[0]} vs {pair[1]})")
+    return _layout(fig, height=280, title=f"Correlation of PEMS {pair[0]} with OBD {pair[1]}")
+
+
+# ------------------------------------------------------------- training curves
+def loss_figure(histories: Mapping[str, Sequence[Mapping]]) -> go.Figure:
+    """Training and validation loss (scaled MSE) per epoch, one colour per model."""
+    fig = go.Figure()
+    for i, (name, hist) in enumerate(histories.items()):
+        if not hist:
+            continue
+        colour = PALETTE[i % len(PALETTE)]
+        ep = [h["epoch"] for h in hist]
+        fig.add_trace(go.Scatter(x=ep, y=[h["train_loss"] for h in hist], name=f"{name} train",
+                                 mode="lines+markers", line=dict(color=colour)))
+        fig.add_trace(go.Scatter(x=ep, y=[h["val_loss"] for h in hist], name=f"{name} validation",
+                                 mode="lines+markers", line=dict(color=colour, dash="dash")))
+    fig.update_xaxes(title_text="epoch")
+    fig.update_yaxes(title_text="loss (MSE, scaled)", type="log")
+    return _layout(fig, height=300)
+
+
+# ------------------------------------------------------------------- attention
 def attention_window_figure(att: Attention, index: int, step_times: np.ndarray | None = None,
                             predicted_time: float | None = None) -> go.Figure:
     """Window ``index``: feature attention (features × lookback steps, rows grouped by sensor
@@ -310,90 +361,6 @@ def importance_figure(att: Attention) -> go.Figure | None:
     fig = _layout(fig, height=max(260, 22 * n + 100), showlegend=False)
     fig.update_layout(margin=dict(t=40))
     return fig
-
-
-def exceedance_figure(pred: pd.DataFrame, threshold: float, target: str, unit: str = "",
-                      time_kind: str = "seconds") -> go.Figure:
-    """Actual and predicted target with the threshold; hits, misses and false alarms marked."""
-    fig = predictions_figure({"predicted": pred}, target, unit, time_kind, threshold=threshold,
-                             range_slider=False, height=320)
-    flags = exceedance_flags(pred["actual"], pred["predicted"], threshold)
-    x = time_values(pred["time"], time_kind)
-    for outcome, colour in OUTCOME_COLOURS.items():
-        m = flags == outcome
-        if m.any():
-            y = pred["predicted"] if outcome == "false alarm" else pred["actual"]
-            fig.add_trace(go.Scattergl(x=np.asarray(x)[m], y=np.asarray(y)[m], mode="markers",
-                                       name=outcome, marker=dict(color=colour, size=6)))
-    return fig
-
-
-def highest_actual_time(pred: pd.DataFrame) -> float | None:
-    """Predicted time of the window whose actual target is highest (a high-emission event)."""
-    a = pred["actual"]
-    if not a.notna().any():
-        return None
-    return float(pred["time"].iloc[int(np.nanargmax(a.to_numpy(dtype=float)))])
-
-
-# ---------------------------------------------------------------------------- merge + cleaning
-def lag_curve_figure(alignment: Mapping) -> go.Figure | None:
-    """Correlation of the PEMS/OBD channel pair at each candidate analyzer delay, with the lag
-    that was used marked (``ds.alignment`` from ``merge_drives``); None without a curve."""
-    curve = (alignment or {}).get("lag_curve")
-    if not curve or not len(curve.get("lag_s", [])):
-        return None
-    pair = alignment.get("pair") or ("PEMS", "OBD")
-    fig = go.Figure(go.Scatter(x=list(curve["lag_s"]), y=list(curve["r"]), mode="lines+markers",
-                               line=dict(color=PALETTE[0], width=2), marker=dict(size=5),
-                               name="correlation",
-                               hovertemplate="delay %{x:.1f} s: r = %{y:.3f}<extra></extra>"))
-    lag = alignment.get("lag_s")
-    if lag is not None and np.isfinite(lag):
-        how = "set by you" if str(alignment.get("lag_method", "")).startswith("given") \
-            else "used"
-        fig.add_vline(x=float(lag), line=dict(color=PALETTE[3], dash="dash", width=2),
-                      annotation_text=f"delay {how}: {float(lag):g} s",
-                      annotation_position="top right")
-    fig.update_xaxes(title_text="analyzer delay tried [s] (PEMS moved earlier by this much)")
-    fig.update_yaxes(title_text=f"r ({pair[0]} vs {pair[1]})")
-    return _layout(fig, height=280, title=f"Correlation of PEMS {pair[0]} with OBD {pair[1]}")
-
-
-def cleaning_table(cleaned: Dataset, channels: Sequence[str]) -> pd.DataFrame:
-    """Per cleaned channel: spikes removed, peaks kept as real events, drift corrected."""
-    info = cleaned.cleaning or {}
-    rows = []
-    for c in channels:
-        i = info.get(c) or {}
-        unit = cleaned.units.get(c, "")
-        rows.append({"channel": c, "spikes removed": int(i.get("spikes", 0)),
-                     "peaks kept (seen in other gases)": int(i.get("events_kept", 0)),
-                     "drift corrected": bool(i.get("drift_corrected", False)),
-                     "drift over the drive": (f"{i['drift']:+.3g} {unit}".strip()
-                                              if i.get("drift") is not None else "")})
-    return pd.DataFrame(rows)
-
-
-def cleaning_figure(raw: Dataset, cleaned: Dataset, column: str) -> go.Figure:
-    """One channel before (grey) and after cleaning, with the removed spikes marked."""
-    x = time_values(raw.times, raw.time_kind)
-    fig = go.Figure()
-    fig.add_trace(go.Scattergl(x=x, y=raw.frame[column], name="before", mode="lines",
-                               line=dict(color=ACTUAL, width=1.2)))
-    fig.add_trace(go.Scattergl(x=time_values(cleaned.times, cleaned.time_kind),
-                               y=cleaned.frame[column], name="after cleaning", mode="lines",
-                               line=dict(color=PALETTE[0], width=1.2)))
-    rows = [int(r) for r in ((cleaned.cleaning or {}).get(column) or {}).get("spike_rows", [])
-            if 0 <= int(r) < len(raw)]
-    if rows:
-        fig.add_trace(go.Scattergl(x=np.asarray(x)[rows], y=raw.frame[column].to_numpy()[rows],
-                                   name=f"removed spikes ({len(rows)})", mode="markers",
-                                   marker=dict(color=OUTCOME_COLOURS["miss"], size=9,
-                                               symbol="x")))
-    fig.update_yaxes(title_text=with_unit(column, raw.units.get(column, "")))
-    fig.update_xaxes(title_text=time_title(raw.time_kind))
-    return _layout(fig, height=320)
 
 
 def faithfulness_figure(f, unit: str = "") -> go.Figure | None:

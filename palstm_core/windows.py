@@ -165,3 +165,16 @@ def make_windows(ds: Dataset, columns: list[str], target: str, spec: WindowSpec,
     if need_target:
         ok &= np.isfinite(y[starts + L - 1 + h])
     return Windows(np.ascontiguousarray(x), y, starts[ok], L, h)
+
+
+def window_steps(ds_times: np.ndarray, predicted_time: float, lookback: int,
+                 horizon: int) -> np.ndarray:
+    """Times of the ``lookback`` input steps of the window that predicts ``predicted_time``."""
+    t = np.asarray(ds_times, dtype=float)
+    row = int(np.searchsorted(t, predicted_time))
+    row = min(max(row, 0), len(t) - 1)
+    first = row - horizon - lookback + 1
+    rows = np.arange(first, first + lookback)
+    if first < 0:                                   # should not happen for a real window
+        return np.arange(-lookback + 1, 1, dtype=float) - horizon + predicted_time
+    return t[rows]

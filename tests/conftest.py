@@ -19,18 +19,24 @@ TINY = "hidden_size=8,epochs=1,lookback=8,batch_size=1024"
 
 
 @pytest.fixture
-def ui_env(tmp_path, monkeypatch):
-    """A fresh model cache and tiny training defaults for one test; one torch thread (tiny
-    recurrent models train several times faster on one thread on a shared CPU)."""
+def one_torch_thread(monkeypatch):
+    """One torch thread for the test (tiny recurrent models train several times faster on one
+    thread on a shared CPU), as the app's job runner sets it; restored afterwards."""
     import torch
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("PALSTM_CACHE_DIR", str(cache))
-    monkeypatch.setenv("PALSTM_UI_DEFAULTS", TINY)
     monkeypatch.setenv("PALSTM_TORCH_THREADS", "1")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    yield cache
+    yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def ui_env(tmp_path, monkeypatch, one_torch_thread):
+    """A fresh model cache and tiny training defaults for one test; one torch thread."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("PALSTM_CACHE_DIR", str(cache))
+    monkeypatch.setenv("PALSTM_UI_DEFAULTS", TINY)
+    yield cache
 
 
 @pytest.fixture(scope="session")

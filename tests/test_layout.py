@@ -19,7 +19,6 @@ SKIP_WHILE_PRESENT = {"palstm_core/data.py"}
 # that function only. An entry whose file no longer exists is ignored.
 EXCEPTIONS: dict[str | tuple[str, str], str] = {
     # owned by other issues (not part of the training/explain refactor); listed so they stay visible
-    "palstm_core/learn.py": "554 lines; the Learn page's computations are to move to teach/",
     ("palstm_core/simulate.py", "simulate_drive"): "112 lines; simulate.py belongs to another issue",
 }
 

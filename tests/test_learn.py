@@ -1,4 +1,4 @@
-"""Learn page: unit tests of palstm_core.learn and AppTest tests of pages/6_Learn.py."""
+"""Learn page: unit tests of palstm_core.teach and AppTest tests of pages/6_Learn.py."""
 from __future__ import annotations
 
 import threading
@@ -10,8 +10,9 @@ import torch
 from torch import nn
 
 import palstm_core as pc
-from palstm_core import learn
+from palstm_core import teach
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")   # the page's job runner sets it too
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "6_Learn.py")
 
 
@@ -21,9 +22,9 @@ def _sig(z):
 
 # ---------------------------------------------------------------------------- LSTM / GRU cells
 def test_lstm_trace_is_the_real_lstm():
-    module = learn.build_recurrent("lstm", hidden=5, seed=3)
+    module = teach.build_recurrent("lstm", hidden=5, seed=3)
     seq = np.sin(np.linspace(0, 6, 30))
-    tr = learn.lstm_trace(module, seq)
+    tr = teach.lstm_trace(module, seq)
     # the equations hold step by step
     np.testing.assert_allclose(tr["h"], tr["o"] * np.tanh(tr["c"]), atol=1e-12)
     np.testing.assert_allclose(tr["c"], tr["f"] * tr["c_prev"] + tr["i"] * tr["g"], atol=1e-12)
@@ -50,22 +51,22 @@ def test_lstm_trace_is_the_real_lstm():
 
 
 def test_gate_breakdown_adds_up():
-    module = learn.build_recurrent("lstm", hidden=4, seed=0)
-    tr = learn.lstm_trace(module, [0.1, -0.5, 0.9, 0.3])
+    module = teach.build_recurrent("lstm", hidden=4, seed=0)
+    tr = teach.lstm_trace(module, [0.1, -0.5, 0.9, 0.3])
     for gate in ("i", "f", "g", "o"):
-        df = learn.gate_breakdown(tr, gate, 2)
+        df = teach.gate_breakdown(tr, gate, 2)
         np.testing.assert_allclose(df["sum"], df["W·x_t"] + df["U·h_(t-1)"] + df["b"])
         act = np.tanh(df["sum"]) if gate == "g" else _sig(df["sum"])
         np.testing.assert_allclose(df.iloc[:, -1], act, atol=1e-12)
-    upd = learn.cell_update_table(tr, 2)
+    upd = teach.cell_update_table(tr, 2)
     np.testing.assert_allclose(upd["c_t"], upd["f·c_(t-1) (kept)"] + upd["i·g (written)"])
     np.testing.assert_allclose(upd["h_t"], upd["o_t"] * upd["tanh(c_t)"])
 
 
 def test_gru_trace_is_the_real_gru():
-    module = learn.build_recurrent("gru", hidden=4, seed=1)
+    module = teach.build_recurrent("gru", hidden=4, seed=1)
     seq = np.cos(np.linspace(0, 4, 20))
-    tr = learn.gru_trace(module, seq)
+    tr = teach.gru_trace(module, seq)
     np.testing.assert_allclose(tr["h"], (1 - tr["z"]) * tr["n"] + tr["z"] * tr["h_prev"],
                                atol=1e-12)
     out, _ = module(torch.tensor(seq, dtype=torch.float32)[None, :, None])
@@ -73,18 +74,18 @@ def test_gru_trace_is_the_real_gru():
 
 
 def test_training_makes_the_cell_predict_the_next_value():
-    seq = learn.sample_sequence("urban", "speed", 120, 40)
+    seq = teach.sample_sequence("urban", "speed", 120, 40)
     assert seq.simulated and "simulated" in seq.label
     assert seq.scaled.min() == pytest.approx(-1) and seq.scaled.max() == pytest.approx(1)
-    m = learn.next_value_model("lstm", seq.scaled, hidden=4, train_steps=100)
+    m = teach.next_value_model("lstm", seq.scaled, hidden=4, train_steps=100)
     assert m.losses[-1] < m.losses[0] / 5
     assert m.mse(seq.scaled) == pytest.approx(m.losses[-1], rel=0.5)
-    untrained = learn.next_value_model("lstm", seq.scaled, hidden=4)
+    untrained = teach.next_value_model("lstm", seq.scaled, hidden=4)
     assert untrained.losses == [] and untrained.mse(seq.scaled) > m.mse(seq.scaled)
 
 
 def test_compare_table_counts_live_parameters():
-    demo = learn.cell_demo(learn.scale(np.arange(12.0) ** 0.5), hidden=3, train_steps=5)
+    demo = teach.cell_demo(teach.scale(np.arange(12.0) ** 0.5), hidden=3, train_steps=5)
     tab = demo["table"]
     H, I = 3, 1
     assert tab.loc["LSTM", "parameters"] == 4 * (H * I + H * H + 2 * H)
@@ -95,19 +96,19 @@ def test_compare_table_counts_live_parameters():
 
 
 def test_parse_values():
-    s = learn.parse_values("1, 2;3 4")
+    s = teach.parse_values("1, 2;3 4")
     np.testing.assert_allclose(s.raw, [1, 2, 3, 4])
     assert not s.simulated
     for bad in ("1, x, 3", "1, 2", "1, nan, 3"):
         with pytest.raises(ValueError):
-            learn.parse_values(bad)
+            teach.parse_values(bad)
     with pytest.raises(pc.DataError):
-        learn.sample_sequence("urban", "no_such_channel")
+        teach.sample_sequence("urban", "no_such_channel")
 
 
 # ---------------------------------------------------------------------------- gradients
 def test_plain_rnn_gradient_vanishes_lstm_keeps_it():
-    g = learn.gradient_by_step(lookback=100)
+    g = teach.gradient_by_step(lookback=100)
     assert list(g["step"]) == list(range(1, 101))
     for k in ("rnn", "lstm", "gru"):
         assert np.isfinite(g[k]).all() and (g[k] > 0).all()
@@ -115,31 +116,31 @@ def test_plain_rnn_gradient_vanishes_lstm_keeps_it():
     assert first["rnn"] < 1e-6 * first["lstm"]          # oldest step: RNN gradient is gone
     assert g["rnn"].iloc[-1] > 1e-4                     # ... though the newest step gets plenty
     # a forget gate that starts open keeps more of the gradient
-    open_ = learn.gradient_by_step(lookback=60, forget_bias=3.0, kinds=("lstm",))
-    closed = learn.gradient_by_step(lookback=60, forget_bias=0.0, kinds=("lstm",))
+    open_ = teach.gradient_by_step(lookback=60, forget_bias=3.0, kinds=("lstm",))
+    closed = teach.gradient_by_step(lookback=60, forget_bias=0.0, kinds=("lstm",))
     assert open_["lstm"].iloc[0] > 100 * closed["lstm"].iloc[0]
 
 
 # ---------------------------------------------------------------------------- attention
 def test_attention_weights_sum_to_one_and_follow_the_query():
-    seq = learn.sample_sequence("urban", "speed", 120, 40).scaled
-    keys, values, steps = learn.attention_keys(seq, 12)
+    seq = teach.sample_sequence("urban", "speed", 120, 40).scaled
+    keys, values, steps = teach.attention_keys(seq, 12)
     assert keys.shape == (12, 2) and values.shape == (12,) and steps[0] == 1 and steps[-1] == 40
-    for fn in (learn.dot_attention, learn.additive_attention):
+    for fn in (teach.dot_attention, teach.additive_attention):
         a = fn(np.array([1.5, 0.0]), keys)
         b = fn(np.array([-1.5, 0.0]), keys)
         assert a.sum() == pytest.approx(1) and b.sum() == pytest.approx(1)
         assert (a >= 0).all() and np.abs(a - b).max() > 0.01
     # dot product: a query pointing to high levels favours the highest-level key
-    a = learn.dot_attention(np.array([3.0, 0.0]), keys)
+    a = teach.dot_attention(np.array([3.0, 0.0]), keys)
     assert np.argmax(a) == np.argmax(keys[:, 0])
 
 
 def test_attention_pooling():
     H = np.random.default_rng(0).normal(size=(10, 4))
-    alpha, pooled = learn.attention_pooling(H, np.zeros(4))
+    alpha, pooled = teach.attention_pooling(H, np.zeros(4))
     np.testing.assert_allclose(alpha, 0.1)
-    alpha, pooled = learn.attention_pooling(H, np.array([5.0, 0, 0, 0]))
+    alpha, pooled = teach.attention_pooling(H, np.array([5.0, 0, 0, 0]))
     assert alpha.sum() == pytest.approx(1) and np.argmax(alpha) == np.argmax(H[:, 0])
     np.testing.assert_allclose(pooled, alpha @ H)
 
@@ -148,10 +149,10 @@ def test_attention_pooling():
 def test_planted_attention_tiny(tmp_path):
     cache = pc.ModelCache(tmp_path)
     kw = dict(n_rows=400, lag=2, lookback=6, hidden=4, epochs=1, cache=cache)
-    res = learn.planted_attention(**kw)
+    res = teach.planted_attention(**kw)
     assert set(res.feature) == {"da_rnn", "pa_lstm"}
     for m, att in res.feature.items():
-        assert att.shape == (8, 6) and list(att.columns) == learn.step_labels(6)
+        assert att.shape == (8, 6) and list(att.columns) == teach.step_labels(6)
         assert res.temporal[m].sum() == pytest.approx(1, abs=1e-4)
         rel = res.relative(m)
         assert rel.shape == att.shape and (rel.to_numpy() > 0).all()
@@ -162,18 +163,18 @@ def test_planted_attention_tiny(tmp_path):
     np.testing.assert_allclose(res.feature["da_rnn"].sum(axis=0), 1, atol=1e-4)
     assert res.truth.to_numpy().sum() == 1 and res.truth.loc["engine_a", "t−2"] == 1
     assert res.group["pa_lstm"].sum() == pytest.approx(1, abs=1e-4)
-    summary = learn.planted_summary(res)
+    summary = teach.planted_summary(res)
     assert list(summary.index) == ["DA-RNN", "PA-LSTM"]
-    assert "In this run" in learn.planted_verdict(res)
-    again = learn.planted_attention(**kw)                 # second visit: from the cache
+    assert "In this run" in teach.planted_verdict(res)
+    again = teach.planted_attention(**kw)                 # second visit: from the cache
     assert all(again.from_cache.values())
     np.testing.assert_allclose(again.feature["pa_lstm"], res.feature["pa_lstm"], atol=1e-6)
     with pytest.raises(ValueError):
-        learn.planted_attention(n_rows=400, lag=6, lookback=6, cache=cache)
+        teach.planted_attention(n_rows=400, lag=6, lookback=6, cache=cache)
     stop = threading.Event()
     stop.set()
     with pytest.raises(pc.TrainingCancelled):
-        learn.planted_attention(**{**kw, "epochs": 2}, cancel=stop)
+        teach.planted_attention(**{**kw, "epochs": 2}, cancel=stop)
 
 
 # ---------------------------------------------------------------------------- the page
@@ -260,7 +261,7 @@ def test_planted_training_button_tiny(tmp_path, monkeypatch):
     # training runs in a background thread; the page keeps rendering meanwhile
     job = at.session_state["learn_job"] if "learn_job" in at.session_state else None
     if job is not None:
-        job["future"].result(timeout=120)
+        assert job.wait(timeout=120)
         at.run()
     assert "learn_job" not in at.session_state and not at.exception and not at.error
     assert len(at.get("plotly_chart")) >= n_charts + 5     # truth, DA-RNN, PA-LSTM, temporal, groups
@@ -283,8 +284,7 @@ def test_planted_training_can_be_cancelled(tmp_path, monkeypatch):
     assert at.button(key="train_planted").disabled           # one training at a time
     assert at.session_state["learn_job"] is job
     at.button(key="cancel_planted").click().run()
-    with pytest.raises(pc.TrainingCancelled):
-        job["future"].result(timeout=60)
+    assert job.wait(timeout=60) and job.cancelled and job.result is None
     at.run()
     assert not at.exception and "learn_job" not in at.session_state
     assert any("cancelled" in w.value for w in at.warning)

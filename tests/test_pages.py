@@ -6,7 +6,8 @@ import pytest
 
 import palstm_core as pc
 from palstm_core import plots
-from palstm_core.metrics import exceedance_counts, exceedance_flags
+from palstm_core.metrics import exceedance_counts, exceedance_flags, highest_actual_time
+from palstm_core.windows import window_steps
 from conftest import ROOT, wait_for_job
 
 GROUPS = "pages/2_Sensor_groups.py"
@@ -236,7 +237,7 @@ def test_demo_trains_and_opens_results_on_peak(app):
     assert page_title(at) == "4 · Results"
     run = next(iter(at.session_state["runs"].values()))
     pred = run.predict(at.session_state["ds"], part="test")
-    assert at.session_state["res_time"] == pytest.approx(plots.highest_actual_time(pred))
+    assert at.session_state["res_time"] == pytest.approx(highest_actual_time(pred))
     # a second demo reopens the cached run at once
     at.switch_page("app.py").run()
     at.button(key="demo").click().run()
@@ -281,17 +282,35 @@ def test_exceedance_counts():
 
 def test_window_steps_and_grouped_order():
     t = np.arange(100, dtype=float) * 0.5
-    steps = plots.window_steps(t, 10.0, lookback=4, horizon=1)
+    steps = window_steps(t, 10.0, lookback=4, horizon=1)
     assert list(steps) == [8.0, 8.5, 9.0, 9.5]
     order, bounds = plots._grouped_order(["a", "b", "c", "d"], {"g2": ["c"], "g1": ["a", "d"]})
     assert order == ["c", "a", "d", "b"]
     assert bounds == [("g2", 0, 1), ("g1", 1, 3), ("other", 3, 4)]
 
 
+def test_memo_is_bounded_and_job_runner_reports():
+    from pages._shared.jobs import Job
+    from pages._shared.state import Memo
+    m = Memo(size=2)
+    for k in "abc":
+        m.get_or_compute(k, lambda k=k: k * 2)
+    assert list(m) == ["b", "c"]                       # oldest use dropped
+    assert m.get_or_compute("b", lambda: "new") == "bb" and list(m) == ["c", "b"]
+
+    def work(job):
+        job.progress(0.5, "half")
+        return 42
+    job = Job(work, note="x").start()
+    assert job.wait(10) and job.result == 42 and job.fraction == 0.5 and job.info["note"] == "x"
+    bad = Job(lambda job: int("x")).start()
+    assert bad.wait(10) and bad.result is None and "invalid literal" in bad.error
+
+
 def test_results_of_a_run_on_other_data(app, small_ds):
     at = train_tiny(app.run(), small_ds)
     at.session_state["ds"] = pc.load_sample("urban").slice(600, 1200)   # same columns, new data
-    at.session_state["memo"] = {}
+    del at.session_state["memo"]
     at.switch_page(RESULTS).run()
     no_exception(at)
     assert any("evaluated on the test span" in i.value for i in at.info)

@@ -1,0 +1,169 @@
+"""Figures only the Learn page draws (gates, gradients, attention toys, the planted-signal
+test), named by what they draw. The numbers come from ``palstm_core.teach``."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from palstm_core.teach import GATE_NAMES
+
+GATE_COLORS = {"f": "#d62728", "i": "#2ca02c", "o": "#1f77b4", "g": "#9467bd", "c": "#ff7f0e",
+               "h": "#17becf", "r": "#8c564b", "z": "#e377c2", "n": "#9467bd"}
+
+
+def gate_heatmaps(trace: dict, names: list[str], t: int, title: str) -> go.Figure:
+    """One heatmap row block per quantity (units × steps), a line at the current step."""
+    T, H = trace[names[0]].shape
+    titles = {"c": "c — cell state (colours saturate at ±1; hover for the value)",
+              "h": "h — hidden state"}
+    fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.05,
+                        subplot_titles=[f"{n} — {GATE_NAMES[n]}" if n in GATE_NAMES
+                                        else titles[n] for n in names])
+    for row, n in enumerate(names, 1):
+        gate = n in ("f", "i", "o", "r", "z")
+        z = trace[n].T
+        lim = 1.0
+        fig.add_trace(go.Heatmap(
+            z=z, x=np.arange(1, T + 1), y=[f"unit {k + 1}" for k in range(H)],
+            zmin=0 if gate else -lim, zmax=1 if gate else lim,
+            colorscale="Viridis" if gate else "RdBu", reversescale=not gate,
+            showscale=row in (1, len(names)),
+            colorbar=dict(len=0.3, y=0.85 if row == 1 else 0.15,
+                          title="gate" if row == 1 else "state"),
+            hovertemplate=f"{n}<br>step %{{x}}<br>%{{y}}: %{{z:.3f}}<extra></extra>"),
+            row=row, col=1)
+        fig.add_vline(x=t + 1, line=dict(color="black", width=2), row=row, col=1)
+    fig.update_layout(height=125 * len(names) + 60, title=title, margin=dict(t=70, b=30))
+    fig.update_xaxes(title_text="step", row=len(names), col=1)
+    return fig
+
+
+def gate_bars(trace: dict, names: list[str], t: int, title: str) -> go.Figure:
+    """Each quantity's value per unit at step ``t``, as grouped bars."""
+    H = trace[names[0]].shape[1]
+    fig = go.Figure()
+    for n in names:
+        fig.add_bar(name=n, x=[f"unit {k + 1}" for k in range(H)], y=trace[n][t],
+                    marker_color=GATE_COLORS.get(n), text=[f"{v:.2f}" for v in trace[n][t]],
+                    textposition="outside")
+    lim = max(1.2, 1.2 * max(float(np.abs(trace[n][t]).max()) for n in names))
+    fig.update_layout(barmode="group", height=360, title=title, yaxis_range=[-lim, lim],
+                      margin=dict(t=50, b=30), legend=dict(orientation="h", y=-0.15))
+    return fig
+
+
+def sequence_figure(seq, pred: dict | None, step: int) -> go.Figure:
+    """The scaled input sequence, the cells' next-value predictions (when trained) and a line
+    at the current step."""
+    T = len(seq.scaled)
+    fig = go.Figure()
+    fig.add_scatter(x=np.arange(1, T + 1), y=seq.scaled, mode="lines+markers",
+                    name="x (scaled input)", line=dict(color="black"))
+    for name, color in (("LSTM", GATE_COLORS["o"]), ("GRU", GATE_COLORS["r"])):
+        if pred:
+            fig.add_scatter(x=np.arange(2, T + 2), y=pred[name], mode="lines",
+                            name=f"{name}: predicted next value",
+                            line=dict(color=color, dash="dot"))
+    fig.add_vline(x=step, line=dict(color="red", width=2))
+    unit = f" [{seq.unit}]" if seq.unit else ""
+    fig.update_layout(height=300, margin=dict(t=50, b=30), xaxis_title="step",
+                      yaxis_title="scaled value (−1 … 1)", legend=dict(orientation="h", y=-0.25),
+                      title=f"{seq.label}{unit}")
+    return fig
+
+
+def gradient_figure(grads, lookback: int) -> go.Figure:
+    """‖∂loss/∂x_t‖ per step back, log scale, for the plain RNN, the LSTM and the GRU."""
+    fig = go.Figure()
+    for kind, name, color in (("rnn", "plain RNN", "#7f7f7f"), ("lstm", "LSTM", GATE_COLORS["o"]),
+                              ("gru", "GRU", GATE_COLORS["r"])):
+        fig.add_scatter(x=grads["steps_back"], y=grads[kind], mode="lines+markers", name=name,
+                        line=dict(color=color), marker=dict(size=4))
+    fig.update_layout(height=380, yaxis_type="log", yaxis_exponentformat="power",
+                      xaxis_title="steps before the end (0 = newest input)",
+                      yaxis_title="‖∂loss/∂x_t‖ (log scale)", margin=dict(t=40, b=40),
+                      title=f"Gradient reaching each input step, lookback {lookback}")
+    fig.update_xaxes(autorange="reversed")
+    return fig
+
+
+def keys_figure(keys, steps, weights, query) -> go.Figure:
+    """2-D keys (marker size = attention weight) and the query as an arrow from the origin."""
+    fig = go.Figure()
+    fig.add_scatter(x=keys[:, 0], y=keys[:, 1], mode="markers+text", text=[str(s) for s in steps],
+                    textposition="top center", name="keys (step number)",
+                    marker=dict(size=8 + 60 * weights, color=weights, colorscale="Blues",
+                                line=dict(color="black", width=1),
+                                cmin=0, cmax=max(0.3, weights.max())))
+    fig.add_scatter(x=[0, query[0]], y=[0, query[1]], mode="lines+markers", name="query",
+                    marker=dict(symbol="star", size=[1, 16], color="red"), line=dict(color="red"))
+    fig.update_layout(height=380, title="Keys (size = dot-product weight) and the query",
+                      xaxis_title="level", yaxis_title="change ×3", margin=dict(t=50, b=40),
+                      legend=dict(orientation="h", y=-0.2))
+    return fig
+
+
+def attention_weights_figure(steps, w_dot, w_add) -> go.Figure:
+    """Dot-product and additive attention weights per step, side by side."""
+    fig = go.Figure()
+    fig.add_bar(x=steps, y=w_dot, name="scaled dot product", marker_color=GATE_COLORS["o"])
+    fig.add_bar(x=steps, y=w_add, name="additive (Bahdanau)", marker_color=GATE_COLORS["g"])
+    fig.update_layout(barmode="group", height=380,
+                      title="Attention weights per step (each set sums to 1)",
+                      xaxis_title="step", yaxis_title="weight α", margin=dict(t=50, b=40),
+                      legend=dict(orientation="h", y=-0.2))
+    return fig
+
+
+def pooling_figure(hidden_states, alpha) -> go.Figure:
+    """tanh(H) as a units × steps heatmap above the pooling weights α per step."""
+    T, H = hidden_states.shape
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.6, 0.4],
+                        vertical_spacing=0.08,
+                        subplot_titles=["tanh(H): hidden states of the LSTM",
+                                        "α = softmax(wᵀ tanh(H))"])
+    fig.add_trace(go.Heatmap(z=np.tanh(hidden_states).T, x=np.arange(1, T + 1),
+                             y=[f"unit {k + 1}" for k in range(H)], zmin=-1, zmax=1,
+                             colorscale="RdBu", reversescale=True, colorbar=dict(len=0.55, y=0.75)),
+                  row=1, col=1)
+    fig.add_bar(x=np.arange(1, T + 1), y=alpha, marker_color=GATE_COLORS["c"], name="α",
+                row=2, col=1)
+    fig.update_layout(height=420, margin=dict(t=50, b=30), showlegend=False)
+    fig.update_xaxes(title_text="step", row=2, col=1)
+    return fig
+
+
+def feature_lag_heatmap(frame, title: str, feature: str, column: str) -> go.Figure:
+    """Features × lookback steps, with a red box on (``feature``, ``column``): the truth."""
+    fig = go.Figure(go.Heatmap(z=frame.to_numpy(), x=list(frame.columns), y=list(frame.index),
+                               colorscale="Viridis", zmin=0,
+                               hovertemplate="%{y} at %{x}: %{z:.3f}<extra></extra>"))
+    r = list(frame.index).index(feature)
+    c = list(frame.columns).index(column)
+    fig.add_shape(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
+                  line=dict(color="red", width=3))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(height=360, title=title, margin=dict(t=50, b=40, l=10, r=10),
+                      xaxis_title="lookback step")
+    return fig
+
+
+def temporal_profiles_figure(columns, profiles: dict, labels: dict, lag_x: int) -> go.Figure:
+    """Mean temporal attention per model over the lookback, a dashed line at the planted lag."""
+    fig = go.Figure()
+    for m, profile in profiles.items():
+        fig.add_scatter(x=list(columns), y=profile, mode="lines+markers",
+                        name=labels.get(m, m))
+    fig.add_vline(x=lag_x, line=dict(color="red", dash="dash"))
+    fig.update_layout(height=320, title="Temporal attention (mean); red = planted lag",
+                      xaxis_title="lookback step", yaxis_title="weight", margin=dict(t=50, b=40))
+    return fig
+
+
+def group_weights_figure(weights, title: str) -> go.Figure:
+    """Mean weight per sensor group, as bars."""
+    fig = go.Figure(go.Bar(x=list(weights.index), y=weights.to_numpy(),
+                           marker_color=GATE_COLORS["c"]))
+    fig.update_layout(height=320, title=title, yaxis_title="weight", margin=dict(t=50, b=40))
+    return fig

@@ -1,0 +1,140 @@
+"""THE background-job runner of the app (Train's model training and Learn's planted-signal
+training), and the one place that sets torch's CPU thread count.
+
+A ``Job`` runs ``work(job)`` in a daemon thread. ``work`` reports through
+``job.progress(fraction, message)`` and stops when ``job.cancel`` (a ``threading.Event``) is
+set (``pc.train`` raises ``TrainingCancelled``). The job is a plain object kept in
+``st.session_state``; the worker thread only writes its attributes and never calls ``st.*``.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import palstm_core as pc
+
+
+# PyTorch CPU threads: $PALSTM_TORCH_THREADS, default 1. The Streamlit server (and often the
+# browser) share the CPU with training: on 2 cores the demo PA-LSTM trained in 10.7 s in the app
+# with 1 thread and 15.3 s with 2 (alone, outside the app: 9.2 s vs 6.1 s). The Learn page's
+# tiny cells are faster on one thread too. On a GPU it does not matter.
+def train_threads() -> int:
+    value = os.environ.get("PALSTM_TORCH_THREADS", "1")
+    return max(1, int(value)) if value.isdigit() else 1
+
+
+def limit_threads() -> None:
+    """Set torch's (process-wide) CPU thread count to ``train_threads()``."""
+    import torch
+    if torch.get_num_threads() != train_threads():
+        torch.set_num_threads(train_threads())
+
+
+class Job:
+    """``work(job)`` in a background thread: progress, cancel, result or error, elapsed time."""
+
+    def __init__(self, work: Callable[[Job], Any] | None = None, name: str = "palstm-job",
+                 **info):
+        self.work = work if work is not None else type(self).run
+        self.name = name
+        self.info = info                     # what the caller needs back (e.g. the settings)
+        self.fraction = 0.0
+        self.message = "starting…"
+        self.result: Any = None
+        self.error: str | None = None
+        self.cancelled = False
+        self.done = False
+        self.collected = False               # the caller took the result already
+        self.started = time.time()
+        self.finished: float | None = None
+        self.cancel = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def run(self) -> Any:                    # a subclass's work, when no ``work`` is given
+        raise NotImplementedError
+
+    def start(self) -> Job:
+        self.thread = threading.Thread(target=self._main, name=self.name, daemon=True)
+        self.thread.start()
+        return self
+
+    def progress(self, fraction: float, message: str) -> None:
+        self.fraction = min(1.0, max(0.0, float(fraction)))
+        self.message = message
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job is done (tests and scripts; pages poll ``done``)."""
+        if self.thread is not None:
+            self.thread.join(timeout)
+        return self.done
+
+    @property
+    def running(self) -> bool:
+        return not self.done
+
+    @property
+    def elapsed(self) -> float:
+        return (self.finished or time.time()) - self.started
+
+    def _main(self) -> None:
+        limit_threads()
+        try:
+            self.result = self.work(self)
+        except pc.TrainingCancelled:
+            self.cancelled = True
+            self.message = "Cancelled."
+        except (pc.DataError, pc.TrainingError, ValueError) as exc:
+            self.error = str(exc)
+        except Exception as exc:  # noqa: BLE001 - shown to the user, never a traceback
+            self.error = f"unexpected {type(exc).__name__}: {exc}"
+        finally:
+            self.finished = time.time()
+            self.done = True
+
+
+class TrainingJob(Job):
+    """Training of one or more models on the session's data (the Train page and the demo)."""
+
+    def __init__(self, ds: pc.Dataset, target: str, grouping: pc.SensorGrouping,
+                 window: pc.WindowSpec, configs: list[pc.TrainConfig], cache: pc.ModelCache,
+                 open_results: bool = False, focus: str | None = None):
+        super().__init__(name="palstm-train")
+        self.ds, self.target, self.grouping, self.window = ds, target, grouping, window
+        self.configs, self.cache = configs, cache
+        self.open_results = open_results     # demo: go to the results page when done
+        self.focus = focus                   # "peak": results open on the highest actual target
+        self.histories: dict[str, list] = {}
+        self.runs: list[pc.TrainedRun] = []
+        self.errors: list[str] = []
+
+    def run(self) -> list[pc.TrainedRun]:
+        n = len(self.configs)
+        for i, cfg in enumerate(self.configs):
+            self.histories[cfg.model] = []
+
+            def progress(frac, msg, i=i, name=cfg.model):
+                self.progress((i + float(frac)) / n, f"{name}: {msg}")
+
+            try:
+                run = pc.train(self.ds, self.target, self.grouping, self.window, cfg,
+                               cache=self.cache, progress=progress, cancel=self.cancel,
+                               on_epoch=self.histories[cfg.model].append)
+            except pc.TrainingCancelled:
+                raise
+            except (pc.DataError, pc.TrainingError) as exc:
+                self.errors.append(f"{cfg.model}: {exc}")
+                continue
+            except Exception as exc:  # noqa: BLE001 - shown to the user, never a traceback
+                self.errors.append(f"{cfg.model}: unexpected {type(exc).__name__}: {exc}")
+                continue
+            if run.from_cache and not self.histories[cfg.model]:
+                self.histories[cfg.model] = list(run.history)
+            self.runs.append(run)
+        self.progress(1.0, f"Done: {len(self.runs)} of {n} model(s) ready.")
+        return self.runs
+
+
+limit_threads()                              # at import: the pages' own torch calls too

@@ -1,0 +1,110 @@
+"""Navigation: the steps data → groups → train → results, the step indicator, widget-state
+keeping across pages, and the "load data first" / "train first" stops."""
+from __future__ import annotations
+
+import streamlit as st
+
+import palstm_core as pc
+
+from .state import add_run, dataset, fits, grouping, runs
+
+STEPS = [("data", "1 · Data", "pages/1_Data.py"),
+         ("groups", "2 · Sensor groups", "pages/2_Sensor_groups.py"),
+         ("train", "3 · Train", "pages/3_Train.py"),
+         ("results", "4 · Results", "pages/4_Results.py")]
+PAGE = {k: path for k, _, path in STEPS}
+PAGE["downloads"] = "pages/5_Downloads.py"
+PAGE["home"] = "app.py"
+
+KEEP_PREFIXES = ("gname_", "gcols_", "lookback_in", "horizon_in", "target_select", "trainset_",
+                 "sample_name", "plot_channels", "res_", "clean_", "mergeopt_")
+
+
+def current_step() -> str:
+    if runs():
+        return "results"
+    if st.session_state.get("grouping"):
+        return "train"
+    if dataset() is not None:
+        return "groups"
+    return "data"
+
+
+def keep_widget_state() -> None:
+    """Streamlit forgets the state of widgets that a page run does not draw; re-assigning them
+    as plain session values keeps edits (groups, settings) when the user switches pages."""
+    for k in list(st.session_state):
+        if str(k).startswith(KEEP_PREFIXES):
+            st.session_state[k] = st.session_state[k]
+
+
+def collect_job():
+    """Move the runs of a finished training job into the session (once); returns the job
+    when this call collected it, else None."""
+    job = st.session_state.get("job")
+    if job is None or not job.done or job.collected:
+        return None
+    job.collected = True
+    for run in job.runs:
+        add_run(run, select=run is job.runs[0])
+    if job.runs:
+        st.session_state["res_main"] = job.runs[0].key
+        st.session_state["res_compare"] = [r.key for r in job.runs]
+    if job.focus:
+        st.session_state["res_focus"] = job.focus
+    return job
+
+
+def step_indicator(active: str | None = None) -> None:
+    """data → groups → train → results, with what the session has loaded."""
+    keep_widget_state()
+    collect_job()
+    done = {"data": dataset() is not None, "groups": bool(st.session_state.get("grouping")),
+            "train": bool(runs()), "results": bool(runs())}
+    here = active or current_step()
+    parts = []
+    for key, label, _ in STEPS:
+        mark = "✓" if done[key] else "○"
+        text = f"**{label}**" if key == here else label
+        parts.append(f"{mark} {text}")
+    st.markdown(" → ".join(parts))
+    ds = dataset()
+    bits = [f"data: **{ds.label}** ({len(ds)} rows)" if ds is not None else "no data loaded"]
+    if st.session_state.get("target"):
+        g = grouping()
+        bits.append(f"target **{st.session_state['target']}**"
+                    + (f", {len(g.groups)} sensor groups" if g else ""))
+    if runs():
+        bits.append(f"{len(runs())} trained run(s)")
+    job = st.session_state.get("job")
+    if job is not None and job.running:
+        bits.append("training in progress…")
+    st.caption(" · ".join(bits))
+
+
+def need_data() -> pc.Dataset:
+    """The session's dataset, or a hint to load one and stop the page."""
+    ds = dataset()
+    if ds is None:
+        st.info("No data loaded yet. Load the sample drive or your own CSV first.")
+        st.page_link(PAGE["data"], label="Go to Data", icon=":material/folder_open:")
+        st.stop()
+    return ds
+
+
+def need_runs(ds: pc.Dataset, hint: str) -> dict[str, pc.TrainedRun]:
+    """This session's runs that can run on ``ds`` (its columns include theirs), or ``hint``
+    with a link to the Train page and stop the page."""
+    usable = {k: r for k, r in runs().items() if fits(r, ds)}
+    if not usable:
+        st.info(hint)
+        st.page_link(PAGE["train"], label="Go to Train", icon=":material/model_training:")
+        st.stop()
+    return usable
+
+
+def data_badge(ds: pc.Dataset) -> None:
+    if ds.simulated:
+        st.caption(f"Data: **{ds.label}** — simulated sample drive, not measured.")
+    else:
+        st.caption(f"Data: **{ds.label}**")

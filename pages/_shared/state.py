@@ -1,0 +1,186 @@
+"""Session-state keys and accessors: the loaded dataset, runs, grouping, window, and a bounded
+per-session memo of predictions, attention and checks."""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import streamlit as st
+
+import palstm_core as pc
+
+from .settings import cache
+
+# Session keys that depend on the loaded drive: a new drive forgets them.
+DATA_KEYS = ("data_error", "ds_raw", "clean_on", "clean_channels", "clean_plot", "grouping",
+             "target", "window", "group_rows", "groups_for_target", "target_select",
+             "plot_channels", "res_time")
+MEMO_SIZE = 32          # entries kept per session (predictions/attention of a few runs × drives)
+
+
+class Memo(OrderedDict):
+    """A least-recently-used memo of at most ``size`` entries (oldest use dropped first)."""
+
+    def __init__(self, size: int = MEMO_SIZE):
+        super().__init__()
+        self.size = size
+
+    def get_or_compute(self, key, compute):
+        if key in self:
+            self.move_to_end(key)
+        else:
+            self[key] = compute()
+            while len(self) > self.size:
+                self.popitem(last=False)
+        return self[key]
+
+
+def memo(key, compute):
+    """Per-session memo for predictions/attention (keyed by run key, data, part), bounded to
+    the ``MEMO_SIZE`` most recently used entries."""
+    store = st.session_state.get("memo")
+    if not isinstance(store, Memo):
+        store = st.session_state["memo"] = Memo()
+    return store.get_or_compute(key, compute)
+
+
+def dataset() -> pc.Dataset | None:
+    return st.session_state.get("ds")
+
+
+def set_dataset(ds: pc.Dataset) -> None:
+    """A new drive: forget everything that depended on the old one."""
+    st.session_state["ds"] = ds
+    for k in DATA_KEYS:
+        st.session_state.pop(k, None)
+    for k in [k for k in st.session_state if str(k).startswith(("gname_", "gcols_"))]:
+        del st.session_state[k]
+    st.session_state["memo"] = Memo()
+
+
+def load_into_session(source, name: str | None = None) -> bool:
+    """Parse a CSV (path, upload or text buffer) into the session; a DataError is kept as a
+    plain message in ``st.session_state['data_error']`` for the page to show."""
+    try:
+        ds = pc.load_csv(source, name=name)
+    except pc.DataError as exc:
+        st.session_state["data_error"] = str(exc)
+        return False
+    set_dataset(ds)
+    return True
+
+
+def load_sample_into_session(name: str = "urban") -> None:
+    set_dataset(pc.load_sample(name))
+
+
+def split_sample() -> tuple[pc.Dataset, pc.Dataset]:
+    """The urban drive split into a PEMS and an OBD file (simulated), loaded once a session."""
+    if "_split_sample" not in st.session_state:
+        st.session_state["_split_sample"] = (pc.load_sample("urban_pems"),
+                                             pc.load_sample("urban_obd"))
+    return st.session_state["_split_sample"]
+
+
+def parse_upload(up, what: str) -> pc.Dataset | None:
+    """An uploaded CSV as a Dataset (parsed once per upload); a DataError is shown in words."""
+    if up is None:
+        return None
+    store = st.session_state.setdefault("_parsed_uploads", {})
+    key = (what, up.file_id)
+    if key not in store:
+        try:
+            store[key] = pc.load_csv(up, name=up.name)
+        except pc.DataError as exc:
+            store[key] = str(exc)
+    if isinstance(store[key], str):
+        st.error(f"The {what} file could not be used. " + store[key])
+        return None
+    return store[key]
+
+
+def merge_into_session(pems: pc.Dataset, obd: pc.Dataset, **kw) -> str | None:
+    """``pc.merge_drives`` into the session's dataset; returns a DataError's message, or None."""
+    try:
+        ds = pc.merge_drives(pems, obd, **kw)
+    except pc.DataError as exc:
+        return str(exc)
+    set_dataset(ds)
+    return None
+
+
+def base_dataset() -> pc.Dataset | None:
+    """The dataset as loaded or merged, before any cleaning (the cleaning toggle restores it)."""
+    return st.session_state.get("ds_raw", dataset())
+
+
+def default_clean_channels(ds: pc.Dataset) -> list[str]:
+    """The channels ``pc.clean`` picks by itself (the exhaust gases present), or []."""
+    def compute():
+        try:
+            return list((pc.clean(ds).cleaning or {}))
+        except pc.DataError:
+            return []
+    return memo(("clean_default", ds.fingerprint()), compute)
+
+
+def use_cleaned(cleaned: pc.Dataset | None) -> None:
+    """Make ``cleaned`` the session's dataset, keeping the loaded one in ``ds_raw``; None
+    restores the loaded one. Groups and runs stay (cleaning keeps the columns)."""
+    ss = st.session_state
+    if cleaned is None:
+        if "ds_raw" in ss:
+            ss["ds"] = ss.pop("ds_raw")
+        return
+    ss.setdefault("ds_raw", ss.get("ds"))
+    ss["ds"] = cleaned
+
+
+def runs() -> dict[str, pc.TrainedRun]:
+    """Trained/opened runs of this session, key -> run, oldest first."""
+    return st.session_state.setdefault("runs", {})
+
+
+def add_run(run: pc.TrainedRun, select: bool = True) -> None:
+    runs()[run.key] = run
+    if select:
+        st.session_state["selected_run"] = run.key
+
+
+def open_cached(key: str) -> pc.TrainedRun | None:
+    run = runs().get(key) or cache().load(key)
+    if run is not None:
+        add_run(run)
+        st.session_state["res_main"] = key
+    return run
+
+
+def fits(run: pc.TrainedRun, ds: pc.Dataset) -> bool:
+    """Whether ``run`` can be evaluated on ``ds``: it has the run's inputs and target."""
+    return set(run.columns + [run.target]) <= set(ds.columns)
+
+
+def window_spec() -> pc.WindowSpec | None:
+    return st.session_state.get("window")
+
+
+def grouping() -> pc.SensorGrouping | None:
+    g = st.session_state.get("grouping")
+    return pc.SensorGrouping(g) if g else None
+
+
+def predict_and_explain(run: pc.TrainedRun, ds: pc.Dataset, part: str = "test"):
+    key = (run.key, ds.fingerprint(), part)
+    return memo(key, lambda: (run.predict(ds, part=part), run.explain(ds, part=part)))
+
+
+def faithfulness(run: pc.TrainedRun, ds: pc.Dataset, part: str = "test"):
+    """Deletion check of ``run``'s attention on ``ds`` (memoised per run key and data, so a
+    rerender does not recompute it); a plain message string when it cannot be computed."""
+    from palstm_core.explain import faithfulness as check
+
+    def compute():
+        try:
+            return check(run, ds, part=part)
+        except (ValueError, pc.DataError) as exc:
+            return str(exc)
+    return memo(("faithfulness", run.key, ds.fingerprint(), part), compute)
