@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .channels import engine_drivers, exhaust_flows, gas_channels, gases_by_species, speed_channel
+from .channels import (engine_drivers, exhaust_flows, gas_channels, gases_by_species,
+                       speed_channel)
 from .dataset import MIN_ROWS, DataError, Dataset
 from .load import load_csv
 from .resample import median_step, to_grid

@@ -180,7 +180,8 @@ def _stream_utf8_path(source: PathOrFile, report: list[str]
 class Source:
     """A file ready to sniff and parse.
 
-    body   the whole text as UTF-8 bytes, or the path of a big UTF-8 file pandas reads itself.
+    body   the whole text as UTF-8 bytes, or the path of a big UTF-8 file pandas reads itself;
+           ``parse.read_table`` takes it (leaves b"") so the bytes are freed after the parse.
     lines  the first lines (at most 400, from the first 256 KB; a line cut by the sample end is
            left out) for sniffing the layout.
     total  size in bytes;  name  the name messages use;  bom  a UTF-8 BOM is still in ``body``.
