@@ -5,20 +5,12 @@ come from the same sensor or describe the same physics should share a group.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from .data import DataError, Dataset
-
-# Group name -> regular expression on the lower-cased column name. First match wins.
-NAME_RULES: dict[str, str] = {
-    "engine": r"rpm|engine|load|throttle|pedal|maf|air.?flow|fuel|lambda|afr|boost|manifold|map\b|torque|egr|injection",
-    "motion": r"speed|velocity|accel|gps|lat|lon|altitude|elevation|grade|slope|odometer|distance|heading|gear",
-    "thermal": r"temp|coolant|humid|pressure|baro|ambient|weather",
-    "exhaust": r"nox|no2|\bno\b|co2|\bco\b|thc|\bhc\b|ch4|pn\b|pm\b|particle|exhaust|o2|nh3|soot|emission",
-}
+from .data.channels import GROUPS, group_of
 
 
 class SensorGrouping:
@@ -81,14 +73,6 @@ class SensorGrouping:
         return f"SensorGrouping({self.groups!r})"
 
 
-def _name_group(column: str) -> str | None:
-    low = column.lower()
-    for group, pattern in NAME_RULES.items():
-        if re.search(pattern, low):
-            return group
-    return None
-
-
 def _correlation_clusters(ds: Dataset, columns: list[str], threshold: float = 0.6) -> list[list[str]]:
     """Greedy clustering by |Pearson correlation|: a column joins the first cluster whose seed it
     correlates with above ``threshold``, else it starts a new cluster."""
@@ -107,8 +91,9 @@ def _correlation_clusters(ds: Dataset, columns: list[str], threshold: float = 0.
 def suggest_groups(ds: Dataset, target: str, max_groups: int = 6) -> SensorGrouping:
     """Propose sensor groups for predicting ``target`` from the other columns of ``ds``.
 
-    Known names go to engine / motion / thermal / exhaust groups; the rest are clustered by
-    correlation into "group 1", "group 2", ... Constant columns are left out (they carry nothing).
+    Known names (``data.channels``) go to engine / motion / thermal / exhaust groups; the rest are
+    clustered by correlation into "group 1", "group 2", ... Constant columns are left out (they
+    carry nothing).
     """
     if target not in ds.columns:
         raise DataError(f"Target '{target}' is not a column of {ds.label}. "
@@ -120,7 +105,7 @@ def suggest_groups(ds: Dataset, target: str, max_groups: int = 6) -> SensorGroup
     groups: dict[str, list[str]] = {}
     unknown = []
     for c in candidates:
-        g = _name_group(c)
+        g = group_of(c)
         if g is None:
             unknown.append(c)
         else:
@@ -132,7 +117,7 @@ def suggest_groups(ds: Dataset, target: str, max_groups: int = 6) -> SensorGroup
     while len(groups) > max_groups:                       # merge the two smallest groups
         a, b = sorted(groups, key=lambda k: len(groups[k]))[:2]
         groups[a] = groups[a] + groups.pop(b)
-    ordered = {k: groups[k] for k in [*NAME_RULES, *sorted(set(groups) - set(NAME_RULES))]
+    ordered = {k: groups[k] for k in [*GROUPS, *sorted(set(groups) - set(GROUPS))]
                if k in groups}
     return SensorGrouping(ordered)
 

@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+from .data.dataset import SAMPLE_DIR
+
 
 # Phase plans (name, minutes). Urban ends in town so its held-out last 15 % is urban driving.
 DRIVES = {

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 import palstm_core as pc
-from palstm_core import data as pdata
+from palstm_core.data import parse as pparse
+from palstm_core.data import source as psource
 
 N = 80
 BASE = ["time", "speed", "rpm", "NOx"]
@@ -265,7 +266,7 @@ def test_corpus_is_big_enough():
 def test_too_big_file_and_upload(tmp_path, monkeypatch):
     path = tmp_path / "big.csv"
     path.write_bytes(enc(table()))
-    monkeypatch.setattr(pdata, "MAX_BYTES", 1000)
+    monkeypatch.setattr(psource, "MAX_BYTES", 1000)
     with pytest.raises(pc.DataError, match="the limit is"):
         pc.load_csv(path)
     upload = io.BytesIO(enc(table()))
@@ -363,13 +364,13 @@ def test_big_file_path_streams_the_same(case, tmp_path, monkeypatch):
     content, expect = CASES[case]
     path = tmp_path / f"{case}.csv"
     path.write_bytes(content)
-    monkeypatch.setattr(pdata, "STREAM_FROM_BYTES", 0)
+    monkeypatch.setattr(psource, "STREAM_FROM_BYTES", 0)
     if not expect["ok"]:
         with pytest.raises(pc.DataError, match=expect["phrase"]):
             pc.load_csv(path)
         return
     ds = pc.load_csv(path)
-    monkeypatch.setattr(pdata, "STREAM_FROM_BYTES", 10**12)
+    monkeypatch.setattr(psource, "STREAM_FROM_BYTES", 10**12)
     ref = pc.load_csv(path)
     assert ds.frame.equals(ref.frame) and ds.report == ref.report and ds.units == ref.units
 
@@ -392,13 +393,13 @@ def _big_csv(path, n=300_000, junk_at=None, sep=",", crlf=False, bad_at=()):
     for k in bad_at:
         lines[k] += sep + "1"
     path.write_bytes(("\r\n" if crlf else "\n").join(lines).encode() + b"\n")
-    assert path.stat().st_size > pdata.CHUNKED_FROM_BYTES
+    assert path.stat().st_size > psource.STREAM_FROM_BYTES
     return path
 
 
 def _whole_file(monkeypatch, source):
     with monkeypatch.context() as m:
-        m.setattr(pdata, "CHUNKED_FROM_BYTES", 1 << 62)
+        m.setattr(psource, "STREAM_FROM_BYTES", 1 << 62)
         return pc.load_csv(source)
 
 
@@ -412,8 +413,8 @@ def _same(a, b):
 def test_big_numeric_file_is_parsed_in_chunks_with_same_result(tmp_path, monkeypatch, kw):
     path = _big_csv(tmp_path / "big.csv", **kw)
     used = []
-    real = pdata._read_csv_chunked
-    monkeypatch.setattr(pdata, "_read_csv_chunked",
+    real = pparse._read_csv_chunked
+    monkeypatch.setattr(pparse, "_read_csv_chunked",
                         lambda *a: used.append(r := real(*a)) or r)
     ds = pc.load_csv(path)
     assert used and used[0] is not None                 # the chunked parse made the frame
@@ -431,8 +432,8 @@ def test_big_numeric_file_is_parsed_in_chunks_with_same_result(tmp_path, monkeyp
 def test_big_file_with_junk_only_in_a_late_chunk_matches_whole_file(tmp_path, monkeypatch):
     path = _big_csv(tmp_path / "junk.csv", junk_at=280_000)
     used = []
-    real = pdata._read_csv_chunked
-    monkeypatch.setattr(pdata, "_read_csv_chunked",
+    real = pparse._read_csv_chunked
+    monkeypatch.setattr(pparse, "_read_csv_chunked",
                         lambda *a: used.append(r := real(*a)) or r)
     ds = pc.load_csv(path)
     assert used == [None]                 # 'flow' turned textual late: whole-file parse decides

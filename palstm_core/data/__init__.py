@@ -1,0 +1,22 @@
+"""Reading and preparing drives (CSV -> ``Dataset``), one concern per module:
+
+dataset   ``Dataset``, ``DataError``, ``MIN_ROWS``, ``SAMPLE_DIR``
+source    bytes, size limits, encodings, binary/HTML detection
+sniff     delimiter, header, units row, decimal comma
+parse     chunked or whole-file parse, numeric columns
+timecol   find and convert the time column
+load      ``load_csv`` (source -> sniff -> parse -> timecol) and ``load_sample``
+resample  ``resample`` and the grid helpers
+channels  the one vocabulary of channel names (sensor families, gases, speed, engine drivers)
+merge     ``merge_drives`` (PEMS + OBD on one clock, analyzer delay)
+clean     ``clean`` (PEMS spikes and drift)
+"""
+from .clean import clean
+from .dataset import MIN_ROWS, SAMPLE_DIR, DataError, Dataset
+from .load import load_csv, load_sample
+from .merge import merge_drives
+from .resample import resample
+from .source import MAX_BYTES, PathOrFile
+
+__all__ = ["DataError", "Dataset", "MAX_BYTES", "MIN_ROWS", "PathOrFile", "SAMPLE_DIR", "clean",
+           "load_csv", "load_sample", "merge_drives", "resample"]

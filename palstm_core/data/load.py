@@ -1,0 +1,89 @@
+"""``load_csv``, the pipeline source -> sniff -> parse -> time column -> ``Dataset`` (each step in
+its own module), and ``load_sample`` for the shipped sample drives.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .dataset import MIN_ROWS, SAMPLE_DIR, DataError, Dataset
+from .parse import numeric_frame, read_table
+from .resample import resample
+from .sniff import sniff
+from .source import PathOrFile, open_source
+from .timecol import in_time_order, read_time_column, time_report
+
+
+def load_csv(source: PathOrFile, time_column: str | None = None, *, name: str | None = None,
+             resample_hz: float | None = None) -> Dataset:
+    """Read a PEMS/OBD CSV export into a ``Dataset``; raises ``DataError`` for unusable input.
+
+    ``time_column`` names the time column (header name with or without its unit); by default a
+    column named like time/timestamp/elapsed, or a first column of date-times or clock times, is
+    used, else the row number. Delimiter (, ; tab |), decimal comma, encoding (UTF-8/16, CP949,
+    Latin-1), metadata lines above the header, a units row under it, units in the header, junk
+    values, empty/constant/duplicate columns, unsorted or repeated times and gaps are handled;
+    each fix is a line of ``Dataset.report``. ``resample_hz`` puts the data on a fixed clock
+    (see ``resample``). Anything else that goes wrong is a ``DataError``, never another error.
+    """
+    label = name or (Path(str(source)).name if isinstance(source, (str, Path)) else
+                     Path(str(getattr(source, "name", None) or "uploaded file")).name)
+    try:
+        ds = _load_csv(source, time_column, name)
+        if resample_hz is not None:
+            ds = resample(ds, resample_hz)
+        return ds
+    except DataError:
+        raise
+    except MemoryError:
+        raise DataError(f"'{label}' is too large to load in this computer's memory. Split it "
+                        "into smaller files.") from None
+    except Exception as exc:  # noqa: BLE001 - the promise is: bad input -> DataError only
+        raise DataError(f"'{label}' could not be read as a sensor table ({type(exc).__name__}: "
+                        f"{str(exc)[:200]}). Check that it is a CSV export with one header row "
+                        "and one row per time step.") from None
+
+
+def _load_csv(source: PathOrFile, time_column: str | None, name: str | None) -> Dataset:
+    report: list[str] = []
+    src = open_source(source, name, report)
+    layout = sniff(src.lines, src.name, report)
+    raw = read_table(src, layout, report)
+    tcol, seconds, time_kind = read_time_column(raw, time_column, src.name, layout.units,
+                                                layout.raw_names, report)
+    frame = numeric_frame(raw, tcol, seconds, layout.decimal, src.name, report)
+    del raw
+    frame = _usable_rows(frame, tcol, src.name, report)
+    units = {c: layout.units.get(c, "") for c in frame.columns}
+    return Dataset(frame, tcol, report, units, name=src.name, time_kind=time_kind)
+
+
+def _usable_rows(frame: pd.DataFrame, tcol: str | None, name: str, report: list[str]
+                 ) -> pd.DataFrame:
+    """Rows in time order that have a time and a sensor value; at least ``MIN_ROWS`` of them."""
+    sensors = [c for c in frame.columns if c != tcol]
+    if tcol is not None:
+        frame = in_time_order(frame, tcol, report)
+    before = len(frame)
+    frame = frame.dropna(how="all", subset=sensors).reset_index(drop=True)
+    if len(frame) < before:
+        report.append(f"Dropped {before - len(frame)} row(s) with no sensor values.")
+    if tcol is not None:
+        report.extend(time_report(frame[tcol].to_numpy(dtype=float), tcol))
+    if len(frame) < MIN_ROWS:
+        raise DataError(f"'{name}' has only {len(frame)} usable row(s); at least {MIN_ROWS} are "
+                        "needed to train and test a model. Use a longer recording.")
+    return frame
+
+
+def load_sample(name: str = "urban") -> Dataset:
+    """Load a shipped sample drive (simulated, see sample_data/README.md)."""
+    path = SAMPLE_DIR / f"{name}.csv"
+    if not path.exists():
+        names = sorted(p.stem for p in SAMPLE_DIR.glob("*.csv"))
+        raise DataError(f"There is no sample called '{name}'. Samples: {', '.join(names)}.")
+    ds = load_csv(path, name=f"sample: {name}")
+    ds.simulated = True
+    ds.report.insert(0, "Simulated drive made by palstm_core.simulate — not measured data.")
+    return ds

@@ -1,0 +1,227 @@
+"""Parsing the table: all-numeric big inputs chunk by chunk, otherwise the whole file at once;
+rows with too many fields; turning the sensor columns into numbers.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .dataset import DataError
+from .sniff import Layout
+from .source import CHUNK_BYTES, Source, big
+
+_CHUNK_ROWS = 100_000
+_EXACT_INT = 2 ** 53
+
+
+def _line_bound(body: Path | bytes) -> int:
+    """An upper bound on the number of rows in ``body``: every row ends at a CR, an LF or EOF."""
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return body.count(b"\n") + body.count(b"\r") + 1
+    n = 1
+    with open(body, "rb") as fh:
+        while chunk := fh.read(CHUNK_BYTES):
+            n += chunk.count(b"\n") + chunk.count(b"\r")
+    return n
+
+
+def _read_csv_chunked(body: Path | bytes, kwargs: dict) -> pd.DataFrame | None:
+    """``pd.read_csv(body, **kwargs)`` for an all-numeric table, parsed ``_CHUNK_ROWS`` rows at a
+    time into one preallocated array per column, so the parser never holds tokens for the whole
+    file and the columns are not copied again. Gives the frame the whole-file parse would give
+    (same dtypes: int64 where every value is an integer, else float64; same values), or None when
+    some column is not plainly numeric in some chunk (text, bool, huge integers) — the caller
+    then parses the whole file as before. Parser errors propagate (the caller falls back too)."""
+    cap = _line_bound(body)
+    cols: dict[str, np.ndarray] = {}
+    all_int: dict[str, bool] = {}
+    names = list(kwargs["names"])
+    pos = 0
+    src = body if isinstance(body, Path) else io.BytesIO(body)
+    with pd.read_csv(src, chunksize=_CHUNK_ROWS, **kwargs) as reader:
+        for chunk in reader:
+            if list(chunk.columns) != names:
+                return None
+            k = len(chunk)
+            if pos + k > cap:
+                return None
+            for c in names:
+                s = chunk[c]
+                if s.dtype == np.float64:
+                    vals = s.to_numpy()
+                    all_int[c] = False
+                elif s.dtype == np.int64:
+                    vals = s.to_numpy()
+                    if k and (vals.min() < -_EXACT_INT or vals.max() > _EXACT_INT):
+                        return None         # float64 would not hold it exactly
+                    all_int.setdefault(c, True)
+                else:
+                    return None
+                if c not in cols:
+                    cols[c] = np.empty(cap, dtype=np.float64)   # untouched pages cost no RSS
+                cols[c][pos:pos + k] = vals
+            pos += k
+            del chunk
+    out: dict[str, np.ndarray] = {}
+    for c in names:
+        if c not in cols:                   # no data rows at all
+            return None
+        arr = cols.pop(c)
+        arr.resize(pos, refcheck=False)     # shrinks in place (no view of it exists)
+        out[c] = arr.astype(np.int64) if all_int.get(c) else arr
+        del arr
+    return pd.DataFrame(out, copy=False)
+
+
+def read_table(src: Source, layout: Layout, report: list[str]) -> pd.DataFrame:
+    """The data rows of ``src`` as read (a column per field, unnamed fields dropped); rows with
+    too many fields are skipped and counted; no rows or no named columns is a DataError."""
+    read_kw = dict(sep=layout.delim, header=None, names=layout.names, skiprows=layout.first_data,
+                   index_col=False, skipinitialspace=True, decimal=layout.decimal,
+                   keep_default_na=False, na_values=[""], on_bad_lines="warn",
+                   encoding="utf-8-sig" if src.bom else "utf-8", engine="c", low_memory=False,
+                   skip_blank_lines=True)
+    body, name = src.body, src.name
+    src.body = b""                   # the parse below holds the only reference: freed after it
+    raw = None
+    if big(src.total):               # big input: all-numeric tables are parsed chunk by chunk
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                raw = _read_csv_chunked(body, read_kw)
+            except Exception:  # noqa: BLE001 - anything odd: the whole-file parse below decides
+                raw = None
+    if raw is None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                raw = pd.read_csv(body if isinstance(body, Path) else io.BytesIO(body), **read_kw)
+            except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
+                raise DataError(f"'{name}' could not be read as a table "
+                                f"({str(exc).strip()[:200]}). Check that every row has the same "
+                                "number of separators and that quotes are closed.") from None
+    del body
+    _report_bad_lines([str(w.message) for w in caught], len(raw), name, report)
+    if raw.shape[0] == 0:
+        raise DataError(f"'{name}' has a header but no data rows. Choose a file with one row "
+                        "per time step under the header.")
+    return _drop_unnamed(raw, name, report)
+
+
+def _report_bad_lines(messages: list[str], n_rows: int, name: str, report: list[str]) -> None:
+    """pandas' 'Skipping line N' warnings: a report line, or a DataError when most rows are bad."""
+    bad = [m for m in messages if "Skipping line" in m]
+    n_bad = sum(m.count("Skipping line") for m in bad)
+    if n_bad:
+        where = re.search(r"line (\d+)", bad[0])
+        if n_bad > max(n_rows, 1):
+            raise DataError(f"'{name}': most rows have a different number of fields than the "
+                            f"header (e.g. line {where.group(1) if where else '?'}). Check the "
+                            "separator and that every row has the same number of columns.")
+        report.append(f"Skipped {n_bad} row(s) with too many fields (e.g. line "
+                      f"{where.group(1) if where else '?'}).")
+
+
+def _drop_unnamed(raw: pd.DataFrame, name: str, report: list[str]) -> pd.DataFrame:
+    blank = [c for c in raw.columns if c.startswith("__blank")]
+    if blank:
+        if all(raw[c].isna().all() for c in blank):
+            report.append(f"Dropped {len(blank)} empty column(s) without a name "
+                          "(e.g. a separator at the end of every row).")
+        else:
+            report.append(f"Dropped {len(blank)} column(s) without a name in the header.")
+        raw = raw.drop(columns=blank)
+    if raw.shape[1] == 0:
+        raise DataError(f"'{name}' has no named columns. The first row must name the columns.")
+    return raw
+
+
+def numeric_frame(raw: pd.DataFrame, tcol: str | None, seconds: np.ndarray | None, decimal: str,
+                  name: str, report: list[str]) -> pd.DataFrame:
+    """The time column (``seconds``) and the sensor columns of ``raw`` as numbers. Junk cells
+    become missing (counted); non-numeric, mostly-empty and constant columns are dropped."""
+    out: dict[str, np.ndarray] = {}     # converted columns; numeric ones are kept as read
+    keep: list[str] = []
+    if tcol is not None:
+        out[tcol] = seconds
+        keep.append(tcol)
+    non_numeric, empty, constant = [], [], []
+    for col in raw.columns:
+        if col == tcol:
+            continue
+        s = raw[col]
+        numeric = _to_numbers(s, col, decimal, report)
+        if numeric is None:
+            non_numeric.append(col)
+            continue
+        numeric, junk, examples = numeric
+        filled = numeric.notna().mean() if len(numeric) else 0.0
+        if filled < 0.05:
+            empty.append(col)
+            continue
+        values = numeric.to_numpy(dtype=float)
+        if np.nanmin(values) == np.nanmax(values):
+            constant.append(col)
+            continue
+        if junk:
+            eg = ", ".join(f"'{e}'" for e in examples)
+            report.append(f"Column '{col}': {junk} non-numeric value(s) (e.g. {eg}) treated as "
+                          "missing.")
+        keep.append(col)
+        if numeric is not s:
+            out[col] = values
+    _report_dropped(non_numeric, empty, constant, report)
+    frame = raw[keep]
+    for col, values in out.items():
+        frame[col] = values
+    if not any(c != tcol for c in frame.columns):
+        why = ""
+        if constant or empty:
+            why = (f" ({len(constant)} column(s) hold one constant value and {len(empty)} are "
+                   "almost empty)")
+        raise DataError(f"'{name}' has no usable numeric sensor columns{why}. A usable file has "
+                        "one row per time step and columns of numbers that change (e.g. speed, "
+                        "rpm, NOx).")
+    return frame
+
+
+def _to_numbers(s: pd.Series, col: str, decimal: str, report: list[str]
+                ) -> tuple[pd.Series, int, list[str]] | None:
+    """(numbers, count of junk cells, up to 3 junk examples) of column ``s``; None when under
+    half of its filled cells are numbers (a text column)."""
+    if pd.api.types.is_numeric_dtype(s):
+        return (s if pd.api.types.is_float_dtype(s) else s.astype(float)), 0, []
+    text = s.astype(object).where(s.notna(), "").astype(str).str.strip()
+    present = text != ""
+    if decimal == ",":
+        text = text.str.replace(",", ".", regex=False)
+    numeric = pd.to_numeric(text.where(present, None), errors="coerce").astype(float)
+    bad_cells = present & numeric.isna()
+    if decimal == "." and present.sum() and (~bad_cells[present]).mean() < 0.5 and \
+            text[present].head(200).str.fullmatch(r"[-+]?\d+,\d+").mean() > 0.5:
+        numeric = pd.to_numeric(text.str.replace(",", ".", regex=False).where(
+            present, None), errors="coerce").astype(float)    # quoted "1,5" values
+        bad_cells = present & numeric.isna()
+        report.append(f"Column '{col}' uses decimal commas (1,5); read them as 1.5.")
+    if present.sum() and (~bad_cells[present]).mean() < 0.5:
+        return None
+    return numeric, int(bad_cells.sum()), list(dict.fromkeys(text[bad_cells].head(200)))[:3]
+
+
+def _report_dropped(non_numeric: list[str], empty: list[str], constant: list[str],
+                    report: list[str]) -> None:
+    if non_numeric:
+        report.append("Dropped non-numeric column(s): "
+                      + ", ".join(f"'{c}'" for c in non_numeric) + ".")
+    if empty:
+        report.append("Dropped mostly-empty column(s) (under 5 % filled): "
+                      + ", ".join(f"'{c}'" for c in empty) + ".")
+    if constant:
+        report.append("Dropped constant column(s) (one value throughout, nothing to learn): "
+                      + ", ".join(f"'{c}'" for c in constant) + ".")

@@ -1,0 +1,192 @@
+"""The layout of a CSV from a sample of its first lines: delimiter, header line, units row,
+first data line, decimal comma, and the column names and units the header gives.
+"""
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+
+from .dataset import DataError
+
+MAX_COLUMNS = 2000                 # a wider table is not a sensor log (or the separator is wrong)
+
+
+def _split_unit(raw: str) -> tuple[str, str]:
+    """'Speed [km/h]' -> ('Speed', 'km/h'); 'NOx (ppm)' -> ('NOx', 'ppm'); 'rpm' -> ('rpm', '')."""
+    raw = str(raw).strip().strip('"').strip()
+    m = re.match(r"^(.*?)\s*[\[(]([^\[\]()]*)[\])]\s*$", raw)
+    if m and m.group(1).strip():
+        return m.group(1).strip(), m.group(2).strip()
+    return raw, ""
+
+
+def _fields(line: str, delim: str, skipinitialspace: bool = True) -> list[str]:
+    """The cells of one line; spaces after a separator are dropped unless ``skipinitialspace``
+    is False."""
+    try:
+        return next(csv.reader([line], delimiter=delim, skipinitialspace=skipinitialspace), [])
+    except csv.Error:
+        return line.split(delim)
+
+
+def _is_number(text: str) -> bool:
+    text = text.strip()
+    if not text:
+        return False
+    try:
+        float(text.replace(",", "."))
+        return True
+    except ValueError:
+        return False
+
+
+def _sniff_layout(lines: list[str]) -> tuple[str, int, int, bool, int]:
+    """Find (delimiter, header line or -1, fields per data row, units row?, first data line).
+
+    The data region is the later part of the sample; the header is the first line from the top
+    with the data's number of fields (or one less: rows that end in a separator) that is followed
+    by data rows. Lines above it are metadata/comments.
+    """
+    nonblank = [i for i, ln in enumerate(lines) if ln.strip()]
+    body = nonblank[len(nonblank) // 3:] if len(nonblank) > 6 else nonblank
+    best, best_score = None, None
+    for delim in (",", ";", "\t", "|"):
+        counts = {i: len(_fields(lines[i], delim)) for i in nonblank}
+        body_counts = [counts[i] for i in body]
+        mode = max(set(body_counts), key=lambda c: (body_counts.count(c), c))
+        freq = body_counts.count(mode) / len(body_counts)
+        if mode < 2:
+            score = (0, 0, freq, 0)
+            cand = (delim, -1, 1, False, nonblank[0])
+        else:
+            ok = [i for i in nonblank if counts[i] in (mode, mode - 1)]
+            start = None
+            for i in ok:
+                following = [j for j in nonblank if j > i][:2]
+                if all(counts[j] in (mode, mode - 1) for j in following):
+                    start = i
+                    break
+            if start is None:
+                start = ok[0] if ok else nonblank[0]
+            cells = [c for c in _fields(lines[start], delim) if c.strip()]
+            textual = bool(cells) and sum(not _is_number(c) for c in cells) >= 0.5 * len(cells)
+            header = start if textual else -1
+            first_data = start + 1 if textual else start
+            units = False
+            if textual:
+                after = [j for j in nonblank if j > start][:2]
+                if after:
+                    u = _fields(lines[after[0]], delim)
+                    d = _fields(lines[after[1]], delim) if len(after) == 2 else []
+                    filled = [c for c in u if c.strip()]
+                    if d:     # where the data below is numeric, a units row holds no numbers
+                        pos = [k for k, c in enumerate(d) if _is_number(c)]
+                        n_filled = len([c for c in d if c.strip()])
+                        no_numbers = sum(k < len(u) and not _is_number(u[k]) for k in pos)
+                        unit_like = bool(pos) and len(pos) >= 0.5 * n_filled \
+                            and no_numbers >= 0.8 * len(pos) \
+                            and any(k < len(u) and u[k].strip() for k in pos)
+                    else:
+                        unit_like = bool(filled) and not any(_is_number(c) for c in filled)
+                    if unit_like:
+                        units = True
+                        first_data = after[0] + 1
+            score = (1 if freq >= 0.8 else 0, int(textual), freq, mode)
+            cand = (delim, header, mode, units, first_data)
+        if best_score is None or score > best_score:
+            best, best_score = cand, score
+    return best
+
+
+def _decimal_comma(lines: list[str], delim: str) -> bool:
+    if delim == ",":
+        return False
+    comma = dot = 0
+    for ln in lines:
+        for f in _fields(ln, delim):
+            f = f.strip()
+            if re.fullmatch(r"[-+]?\d+,\d+", f):
+                comma += 1
+            elif re.fullmatch(r"[-+]?\d*\.\d+([eE][-+]?\d+)?", f):
+                dot += 1
+    return comma > dot
+
+
+
+@dataclass
+class Layout:
+    """What sniffing found: how to parse the data rows and what the columns are called.
+
+    names      one name per field (``__blank<i>`` for a field without a name in the header).
+    units      column -> unit ("" when unknown);  raw_names  column -> its header cell as written.
+    """
+
+    delim: str
+    first_data: int
+    decimal: str
+    names: list[str]
+    units: dict[str, str]
+    raw_names: dict[str, str]
+
+
+def sniff(lines: list[str], name: str, report: list[str]) -> Layout:
+    """The layout of a file from its first ``lines``; what was found goes to ``report``."""
+    delim, header_at, n_fields, units_row, first_data = _sniff_layout(lines)
+    decimal = "," if _decimal_comma(lines[first_data:first_data + 100], delim) else "."
+    if delim != ",":
+        report.append({";": "Columns are separated by semicolons.",
+                       "\t": "Columns are separated by tabs.",
+                       "|": "Columns are separated by '|'."}[delim])
+    if decimal == ",":
+        report.append("Numbers use a decimal comma (1,5); read them as 1.5.")
+    skipped = [i for i in range(header_at if header_at >= 0 else first_data) if lines[i].strip()]
+    if skipped:
+        report.append(f"Skipped {len(skipped)} metadata/comment line(s) above the header.")
+    header = _fields(lines[header_at], delim) if header_at >= 0 else []
+    unit_cells = _fields(lines[first_data - 1], delim) if units_row else []
+    width = max(len(header), n_fields)
+    if width > MAX_COLUMNS:
+        raise DataError(f"'{name}' has {width} columns; at most {MAX_COLUMNS} are supported. "
+                        "Keep the sensor columns you need (or check the separator).")
+    if header_at < 0:
+        report.append(f"No header row found; columns are named column_1 … column_{width}.")
+    names, units, raw_names = _column_names(header if header_at >= 0 else None, unit_cells,
+                                            width, report)
+    if units_row:
+        report.append("Read the units from the row under the header.")
+    elif any(units.values()):
+        eg = next(raw_names[c] for c, u in units.items() if u)
+        report.append(f"Read the units from the column names (e.g. '{eg.strip()}').")
+    sample_rows = [ln for ln in lines[first_data:first_data + 50] if ln.strip()]
+    if any(re.match(r"^[ \t]+\S", f) for ln in sample_rows
+           for f in _fields(ln, delim, skipinitialspace=False)):
+        report.append("Removed spaces in front of values.")
+    return Layout(delim, first_data, decimal, names, units, raw_names)
+
+
+def _column_names(header: list[str] | None, unit_cells: list[str], width: int,
+                  report: list[str]) -> tuple[list[str], dict[str, str], dict[str, str]]:
+    """(names, units, raw names) of ``width`` columns from the ``header`` cells (None: no header
+    row, columns are numbered) and the units row's ``unit_cells``; repeated names get _2, _3."""
+    units: dict[str, str] = {}
+    raw_names: dict[str, str] = {}
+    names: list[str] = []
+    taken: set[str] = set()
+    for i in range(width):
+        raw_name = header[i] if header is not None and i < len(header) else ""
+        clean, unit = _split_unit(raw_name) if header is not None else (f"column_{i + 1}", "")
+        if i < len(unit_cells) and unit_cells[i].strip() and not _is_number(unit_cells[i]):
+            unit = unit or unit_cells[i].strip().strip("[]()").strip()
+        base, k = clean, 2
+        while clean and clean in taken:
+            clean = f"{base}_{k}"
+            k += 1
+        if clean != base and base:
+            report.append(f"Column name '{base}' appears more than once; renamed to '{clean}'.")
+        names.append(clean or f"__blank{i}")
+        taken.add(names[-1])
+        if clean:
+            units[clean] = unit
+            raw_names[clean] = raw_name
+    return names, units, raw_names

@@ -1,0 +1,144 @@
+"""The time column: finding it (by name or by content), converting it to seconds (numbers,
+milliseconds, epoch, clock times, date-times) and reporting repeated times and gaps.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from .dataset import DataError
+
+_TIME_RE = re.compile(r"^(time|timestamp|time_?stamp|datetime|date.?time|date|elapsed.*|t|sec|"
+                      r"seconds|time_s|zeit|uhrzeit|utc|utc.?time|gps.?time|시간|시각)$")
+
+
+def _find_time_column(frame: pd.DataFrame, requested: str | None, name: str,
+                      raw_names: dict[str, str] | None = None) -> str | None:
+    if requested is not None:
+        if requested in frame.columns:
+            return requested
+        for col, raw in (raw_names or {}).items():
+            if str(requested).strip() == raw.strip():
+                return col
+        raise DataError(f"'{name}' has no column '{requested}' to use as time. "
+                        f"Columns are: {', '.join(map(str, frame.columns))}.")
+    named = [c for c in frame.columns if _TIME_RE.match(str(c).strip().lower())]
+    if named:       # "Date" + "Time" columns: the time (of day) column is the clock
+        prefer = ("timestamp", "time_stamp", "datetime", "date_time", "date time", "time")
+        return min(named, key=lambda c: (prefer.index(str(c).strip().lower())
+                                         if str(c).strip().lower() in prefer else len(prefer)))
+    first = frame.columns[0]
+    values = frame[first]
+    if not pd.api.types.is_numeric_dtype(values):
+        head = values.dropna().astype(str).str.strip().head(20)
+        if len(head) and head.str.match(r"^\d{1,2}:\d{2}:\d{2}(\.\d+)?$").mean() > 0.8:
+            return first
+        if len(head) and head.str.contains(r"\d").mean() > 0.8 and pd.to_datetime(
+                head, errors="coerce", format="mixed").notna().mean() > 0.8:
+            return first
+    return None
+
+
+_DATE_FORMATS = ("ISO8601", "%d.%m.%Y %H:%M:%S.%f", "%d.%m.%Y %H:%M:%S", "%d/%m/%Y %H:%M:%S",
+                 "%m/%d/%Y %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%d/%m/%Y %H:%M:%S.%f",
+                 "%m/%d/%Y %H:%M:%S.%f", "%Y/%m/%d %H:%M:%S.%f", "%d.%m.%Y %H:%M",
+                 "%Y%m%d %H%M%S", "%Y%m%d%H%M%S")
+
+
+def _parse_datetimes(text: pd.Series) -> pd.Series:
+    head = text.head(200)
+    for fmt in _DATE_FORMATS:
+        if pd.to_datetime(head, errors="coerce", format=fmt).notna().mean() > 0.95:
+            full = pd.to_datetime(text, errors="coerce", format=fmt)
+            if full.notna().mean() > 0.95:
+                return full
+    if len(text) <= 20_000:           # slow (one parse per value): small files only
+        return pd.to_datetime(text, errors="coerce", format="mixed")
+    return pd.Series(pd.NaT, index=text.index)
+
+
+def _time_to_seconds(values: pd.Series, column: str, unit: str, name: str = "the file"
+                     ) -> tuple[np.ndarray, str, str]:
+    """Convert a time column to float seconds; returns (seconds, kind, report line)."""
+    if pd.api.types.is_numeric_dtype(values):
+        numeric = values.astype(float)
+    else:
+        numeric = pd.to_numeric(values.astype(str).str.strip().str.replace(",", ".", regex=False),
+                                errors="coerce")
+    if numeric.notna().mean() > 0.95:
+        x = numeric.to_numpy(dtype=float)
+        med = np.nanmedian(x)
+        if unit.strip().lower() == "ms" or column.lower().endswith("_ms") or med > 1e11:
+            kind = "datetime" if med > 1e11 else "seconds"
+            what = "epoch milliseconds" if kind == "datetime" else "milliseconds"
+            return x / 1000.0, kind, f"Time column '{column}' is in {what}; converted to seconds."
+        if med > 1e8:
+            return x, "datetime", f"Time column '{column}' holds epoch seconds (Unix time)."
+        return x, "seconds", f"Time column '{column}' holds seconds."
+    text = values.astype(str).str.strip()
+    if text.str.match(r"^\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?$").mean() > 0.95:
+        text = text.str.replace(",", ".", regex=False)
+        td = pd.to_timedelta(text.where(text.str.count(":") == 2, "00:" + text), errors="coerce")
+        secs = td.dt.total_seconds().to_numpy(dtype=float)
+        secs = secs + 86400 * np.cumsum(np.r_[0, np.diff(np.nan_to_num(secs)) < -43200])  # midnight
+        return secs, "seconds", f"Time column '{column}' holds clock times (HH:MM:SS)."
+    ts = _parse_datetimes(text)
+    if ts.notna().mean() > 0.95:
+        if getattr(ts.dt, "tz", None) is not None:
+            ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
+        secs = (ts - pd.Timestamp(0)).dt.total_seconds().to_numpy(dtype=float)
+        return secs, "datetime", f"Time column '{column}' holds date-times."
+    bad = text[ts.isna()].head(1)
+    eg = f" (e.g. '{bad.iloc[0][:40]}' in data row {int(bad.index[0]) + 1})" if len(bad) else ""
+    raise DataError(f"'{name}': column '{column}' looks like the time column but most of its "
+                    f"values are not times or numbers{eg}. Fix the column or name another one "
+                    "as time.")
+
+
+def time_report(t: np.ndarray, column: str) -> list[str]:
+    """Repeated timestamps and gaps (t sorted)."""
+    lines = []
+    if len(t) < 3:
+        return lines
+    dt = np.diff(t)
+    repeats = int((dt == 0).sum())
+    if repeats:
+        lines.append(f"{repeats} row(s) repeat the time of the row before; kept them in file order.")
+    pos = dt[dt > 0]
+    if len(pos):
+        step = float(np.median(pos))
+        big = dt > max(3 * step, step + 1e-9)
+        if big.any():
+            k = int(np.argmax(dt))
+            lines.append(f"Time has {int(big.sum())} gap(s) longer than {3 * step:g} s (the usual "
+                         f"step is {step:g} s); the longest is {dt[k]:g} s, after "
+                         f"{column} = {t[k]:g}. Rows are not invented; use resampling to get a "
+                         "fixed rate.")
+    return lines
+
+
+def read_time_column(raw: pd.DataFrame, requested: str | None, name: str, units: dict[str, str],
+                raw_names: dict[str, str], report: list[str]
+                ) -> tuple[str | None, np.ndarray | None, str]:
+    """(time column or None, its values in seconds, time kind) of the table ``raw``."""
+    tcol = _find_time_column(raw, requested, name, raw_names)
+    if tcol is None:
+        report.append("No time column found; the row number is used as the clock (1 row = 1 step).")
+        return None, None, "row"
+    secs, time_kind, line = _time_to_seconds(raw[tcol], tcol, units.get(tcol, ""), name)
+    report.append(line)
+    return tcol, secs, time_kind
+
+
+def in_time_order(frame: pd.DataFrame, tcol: str, report: list[str]) -> pd.DataFrame:
+    """``frame`` without rows that have no valid time, sorted by time (ties keep file order)."""
+    bad_t = frame[tcol].isna() | ~np.isfinite(frame[tcol])
+    if bad_t.any():
+        report.append(f"Dropped {int(bad_t.sum())} row(s) without a valid time.")
+        frame = frame[~bad_t]
+    if not frame[tcol].is_monotonic_increasing:
+        frame = frame.sort_values(tcol, kind="stable")
+        report.append("Rows were not in time order; sorted by time (ties keep file order).")
+    return frame
