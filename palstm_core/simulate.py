@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data.dataset import SAMPLE_DIR
+from .data.dataset import SAMPLE_DIR, Dataset
+from .grouping import SensorGrouping
 
 
 # Phase plans (name, minutes). Urban ends in town so its held-out last 15 % is urban driving.
@@ -117,43 +118,44 @@ def _delay(x: np.ndarray, seconds: int) -> np.ndarray:
     return np.concatenate([np.full(seconds, x[0]), x[:-seconds]]) if seconds > 0 else x
 
 
-def simulate_drive(kind: str = "urban", seed: int | None = None) -> pd.DataFrame:
-    """Return one simulated drive as a DataFrame: ``time`` (s) then OBD then PEMS channels.
-
-    The columns are the true (undelayed) OBD signals and the PEMS signals as an analyzer would
-    log them (delayed, smoothed, noisy, drifting, with spikes). ``kind`` is a key of ``DRIVES``.
-    """
-    if kind not in DRIVES:
-        raise ValueError(f"unknown drive {kind!r}; choose one of {sorted(DRIVES)}")
-    rng = np.random.default_rng(SEEDS[kind] if seed is None else seed)
+def _speed_trace(kind: str, rng: np.random.Generator) -> np.ndarray:
+    """Speed (km/h) of one drive: its phases one after another, ending parked."""
     phases, v0 = [], 0.0
     for phase, minutes in DRIVES[kind]:
         phases.append(_phase_speed(phase, minutes * 60, rng, v0))
         v0 = float(phases[-1][-1])
     if v0 > 0:                                         # every drive ends parked
         phases.append(np.maximum(v0 - 3.6 * np.arange(1, int(v0 / 3.6) + 2), 0.0))
-    speed = np.concatenate(phases)
-    speed = np.clip(_smooth(speed, 1.0), 0, None)
-    n = speed.size
-    v = speed / 3.6
-    a = np.gradient(v)
-    # Road profile: random hills over distance (knots every 250 m, about ±30 m).
+    return np.clip(_smooth(np.concatenate(phases), 1.0), 0, None)
+
+
+def _road(v: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Random hills over distance (knots every 250 m, about ±30 m): altitude and grade."""
     distance = np.cumsum(v)
     knots = np.arange(0, distance[-1] + 500, 250.0)
     profile = 180.0 + _slow_noise(knots.size, rng, 20.0, 3.0)
     altitude = np.interp(distance, knots, profile)
     grade = np.clip(np.interp(distance, knots[:-1] + 125, np.diff(profile) / 250.0), -0.08, 0.08)
+    return altitude, grade
 
-    # Road load and engine operating point.
-    p_wheel = (v * (MASS * a * 1.08 + MASS * G * (CR + grade)) + 0.5 * RHO * CDA * v**3) / 1000
-    gear = np.zeros(n, dtype=int)
-    for i in range(1, n):
+
+def _gears(speed: np.ndarray, a: np.ndarray) -> np.ndarray:
+    gear = np.zeros(speed.size, dtype=int)
+    for i in range(1, speed.size):
         g = gear[i - 1]
         if g < 5 and speed[i] > GEAR_UP_KMH[g] + (3 if a[i] < 0 else 0):
             g += 1
         elif g > 0 and speed[i] < GEAR_UP_KMH[g - 1] - 6:
             g -= 1
         gear[i] = g
+    return gear
+
+
+def _engine(speed, v, a, grade, rng) -> dict[str, np.ndarray]:
+    """Road load and the engine's operating point (OBD channels, true and undelayed)."""
+    n = speed.size
+    p_wheel = (v * (MASS * a * 1.08 + MASS * G * (CR + grade)) + 0.5 * RHO * CDA * v**3) / 1000
+    gear = _gears(speed, a)
     rpm = np.maximum(800.0, speed * GEAR_RPM_PER_KMH[gear]) + rng.normal(0, 8, n)
     rpm = np.where(speed < 2, 800 + rng.normal(0, 6, n), rpm)
     p_max = 100.0 * np.clip(np.sin(np.pi * (rpm - 600) / 5000), 0.15, 1.0)   # kW at this rpm
@@ -163,13 +165,17 @@ def simulate_drive(kind: str = "urban", seed: int | None = None) -> pd.DataFrame
     load = np.where(overrun, 0.0, load)
     throttle = np.clip(_delay(0.9 * load, 0) + 3 + rng.normal(0, 1.0, n), 0, 100)
     throttle = np.concatenate([throttle[1:], throttle[-1:]])   # the pedal leads the load by 1 s
-
     bsfc = 205 + 320 * np.exp(-load / 12.0) + 8e-6 * (rpm - 2000) ** 2       # g/kWh
     fuel = np.where(overrun, 0.0, np.maximum(p_engine * bsfc / 3600, 0.12))  # g/s
     maf = rpm / 120 * 2.0 * 1.2 * (0.85 + 1.4 * load / 100)                  # g/s, 2.0 l, boost
     maf = maf * (1 + rng.normal(0, 0.015, n))
     lam = np.clip(maf / np.maximum(fuel, 1e-3) / 14.5, 1.05, 8.0)
+    return dict(rpm=rpm, load=load, throttle=throttle, fuel=fuel, maf=maf, lam=lam,
+                p_engine=p_engine, overrun=overrun)
 
+
+def _thermal(n, p_engine, load, altitude, rng) -> dict[str, np.ndarray]:
+    """Ambient, coolant warm-up, intake temperature, pressure and humidity."""
     ambient = 14.0 + _slow_noise(n, rng, 0.6, 600.0)
     coolant = np.empty(n)
     coolant[0] = ambient[0]
@@ -180,54 +186,82 @@ def simulate_drive(kind: str = "urban", seed: int | None = None) -> pd.DataFrame
     intake = ambient + 6 + _smooth(0.18 * load, 20.0)
     pressure = 101.3 - (altitude - 180.0) / 84.0 + _slow_noise(n, rng, 0.05, 900.0)
     humidity = np.clip(62 + _slow_noise(n, rng, 4.0, 900.0), 20, 100)
+    return dict(ambient=ambient, coolant=coolant, intake=intake, pressure=pressure,
+                humidity=humidity)
 
-    # Engine-out emissions (true, undelayed).
-    cold = np.clip((70 - coolant) / 55, 0, 1)
+
+def _engine_out(e: dict, th: dict) -> dict[str, np.ndarray]:
+    """Engine-out emissions (true, undelayed): NOx mg/s, CO2 g/s, CO, THC, exhaust flow kg/h."""
+    fuel, load, rpm, lam = e["fuel"], e["load"], e["rpm"], e["lam"]
+    cold = np.clip((70 - th["coolant"]) / 55, 0, 1)
     dload = np.clip(np.gradient(_smooth(load, 1.0)), 0, None)
     egr_lag = _smooth(dload, 3.0)                     # EGR cannot follow fast load steps
     ei_nox = (6 + 24 * (load / 100) ** 1.6 + 2.2 * egr_lag) * (1 + 0.5 * cold) \
-        * (1 + 0.002 * (rpm - 2000) / 10) * (1 - 0.004 * (humidity - 60))
-    nox = fuel * np.clip(ei_nox, 2, None)             # mg/s
-    co2 = 3.16 * fuel                                  # g/s
-    co = fuel * (3 + 45 * cold + 25 * np.clip(1.6 - lam, 0, None) + 1.5 * egr_lag)
-    thc = fuel * (0.6 + 12 * cold) + 3 * np.clip(np.diff(overrun.astype(float), prepend=0), 0, None) * cold
-    flow = (maf + fuel) * 3.6                          # kg/h
+        * (1 + 0.002 * (rpm - 2000) / 10) * (1 - 0.004 * (th["humidity"] - 60))
+    overrun_start = np.clip(np.diff(e["overrun"].astype(float), prepend=0), 0, None)
+    return {
+        "NOx": fuel * np.clip(ei_nox, 2, None),
+        "CO2": 3.16 * fuel,
+        "CO": fuel * (3 + 45 * cold + 25 * np.clip(1.6 - lam, 0, None) + 1.5 * egr_lag),
+        "THC": fuel * (0.6 + 12 * cold) + 3 * overrun_start * cold,
+        "exhaust_flow": (e["maf"] + fuel) * 3.6,
+    }
 
+
+# delay (s), relative noise, drift, number of spikes of each PEMS channel
+ANALYZERS = {"NOx": (PEMS_DELAY_S, 0.03, 0.03, 4), "CO2": (PEMS_DELAY_S, 0.02, 0.01, 2),
+             "CO": (PEMS_DELAY_S, 0.04, 0.03, 3), "THC": (PEMS_DELAY_S, 0.05, 0.04, 3),
+             "exhaust_flow": (FLOW_DELAY_S, 0.02, 0.0, 1)}
+
+
+def _analyzer(x, delay, noise, drift, spikes, cold_rows, rng) -> tuple[np.ndarray, list[int]]:
+    """What a PEMS analyzer logs: delayed, smoothed, noisy, drifting, with spikes."""
+    n = x.size
+    y = _smooth(_delay(x, delay), 1.5)
+    y = y * (1 + rng.normal(0, noise, n)) + drift * np.mean(x) * np.linspace(0, 1, n)
+    y = y + drift * np.mean(x) * 0.5 * np.sin(np.linspace(0, 3 * np.pi, n) + rng.uniform(0, 6))
+    rows: list[int] = []
+    for i in rng.choice(cold_rows, spikes, replace=False):
+        length = rng.integers(1, 3)             # same draws, same order as y[i:i+k] *= f
+        y[i:i + length] *= rng.uniform(4, 9)
+        rows += range(int(i), int(i) + int(length))
+    return np.clip(y, 0, None), sorted(rows)
+
+
+def simulate_drive(kind: str = "urban", seed: int | None = None) -> pd.DataFrame:
+    """Return one simulated drive as a DataFrame: ``time`` (s) then OBD then PEMS channels.
+
+    The columns are the true (undelayed) OBD signals and the PEMS signals as an analyzer would
+    log them (delayed, smoothed, noisy, drifting, with spikes). ``kind`` is a key of ``DRIVES``.
+    """
+    if kind not in DRIVES:
+        raise ValueError(f"unknown drive {kind!r}; choose one of {sorted(DRIVES)}")
+    rng = np.random.default_rng(SEEDS[kind] if seed is None else seed)
+    speed = _speed_trace(kind, rng)
+    n, v = speed.size, speed / 3.6
+    a = np.gradient(v)
+    altitude, grade = _road(v, rng)
+    e = _engine(speed, v, a, grade, rng)
+    th = _thermal(n, e["p_engine"], e["load"], altitude, rng)
     # Spikes come while the engine is cold: condensate in the sample line upsets the analyzers.
-    cold_rows = np.flatnonzero(coolant[:-3] < 60)
-
-    spike_rows: list[list[int]] = []
-
-    def analyzer(x, delay, noise, drift, spikes):
-        y = _smooth(_delay(x, delay), 1.5)
-        y = y * (1 + rng.normal(0, noise, n)) + drift * np.mean(x) * np.linspace(0, 1, n)
-        y = y + drift * np.mean(x) * 0.5 * np.sin(np.linspace(0, 3 * np.pi, n) + rng.uniform(0, 6))
-        rows: list[int] = []
-        for i in rng.choice(cold_rows, spikes, replace=False):
-            length = rng.integers(1, 3)             # same draws, same order as y[i:i+k] *= f
-            y[i:i + length] *= rng.uniform(4, 9)
-            rows += range(int(i), int(i) + int(length))
-        spike_rows.append(sorted(rows))
-        return np.clip(y, 0, None)
-
+    cold_rows = np.flatnonzero(th["coolant"][:-3] < 60)
+    pems, spikes = {}, {}
+    for name, x in _engine_out(e, th).items():
+        pems[name], spikes[name] = _analyzer(x, *ANALYZERS[name], cold_rows, rng)
     frame = pd.DataFrame({
         "time": np.arange(n, dtype=float),
-        "speed": speed, "accel": a, "rpm": rpm, "load": load, "throttle": throttle,
-        "MAF": maf, "fuel_rate": fuel, "lambda": lam, "coolant_temp": coolant,
-        "intake_temp": intake,
-        "NOx": analyzer(nox, PEMS_DELAY_S, 0.03, 0.03, 4),
-        "CO2": analyzer(co2, PEMS_DELAY_S, 0.02, 0.01, 2),
-        "CO": analyzer(co, PEMS_DELAY_S, 0.04, 0.03, 3),
-        "THC": analyzer(thc, PEMS_DELAY_S, 0.05, 0.04, 3),
-        "exhaust_flow": analyzer(flow, FLOW_DELAY_S, 0.02, 0.0, 1),
+        "speed": speed, "accel": a, "rpm": e["rpm"], "load": e["load"],
+        "throttle": e["throttle"], "MAF": e["maf"], "fuel_rate": e["fuel"], "lambda": e["lam"],
+        "coolant_temp": th["coolant"], "intake_temp": th["intake"],
+        **pems,
         "gps_speed": np.clip(speed + rng.normal(0, 0.4, n), 0, None),
         "altitude": altitude + rng.normal(0, 1.5, n),
-        "ambient_temp": ambient + rng.normal(0, 0.1, n),
-        "ambient_pressure": pressure,
-        "humidity": humidity,
+        "ambient_temp": th["ambient"] + rng.normal(0, 0.1, n),
+        "ambient_pressure": th["pressure"],
+        "humidity": th["humidity"],
     })
     # Ground truth for tests of ``clean`` (metadata only; the values are unchanged).
-    frame.attrs["spikes"] = dict(zip(["NOx", "CO2", "CO", "THC", "exhaust_flow"], spike_rows))
+    frame.attrs["spikes"] = spikes
     return frame
 
 
@@ -317,9 +351,6 @@ def planted_signal(n_rows: int = 3000, lag: int = 8, seed: int = 0):
     Use it with ``WindowSpec(lookback=L, horizon=0)``: the signal sits ``lag`` steps before the
     newest input, i.e. at column ``L - 1 - lag`` of the temporal attention.
     """
-    from .data import Dataset
-    from .grouping import SensorGrouping
-
     rng = np.random.default_rng(seed)
 
     def ar1(phi: float = 0.8) -> np.ndarray:

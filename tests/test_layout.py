@@ -13,15 +13,6 @@ PKG = ROOT / "palstm_core"
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 80
 
-# Being split in a parallel branch; the rule applies once it is gone (data/ package).
-SKIP_WHILE_PRESENT = {"palstm_core/data.py"}
-# Known exceptions, each with its reason. A path alone = the whole module; (path, function) =
-# that function only. An entry whose file no longer exists is ignored.
-EXCEPTIONS: dict[str | tuple[str, str], str] = {
-    # owned by other issues (not part of the training/explain refactor); listed so they stay visible
-    ("palstm_core/simulate.py", "simulate_drive"): "112 lines; simulate.py belongs to another issue",
-}
-
 
 def _modules() -> dict[str, Path]:
     """Dotted module name -> file, for every .py file under palstm_core/."""
@@ -61,16 +52,14 @@ def _oversized() -> list[str]:
     problems = []
     for path in _modules().values():
         rel = _rel(path)
-        if rel in SKIP_WHILE_PRESENT:
-            continue
         text = path.read_text(encoding="utf-8")
         n = len(text.splitlines())
-        if n > MAX_MODULE_LINES and rel not in EXCEPTIONS:
+        if n > MAX_MODULE_LINES:
             problems.append(f"{rel}: {n} lines (max {MAX_MODULE_LINES})")
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 length = node.end_lineno - node.lineno + 1
-                if length > MAX_FUNCTION_LINES and (rel, node.name) not in EXCEPTIONS:
+                if length > MAX_FUNCTION_LINES:
                     problems.append(f"{rel}:{node.lineno} {node.name}(): {length} lines "
                                     f"(max {MAX_FUNCTION_LINES})")
     return problems
@@ -78,22 +67,6 @@ def _oversized() -> list[str]:
 
 def test_modules_and_functions_are_small():
     assert _oversized() == []
-
-
-def test_exceptions_are_still_needed():
-    """An exception whose file is still there must still be over the limit (else drop it)."""
-    for entry in EXCEPTIONS:
-        rel, func = (entry, None) if isinstance(entry, str) else entry
-        path = ROOT / rel
-        if not path.exists():
-            continue
-        text = path.read_text(encoding="utf-8")
-        if func is None:
-            assert len(text.splitlines()) > MAX_MODULE_LINES, f"{rel} is small now: drop it"
-            continue
-        lengths = [n.end_lineno - n.lineno + 1 for n in ast.walk(ast.parse(text))
-                   if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == func]
-        assert lengths and max(lengths) > MAX_FUNCTION_LINES, f"{rel}:{func} is small now: drop it"
 
 
 # ---------------------------------------------------------------------------- (c) no cycle
