@@ -9,6 +9,7 @@ attention. No UI code lives here (the Streamlit pages call this package).
     run.metrics, run.predict(ds), run.explain(ds)
 """
 from . import explain
+from .attribution import Attribution, attribute
 from .cache import ModelCache
 from .data import (MAX_BYTES, DataError, Dataset, clean, load_csv, load_sample, merge_drives,
                    resample)
@@ -21,8 +22,8 @@ from .train import (TrainConfig, TrainedRun, TrainingCancelled, TrainingError, d
 from .windows import WindowSpec
 
 __all__ = [
-    "Attention", "DataError", "Dataset", "MAX_BYTES", "MODELS", "ModelCache", "SensorGrouping",
-    "TrainConfig", "TrainedRun", "TrainingCancelled", "TrainingError", "WindowSpec", "clean",
+    "Attention", "Attribution", "DataError", "Dataset", "MAX_BYTES", "MODELS", "ModelCache", "SensorGrouping",
+    "TrainConfig", "TrainedRun", "TrainingCancelled", "TrainingError", "WindowSpec", "attribute", "clean",
     "device_name", "explain", "load_csv", "load_sample", "merge_drives", "regression_metrics",
     "resample", "suggest_groups", "train",
 ]

@@ -213,3 +213,6 @@ def faithfulness(run, ds, part: str = "test", k: int = 1, mode: str = "window",
     if mode == "mean":
         summary = summary.replace(" of each window", "")
     return Faithfulness(b, t, m, t - b, m - b, k, mode, int(len(starts)), summary)
+
+
+from .deletion import DeletionCurve, deletion_curve, planted_score  # noqa: E402,F401
