@@ -89,14 +89,15 @@ def _ranks(scores: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def deletion_curve(run, ds, maps="relevance", part: str = "test", steps: int = 11,
-                   seed: int = 0, n_random: int = 3, batch_size: int = 2048) -> DeletionCurve:
+                   seed: int = 0, n_random: int = 3, batch_size: int = 256) -> DeletionCurve:
     """Deletion curve of ``maps`` for ``run`` on the ``part`` windows of ``ds``.
 
     ``maps``: an (n, L, F) array aligned with ``run.predict(ds, part)``'s rows, or the name of
     a map: "relevance", "feature" (α), "temporal" (β on every input of a step) or an
     attribution method ("integrated_gradients", "occlusion", "feature_ablation", "saliency").
     ``batch_size`` bounds the windows per forward pass (all masks of a chunk of windows go in
-    one pass).
+    one pass; on CPU small passes are faster — PA-LSTM, 1 thread: 1390 windows/s at 128,
+    975 at 2048 — because the recurrence's per-step buffers stay in cache).
     """
     t0 = time.perf_counter()
     x_all, y_all, _ = part_windows(run, ds, part)
