@@ -12,7 +12,7 @@ from . import explain
 from .cache import ModelCache
 from .data import (MAX_BYTES, DataError, Dataset, clean, load_csv, load_sample, merge_drives,
                    resample)
-from .explain import Attention
+from .explain import Attention, Attribution, attribute
 from .grouping import SensorGrouping, suggest_groups
 from .metrics import regression_metrics
 from .models import MODELS
@@ -21,8 +21,9 @@ from .training import (TrainConfig, TrainedRun, TrainingCancelled, TrainingError
 from .windows import WindowSpec
 
 __all__ = [
-    "Attention", "DataError", "Dataset", "MAX_BYTES", "MODELS", "ModelCache", "SensorGrouping",
-    "TrainConfig", "TrainedRun", "TrainingCancelled", "TrainingError", "WindowSpec", "clean",
+    "Attention", "Attribution", "DataError", "Dataset", "MAX_BYTES", "MODELS", "ModelCache",
+    "SensorGrouping", "TrainConfig", "TrainedRun", "TrainingCancelled", "TrainingError",
+    "WindowSpec", "attribute", "clean",
     "device_name", "explain", "load_csv", "load_sample", "merge_drives", "regression_metrics",
     "resample", "suggest_groups", "train",
 ]

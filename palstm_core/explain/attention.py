@@ -16,6 +16,8 @@ class Attention:
     temporal  (N, L)      temporal attention over the lookback (last column = newest), or None
     group     (N, G)      group weights summing to 1, or None (model without groups)
     features  the F column names; groups: group name -> columns
+    relevance (N, L, F)   weight each input x^k_t really gets on the model's attention path
+                          (see the model's docstring), sums to 1 per window, or None
     """
 
     times: np.ndarray
@@ -24,6 +26,7 @@ class Attention:
     group: np.ndarray | None
     features: list[str]
     groups: dict[str, list[str]]
+    relevance: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.times)

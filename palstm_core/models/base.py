@@ -11,6 +11,9 @@ A model is built from the input layout and returns a ``ModelOutput``:
                               #            model.attention_groups at every step, or None
     out.temporal              # (B, L)     temporal attention, sums to 1, or None
     out.group                 # (B, G)     group weights, sums to 1, or None
+    out.relevance             # (B, L, F)  weight each input x^k_t really gets on the model's
+                              #            attention path, sums to 1 per window, or None
+                              #            (each model's docstring gives its equation)
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ class ModelOutput:
     feature: torch.Tensor | None = None
     temporal: torch.Tensor | None = None
     group: torch.Tensor | None = None
+    relevance: torch.Tensor | None = None
 
 
 class Forecaster(nn.Module):

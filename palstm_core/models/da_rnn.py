@@ -18,6 +18,19 @@ a per-feature bias b_k, see attention_encoder.py); the
 target's own history (when it is an input) feeds only the decoder, as in the paper. ``explain``
 reports β of the last decoder step as the temporal attention.
 
+Relevance (``ModelOutput.relevance``, (B, L, F)). DA-RNN has no direct path from an input to
+the output: x^k_t enters only the encoder LSTM, weighted α^k_t, and the decoder reads the
+encoder states h_i weighted by β^i. The relevance is the product of the two attention stages
+along that path (attention flow: x^k_t → h_t with weight α^k_t, h_t → c_L with weight β^t_L,
+the last decoder step's temporal attention, the one the head sees):
+
+      r^k_t = β^t_L · α^k_t          k exogenous;  Σ_t Σ_k r^k_t = Σ_t β^t_L = 1
+
+The target's history (when it is an input) enters the decoder without any attention weight, so
+its relevance is 0 (not measured, not "unimportant"). Because h_t also carries the memory of
+earlier inputs, β^t_L is a weight on a state, not on the step's own inputs (see below); the
+relevance inherits that and is less trustworthy as a "when" than PA-LSTM's.
+
 Shapes: x (B, L, F); encoder states (B, L, H); α (B, L, F) with the target-history column (if
 any) as a group of its own with weight 1; β (B, L).
 
@@ -82,4 +95,6 @@ class DARNN(Forecaster):
         feature[:, :, self.exo_index] = alpha.to(feature.dtype)
         if self.target_index is not None:
             feature[:, :, self.target_index] = 1.0                         # a group of its own
-        return ModelOutput(y, feature, beta)
+        relevance = x.new_zeros(B, L, F, dtype=torch.float32)
+        relevance[:, :, self.exo_index] = beta.float()[:, :, None] * alpha.float()
+        return ModelOutput(y, feature, beta, relevance=relevance)

@@ -8,6 +8,11 @@ Shapes: x (B, L, F) -> H (B, L, H) -> α (B, L) -> h (B, H) -> ŷ (B,).
     ŷ = w_oᵀ tanh(h) + b_o
 
 Temporal attention only: every feature enters the LSTM unweighted.
+
+Relevance: none (``ModelOutput.relevance`` is None). α_j weighs the state h_j, which mixes all
+F inputs of steps 1..j through the LSTM without any per-input weight, so the model's own
+equations give no weight for an input x^k_t. Spreading α_j evenly over features would invent a
+feature split the model does not have; use ``palstm_core.attribution.attribute`` instead.
 """
 from __future__ import annotations
 

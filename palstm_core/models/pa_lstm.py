@@ -50,6 +50,15 @@ group g's share of z_t and a group with a small γ_g really contributes little. 
 concatenation [γ_1 h^1; …; γ_G h^G] the next linear layer has separate weights per group and can
 undo any γ (measured on the urban sample: the engine group got γ = 0.08 while deleting MAF or
 fuel rate raised the error by +240 % / +160 %). The direct input path x̄ is scaled by the same γ.
+Relevance (``ModelOutput.relevance``, (B, L, F)): the weight input x^k_t gets in the context s
+on its direct path. x^k_t enters s only as β_t · x̄^k_t = β_t · G·γ_{g(k)} · α^k_t · x^k_t, so its
+weight is β_t · G·γ_{g(k)} · α^k_t; normalised per window (Σ_{t,k} = G·Σ_t β_t·Σ_g γ_g = G):
+
+      r^k_t = β_t · γ_{g(k)} · α^k_t                        Σ_t Σ_k r^k_t = 1
+
+Unlike α (which is nearly constant along t) it says *which sensor, when*. It covers the direct
+path only: x^k_t also reaches s through the recurrent states z_t, which carry no per-input
+weight; ``palstm_core.attribution.attribute`` measures the whole function.
 With these, β peaks at the planted lag (tests/test_planted.py) and the accuracy on the sample
 drives is unchanged or better (docs/benchmarks.md).
 
@@ -102,4 +111,5 @@ class PALSTM(Forecaster):
         beta = torch.softmax(self.temporal_score(torch.tanh(pre)).squeeze(-1), dim=-1)  # (B, L)
         context = torch.bmm(beta[:, None, :].to(u.dtype), u).squeeze(1)     # (B, H+F)
         y = self.head(torch.tanh(self.context_proj(context))).squeeze(-1)   # (B,)
-        return ModelOutput(y, alpha, beta, gamma)
+        relevance = beta.float()[:, :, None] * alpha.float() * gamma.float()[:, None, self.group_of]
+        return ModelOutput(y, alpha, beta, gamma, relevance)                # relevance (B, L, F)

@@ -90,7 +90,7 @@ class TrainedRun:
         device = next(self.model.parameters()).device
         drive = DeviceDrive(w, device)
         self.model.eval()
-        outs = {"y": [], "feature": [], "temporal": [], "group": []}
+        outs = {"y": [], "feature": [], "temporal": [], "group": [], "relevance": []}
         for xb, _ in drive.batches(torch.as_tensor(starts, device=device), batch_size):
             out = self.model(xb)
             for k in outs:
@@ -120,7 +120,7 @@ class TrainedRun:
         times, _, out = self._forward(ds, part)
         return Attention(times=times, feature=out["feature"], temporal=out["temporal"],
                          group=out["group"], features=list(self.columns),
-                         groups=self._attention_groups())
+                         groups=self._attention_groups(), relevance=out["relevance"])
 
     def _attention_groups(self) -> dict[str, list[str]]:
         groups = self.groups
