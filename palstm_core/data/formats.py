@@ -143,9 +143,14 @@ _WHAT = {"parquet": "Parquet file", "excel": "Excel workbook (.xlsx)",
          "mdf": "ASAM MDF measurement file"}
 
 
+_TITLE_ROW = re.compile(rb'(?m)^("(?:[^"]|"")*"|[^,"\n]+),+$')
+
+
 def _as_csv(table: pd.DataFrame, header: bool, label: str) -> bytes:
     """The table as UTF-8 CSV text; floats keep full precision (shortest round-trip repr)."""
     text = table.to_csv(index=False, header=header, lineterminator="\n").encode("utf-8")
+    if not header:       # a sheet: title/metadata lines above the header fill one cell only
+        text = _TITLE_ROW.sub(rb"\1", text)
     if len(text) > MAX_BYTES:
         raise DataError(f"'{label}' holds {table.shape[0]:,} rows × {table.shape[1]} columns, "
                         f"more than one drive may have here (over {MAX_BYTES / 2**20:.0f} MB as "
