@@ -156,6 +156,14 @@ def _is_zip(name: str, head: bytes) -> bool:
     return file_kind(name, head) == "zip" or (not head and name.lower().endswith(".zip"))
 
 
+def _head(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4)
+    except OSError:
+        return b""              # the reader then says what is wrong with the path
+
+
 def _entries(source, skipped: dict[str, str], keep: list) -> tuple[list[_Entry], str]:
     """All files of the source (folder, zip, or list of paths/uploads) and its display name."""
     if isinstance(source, (str, Path)):
@@ -165,7 +173,7 @@ def _entries(source, skipped: dict[str, str], keep: list) -> tuple[list[_Entry],
                            key=lambda p: _natural(PurePosixPath(p.relative_to(path).as_posix())))
             return [_Entry(PurePosixPath(p.relative_to(path).as_posix()), lambda p=p: p)
                     for p in files], path.name
-        if path.is_file() and _is_zip(path.name, path.open("rb").read(4)):
+        if path.is_file() and _is_zip(path.name, _head(path)):
             return _zip_entries(path, PurePosixPath("."), skipped, keep), path.stem
         if not path.exists():
             raise DataError(f"'{path.name}' does not exist. Choose a folder of drives, a zip "
@@ -179,13 +187,14 @@ def _entries(source, skipped: dict[str, str], keep: list) -> tuple[list[_Entry],
             sub, name = _entries(item, skipped, keep)
             out += [_Entry(PurePosixPath(name) / e.path, e.open) for e in sub]
             continue
-        name = str(getattr(item, "name", None) or item if isinstance(item, (str, Path)) else
-                   getattr(item, "name", None) or "uploaded file")
-        rel = PurePosixPath(name.replace("\\", "/"))
-        rel = PurePosixPath(rel.name) if isinstance(item, (str, Path)) or rel.is_absolute() or \
-            ".." in rel.parts else rel
-        head = read_bytes(item)[:4] if not isinstance(item, (str, Path)) else \
-            Path(item).open("rb").read(4) if Path(item).is_file() else b""
+        if isinstance(item, (str, Path)):
+            rel, head = PurePosixPath(Path(item).name), _head(Path(item))
+        else:                 # an upload's name may keep its folders ('trip 3/OBD/log.csv')
+            rel = PurePosixPath(str(getattr(item, "name", None) or "uploaded file")
+                                .replace("\\", "/"))
+            if rel.is_absolute() or ".." in rel.parts:
+                rel = PurePosixPath(rel.name)
+            head = read_bytes(item)[:4]
         if _is_zip(rel.name, head):
             data = item if isinstance(item, (str, Path)) else read_bytes(item, MAX_ZIP_TOTAL)
             out += _zip_entries(data, rel.parent / rel.stem, skipped, keep)
@@ -208,6 +217,9 @@ def _usable(entries: list[_Entry], skipped: dict[str, str]) -> list[_Entry]:
         if any(p.startswith(".") or p == "__MACOSX" for p in e.path.parts) or \
                 e.path.name.lower() in _SYSTEM_FILES:
             skipped[str(e.path)] = "hidden or system file, not data"
+        elif e.path.suffix.lower() == ".zip":
+            skipped[str(e.path)] = ("a zip inside the campaign; unpack it into the folder, or "
+                                    "load it as a campaign of its own")
         elif e.path.suffix.lower() not in SUFFIXES:
             skipped[str(e.path)] = (f"'{e.path.suffix}' is not a data file type read here (CSV,"
                                     " Parquet, xlsx, MDF4)")
