@@ -113,14 +113,8 @@ def load_file(source: PathOrFile, time_column: str | None = None, *, name: str |
         table, header, note = reader(read_bytes(source), label)
     except DataError:
         raise
-    except MemoryError:
-        raise DataError(f"'{label}' is too large to load in this computer's memory. Split it "
-                        "into smaller files.") from None
     except Exception as exc:  # noqa: BLE001 - the promise is: bad input -> DataError only
-        detail = _plain(exc, label)
-        raise DataError(f"'{label}' could not be read as a {_WHAT[kind]} ("
-                        f"{detail}). It may be damaged, encrypted or not really a "
-                        f"{_WHAT[kind]}; export it again, or save it as CSV.") from None
+        raise _unreadable(exc, label, _WHAT[kind]) from None
     if table.empty or table.shape[1] == 0:
         raise DataError(f"'{label}' holds no data (no rows or no columns). Choose a file with "
                         "one column per sensor and one row per time step.")
@@ -133,7 +127,16 @@ def load_file(source: PathOrFile, time_column: str | None = None, *, name: str |
     return ds
 
 
-def _plain(exc: Exception, label: str) -> str:
+def _unreadable(exc: BaseException, label: str, what: str) -> DataError:
+    if isinstance(exc, MemoryError):
+        return DataError(f"'{label}' is too large to load in this computer's memory. Split it "
+                         "into smaller files.")
+    return DataError(f"'{label}' could not be read as a {what} ({_plain(exc, label)}). It may be "
+                     f"damaged, encrypted or not really a {what}; export it again, or save it as "
+                     "CSV.")
+
+
+def _plain(exc: BaseException, label: str) -> str:
     """'Type: message' of a reader's error, with the in-memory buffer replaced by the name."""
     msg = re.sub(r"<_io\.BytesIO object at 0x[0-9a-fA-F]+>", label, str(exc))
     return f"{type(exc).__name__}: {msg[:200]}"
