@@ -8,7 +8,14 @@ attention. No UI code lives here (the Streamlit pages call this package).
                    config=pc.TrainConfig(model="pa_lstm"), cache=pc.ModelCache())
     run.metrics, run.predict(ds), run.explain(ds)
 """
-from . import explain
+import os
+
+# libgomp reads its wait policy once, when torch first loads it: waiting threads sleep instead of
+# spinning, which keeps the many per-step barriers of the recurrences cheap when other processes
+# share the cores (measured in docs/benchmarks.md). A value the user set is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from . import explain  # noqa: E402
 from .cache import ModelCache
 from .data import (MAX_BYTES, Campaign, DataError, Dataset, clean, load_csv, load_drives,
                    load_file, load_sample, load_sample_campaign, merge_drives, resample)
@@ -18,12 +25,13 @@ from .metrics import regression_metrics
 from .models import MODELS
 from .training import (TrainConfig, TrainedRun, TrainingCancelled, TrainingError, device_name,
                        train)
+from .tune import TuneResult, tune
 from .windows import WindowSpec
 
 __all__ = [
     "Attention", "Attribution", "Campaign", "DataError", "Dataset", "MAX_BYTES", "MODELS",
     "ModelCache", "SensorGrouping", "TrainConfig", "TrainedRun", "TrainingCancelled",
-    "TrainingError", "WindowSpec", "attribute", "clean", "device_name", "explain", "load_csv",
+    "TrainingError", "TuneResult", "WindowSpec", "attribute", "clean", "device_name", "explain", "load_csv",
     "load_drives", "load_file", "load_sample", "load_sample_campaign", "merge_drives",
-    "regression_metrics", "resample", "suggest_groups", "train",
+    "regression_metrics", "resample", "suggest_groups", "train", "tune",
 ]

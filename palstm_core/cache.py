@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -178,6 +179,27 @@ class ModelCache:
                                   f"({type(exc).__name__}); it is left out of the list.",
                                   RuntimeWarning, stacklevel=2)
         return sorted(out, key=lambda r: str(r["created"]), reverse=True)
+
+    def attach(self, key: str, name: str, data: dict) -> Path:
+        """Write ``data`` as the JSON file ``name`` (e.g. "tune.json") beside the run.json of
+        cached run ``key`` (atomically: a temporary file renamed into place); returns its path."""
+        if not re.fullmatch(r"[a-z0-9_]+\.json", name) or name == "run.json":
+            raise DataError(f"'{name}' cannot be stored beside a run: use a name like tune.json.")
+        folder = self.path(key)
+        if not (folder / "run.json").is_file():
+            raise DataError(f"No cached run '{key}' to attach {name} to.")
+        tmp = folder / f".{name}.{uuid.uuid4().hex[:8]}"
+        tmp.write_text(json.dumps(data, indent=1, allow_nan=True, default=str), encoding="utf-8")
+        os.replace(tmp, folder / name)
+        return folder / name
+
+    def attachment(self, key: str, name: str) -> dict | None:
+        """The JSON file ``name`` stored beside run ``key`` by ``attach``, or None."""
+        path = self.path(key) / name
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
 
     def delete(self, key: str) -> bool:
         folder = self.path(key)

@@ -29,11 +29,25 @@ def check_device(device) -> str:
                     "'cuda' or 'cuda:N' for the N-th GPU.")
 
 
+LOSSES = {"huber": "Huber loss (robust to rare spikes; the default)",
+          "mse": "mean squared error"}
+SCHEDULES = {"cosine": "cosine decay per batch to 2 % of lr at the last epoch (the default)",
+             "none": "constant learning rate"}
+
+
+def _choice(name: str, value, options: dict[str, str]) -> str:
+    """``value`` if it is one of ``options`` (case and spaces ignored), else DataError."""
+    if isinstance(value, str) and value.strip().lower() in options:
+        return value.strip().lower()
+    listed = "; ".join(f"'{k}' = {v}" for k, v in options.items())
+    raise DataError(f"Unknown {name} {value!r}. Choose one of: {listed}.")
+
+
 @dataclass
 class TrainConfig:
     model: str = "pa_lstm"
     hidden_size: int = 32
-    epochs: int = 40
+    epochs: int = 25
     batch_size: int = 128
     lr: float = 3e-3
     seed: int = 0
@@ -42,6 +56,13 @@ class TrainConfig:
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     amp: bool = True              # bf16 autocast on CUDA; ignored on CPU
+    loss: str = "huber"           # training loss: "huber" or "mse" (validation stays MSE)
+    huber_delta: float = 0.1      # Huber's switch from squared to linear, in scaled target units
+    lr_schedule: str = "cosine"   # "cosine": per batch down to 2 % of lr at the last epoch; "none"
+    cpu_threads: int = 0          # torch threads on CPU; 0 = auto (see loop.cpu_threads)
+
+    # settings that change how fast a run trains, never what it learns: not in the run key
+    NOT_IN_KEY = ("device", "cpu_threads")
 
     def __post_init__(self):
         """Check every setting (DataError in plain words); whole-number floats become ints."""
@@ -54,6 +75,12 @@ class TrainConfig:
         self.weight_decay = real_number("weight_decay", self.weight_decay, minimum=0.0)
         self.grad_clip = real_number("grad_clip (0 = off)", self.grad_clip, minimum=0.0)
         self.device = check_device(self.device)
+        self.loss = _choice("loss", self.loss, LOSSES)
+        self.huber_delta = real_number("huber_delta", self.huber_delta, positive=True,
+                                       example="0.1")
+        self.lr_schedule = _choice("lr_schedule", self.lr_schedule, SCHEDULES)
+        self.cpu_threads = whole_number("cpu_threads (0 = auto)", self.cpu_threads, minimum=0,
+                                        maximum=1024)
         self.amp = flag("amp", self.amp)
 
     def to_dict(self) -> dict:
@@ -62,4 +89,6 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
         names = {f.name for f in fields(cls)}
+        # runs saved before these settings existed were trained with MSE and a constant lr
+        d = {"loss": "mse", "lr_schedule": "none", **d}
         return cls(**{k: v for k, v in d.items() if k in names})

@@ -2,7 +2,17 @@
 
 The drive stays on the device as one (T, F) tensor; a batch of windows is gathered by indexing
 rows ``start + arange(lookback)``, so no (N, lookback, F) window tensor is ever materialised.
-Adam on MSE, early stopping on the validation loss with the best weights restored.
+Adam on the training loss (``config.loss``: Huber with ``huber_delta`` in scaled target units by
+default, or MSE), a per-batch cosine learning-rate decay to 2 % of ``lr`` (``config.lr_schedule``),
+early stopping on the validation MSE with the best weights restored. The validation loss and the
+history's ``val_loss`` are always MSE, whatever the training loss, so runs stay comparable.
+
+CPU threads: the PA-LSTM and DA-RNN recurrences run ~30 small kernels per time step, each ending
+in an OpenMP barrier. On a machine whose cores are shared with other processes, a second torch
+thread waits at every barrier for a core the OS gave to someone else: measured 11-21x slower
+than one thread (docs/benchmarks.md). ``cpu_threads(config)`` therefore picks one thread when the
+machine is busy (1-minute load average >= 1) and torch's own count on an idle machine; the
+package also asks libgomp to wait passively (``OMP_WAIT_POLICY=PASSIVE``, set before torch loads).
 
 Multi-GPU / multi-process: when ``torch.distributed`` is initialised with more than one process
 (``torchrun --nproc_per_node=N -m palstm_core train …``), the model is wrapped in
@@ -14,8 +24,10 @@ process takes.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -78,17 +90,48 @@ def _check(cancel: threading.Event | None) -> None:
         raise TrainingCancelled("Training was cancelled.")
 
 
+# the 1-minute load average at or above which the machine counts as shared (one thread is used)
+BUSY_LOAD = 1.0
+
+
+def auto_threads() -> int:
+    """Torch CPU threads for training when ``cpu_threads`` is 0: 1 on a busy machine, where
+    spinning threads collapse the small-kernel recurrences, else torch's own count."""
+    try:
+        load = os.getloadavg()[0]
+    except (OSError, AttributeError):           # not available (Windows): play safe
+        return 1
+    return 1 if load >= BUSY_LOAD else torch.get_num_threads()
+
+
+@contextlib.contextmanager
+def cpu_threads(config: TrainConfig, device: torch.device):
+    """Run the body with ``config.cpu_threads`` torch threads on CPU (0 = ``auto_threads()``);
+    the previous count is restored afterwards. Nothing changes on a GPU."""
+    if device.type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(config.cpu_threads or auto_threads())
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def fit(model: Forecaster, w: Windows, parts: dict[str, np.ndarray], config: TrainConfig,
         device: torch.device, progress: Progress | None = None,
         cancel: threading.Event | None = None,
         on_epoch: Callable[[dict], None] | None = None) -> list[dict]:
     """Fit ``model`` (already on ``device``) on the ``parts["train"]`` windows of ``w``, with
-    early stopping on ``parts["val"]``; returns the per-epoch history."""
+    early stopping on ``parts["val"]``; returns the per-epoch history. An exception raised by
+    ``on_epoch`` (e.g. ``optuna.TrialPruned``) stops training and propagates unchanged."""
     loop = _Loop(model, w, parts, config, device, progress, cancel, on_epoch)
-    if model.closed_form:
-        loop.closed_form()
-    else:
-        loop.epochs()
+    with cpu_threads(config, device):
+        if model.closed_form:
+            loop.closed_form()
+        else:
+            loop.epochs()
     return loop.history
 
 
@@ -110,6 +153,7 @@ class _Loop:
                 model, device_ids=[device] if device.type == "cuda" else None)
         self.history: list[dict] = []
         self.first_loss: float | None = None
+        self.schedule = None
 
     def evaluate(self, part: str) -> float:
         model, device = self.model, self.device
@@ -145,13 +189,18 @@ class _Loop:
         opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         gen = torch.Generator(device="cpu").manual_seed(config.seed)
         n_train = len(self.starts["train"])
+        self.schedule = None
+        if config.lr_schedule == "cosine":
+            steps = config.epochs * math.ceil(n_train / config.batch_size)
+            self.schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
+                opt, T_max=steps, eta_min=0.02 * config.lr)
         best = (float("inf"), None, 0)
         for epoch in range(1, config.epochs + 1):
             t0 = time.perf_counter()
             total = self._epoch(epoch, opt, gen)
             val = self.evaluate("val")
             self._record({"epoch": epoch, "train_loss": total / n_train, "val_loss": val,
-                          "seconds": time.perf_counter() - t0})
+                          "seconds": time.perf_counter() - t0, "lr": opt.param_groups[0]["lr"]})
             if self.progress:
                 self.progress(epoch / config.epochs,
                               f"epoch {epoch}/{config.epochs}: train {total / n_train:.4f}, val {val:.4f}")
@@ -175,7 +224,7 @@ class _Loop:
             f"Try a smaller learning rate (now {self.config.lr:g}, e.g. {self.config.lr / 10:g}).")
 
     def _epoch(self, epoch: int, opt: torch.optim.Optimizer, gen: torch.Generator) -> float:
-        """One pass over the shuffled training windows; returns the summed squared error."""
+        """One pass over the shuffled training windows; returns the summed training loss."""
         config = self.config
         n_train = len(self.starts["train"])
         n_batches = math.ceil(n_train / config.batch_size)
@@ -205,7 +254,7 @@ class _Loop:
             weight = 1.0 / n_global
             xb, yb = drive.batch(batch)
         with autocast(self.device, self.amp):
-            sq = torch.sum((self.net(xb).y.float() - yb) ** 2)
+            sq = self._loss_sum(self.net(xb).y.float(), yb)
             loss = sq * weight
         if world > 1:
             batch_sum = (sq.detach() if weight else sq.detach() * 0).reshape(1).double()
@@ -224,4 +273,13 @@ class _Loop:
         if self.config.grad_clip:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
         opt.step()
+        if self.schedule is not None:
+            self.schedule.step()
         return batch_loss
+
+    def _loss_sum(self, pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Summed training loss of a batch (Huber or squared error, per ``config.loss``)."""
+        if self.config.loss == "huber":
+            return torch.nn.functional.huber_loss(pred, y, reduction="sum",
+                                                  delta=self.config.huber_delta)
+        return torch.sum((pred - y) ** 2)

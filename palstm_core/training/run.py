@@ -33,7 +33,8 @@ def code_version() -> str:
 def run_key(ds: Dataset, target: str, grouping: SensorGrouping, window: WindowSpec,
             config: TrainConfig) -> str:
     cfg = config.to_dict()
-    cfg.pop("device")                       # same run whichever device trained it
+    for name in TrainConfig.NOT_IN_KEY:     # same run whichever device / threads trained it
+        cfg.pop(name)
     payload = repr((ds.fingerprint(), target, grouping.to_dict(), window.to_dict(), sorted(cfg.items()),
                     code_version()))
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
