@@ -109,6 +109,49 @@ def _train(args, world: int, rank: int = 0) -> int:
     return 0
 
 
+def cmd_tune(args) -> int:
+    from .tune import tune
+    ds = _dataset(args)
+    grouping = _groups(args.groups) if args.groups else suggest_groups(ds, args.target)
+    window = WindowSpec(lookback=args.lookback, horizon=args.horizon)
+    config = TrainConfig(model=args.model, seed=args.seed, device=args.device)
+    cache = None if args.no_cache else ModelCache(args.cache_dir)
+    print(f"data: {ds.label}, {len(ds)} rows; target: {args.target}; model: {args.model}; "
+          f"up to {args.trials} trials in {args.timeout:g} s, chosen on the validation part")
+    with tqdm(total=1000, unit="‰", desc="tune", leave=False,
+              bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed} {postfix}") as bar:
+        def progress(fraction: float, message: str) -> None:
+            bar.set_postfix_str(message, refresh=False)
+            bar.update(max(0, int(fraction * 1000) - bar.n))
+        res = tune(ds, args.target, grouping, window, config, n_trials=args.trials,
+                   timeout_s=args.timeout, cache=cache, progress=progress, seed=args.seed,
+                   search_lookback=not args.fixed_lookback)
+    _print_trials(res)
+    run = res.run
+    print(f"best validation loss {res.best_val_loss:.4g} (MSE, scaled units; the defaults: "
+          f"{res.base_val_loss:.4g}) after {len(res.trials)} trial(s) in {res.seconds:.0f} s, "
+          f"stopped by {res.stopped_by}")
+    print("best settings: " + (", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                                        for k, v in res.best_params.items()) or "the defaults"))
+    _print_metrics([(f"test ({run.target_unit})" if run.target_unit else "test", run.metrics)])
+    _cache_notes(cache)
+    if run.path:
+        print(f"cached run {run.key} in {run.path} (search history: tune.json beside it)")
+    return 0
+
+
+def _print_trials(res) -> None:
+    names = sorted({k for t in res.trials for k in t} - {"number", "state", "val_loss", "seconds",
+                                                         "epochs", "note"})
+    print(f"{'trial':>5s} {'state':9s} {'val loss':>9s} {'epochs':>6s} {'s':>6s}  "
+          + "  ".join(names))
+    for t in res.trials:
+        vals = "  ".join(f"{t.get(n):.3g}" if isinstance(t.get(n), float) else str(t.get(n))
+                         for n in names)
+        print(f"{t['number']:5d} {t['state']:9s} {t['val_loss']:9.4g} {t['epochs'] or 0:6d} "
+              f"{t['seconds']:6.0f}  {vals}  {t['note']}")
+
+
 def cmd_predict(args) -> int:
     cache = ModelCache(args.cache_dir)
     out = Path(args.out)
@@ -179,6 +222,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--no-cache", action="store_true", help="always train, write nothing")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("tune", help="search training settings (Optuna), chosen on the validation "
+                       "part; caches the best run with its search history")
+    _add_data_args(p)
+    p.add_argument("--target", default="NOx", help="column to predict (default NOx)")
+    p.add_argument("--model", default="pa_lstm", choices=list(MODELS))
+    p.add_argument("--groups", help="sensor groups as JSON (default: suggested)")
+    p.add_argument("--lookback", type=int, default=30, help="starting lookback (default 30)")
+    p.add_argument("--fixed-lookback", action="store_true", help="do not search the lookback")
+    p.add_argument("--horizon", type=int, default=1)
+    p.add_argument("--trials", type=int, default=20, help="most trials (default 20)")
+    p.add_argument("--timeout", type=float, default=600,
+                   help="time budget for the whole search in seconds (default 600)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--no-cache", action="store_true", help="write nothing to the cache")
+    p.set_defaults(func=cmd_tune)
 
     p = sub.add_parser("predict", help="predict a drive with a cached run, write a CSV")
     _add_data_args(p)

@@ -1,0 +1,122 @@
+"""``pc.tune``: Optuna search selected on the validation part, pruning, budget, cancel, cache."""
+from __future__ import annotations
+
+import json
+import threading
+
+import optuna
+import pytest
+
+import palstm_core as pc
+from palstm_core.__main__ import main
+
+SPACE = {"lr": ("log", (1e-3, 2e-2)), "hidden_size": ("choice", (4, 6))}
+
+
+@pytest.fixture(scope="module")
+def small():
+    ds = pc.load_sample("urban")
+    ds = pc.Dataset(ds.frame.iloc[:900].reset_index(drop=True), ds.time_column, name="urban 900",
+                    units=ds.units, simulated=True)
+    return ds, pc.SensorGrouping({"engine": ["rpm", "load", "MAF"], "motion": ["speed", "accel"]})
+
+
+def base(**kw):
+    return pc.TrainConfig(**{"model": "lstm", "hidden_size": 4, "epochs": 2, "batch_size": 256,
+                             "lr": 3e-3, "device": "cpu", **kw})
+
+
+def test_tune_selects_on_validation_and_caches_history(small, tmp_path):
+    ds, g = small
+    cache = pc.ModelCache(tmp_path)
+    seen = []
+    res = pc.tune(ds, "NOx", g, pc.WindowSpec(lookback=8), base(), n_trials=4, timeout_s=300,
+                  cache=cache, space=SPACE, search_lookback=False,
+                  progress=lambda f, m: seen.append((f, m)))
+    assert [t["number"] for t in res.trials] == [0, 1, 2, 3]
+    first = res.trials[0]
+    assert first["note"] == "defaults" and first["lr"] == 3e-3 and first["hidden_size"] == 4
+    done = [t for t in res.trials if t["state"] == "complete"]
+    # the chosen run is the trial with the lowest validation loss, and it is the run returned
+    assert res.best_val_loss == min(t["val_loss"] for t in done)
+    assert min(h["val_loss"] for h in res.run.history) == pytest.approx(res.best_val_loss)
+    assert res.best_val_loss <= res.base_val_loss
+    assert "r2" in res.run.metrics and not any("r2" in t or "test" in str(t) for t in res.trials)
+    # progress: fractions in [0, 1], increasing, ending at 1 with the best loss said
+    fr = [f for f, _ in seen]
+    assert all(0 <= f <= 1 for f in fr) and fr[-1] == 1.0 and "best val loss" in seen[-1][1]
+    # cached: the run itself and the search history beside it
+    again = cache.load(res.run.key)
+    assert again is not None and again.config.lr == res.run.config.lr
+    saved = cache.attachment(res.run.key, "tune.json")
+    assert saved["best_key"] == res.run.key and len(saved["trials"]) == 4
+    assert saved["selected_on"].startswith("validation")
+    json.dumps(saved)
+
+
+def test_a_pruned_trial_stops_early(small):
+    """The median pruner stops a trial whose validation loss is far above the others'."""
+    ds, g = small
+    space = {"lr": ("choice", (3e-3, 1e-7))}      # 1e-7: the model does not learn at all
+    sampler_order = []
+    res = pc.tune(ds, "NOx", g, pc.WindowSpec(lookback=8), base(epochs=6, patience=10),
+                  n_trials=6, timeout_s=300, space=space, search_lookback=False,
+                  on_trial=sampler_order.append)
+    slow = [t for t in res.trials if t["lr"] == 1e-7 and t["number"] >= 2]
+    assert slow, "the sampler never tried the bad learning rate"
+    assert all(t["state"] == "pruned" and t["epochs"] < 6 for t in slow)
+    assert res.run.config.lr == 3e-3
+    assert sampler_order == res.trials
+
+
+def test_time_budget_stops_the_search(small):
+    ds, g = small
+    res = pc.tune(ds, "NOx", g, pc.WindowSpec(lookback=8), base(epochs=1), n_trials=500,
+                  timeout_s=8, space=SPACE, search_lookback=False)
+    assert res.stopped_by == "time budget" and 1 <= len(res.trials) < 500
+    assert res.seconds < 8 + 30                # the running trial is stopped, not finished
+
+
+def test_cancel_stops_with_training_cancelled(small, tmp_path):
+    ds, g = small
+    cancel = threading.Event()
+    cache = pc.ModelCache(tmp_path)
+
+    def progress(f, m):
+        if "trial 2/" in m:
+            cancel.set()
+    with pytest.raises(pc.TrainingCancelled):
+        pc.tune(ds, "NOx", g, pc.WindowSpec(lookback=8), base(), n_trials=5, timeout_s=300,
+                cache=cache, space=SPACE, search_lookback=False, progress=progress, cancel=cancel)
+    assert cache.list() == []
+
+
+@pytest.mark.parametrize("kw, words", [
+    ({"n_trials": 0}, "number of trials must be at least 1"),
+    ({"timeout_s": -5}, "time budget"),
+    ({"space": {"dropout": ("choice", (0.1,))}}, "Cannot search dropout"),
+])
+def test_bad_budget_is_a_plain_error(small, kw, words):
+    ds, g = small
+    with pytest.raises(pc.DataError, match=words):
+        pc.tune(ds, "NOx", g, pc.WindowSpec(lookback=8), base(), **kw)
+
+
+def test_trial_pruned_passes_through_train(small):
+    ds, g = small
+
+    def on_epoch(entry):
+        raise optuna.TrialPruned("from on_epoch")
+    with pytest.raises(optuna.TrialPruned):
+        pc.train(ds, "NOx", g, pc.WindowSpec(lookback=8), base(), on_epoch=on_epoch)
+
+
+def test_cli_tune(tmp_path, capsys):
+    rc = main(["tune", "--sample", "urban", "--target", "NOx", "--trials", "2", "--timeout", "120",
+               "--model", "linear", "--lookback", "8", "--cache-dir", str(tmp_path)])
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    assert "best" in out.out and "validation" in out.out and "trial" in out.out
+    assert len(pc.ModelCache(tmp_path).list()) == 1
+    rc = main(["tune", "--trials", "0"])
+    assert rc == 2 and "at least 1" in capsys.readouterr().err
