@@ -192,6 +192,38 @@ def bench_models(device: torch.device, *, batch: int = 128, lookback: int = 30, 
     }
 
 
+def bench_contention(device: torch.device, *, hogs: int = 2, repeats: int = 7, batch: int = 128,
+                     lookback: int = 30, groups: int = 4, hidden: int = 32) -> dict:
+    """PA-LSTM train step with ``hogs`` busy processes beside it ÷ the step without them, at the
+    thread count training uses by default (``TrainConfig.cpu_threads`` = 0, decided once the
+    hogs run). The hogs are killed afterwards, whatever happens."""
+    from .training import TrainConfig
+    from .training.loop import cpu_threads
+    torch.manual_seed(0)
+    layout = group_layout(groups)
+    model = MODELS["pa_lstm"](groups=layout, lookback=lookback, hidden_size=hidden).to(device)
+    x = torch.randn(batch, lookback, sum(map(len, layout)), device=device)
+    step = _train_step(model.train(), x, torch.randn(batch, device=device), amp=True)
+    with cpu_threads(TrainConfig(), device):
+        idle_threads = torch.get_num_threads()
+        idle = side_by_side({"step": step}, repeats, device=device)["step"]
+    procs = []
+    try:
+        for _ in range(hogs):
+            procs.append(subprocess.Popen([sys.executable, "-c", "while True: pass"]))
+        time.sleep(1.0)                                 # the hogs are running
+        with cpu_threads(TrainConfig(), device):
+            busy_threads = torch.get_num_threads()
+            busy = side_by_side({"step": step}, repeats, device=device)["step"]
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait(5)
+    return {"hogs": hogs, "idle_ms": 1000 * idle, "busy_ms": 1000 * busy, "ratio": busy / idle,
+            "idle_threads": idle_threads, "busy_threads": busy_threads,
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "")}
+
+
 def bench_cached_attention(device: torch.device, repeats: int = 7, epochs: int = 1) -> dict:
     """Re-open a cached PA-LSTM run from disk and compute the attention of one window."""
     ds = load_sample("urban")
@@ -338,6 +370,9 @@ def run_bench(device: str = "auto", quick: bool = False, load_rows: int | None =
     log(f"  {time.perf_counter() - t0:.0f} s; re-open a cached run + attention of one window ...")
     res["cached"] = bench_cached_attention(dev, repeats=3 if quick else 7)
     res["windows"] = check_windows_are_views()
+    if dev.type == "cpu":
+        log(f"  {time.perf_counter() - t0:.0f} s; pa_lstm train step beside 2 busy processes ...")
+        res["contention"] = bench_contention(dev, repeats=3 if quick else 7)
     if not skip_load:
         rows = load_rows or (100_000 if quick else 1_000_000)
         log(f"  {time.perf_counter() - t0:.0f} s; load a generated {rows:,}-row x 30-column CSV "
@@ -379,6 +414,13 @@ def format_table(res: dict) -> str:
     row("inference nn.LSTM (windows/s, batch 2048)", f"{w['lstm']:,.0f}")
     row("re-open cached run + attention of one window", f"{res['cached']['reopen_explain_ms']:.0f} ms")
     row("windows are views of the drive", "yes" if res["windows"]["windows_are_views"] else "NO")
+    cn = res.get("contention")
+    if cn:
+        row(f"train step pa_lstm, {cn['idle_threads']} thread(s), no extra load", f"{cn['idle_ms']:.1f} ms")
+        row(f"train step pa_lstm beside {cn['hogs']} busy processes ({cn['busy_threads']} thr.)",
+            f"{cn['busy_ms']:.1f} ms")
+        ok = cn["ratio"] <= 3
+        row("ratio busy / no extra load", f"{cn['ratio']:.2f}x", f"≤3 {'ok' if ok else 'NO'}")
     ld = res.get("load")
     if ld:
         label = f"{ld['rows']:,} x {ld['cols']} CSV ({ld['csv_mb']:.0f} MB)"

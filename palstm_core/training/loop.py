@@ -94,14 +94,23 @@ def _check(cancel: threading.Event | None) -> None:
 BUSY_LOAD = 1.0
 
 
+def busy() -> bool:
+    """True when other processes use the CPU now: the 1-minute load average is at least
+    ``BUSY_LOAD``, or another process is runnable at this instant (/proc/loadavg, Linux)."""
+    try:
+        if os.getloadavg()[0] >= BUSY_LOAD:
+            return True
+        with open("/proc/loadavg", encoding="ascii") as fh:
+            running = int(fh.read().split()[3].split("/")[0])
+        return running > 1                          # this process is one of them
+    except (OSError, AttributeError, ValueError, IndexError):
+        return True                                 # cannot tell: one thread is the safe choice
+
+
 def auto_threads() -> int:
     """Torch CPU threads for training when ``cpu_threads`` is 0: 1 on a busy machine, where
     spinning threads collapse the small-kernel recurrences, else torch's own count."""
-    try:
-        load = os.getloadavg()[0]
-    except (OSError, AttributeError):           # not available (Windows): play safe
-        return 1
-    return 1 if load >= BUSY_LOAD else torch.get_num_threads()
+    return 1 if busy() else torch.get_num_threads()
 
 
 @contextlib.contextmanager
