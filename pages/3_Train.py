@@ -60,16 +60,42 @@ else:
         patience = e2.number_input("Early-stopping patience (epochs)", 1, 100,
                                    key="trainset_patience")
     running = job is not None and job.running
-    if st.button("Train", type="primary", disabled=running or not models, key="start_training"):
-        try:
-            configs = [pc.TrainConfig(model=m, hidden_size=int(hidden), epochs=int(epochs),
-                                      batch_size=int(batch), lr=float(lr),
-                                      patience=int(patience)) for m in models]
-        except pc.DataError as exc:
-            st.error(str(exc))
-        else:
-            ss["job"] = ui.TrainingJob(ds, target, g, window, configs, cache).start()
-            st.rerun()
+    mode = st.radio("Run", ["Train", "Tune"], horizontal=True, key="trainset_mode",
+                    help="Tune: an Optuna search of learning rate, hidden size, Huber delta, "
+                         "weight decay and batch size for the first chosen model, judged on the "
+                         "validation part only (never the test part); the best run is kept.")
+    if mode == "Train":
+        if st.button("Train", type="primary", disabled=running or not models,
+                     key="start_training"):
+            try:
+                configs = [pc.TrainConfig(model=m, hidden_size=int(hidden), epochs=int(epochs),
+                                          batch_size=int(batch), lr=float(lr),
+                                          patience=int(patience)) for m in models]
+            except pc.DataError as exc:
+                st.error(str(exc))
+            else:
+                ss["job"] = ui.TrainingJob(ds, target, g, window, configs, cache).start()
+                st.rerun()
+    else:
+        ss.setdefault("tuneset_trials", int(d["tune_trials"]))
+        ss.setdefault("tuneset_seconds", int(d["tune_seconds"]))
+        t1, t2 = st.columns(2)
+        trials = t1.number_input("Trials (at most)", 1, 500, key="tuneset_trials")
+        seconds = t2.number_input("Time budget (seconds)", 5, 7200, key="tuneset_seconds")
+        st.caption(f"Tunes **{models[0] if models else '–'}**; the first trial is the settings "
+                   "above, so the result is never worse than them on the validation part. The "
+                   f"lookback stays {window.lookback}. Trials that fall behind are stopped early.")
+        if st.button("Tune", type="primary", disabled=running or not models, key="start_tuning"):
+            try:
+                config = pc.TrainConfig(model=models[0], hidden_size=int(hidden),
+                                        epochs=int(epochs), batch_size=int(batch), lr=float(lr),
+                                        patience=int(patience))
+            except pc.DataError as exc:
+                st.error(str(exc))
+            else:
+                ss["job"] = ui.TuneJob(ds, target, g, window, config, cache, int(trials),
+                                       float(seconds)).start()
+                st.rerun()
 
 # ---------------------------------------------------------------------------- live progress
 job = ss.get("job")
@@ -80,8 +106,13 @@ def live_progress():
     job = ss.get("job")
     if job is None:
         return
-    st.subheader("Training")
+    tuning = isinstance(job, ui.TuneJob)
+    st.subheader("Tuning" if tuning else "Training")
     st.progress(min(max(job.fraction, 0.0), 1.0), text=job.message)
+    if tuning and job.trials:
+        st.dataframe(pd.DataFrame(list(job.trials)), hide_index=True,
+                     column_config={"val_loss": st.column_config.NumberColumn(
+                         "val loss (MSE, scaled)", format="%.4g")})
     if any(job.histories.values()):
         snapshot = {k: list(v) for k, v in list(job.histories.items())}
         st.plotly_chart(plots.loss_figure(snapshot), width="stretch", key="loss_live")
@@ -96,7 +127,8 @@ def live_progress():
         st.rerun()                  # full rerun: collect the runs, stop polling
     else:
         if job.cancelled:
-            st.warning("Training was cancelled; nothing was saved for the cancelled model.")
+            st.warning("Tuning was cancelled; nothing was saved." if tuning else
+                       "Training was cancelled; nothing was saved for the cancelled model.")
         for err in job.errors:
             st.error(err)
         for run in job.runs:
@@ -105,6 +137,14 @@ def live_progress():
             m = run.metrics
             st.success(f"**{run.config.model}** {how}: RMSE {m['rmse']:.3g}, MAE {m['mae']:.3g}, "
                        f"R² {m['r2']:.3f} on the test span.")
+        if tuning and job.tuned is not None:
+            t = job.tuned
+            best = ", ".join(f"{k} = {v:.3g}" if isinstance(v, float) else f"{k} = {v}"
+                             for k, v in t.best_params.items()) or "the settings above"
+            st.info(f"Best of {len(t.trials)} trial(s) in {t.seconds:.0f} s (stopped by "
+                    f"{t.stopped_by}): {best}; validation loss {t.best_val_loss:.4g} vs "
+                    f"{t.base_val_loss:.4g} with the settings above. Chosen on the validation "
+                    "part only; the test scores above were computed after the choice.")
         if job.runs and st.button("Open results →", type="primary", key="open_results"):
             st.switch_page(ui.PAGE["results"])
 

@@ -120,3 +120,58 @@ def test_cli_tune(tmp_path, capsys):
     assert len(pc.ModelCache(tmp_path).list()) == 1
     rc = main(["tune", "--trials", "0"])
     assert rc == 2 and "at least 1" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------- Train page
+TRAIN, GROUPS = "pages/3_Train.py", "pages/2_Sensor_groups.py"
+
+
+def _tune_page(app, ds, model):
+    at = app.run()
+    at.session_state["ds"] = ds
+    at.switch_page(GROUPS).run()
+    at.switch_page(TRAIN).run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.multiselect(key="trainset_models").set_value([model]).run()
+    at.radio(key="trainset_mode").set_value("Tune").run()
+    assert at.number_input(key="tuneset_seconds").value == 30           # from the env
+    return at
+
+
+def test_train_page_tunes_and_adds_the_best_run(app, small_ds, ui_env, monkeypatch):
+    from conftest import TINY, wait_for_job
+    monkeypatch.setenv("PALSTM_UI_DEFAULTS", TINY + ",tune_seconds=30")
+    at = _tune_page(app, small_ds, "linear")
+    at.number_input(key="tuneset_trials").set_value(3).run()
+    at.button(key="start_tuning").click().run()
+    job = at.session_state["job"]
+    assert job.name == "palstm-tune" and job.n_trials == 3
+    at = wait_for_job(at, timeout=120)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not job.errors and len(job.trials) == 3 and job.tuned is not None
+    assert job.runs[0].key in at.session_state["runs"]                  # added like a trained run
+    assert any("Best of 3 trial(s)" in i.value and "validation" in i.value for i in at.info)
+    assert any("linear" in s.value and "R²" in s.value for s in at.success)
+    assert pc.ModelCache(ui_env).attachment(job.runs[0].key, "tune.json")["trials"]
+
+
+def test_train_page_tune_shows_progress_and_cancels(app, small_ds, ui_env, monkeypatch):
+    import time
+
+    from conftest import wait_for_job
+    monkeypatch.setenv("PALSTM_UI_DEFAULTS",
+                       "hidden_size=8,epochs=400,lookback=10,batch_size=8,tune_seconds=30")
+    at = _tune_page(app, small_ds, "lstm")
+    at.number_input(key="trainset_patience").set_value(100).run()
+    at.button(key="start_tuning").click().run()
+    job = at.session_state["job"]
+    end = time.time() + 60
+    while "epoch" not in job.message and time.time() < end:
+        time.sleep(0.2)
+    at.run()
+    assert any(p.proto.text.startswith("trial 1/20") for p in at.get("progress"))
+    at.button(key="cancel_training").click().run()
+    at = wait_for_job(at, timeout=60)
+    assert job.cancelled and not job.runs
+    assert any("Tuning was cancelled" in w.value for w in at.warning)
+    assert pc.ModelCache(ui_env).list() == []

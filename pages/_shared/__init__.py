@@ -11,7 +11,7 @@ This lives in a sub-folder of ``pages/`` on purpose: Streamlit makes a page of e
 file directly in ``pages/`` (a leading "_" does not hide it), but ignores sub-folders. Nothing
 here computes anything; computation is in ``palstm_core``.
 """
-from .jobs import Job, TrainingJob, limit_threads, train_threads
+from .jobs import Job, TrainingJob, TuneJob, limit_threads, train_threads
 from .nav import (PAGE, STEPS, collect_job, current_step, data_badge, keep_widget_state,
                   need_data, need_runs, step_indicator)
 from .settings import DEMO, cache, demo_settings, ui_defaults
@@ -21,7 +21,7 @@ from .state import (Memo, add_run, base_dataset, dataset, default_clean_channels
                     runs, set_dataset, split_sample, use_cleaned, window_spec)
 
 __all__ = [
-    "DEMO", "Job", "Memo", "PAGE", "STEPS", "TrainingJob", "add_run", "base_dataset", "cache",
+    "DEMO", "Job", "Memo", "PAGE", "STEPS", "TrainingJob", "TuneJob", "add_run", "base_dataset", "cache",
     "collect_job", "current_step", "data_badge", "dataset", "default_clean_channels",
     "demo_settings", "faithfulness", "fits", "grouping", "keep_widget_state", "limit_threads",
     "load_into_session", "load_sample_into_session", "memo", "merge_into_session", "need_data",

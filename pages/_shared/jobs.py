@@ -137,4 +137,30 @@ class TrainingJob(Job):
         return self.runs
 
 
+class TuneJob(TrainingJob):
+    """A hyper-parameter search (``pc.tune``) on the session's data; its best run is added like
+    a trained one. ``trials`` fills as trials finish (the page shows them live)."""
+
+    def __init__(self, ds, target, grouping, window, config: pc.TrainConfig, cache,
+                 n_trials: int, timeout_s: float):
+        super().__init__(ds, target, grouping, window, [config], cache)
+        self.name = "palstm-tune"
+        self.n_trials, self.timeout_s = n_trials, timeout_s
+        self.trials: list[dict] = []
+        self.tuned = None                    # the pc.TuneResult when done
+
+    def run(self) -> list[pc.TrainedRun]:
+        try:
+            self.tuned = pc.tune(self.ds, self.target, self.grouping, self.window,
+                                 self.configs[0], n_trials=self.n_trials,
+                                 timeout_s=self.timeout_s, cache=self.cache,
+                                 progress=self.progress, cancel=self.cancel,
+                                 search_lookback=False, on_trial=self.trials.append)
+        except (pc.DataError, pc.TrainingError) as exc:
+            self.errors.append(f"tuning: {exc}")
+            return self.runs
+        self.runs = [self.tuned.run]
+        return self.runs
+
+
 limit_threads()                              # at import: the pages' own torch calls too

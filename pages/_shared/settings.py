@@ -24,10 +24,13 @@ def demo_settings() -> dict:
 
 
 def ui_defaults() -> dict:
-    """Default training widgets; $PALSTM_UI_DEFAULTS="hidden_size=8,epochs=1,lookback=10"
-    overrides them (the browser test uses it to train in seconds)."""
-    d = {"hidden_size": 32, "epochs": 20, "batch_size": 128, "lr": 3e-3, "patience": 6,
-         "lookback": 30, "horizon": 1}
+    """Default training widgets: ``pc.TrainConfig``'s defaults (the CLI's too), the default
+    window, and the Tune option's budget. $PALSTM_UI_DEFAULTS="hidden_size=8,epochs=1,lookback=10"
+    overrides them (the tests use it to train in seconds)."""
+    c, w = pc.TrainConfig(), pc.WindowSpec()
+    d = {"hidden_size": c.hidden_size, "epochs": c.epochs, "batch_size": c.batch_size,
+         "lr": c.lr, "patience": c.patience, "lookback": w.lookback, "horizon": w.horizon,
+         "tune_trials": 20, "tune_seconds": 600}
     for item in os.environ.get("PALSTM_UI_DEFAULTS", "").split(","):
         if "=" in item:
             k, v = (s.strip() for s in item.split("=", 1))
