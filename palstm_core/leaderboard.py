@@ -9,7 +9,12 @@ to predict NOx from the sensors only. Reported: RMSE and R² on (a) the held-out
 urban drive (chronological split) and (b) the whole motorway sample drive, which the model never
 saw (``run.predict(load_sample("motorway"))``), plus the deletion check of the feature attention
 (``explain.faithfulness``: RMSE increase when the most- vs least-attended sensor of each window is
-replaced by its training mean). With several seeds the table shows mean ± standard deviation.
+replaced by its training mean). With several seeds (default 0, 1, 2) the table shows
+mean ± standard deviation, and a "seed ensemble" row per model scores the average of the seeds'
+predictions (same windows; no deletion check for it). *epochs to best*: the epoch with the lowest
+validation loss, the paper's "accelerated convergence" claim (PA-LSTM vs LSTM vs DA-RNN).
+
+    python -m palstm_core.leaderboard --real-logs            # CO2 on ../shared/real-logs/ vs XGBoost
 """
 from __future__ import annotations
 
@@ -48,9 +53,16 @@ def evaluate(model: str, seed: int = 0, target: str = "NOx", device: str = "auto
     pred = run.predict(other)
     transfer = regression_metrics(pred["actual"], pred["predicted"])
     faith = explain.faithfulness(run, ds, part="test", k=1)
+    test = run.predict(ds, part="test")
     return {"model": model, "seed": seed, "urban_rmse": run.metrics["rmse"],
-            "urban_r2": run.metrics["r2"], "motorway_rmse": transfer["rmse"],
-            "motorway_r2": transfer["r2"], "seconds": seconds, "epochs": len(run.history),
+            "urban_mae": run.metrics["mae"], "urban_r2": run.metrics["r2"],
+            "motorway_rmse": transfer["rmse"], "motorway_r2": transfer["r2"],
+            "seconds": seconds, "epochs": len(run.history),
+            "best_epoch": run.timings["best_epoch"],
+            "predictions": {"urban_actual": test["actual"].tolist(),
+                            "urban": test["predicted"].tolist(),
+                            "motorway_actual": pred["actual"].tolist(),
+                            "motorway": pred["predicted"].tolist()},
             "del_top": 100 * faith.increase_top / faith.baseline_rmse,
             "del_bottom": 100 * faith.increase_bottom / faith.baseline_rmse}
 
@@ -66,23 +78,47 @@ def _fmt(values: list[float], digits: int, pct: bool = False) -> str:
     return f"{v.mean():{sign}.{digits}f} ± {v.std(ddof=1):.{digits}f}{suffix}"
 
 
-def table(results: list[dict]) -> str:
-    """Markdown table, one row per model (mean ± std over seeds), best urban R² first."""
+def ensemble(rs: list[dict]) -> dict | None:
+    """Scores of the average of the seeds' predictions (one model, >= 2 seeds), or None."""
+    preds = [r.get("predictions") for r in rs]
+    if len(rs) < 2 or any(p is None for p in preds):
+        return None
+    out = {"model": f"{rs[0]['model']} (seed ensemble of {len(rs)})", "seeds": len(rs)}
+    for part in ("urban", "motorway"):
+        actual = np.asarray(preds[0][f"{part}_actual"], dtype=float)
+        mean = np.mean([np.asarray(p[part], dtype=float) for p in preds], axis=0)
+        m = regression_metrics(actual, mean)
+        out.update({f"{part}_rmse": m["rmse"], f"{part}_r2": m["r2"], f"{part}_mae": m["mae"]})
+    return out
+
+
+def _row(name: str, rs: list[dict]) -> str:
+    col = lambda k: [r.get(k, np.nan) for r in rs]  # noqa: E731
+    deletion = ("–" if np.isnan(np.asarray(col("del_top"), dtype=float)).all()
+                else f"{_fmt(col('del_top'), 0, True)} / {_fmt(col('del_bottom'), 0, True)}")
+    return (f"| {name} | {_fmt(col('urban_rmse'), 3)} | {_fmt(col('urban_mae'), 3)} | "
+            f"{_fmt(col('urban_r2'), 3)} | {_fmt(col('motorway_rmse'), 2)} | "
+            f"{_fmt(col('motorway_r2'), 3)} | {deletion} | {_fmt(col('best_epoch'), 1)} | "
+            f"{_fmt(col('epochs'), 0)} | {_fmt(col('seconds'), 0)} |")
+
+
+def table(results: list[dict], with_ensemble: bool = True) -> str:
+    """Markdown table, one row per model (mean ± std over seeds) and, with several seeds, one
+    per model's seed ensemble; best mean urban R² first."""
     by_model: dict[str, list[dict]] = {}
     for r in results:
         by_model.setdefault(r["model"], []).append(r)
     order = sorted(by_model, key=lambda m: -np.nanmean([r["urban_r2"] for r in by_model[m]]))
-    lines = ["| model | urban test RMSE (mg/s) | urban test R² | motorway RMSE (mg/s) | "
-             "motorway R² | deletion: top / bottom sensor | epochs | train s |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| model | urban test RMSE (mg/s) | urban test MAE (mg/s) | urban test R² | "
+             "motorway RMSE (mg/s) | motorway R² | deletion: top / bottom sensor | "
+             "epochs to best val. loss | epochs | train s |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for m in order:
         rs = by_model[m]
-        col = lambda k: [r[k] for r in rs]  # noqa: E731
-        deletion = ("–" if np.isnan(col("del_top")).all()
-                    else f"{_fmt(col('del_top'), 0, True)} / {_fmt(col('del_bottom'), 0, True)}")
-        lines.append(f"| {m} | {_fmt(col('urban_rmse'), 3)} | {_fmt(col('urban_r2'), 3)} | "
-                     f"{_fmt(col('motorway_rmse'), 2)} | {_fmt(col('motorway_r2'), 3)} | "
-                     f"{deletion} | {_fmt(col('epochs'), 0)} | {_fmt(col('seconds'), 0)} |")
+        lines.append(_row(m, rs))
+        ens = ensemble(rs) if with_ensemble else None
+        if ens is not None:
+            lines.append(_row(ens["model"], [ens]))
     return "\n".join(lines)
 
 
@@ -91,7 +127,10 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--models", nargs="+", choices=list(MODELS),
                    help="models to train (default: all, or none with --load-results)")
-    p.add_argument("--seeds", nargs="+", type=int, default=[0])
+    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    p.add_argument("--no-ensemble", action="store_true", help="leave out the seed-ensemble rows")
+    p.add_argument("--real-logs", action="store_true",
+                   help="instead: CO2 on ../shared/real-logs/ vs the authors' XGBoost recipe")
     p.add_argument("--target", default="NOx")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--out", default=str(DEFAULT_OUT),
@@ -101,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--load-results", nargs="+", default=[],
                    help="add raw results saved earlier (e.g. from runs in parallel processes)")
     args = p.parse_args(argv)
+    if args.real_logs:
+        from .leaderboard_real import main as real_main
+        return real_main(args.models or ["pa_lstm", "lstm"], args.seeds[:1], args.out)
 
     results = [r for path in args.load_results for r in json.loads(Path(path).read_text())]
     if args.models is None:
@@ -118,19 +160,22 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.save_results).write_text(json.dumps(results, indent=1))
     d = TrainConfig()
     w = WindowSpec()
-    body = table(results)
+    body = table(results, with_ensemble=not args.no_ensemble)
     text = (
         "## Leaderboard (simulated sample drives)\n\n"
         f"Target {args.target} from the sensors only (no target history), lookback {w.lookback}, "
         f"horizon {w.horizon}, sensor groups from `suggest_groups`. Same budget for every model: "
         f"`TrainConfig` defaults (hidden {d.hidden_size}, up to {d.epochs} epochs, early stopping "
-        f"patience {d.patience}, batch {d.batch_size}, Adam lr {d.lr}); seeds "
+        f"patience {d.patience}, batch {d.batch_size}, Adam lr {d.lr} with {d.lr_schedule} decay, "
+        f"{d.loss} loss δ {d.huber_delta}); seeds "
         f"{', '.join(map(str, args.seeds))}"
         f"{' (mean ± std)' if len(args.seeds) > 1 else ''}.\n"
         "*urban test*: the last 15 % of the urban drive (chronological split). *motorway*: the "
         "whole motorway drive, never seen in training. *deletion*: RMSE increase on the urban test "
         "part when the most- / least-attended sensor of each window is replaced by its training "
-        "mean (`palstm_core.explain.faithfulness`).\n\n"
+        "mean (`palstm_core.explain.faithfulness`). *seed ensemble*: the average of the seeds' "
+        "predictions, scored like one model. *epochs to best val. loss*: the epoch whose "
+        "weights were kept (lowest validation loss).\n\n"
         f"{body}\n\n"
         f"Generated by `python -m palstm_core.leaderboard` on {device_name(args.device)}, "
         f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. Both drives are **simulated** "

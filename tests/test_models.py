@@ -120,13 +120,13 @@ def test_leaderboard_writes_markdown(tmp_path, capsys):
     out = tmp_path / "lb.md"
     out.write_text("# Benchmarks\n\n<!-- leaderboard:start -->\nold table\n<!-- leaderboard:end -->\n"
                    "\n### Notes\nkept by hand\n")
-    assert leaderboard.main(["--models", "persistence", "linear", "--out", str(out),
+    assert leaderboard.main(["--models", "persistence", "linear", "--out", str(out), "--seeds", "0",
                              "--device", "cpu", "--save-results", str(tmp_path / "r.json")]) == 0
     text = out.read_text()
     assert "| linear |" in text and "| persistence |" in text and "simulated" in text
     assert text.startswith("# Benchmarks\n") and text.rstrip().endswith("kept by hand")
     assert "old table" not in text
     rows = [line for line in text.splitlines() if line.startswith("| linear")]
-    assert len(rows) == 1 and rows[0].count("|") == 9
+    assert len(rows) == 1 and rows[0].count("|") == 11
     assert leaderboard.main(["--load-results", str(tmp_path / "r.json"), "--out", "-"]) == 0
     assert "| linear |" in capsys.readouterr().out

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import threading
 
+import numpy as np
 import optuna
 import pytest
 
@@ -175,3 +176,27 @@ def test_train_page_tune_shows_progress_and_cancels(app, small_ds, ui_env, monke
     assert job.cancelled and not job.runs
     assert any("Tuning was cancelled" in w.value for w in at.warning)
     assert pc.ModelCache(ui_env).list() == []
+
+
+# ---------------------------------------------------------------------------- leaderboard seeds
+def test_leaderboard_seed_ensemble_row_and_epochs_to_best(tmp_path, capsys):
+    from palstm_core import leaderboard
+    out = tmp_path / "b.md"
+    assert leaderboard.main(["--models", "linear", "persistence", "--seeds", "0", "1",
+                             "--out", str(out), "--save-results", str(tmp_path / "r.json")]) == 0
+    text = out.read_text()
+    assert "| linear (seed ensemble of 2) |" in text and "epochs to best val. loss" in text
+    assert "urban test MAE" in text
+    res = json.loads((tmp_path / "r.json").read_text())
+    # the ensemble of identical (closed-form, seed-free) linear fits scores like each member
+    lin = [r for r in res if r["model"] == "linear"]
+    ens = leaderboard.ensemble(lin)
+    assert ens["urban_rmse"] == pytest.approx(lin[0]["urban_rmse"], rel=1e-6)
+    assert all(r["best_epoch"] == 1 for r in lin)
+    # a real ensemble averages: its error is at most the members' mean error (convexity)
+    a, b = dict(lin[0]), dict(lin[1])
+    b["predictions"] = {k: (list(np.asarray(v) + 1.0) if k in ("urban", "motorway") else v)
+                        for k, v in b["predictions"].items()}
+    ens = leaderboard.ensemble([a, b])
+    assert ens["urban_mae"] <= (a["urban_mae"] + a["urban_mae"] + 1.0) / 2 + 1e-9
+    assert ens["urban_rmse"] != pytest.approx(a["urban_rmse"])

@@ -1,0 +1,120 @@
+"""Real PEMS logs: CO2 rate [g/s] at the current second from OBD channels, PA-LSTM (and other
+models of this package) vs the authors' XGBoost recipe, on the same rows.
+
+    python -m palstm_core.leaderboard --real-logs [--models pa_lstm lstm] [--out -]
+
+Data: the processed exports in ``../shared/real-logs/processed/`` (read with pandas so the unit-
+qualified column names stay distinct). A trip is the rows between gaps of more than 10 minutes.
+Per trip: chronological split 70 / 15 / 15 %, test = the last 15 % of the trip (rows with a
+complete 30-s window). Models of this package: ``TrainConfig`` defaults, lookback 30, horizon 0
+(the current second), groups engine = {rpm, MAF, MAP, fuel rate, Phi, intake temp} and motion =
+{speed, acceleration, slope}. XGBoost (the authors' recipe): inputs at t, t-1, t-2, trained on
+every row before the test part, 400 rounds, eta 0.05, depth 6, subsample 0.8, one thread;
+(a) engine speed, acceleration, slope; (b) all 9 OBD channels.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .data import DataError, Dataset
+from .grouping import SensorGrouping
+from .training import TrainConfig, train
+from .windows import WindowSpec
+
+ROOT = Path(__file__).resolve().parent.parent
+LOGS = ROOT.parent / "shared" / "real-logs" / "processed"
+START, END = "<!-- real-logs:start -->", "<!-- real-logs:end -->"
+RENAME = {"Engine Speed [rpm]": "rpm", "Vehicle Speed [km.h-1]": "speed",
+          "Acceleration [m.s-2]": "accel", "Mass Air Flow Rate [g.s-1]": "MAF",
+          "Intake Manifold Absolute Pressure [kpa]": "MAP", "Intake Air Temperature [c]":
+          "intake_temp", "Fuel Rate [l.h-1]": "fuel_rate", "Phi": "phi", "Slope [%]": "slope",
+          "CO2 Rate [g.s-1]": "CO2"}
+OBD = ["rpm", "speed", "accel", "MAF", "MAP", "intake_temp", "fuel_rate", "phi", "slope"]
+GROUPS = {"engine": ["rpm", "MAF", "MAP", "fuel_rate", "phi", "intake_temp"],
+          "motion": ["speed", "accel", "slope"]}
+LOOKBACK, SPLIT, GAP_S = 30, (0.7, 0.15, 0.15), 600
+
+
+def trips(folder: Path = LOGS):
+    """(name, frame) per trip of each processed export."""
+    files = sorted(folder.glob("*.csv"))
+    if not files:
+        raise DataError("No processed exports in ../shared/real-logs/processed/.")
+    for f in files:
+        d = pd.read_csv(f)
+        t = pd.to_datetime(d["DateTime"])
+        d = d[list(RENAME)].rename(columns=RENAME)
+        d.insert(0, "time", (t - t.iloc[0]).dt.total_seconds().to_numpy())
+        cut = np.flatnonzero(np.diff(d["time"].to_numpy()) > GAP_S) + 1
+        for i, rows in enumerate(np.split(np.arange(len(d)), cut)):
+            yield f"{f.stem} trip {i + 1}", d.iloc[rows].reset_index(drop=True)
+
+
+def xgb_mae(frame: pd.DataFrame, test_start: int, cols: list[str], test_rows: np.ndarray) -> float:
+    import xgboost as xgb
+    x = pd.concat([frame[cols].shift(k).add_suffix(f"_l{k}") for k in range(3)], axis=1)
+    y = frame["CO2"]
+    fit_rows = np.arange(2, test_start)
+    params = {"eta": 0.05, "max_depth": 6, "subsample": 0.8, "nthread": 1, "seed": 0,
+              "objective": "reg:squarederror"}
+    m = xgb.train(params, xgb.DMatrix(x.iloc[fit_rows].to_numpy(), y.iloc[fit_rows].to_numpy()),
+                  num_boost_round=400)
+    p = m.predict(xgb.DMatrix(x.iloc[test_rows].to_numpy()))
+    return float(np.mean(np.abs(p - y.iloc[test_rows].to_numpy())))
+
+
+def evaluate_trip(name: str, frame: pd.DataFrame, models: list[str], seed: int = 0) -> dict:
+    n = len(frame)
+    test_start = int(round(n * (SPLIT[0] + SPLIT[1])))
+    test_rows = np.arange(max(test_start, LOOKBACK - 1), n)
+    row = {"trip": name, "rows": n, "test_rows": len(test_rows),
+           "xgb (rpm, accel, slope; 2 lags)": xgb_mae(frame, test_start, ["rpm", "accel", "slope"], test_rows),
+           "xgb (all 9 OBD; 2 lags)": xgb_mae(frame, test_start, OBD, test_rows)}
+    ds = Dataset(frame=frame, time_column="time", name=name)
+    for model in models:
+        t0 = time.perf_counter()
+        run = train(ds, "CO2", SensorGrouping(GROUPS),
+                    WindowSpec(lookback=LOOKBACK, horizon=0, split=SPLIT),
+                    TrainConfig(model=model, seed=seed, device="cpu"))
+        test = run.predict(ds, part="test")
+        if len(test) != len(test_rows):
+            raise DataError(f"{name}: {model} scored {len(test)} rows, XGBoost {len(test_rows)}.")
+        row[model] = float(np.mean(np.abs(test["actual"] - test["predicted"])))
+        row[f"{model} s"] = time.perf_counter() - t0
+        print(f"{name}: {model} MAE {row[model]:.4f} g/s ({row[f'{model} s']:.0f} s)",
+              file=sys.stderr, flush=True)
+    return row
+
+
+def table(rows: list[dict], models: list[str]) -> str:
+    cols = models + ["xgb (rpm, accel, slope; 2 lags)", "xgb (all 9 OBD; 2 lags)"]
+    lines = ["| trip | test rows | " + " | ".join(f"{c} MAE (g/s)" for c in cols) + " |",
+             "|---|---|" + "---|" * len(cols)]
+    for r in rows:
+        best = min(r[c] for c in cols)
+        cells = [f"**{r[c]:.4f}**" if r[c] == best else f"{r[c]:.4f}" for c in cols]
+        lines.append(f"| {r['trip']} | {r['test_rows']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(models: list[str], seeds: list[int], out: str) -> int:
+    rows = [evaluate_trip(name, frame, models, seeds[0]) for name, frame in trips()]
+    body = table(rows, models)
+    print(body)
+    text = (f"## Real PEMS logs: CO2 rate [g/s] from OBD channels\n\n{__doc__.split(chr(10), 3)[3]}"
+            f"\nSeed {seeds[0]}. Generated by `python -m palstm_core.leaderboard --real-logs`.\n\n"
+            f"{body}\n")
+    if out != "-":
+        path = Path(out)
+        old = path.read_text() if path.is_file() else ""
+        if START in old and END in old:
+            head, rest = old.split(START, 1)
+            old = head + rest.split(END, 1)[1]
+        path.write_text(f"{old.rstrip()}\n\n{START}\n{text}{END}\n")
+        print(f"written to {path}", file=sys.stderr)
+    return 0
