@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import sys
@@ -92,21 +93,33 @@ def _train(args, world: int, rank: int = 0) -> int:
           + (f"; data-parallel over {world} processes" if world > 1 else ""))
     for name, cols in grouping.groups.items():
         print(f"  group {name}: {', '.join(cols)}")
-    with tqdm(total=1000, unit="‰", desc=args.model, leave=False, disable=rank != 0,
-              bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed} {postfix}") as bar:
-        def progress(fraction: float, message: str) -> None:
-            bar.set_postfix_str(message, refresh=False)
-            bar.update(int(fraction * 1000) - bar.n)      # redraws at most every 0.1 s
+    with _progress_bar(args.model, disable=rank != 0) as progress:
         run = train(ds, args.target, grouping, window, config, cache=cache, progress=progress)
     how = "loaded from cache" if run.from_cache else \
         f"trained in {run.timings['train_seconds']:.1f} s, {run.timings['epochs']} epochs " \
         f"(best {run.timings['best_epoch']}) on {run.timings['device']}"
     print(f"{MODELS[args.model].description}\n{how}")
+    _report_run(run, cache)
+    return 0
+
+
+@contextlib.contextmanager
+def _progress_bar(desc: str, disable: bool = False):
+    """A tqdm bar in per mille; yields the ``progress(fraction, message)`` callback."""
+    with tqdm(total=1000, unit="‰", desc=desc, leave=False, disable=disable,
+              bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed} {postfix}") as bar:
+        def progress(fraction: float, message: str) -> None:
+            bar.set_postfix_str(message, refresh=False)
+            bar.update(max(0, int(fraction * 1000) - bar.n))   # redraws at most every 0.1 s
+        yield progress
+
+
+def _report_run(run, cache, where: str = "") -> None:
+    """Test metrics, cache notes and where the run was cached."""
     _print_metrics([(f"test ({run.target_unit})" if run.target_unit else "test", run.metrics)])
     _cache_notes(cache)
     if run.path:
-        print(f"cached run {run.key} in {run.path}")
-    return 0
+        print(f"cached run {run.key} in {run.path}{where}")
 
 
 def cmd_tune(args) -> int:
@@ -118,11 +131,7 @@ def cmd_tune(args) -> int:
     cache = None if args.no_cache else ModelCache(args.cache_dir)
     print(f"data: {ds.label}, {len(ds)} rows; target: {args.target}; model: {args.model}; "
           f"up to {args.trials} trials in {args.timeout:g} s, chosen on the validation part")
-    with tqdm(total=1000, unit="‰", desc="tune", leave=False,
-              bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed} {postfix}") as bar:
-        def progress(fraction: float, message: str) -> None:
-            bar.set_postfix_str(message, refresh=False)
-            bar.update(max(0, int(fraction * 1000) - bar.n))
+    with _progress_bar("tune") as progress:
         res = tune(ds, args.target, grouping, window, config, n_trials=args.trials,
                    timeout_s=args.timeout, cache=cache, progress=progress, seed=args.seed,
                    search_lookback=not args.fixed_lookback)
@@ -133,10 +142,7 @@ def cmd_tune(args) -> int:
           f"stopped by {res.stopped_by}")
     print("best settings: " + (", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                                         for k, v in res.best_params.items()) or "the defaults"))
-    _print_metrics([(f"test ({run.target_unit})" if run.target_unit else "test", run.metrics)])
-    _cache_notes(cache)
-    if run.path:
-        print(f"cached run {run.key} in {run.path} (search history: tune.json beside it)")
+    _report_run(run, cache, " (search history: tune.json beside it)")
     return 0
 
 

@@ -13,15 +13,14 @@ import palstm_core as pc
 from palstm_core.training import run_key
 from palstm_core.training.loop import cpu_threads
 
+GROUPS = pc.SensorGrouping({"engine": ["rpm", "load", "MAF"], "motion": ["speed", "accel"]})
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-@pytest.fixture(scope="module")
-def small():
-    ds = pc.load_sample("urban")
-    ds = pc.Dataset(ds.frame.iloc[:900].reset_index(drop=True), ds.time_column, name="urban 900",
-                    units=ds.units, simulated=True)
-    return ds, pc.SensorGrouping({"engine": ["rpm", "load", "MAF"], "motion": ["speed", "accel"]})
+@pytest.fixture
+def small(small_ds):
+    """600 rows of the urban sample, two small sensor groups."""
+    return small_ds, GROUPS
 
 
 def tiny(**kw):

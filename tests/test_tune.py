@@ -11,15 +11,14 @@ import pytest
 import palstm_core as pc
 from palstm_core.__main__ import main
 
+GROUPS = pc.SensorGrouping({"engine": ["rpm", "load", "MAF"], "motion": ["speed", "accel"]})
 SPACE = {"lr": ("log", (1e-3, 2e-2)), "hidden_size": ("choice", (4, 6))}
 
 
-@pytest.fixture(scope="module")
-def small():
-    ds = pc.load_sample("urban")
-    ds = pc.Dataset(ds.frame.iloc[:900].reset_index(drop=True), ds.time_column, name="urban 900",
-                    units=ds.units, simulated=True)
-    return ds, pc.SensorGrouping({"engine": ["rpm", "load", "MAF"], "motion": ["speed", "accel"]})
+@pytest.fixture
+def small(small_ds):
+    """600 rows of the urban sample, two small sensor groups."""
+    return small_ds, GROUPS
 
 
 def base(**kw):
