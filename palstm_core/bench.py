@@ -221,7 +221,8 @@ def bench_contention(device: torch.device, *, hogs: int = 2, repeats: int = 7, b
             p.wait(5)
     return {"hogs": hogs, "idle_ms": 1000 * idle, "busy_ms": 1000 * busy, "ratio": busy / idle,
             "idle_threads": idle_threads, "busy_threads": busy_threads,
-            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "")}
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
+            "hogs_left": sum(p.poll() is None for p in procs)}
 
 
 def bench_cached_attention(device: torch.device, repeats: int = 7, epochs: int = 1) -> dict:

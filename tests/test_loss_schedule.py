@@ -133,3 +133,22 @@ def test_libgomp_waits_passively_after_importing_the_package():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          timeout=120)
     assert "OMP_WAIT_POLICY = 'ACTIVE'" in out.stderr
+
+
+def test_bench_contention_row_kills_its_busy_processes():
+    from palstm_core.bench import bench_contention, format_table
+    res = bench_contention(torch.device("cpu"), hogs=1, repeats=2, batch=8, lookback=5, groups=2,
+                           hidden=4)
+    assert res["hogs_left"] == 0 and res["hogs"] == 1
+    assert res["ratio"] == pytest.approx(res["busy_ms"] / res["idle_ms"])
+    assert res["omp_wait_policy"] == os.environ.get("OMP_WAIT_POLICY")
+    fake = {"device": "cpu", "machine": {"cpu": "x", "cores": 2, "torch": "t", "torch_threads": 1},
+            "models": {"config": {"batch": 8, "lookback": 5, "groups": [2, 2], "hidden": 4,
+                                  "lstm_hidden": 8, "amp": False},
+                       "step_ms": {"pa_lstm": 1.0, "naive": 9.0, "lstm": 1.0},
+                       "fast_over_lstm": 1.0, "naive_over_fast": 9.0,
+                       "infer_windows_per_s": {"pa_lstm": 1.0, "lstm": 1.0}},
+            "cached": {"reopen_explain_ms": 1.0}, "windows": {"windows_are_views": True},
+            "contention": res}
+    assert "beside 1 busy processes" in format_table(fake) and "ratio busy / no extra load" in \
+        format_table(fake)

@@ -123,13 +123,13 @@ def test_cli_tune(tmp_path, capsys):
 
 
 # ---------------------------------------------------------------------------- Train page
-TRAIN, GROUPS = "pages/3_Train.py", "pages/2_Sensor_groups.py"
+TRAIN, GROUPS_PAGE = "pages/3_Train.py", "pages/2_Sensor_groups.py"
 
 
 def _tune_page(app, ds, model):
     at = app.run()
     at.session_state["ds"] = ds
-    at.switch_page(GROUPS).run()
+    at.switch_page(GROUPS_PAGE).run()
     at.switch_page(TRAIN).run()
     assert not at.exception, [e.value for e in at.exception]
     at.multiselect(key="trainset_models").set_value([model]).run()
