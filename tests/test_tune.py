@@ -199,3 +199,26 @@ def test_leaderboard_seed_ensemble_row_and_epochs_to_best(tmp_path, capsys):
     ens = leaderboard.ensemble([a, b])
     assert ens["urban_mae"] <= (a["urban_mae"] + a["urban_mae"] + 1.0) / 2 + 1e-9
     assert ens["urban_rmse"] != pytest.approx(a["urban_rmse"])
+
+
+# ---------------------------------------------------------------------------- real logs
+def test_real_logs_trips_and_xgboost_rows():
+    from pathlib import Path
+
+    from palstm_core import leaderboard_real as real
+    if not real.LOGS.is_dir():
+        pytest.skip("../shared/real-logs/ is not here")
+    found = {name: len(f) for name, f in real.trips()}
+    # the Toyota export holds two trips 20,183 s apart: split, never windowed across the gap
+    toyota = sorted(n for n in found if n.startswith("Toyota"))
+    assert [found[n] for n in toyota] == [4829, 3524]
+    name, frame = next(real.trips())
+    frame = frame.iloc[:400]
+    rows = np.arange(340, 400)
+    mae_few = real.xgb_mae(frame, 340, ["rpm", "accel", "slope"], rows)
+    mae_all = real.xgb_mae(frame, 340, real.OBD, rows)
+    assert 0 < mae_all < mae_few                    # MAF and fuel rate carry the CO2 rate
+    text = real.table([{"trip": "t", "test_rows": 60, "pa_lstm": 0.001,
+                        "xgb (rpm, accel, slope; 2 lags)": mae_few,
+                        "xgb (all 9 OBD; 2 lags)": mae_all}], ["pa_lstm"])
+    assert "| t | 60 | **0.0010** |" in text and Path(real.__file__).name == "leaderboard_real.py"
