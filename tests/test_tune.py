@@ -181,24 +181,25 @@ def test_train_page_tune_shows_progress_and_cancels(app, small_ds, ui_env, monke
 def test_leaderboard_seed_ensemble_row_and_epochs_to_best(tmp_path, capsys):
     from palstm_core import leaderboard
     out = tmp_path / "b.md"
-    assert leaderboard.main(["--models", "linear", "persistence", "--seeds", "0", "1",
-                             "--out", str(out), "--save-results", str(tmp_path / "r.json")]) == 0
+    assert leaderboard.main(["--models", "linear", "--seeds", "0", "1", "--out", str(out),
+                             "--save-results", str(tmp_path / "r.json"), "--note", "Load 5."]) == 0
     text = out.read_text()
-    assert "| linear (seed ensemble of 2) |" in text and "epochs to best val. loss" in text
-    assert "urban test MAE" in text
-    res = json.loads((tmp_path / "r.json").read_text())
-    # the ensemble of identical (closed-form, seed-free) linear fits scores like each member
-    lin = [r for r in res if r["model"] == "linear"]
-    ens = leaderboard.ensemble(lin)
-    assert ens["urban_rmse"] == pytest.approx(lin[0]["urban_rmse"], rel=1e-6)
-    assert all(r["best_epoch"] == 1 for r in lin)
-    # a real ensemble averages: its error is at most the members' mean error (convexity)
+    assert "epochs to best val. loss" in text and "urban test MAE" in text and "Load 5." in text
+    # linear is fitted in closed form: both seeds give the same predictions, so no ensemble row
+    assert "seed ensemble of" not in text.split("*seed ensemble*")[1]
+    lin = json.loads((tmp_path / "r.json").read_text())
+    assert [r["best_epoch"] for r in lin] == [1, 1]
+    # two members that differ: the ensemble scores the mean of their predictions
     a, b = dict(lin[0]), dict(lin[1])
-    b["predictions"] = {k: (list(np.asarray(v) + 1.0) if k in ("urban", "motorway") else v)
+    b["predictions"] = {k: (list(np.asarray(v) + 2.0) if k in ("urban", "motorway") else v)
                         for k, v in b["predictions"].items()}
     ens = leaderboard.ensemble([a, b])
-    assert ens["urban_mae"] <= (a["urban_mae"] + a["urban_mae"] + 1.0) / 2 + 1e-9
-    assert ens["urban_rmse"] != pytest.approx(a["urban_rmse"])
+    actual = np.asarray(a["predictions"]["urban_actual"])
+    mean = np.asarray(a["predictions"]["urban"]) + 1.0
+    assert ens["urban_mae"] == pytest.approx(np.mean(np.abs(mean - actual)))
+    assert ens["model"] == "linear (seed ensemble of 2)"
+    row = leaderboard.table([a, b])
+    assert "| linear (seed ensemble of 2) |" in row
 
 
 # ---------------------------------------------------------------------------- real logs
