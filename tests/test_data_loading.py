@@ -144,7 +144,7 @@ CASES = {
                   time_fmt=lambda i: f"09:12:{i % 60:02d}" if i < 60 else f"09:13:{i - 60:02d}")
             .replace("\n", "\n14.05.2024;").replace("Time;", "Date;Time;", 1)
             .removesuffix("14.05.2024;")),
-        ok(["Time", "speed", "rpm", "NOx"], phrase="non-numeric column", kind="seconds")),
+        ok(["Time", "speed", "rpm", "NOx"], phrase="together as one date-time clock", kind="datetime")),
     "latin1_degree_micro": (
         enc(table(sep=";", dec=",", header=("time", "Temp (°C)", "PM (µg/m3)", "NOx")), "latin-1"),
         ok(["time", "Temp", "PM", "NOx"], phrase="Western European",
