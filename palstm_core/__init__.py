@@ -10,8 +10,8 @@ attention. No UI code lives here (the Streamlit pages call this package).
 """
 from . import explain
 from .cache import ModelCache
-from .data import (MAX_BYTES, DataError, Dataset, clean, load_csv, load_sample, merge_drives,
-                   resample)
+from .data import (MAX_BYTES, DataError, Dataset, clean, concat_drives, load_csv, load_sample,
+                   merge_drives, resample)
 from .explain import Attention
 from .grouping import SensorGrouping, suggest_groups
 from .metrics import regression_metrics
@@ -23,6 +23,6 @@ from .windows import WindowSpec
 __all__ = [
     "Attention", "DataError", "Dataset", "MAX_BYTES", "MODELS", "ModelCache", "SensorGrouping",
     "TrainConfig", "TrainedRun", "TrainingCancelled", "TrainingError", "WindowSpec", "clean",
-    "device_name", "explain", "load_csv", "load_sample", "merge_drives", "regression_metrics",
+    "concat_drives",    "device_name", "explain", "load_csv", "load_sample", "merge_drives", "regression_metrics",
     "resample", "suggest_groups", "train",
 ]

@@ -8,15 +8,17 @@ timecol   find and convert the time column
 load      ``load_csv`` (source -> sniff -> parse -> timecol) and ``load_sample``
 resample  ``resample`` and the grid helpers
 channels  the one vocabulary of channel names (sensor families, gases, speed, engine drivers)
-merge     ``merge_drives`` (PEMS + OBD on one clock, analyzer delay)
+merge     ``merge_drives`` (PEMS + OBD on one clock, analyzer delay), ``concat_drives``
+clock     date-time text, Excel serial dates, epoch numbers to seconds
+rows      rows that are not measurements (calibration, repeated headers, restarts, DST)
 clean     ``clean`` (PEMS spikes and drift)
 """
 from .clean import clean
 from .dataset import MIN_ROWS, SAMPLE_DIR, DataError, Dataset
 from .load import load_csv, load_sample
-from .merge import merge_drives
+from .merge import concat_drives, merge_drives
 from .resample import resample
 from .source import MAX_BYTES, PathOrFile
 
-__all__ = ["DataError", "Dataset", "MAX_BYTES", "MIN_ROWS", "PathOrFile", "SAMPLE_DIR", "clean",
+__all__ = ["DataError", "Dataset", "MAX_BYTES", "MIN_ROWS", "PathOrFile", "SAMPLE_DIR", "clean", "concat_drives",
            "load_csv", "load_sample", "merge_drives", "resample"]

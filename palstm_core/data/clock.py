@@ -67,7 +67,7 @@ def _clock_seconds(clock: pd.Series) -> np.ndarray:
     h, mi = pd.to_numeric(m[0], errors="coerce"), pd.to_numeric(m[1], errors="coerce")
     s = pd.to_numeric(m[2], errors="coerce").fillna(0.0)
     frac = pd.to_numeric("0." + m[3].fillna("0"), errors="coerce").fillna(0.0)
-    ampm = m[4].fillna("").str.upper().str[0]
+    ampm = m[4].fillna("").str.upper().str[:1]
     bad = (mi > 59) | (s > 60) | (h > 23) | ((ampm != "") & ((h > 12) | (h < 1)))
     h = h.where(ampm == "", h % 12 + np.where(ampm == "P", 12, 0))
     out = (h * 3600 + mi * 60 + s + frac).astype(float)

@@ -10,7 +10,8 @@ import pandas as pd
 from .dataset import MIN_ROWS, SAMPLE_DIR, DataError, Dataset
 from .parse import numeric_frame, read_table
 from .resample import resample
-from .rows import drop_marker_rows, drop_repeated_headers, split_recordings
+from .rows import (drop_leading_zero_rows, drop_marker_rows, drop_repeated_headers,
+                   split_recordings)
 from .sniff import sniff
 from .source import PathOrFile, open_source
 from .timecol import in_time_order, read_time_column, time_report
@@ -64,6 +65,7 @@ def _load_csv(source: PathOrFile, time_column: str | None, name: str | None,
             raw, seconds = raw.iloc[keep].reset_index(drop=True), seconds[keep]
     frame = numeric_frame(raw, tcol, seconds, layout.decimal, src.name, report)
     del raw
+    frame = drop_leading_zero_rows(frame, tcol, report)
     frame = _usable_rows(frame, tcol, src.name, report)
     units = {c: layout.units.get(c, "") for c in frame.columns}
     return Dataset(frame, tcol, report, units, name=src.name, time_kind=time_kind)

@@ -94,3 +94,17 @@ def split_recordings(t: np.ndarray, kind: str, starts: list[int], first_line: in
                   f"the other {n - (hi - lo)} row(s). Save each recording in its own file to "
                   "use them all.")
     return t, slice(lo, hi)
+
+
+def drop_leading_zero_rows(frame: pd.DataFrame, tcol: str | None, report: list[str]
+                           ) -> pd.DataFrame:
+    """Without the rows at the start where every sensor reads 0 (a logger recording before its
+    adapter connects)."""
+    sensors = frame[[c for c in frame.columns if c != tcol]].to_numpy(dtype=float)
+    blank = np.all((sensors == 0) | np.isnan(sensors), axis=1)
+    n = int(np.argmin(blank)) if not blank.all() else len(blank)
+    if 0 < n < len(frame):
+        report.append(f"Dropped the first {n} row(s): every sensor reads 0 there (the logger was "
+                      "recording before it got data, e.g. before the OBD adapter connected).")
+        frame = frame.iloc[n:].reset_index(drop=True)
+    return frame

@@ -168,16 +168,27 @@ def sniff(lines: list[str], name: str, report: list[str]) -> Layout:
 def _column_names(header: list[str] | None, unit_cells: list[str], width: int,
                   report: list[str]) -> tuple[list[str], dict[str, str], dict[str, str]]:
     """(names, units, raw names) of ``width`` columns from the ``header`` cells (None: no header
-    row, columns are numbered) and the units row's ``unit_cells``; repeated names get _2, _3."""
-    units: dict[str, str] = {}
-    raw_names: dict[str, str] = {}
-    names: list[str] = []
-    taken: set[str] = set()
+    row, columns are numbered) and the units row's ``unit_cells``. A name that repeats with
+    different units keeps its unit ('CO2 Conc. [ppm]'); other repeats get _2, _3."""
+    cells = []
     for i in range(width):
         raw_name = header[i] if header is not None and i < len(header) else ""
         clean, unit = _split_unit(raw_name) if header is not None else (f"column_{i + 1}", "")
         if i < len(unit_cells) and unit_cells[i].strip() and not _is_number(unit_cells[i]):
             unit = unit or unit_cells[i].strip().strip("[]()").strip()
+        cells.append((raw_name, clean, unit))
+    units_of: dict[str, set[str]] = {}
+    for _, clean, unit in cells:
+        units_of.setdefault(clean, set()).add(unit)
+    units: dict[str, str] = {}
+    raw_names: dict[str, str] = {}
+    names: list[str] = []
+    taken: set[str] = set()
+    kept_unit: list[str] = []
+    for i, (raw_name, clean, unit) in enumerate(cells):
+        if clean and len(units_of[clean]) > 1 and unit:
+            clean = f"{clean} [{unit}]"
+            kept_unit.append(clean)
         base, k = clean, 2
         while clean and clean in taken:
             clean = f"{base}_{k}"
@@ -189,4 +200,8 @@ def _column_names(header: list[str] | None, unit_cells: list[str], width: int,
         if clean:
             units[clean] = unit
             raw_names[clean] = raw_name
+    if kept_unit:
+        report.append("Some column names repeat with different units; they keep their unit in "
+                      "the name to tell them apart: " + ", ".join(f"'{c}'" for c in kept_unit)
+                      + ".")
     return names, units, raw_names
