@@ -63,7 +63,8 @@ def _load_csv(source: PathOrFile, time_column: str | None, name: str | None,
         seconds, keep = split_recordings(seconds, time_kind, starts, layout.first_data, report)
         if keep != slice(0, len(raw)):
             raw, seconds = raw.iloc[keep].reset_index(drop=True), seconds[keep]
-    frame = numeric_frame(raw, tcol, seconds, layout.decimal, src.name, report)
+    frame = numeric_frame(raw, tcol, seconds, layout.decimal, src.name, report,
+                          layout.thousands)
     del raw
     frame = drop_leading_zero_rows(frame, tcol, report)
     frame = _usable_rows(frame, tcol, src.name, report)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset import DataError
+from .numbers import strip_thousands
 from .sniff import Layout
 from .source import CHUNK_BYTES, Source, big
 
@@ -143,7 +144,7 @@ def _drop_unnamed(raw: pd.DataFrame, name: str, report: list[str]) -> pd.DataFra
 
 
 def numeric_frame(raw: pd.DataFrame, tcol: str | None, seconds: np.ndarray | None, decimal: str,
-                  name: str, report: list[str]) -> pd.DataFrame:
+                  name: str, report: list[str], thousands: str | None = None) -> pd.DataFrame:
     """The time column (``seconds``) and the sensor columns of ``raw`` as numbers. Junk cells
     become missing (counted); non-numeric, mostly-empty and constant columns are dropped."""
     out: dict[str, np.ndarray] = {}     # converted columns; numeric ones are kept as read
@@ -156,11 +157,12 @@ def numeric_frame(raw: pd.DataFrame, tcol: str | None, seconds: np.ndarray | Non
         if col == tcol:
             continue
         s = raw[col]
-        numeric = _to_numbers(s, col, decimal, report)
+        numeric = _to_numbers(s, col, decimal, report, thousands)
         if numeric is None:
             non_numeric.append(col)
             continue
         numeric, junk, examples = numeric
+        numeric = _no_infinity(numeric, col, report)
         filled = numeric.notna().mean() if len(numeric) else 0.0
         if filled < 0.05:
             empty.append(col)
@@ -191,14 +193,26 @@ def numeric_frame(raw: pd.DataFrame, tcol: str | None, seconds: np.ndarray | Non
     return frame
 
 
-def _to_numbers(s: pd.Series, col: str, decimal: str, report: list[str]
-                ) -> tuple[pd.Series, int, list[str]] | None:
+def _no_infinity(numeric: pd.Series, col: str, report: list[str]) -> pd.Series:
+    """``numeric`` with ±inf made missing (counted in the report): no sensor reads infinity."""
+    values = numeric.to_numpy(dtype=float)
+    inf = np.isinf(values)
+    if not inf.any():
+        return numeric
+    report.append(f"Column '{col}': {int(inf.sum())} infinite value(s) (inf, -inf or Infinity; "
+                  f"first in data row {int(np.argmax(inf)) + 1}) treated as missing.")
+    return pd.Series(np.where(inf, np.nan, values), index=numeric.index)
+
+
+def _to_numbers(s: pd.Series, col: str, decimal: str, report: list[str],
+                thousands: str | None = None) -> tuple[pd.Series, int, list[str]] | None:
     """(numbers, count of junk cells, up to 3 junk examples) of column ``s``; None when under
     half of its filled cells are numbers (a text column)."""
     if pd.api.types.is_numeric_dtype(s):
         return (s if pd.api.types.is_float_dtype(s) else s.astype(float)), 0, []
     text = s.astype(object).where(s.notna(), "").astype(str).str.strip()
     present = text != ""
+    text = strip_thousands(text, thousands, decimal)
     if decimal == ",":
         text = text.str.replace(",", ".", regex=False)
     numeric = pd.to_numeric(text.where(present, None), errors="coerce").astype(float)
