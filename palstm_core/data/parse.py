@@ -80,6 +80,63 @@ def _read_csv_chunked(body: Path | bytes, kwargs: dict) -> pd.DataFrame | None:
     return pd.DataFrame(out, copy=False)
 
 
+def _short_lines(body: Path | bytes, layout: Layout) -> tuple[list[int], bool]:
+    """(0-based line numbers of data lines with too few fields, whether the file ends in such a
+    line without a line break: a cut-off last line). Quoted files are read with ``csv``."""
+    n = len(layout.names)
+    need = n - 1 if layout.names[-1].startswith("__blank") else n
+    delim = layout.delim.encode()
+    bad: list[int] = []
+    fh = open(body, "rb") if isinstance(body, Path) else io.BytesIO(body)
+    with fh:
+        quoted = b'"' in fh.read(CHUNK_BYTES)
+        fh.seek(0)
+        last = -1
+        if quoted:
+            reader = csv.reader(io.TextIOWrapper(fh, encoding="utf-8-sig", newline=""),
+                                delimiter=layout.delim, skipinitialspace=True)
+            for row in reader:
+                i = reader.line_num - 1
+                if i >= layout.first_data and any(c.strip() for c in row):
+                    last = i
+                    if len(row) < need:
+                        bad.append(i)
+        else:
+            for i, line in enumerate(fh):
+                if i >= layout.first_data and line.strip():
+                    last = i
+                    if line.count(delim) + 1 < need:
+                        bad.append(i)
+    return bad, bool(bad) and bad[-1] == last and not _ends_with_newline(body)
+
+
+def _ends_with_newline(body: Path | bytes) -> bool:
+    if isinstance(body, Path):
+        with open(body, "rb") as fh:
+            fh.seek(0, 2)
+            if fh.tell() == 0:
+                return True
+            fh.seek(-1, 2)
+            return fh.read(1) in b"\r\n"
+    return body[-1:] in (b"\r", b"\n", b"")
+
+
+def _report_short(bad: list[int], cut: bool, n_rows: int, name: str, report: list[str]) -> None:
+    if not bad:
+        return
+    if len(bad) > max(n_rows, 1):
+        raise DataError(f"'{name}': most rows have fewer fields than the header (e.g. line "
+                        f"{bad[0] + 1}). Check the separator.")
+    if cut:
+        report.append(f"The last line ({bad[-1] + 1}) is cut off (the file was not saved "
+                      "completely); dropped it.")
+        bad = bad[:-1]
+    if bad:
+        lines = ", ".join(str(i + 1) for i in bad[:10]) + (" …" if len(bad) > 10 else "")
+        report.append(f"Dropped {len(bad)} row(s) with fewer fields than the header (line(s) "
+                      f"{lines}): a value is missing and the others cannot be placed.")
+
+
 def read_table(src: Source, layout: Layout, report: list[str]) -> pd.DataFrame:
     """The data rows of ``src`` as read (a column per field, unnamed fields dropped); rows with
     too many fields are skipped and counted; no rows or no named columns is a DataError."""
@@ -90,6 +147,9 @@ def read_table(src: Source, layout: Layout, report: list[str]) -> pd.DataFrame:
                    skip_blank_lines=True)
     body, name = src.body, src.name
     src.body = b""                   # the parse below holds the only reference: freed after it
+    short, cut = _short_lines(body, layout) if len(layout.names) > 1 else ([], False)
+    if short:
+        read_kw["skiprows"] = sorted(set(range(layout.first_data)) | set(short))
     raw = None
     if big(src.total):               # big input: all-numeric tables are parsed chunk by chunk
         with warnings.catch_warnings(record=True) as caught:
@@ -109,6 +169,7 @@ def read_table(src: Source, layout: Layout, report: list[str]) -> pd.DataFrame:
                                 "number of separators and that quotes are closed.") from None
     del body
     _report_bad_lines([str(w.message) for w in caught], len(raw), name, report)
+    _report_short(short, cut, len(raw), name, report)
     if raw.shape[0] == 0:
         raise DataError(f"'{name}' has a header but no data rows. Choose a file with one row "
                         "per time step under the header.")

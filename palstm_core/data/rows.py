@@ -99,8 +99,12 @@ def split_recordings(t: np.ndarray, kind: str, starts: list[int], first_line: in
 def drop_leading_zero_rows(frame: pd.DataFrame, tcol: str | None, report: list[str]
                            ) -> pd.DataFrame:
     """Without the rows at the start where every sensor reads 0 (a logger recording before its
-    adapter connects)."""
-    sensors = frame[[c for c in frame.columns if c != tcol]].to_numpy(dtype=float)
+    adapter connects). Only for loggers with five or more channels: with fewer, all zeros can
+    be a real reading (engine off)."""
+    cols = [c for c in frame.columns if c != tcol]
+    if len(cols) < 5:
+        return frame
+    sensors = frame[cols].to_numpy(dtype=float)
     blank = np.all((sensors == 0) | np.isnan(sensors), axis=1)
     n = int(np.argmin(blank)) if not blank.all() else len(blank)
     if 0 < n < len(frame):
