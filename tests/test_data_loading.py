@@ -24,10 +24,16 @@ BASE = ["time", "speed", "rpm", "NOx"]
 def rows(n=N, seed=0):
     rng = np.random.default_rng(seed)
     t = np.arange(n, dtype=float)
-    speed = np.round(30 + 10 * np.sin(t / 7) + rng.normal(0, 1, n), 2)
-    rpm = np.round(1500 + 300 * np.cos(t / 5) + rng.normal(0, 5, n), 1)
-    nox = np.round(np.abs(2 + np.sin(t / 3) + rng.normal(0, 0.1, n)), 3)
+    speed = 30 + 10 * np.sin(t / 7) + rng.normal(0, 1, n)
+    rpm = 1500 + 300 * np.cos(t / 5) + rng.normal(0, 5, n)
+    nox = np.abs(2 + np.sin(t / 3) + rng.normal(0, 0.1, n))
     return t, speed, rpm, nox
+
+
+def num(v) -> str:
+    """A number as a real export writes it: full precision (shortest repr), never rounded."""
+    v = float(v)
+    return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
 
 
 def table(sep=",", dec=".", header=("time", "speed", "rpm", "NOx"), n=N, time_fmt=None,
@@ -37,8 +43,8 @@ def table(sep=",", dec=".", header=("time", "speed", "rpm", "NOx"), n=N, time_fm
     out.append(sep.join(header) + (sep if header_trailing else ""))
     out.extend(post_header)
     for i in range(n):
-        tv = time_fmt(i) if time_fmt else f"{t[i]:g}"
-        vals = [tv] + [f"{v:g}".replace(".", dec) for v in (speed[i], rpm[i], nox[i])]
+        tv = time_fmt(i) if time_fmt else num(t[i])
+        vals = [tv] + [num(v).replace(".", dec) for v in (speed[i], rpm[i], nox[i])]
         out.append(sep.join(lead + v for v in vals) + (sep if trailing else ""))
     return (eol.join(out) + eol)
 
@@ -73,7 +79,7 @@ def _extra_cols(extra_name, values):
     t, speed, rpm, nox = rows()
     out = [f"time,speed,rpm,NOx,{extra_name}"]
     for i in range(N):
-        out.append(f"{t[i]:g},{speed[i]:g},{rpm[i]:g},{nox[i]:g},{values(i)}")
+        out.append(f"{num(t[i])},{num(speed[i])},{num(rpm[i])},{num(nox[i])},{values(i)}")
     return "\n".join(out) + "\n"
 
 
@@ -95,7 +101,7 @@ def _repeated():
 
 
 def _gaps():
-    return table(time_fmt=lambda i: f"{i + (30 if i >= 40 else 0):g}")
+    return table(time_fmt=lambda i: num(i + (30 if i >= 40 else 0)))
 
 
 def _too_many_fields():
@@ -205,7 +211,7 @@ CASES = {
         ok(["time", "speed"], phrase="non-numeric column", units={"speed": ""})),
     "text_column": (enc(_extra_cols("phase", lambda i: "urban" if i < 40 else "rural")),
                     ok(BASE, phrase="non-numeric column")),
-    "duplicated_column_names": (enc(_extra_cols("NOx", lambda i: f"{i * 0.5:g}")),
+    "duplicated_column_names": (enc(_extra_cols("NOx", lambda i: num(i * 0.5))),
                                 ok(BASE + ["NOx_2"], phrase="more than once")),
     "rows_with_too_many_fields": (enc(_too_many_fields()), ok(BASE, n=N - 1, phrase="too many")),
     "no_header_row": (enc("\n".join(table().splitlines()[1:]) + "\n"),
@@ -266,13 +272,15 @@ def test_corpus_is_big_enough():
 def test_too_big_file_and_upload(tmp_path, monkeypatch):
     path = tmp_path / "big.csv"
     path.write_bytes(enc(table()))
-    monkeypatch.setattr(psource, "MAX_BYTES", 1000)
-    with pytest.raises(pc.DataError, match="the limit is"):
-        pc.load_csv(path)
+    with pytest.raises(pc.DataError, match="the limit is 0 MB for uploads"):
+        pc.load_csv(path, max_bytes=1000)
+    assert len(pc.load_csv(path)) == N                  # Python and the CLI: no limit
     upload = io.BytesIO(enc(table()))
     upload.name = "upload.csv"
     with pytest.raises(pc.DataError, match="upload.csv.*the limit is"):
-        pc.load_csv(upload)
+        pc.load_csv(upload, max_bytes=1000)
+    upload.seek(0)
+    assert len(pc.load_csv(upload)) == N
 
 
 def test_folders_devices_and_missing_files(tmp_path):

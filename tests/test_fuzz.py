@@ -62,7 +62,7 @@ def csv_like(draw):
     base = draw(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=width, max_size=width))
     for i in range(n_rows):
         if numeric and draw(st.integers(0, 9)) > 0:
-            cells = [f"{i}"] + [f"{b + i * 0.5:g}" for b in base[1:]]
+            cells = [f"{i}"] + [repr(float(b + i * 0.5)) for b in base[1:]]
         else:
             cells = draw(st.lists(CELLS, min_size=0, max_size=width + 2))
         if draw(st.integers(0, 19)) == 0:
@@ -89,7 +89,7 @@ def test_valid_tables_always_load(n, sep, decimal_comma, trailing):
     dec = "," if decimal_comma and sep != "," else "."
     lines = [sep.join(["time", "NOx [ppm]", "rpm"]) ]
     for i in range(n):
-        cells = [f"{t[i]:g}", f"{values[i]:g}".replace(".", dec), f"{1000 + i}"]
+        cells = [repr(float(t[i])), repr(float(values[i])).replace(".", dec), f"{1000 + i}"]
         lines.append(sep.join(cells) + (sep if trailing else ""))
     ds = _check(("\n".join(lines) + "\n").encode())
     assert ds is not None and list(ds.frame.columns) == ["time", "NOx", "rpm"] and len(ds) == n

@@ -18,7 +18,8 @@ from .timecol import in_time_order, read_time_column, time_report
 
 
 def load_csv(source: PathOrFile, time_column: str | None = None, *, name: str | None = None,
-             resample_hz: float | None = None, dayfirst: bool | None = None) -> Dataset:
+             resample_hz: float | None = None, dayfirst: bool | None = None,
+             max_bytes: int | None = None) -> Dataset:
     """Read a PEMS/OBD CSV export into a ``Dataset``; raises ``DataError`` for unusable input.
 
     ``time_column`` names the time column (header name with or without its unit); by default a
@@ -29,12 +30,14 @@ def load_csv(source: PathOrFile, time_column: str | None = None, *, name: str | 
     each fix is a line of ``Dataset.report``. ``resample_hz`` puts the data on a fixed clock
     (see ``resample``). Dates such as 08/07/2019 are read day/month or month/day as the data
     shows (a day above 12); when they cannot tell, the report says which order was assumed and
-    ``dayfirst=True/False`` sets it. Anything else that goes wrong is a ``DataError``, never another error.
+    ``dayfirst=True/False`` sets it. ``max_bytes`` refuses larger inputs (the Data page passes
+    its upload limit, ``MAX_BYTES``); by default any file that fits in memory is read, big ones
+    chunk by chunk. Anything else that goes wrong is a ``DataError``, never another error.
     """
     label = name or (Path(str(source)).name if isinstance(source, (str, Path)) else
                      Path(str(getattr(source, "name", None) or "uploaded file")).name)
     try:
-        ds = _load_csv(source, time_column, name, dayfirst)
+        ds = _load_csv(source, time_column, name, dayfirst, max_bytes)
         if resample_hz is not None:
             ds = resample(ds, resample_hz)
         return ds
@@ -50,9 +53,9 @@ def load_csv(source: PathOrFile, time_column: str | None = None, *, name: str | 
 
 
 def _load_csv(source: PathOrFile, time_column: str | None, name: str | None,
-              dayfirst: bool | None = None) -> Dataset:
+              dayfirst: bool | None = None, max_bytes: int | None = None) -> Dataset:
     report: list[str] = []
-    src = open_source(source, name, report)
+    src = open_source(source, name, report, max_bytes)
     layout = sniff(src.lines, src.name, report)
     raw = read_table(src, layout, report)
     raw, starts = drop_repeated_headers(raw, layout.raw_names, layout.first_data, report)

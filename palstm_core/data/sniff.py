@@ -97,7 +97,7 @@ def _sniff_layout(lines: list[str]) -> tuple[str, int, int, bool, int]:
                         units = True
                         first_data = after[0] + 1
             rows = [_fields(lines[i], delim) for i in body if counts[i] in (mode, mode - 1)]
-            score = (1 if freq >= 0.8 else 0, numeric_columns(rows[:200]), int(textual), freq,
+            score = (1 if freq >= 0.8 else 0, numeric_columns(rows[:100]), int(textual), freq,
                      mode)
             cand = (delim, header, mode, units, first_data)
         if best_score is None or score > best_score:
