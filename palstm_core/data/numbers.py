@@ -16,6 +16,13 @@ _NUMBERISH = re.compile(r"^[-+]?[\d.,]*\d[\d.,]*([eE][-+]?\d+)?$")
 _SPECIAL = re.compile(r"^[-+]?(inf|infinity|nan)$", re.IGNORECASE)
 
 
+def looks_numeric(cell: str) -> bool:
+    """A number in some writing: digits with '.', ',' as decimal or group marks, an exponent,
+    or inf/nan."""
+    c = cell.strip()
+    return bool(c) and bool(_NUMBERISH.match(c) or _SPECIAL.match(c))
+
+
 def is_number(cell: str, decimal: str = ".", thousands: str | None = None) -> bool:
     """Whether ``cell`` is a number when written with this decimal mark and separator."""
     c = cell.strip()
@@ -37,19 +44,29 @@ def reading(cells: list[str]) -> tuple[str, str | None, str]:
     count = {name: sum(bool(rx.match(c)) for c in cells) for name, rx in (
         ("dot", _DOT_DEC), ("comma3", _COMMA3), ("comma", _COMMA_DEC),
         ("k_comma", _THOUSANDS_COMMA), ("k_dot", _THOUSANDS_DOT))}
-    comma_dec = count["comma"] - count["comma3"]            # decimal commas that are not 3 digits
+    comma_dec = sum(bool(_COMMA_DEC.match(c)) and not _COMMA3.match(c) for c in cells)
     dotted = [c for c in cells if "." in c]
-    if comma_dec > 0 and count["k_comma"] == 0 and all(_THOUSANDS_DOT.match(c) for c in dotted):
+    long_ints = any(_INT.match(c) and len(c.lstrip("+-")) > 3 for c in cells)
+    dot_groups = [c for c in dotted if _THOUSANDS_DOT.match(c)]
+    multi_dot = any(c.count(".") > 1 or "," in c for c in dot_groups)
+    if (comma_dec > 0 or multi_dot) and count["k_comma"] == 0 and len(dot_groups) == len(dotted):
         return ",", ("." if dotted else None), ""
     if count["comma3"] or count["k_comma"]:
         if count["dot"] or count["k_comma"]:
             return ".", ",", ""
-        if comma_dec == 0:
+        if comma_dec == 0 and not long_ints:
             eg = next(c for c in cells if _COMMA3.match(c))
             return ".", ",", (f"Numbers such as '{eg}' could be {eg.replace(',', '')} (',' as "
                               f"thousands separator) or {eg.replace(',', '.')} (decimal comma); "
                               "read ',' as the thousands separator, since no other number in "
                               "the file has a decimal comma.")
+        return ",", None, ""
+    if dotted and not long_ints and all(re.fullmatch(r"[-+]?[1-9]\d{0,2}\.\d{3}", c)
+                                        for c in dotted):
+        eg = dotted[0]
+        return ".", None, (f"Numbers such as '{eg}' could be {eg.replace('.', '')} ('.' as "
+                           f"thousands separator) or {eg} (decimal point); read '.' as the "
+                           "decimal point.")
     return ".", None, ""
 
 

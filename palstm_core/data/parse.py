@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset import DataError
-from .numbers import strip_thousands
+from .numbers import reading, strip_thousands
 from .sniff import Layout
 from .source import CHUNK_BYTES, Source, big
 
@@ -300,20 +300,32 @@ def _to_numbers(s: pd.Series, col: str, decimal: str, report: list[str],
         return (s if pd.api.types.is_float_dtype(s) else s.astype(float)), 0, []
     text = s.astype(object).where(s.notna(), "").astype(str).str.strip()
     present = text != ""
+    head = text[present].head(1000)
+    if decimal == "." and not thousands and (head.str.contains(",").any()
+                                             or head.str.count(r"\.").gt(1).any()):
+        decimal, thousands = _column_reading(head.tolist(), col, report)
     text = strip_thousands(text, thousands, decimal)
     if decimal == ",":
         text = text.str.replace(",", ".", regex=False)
     numeric = pd.to_numeric(text.where(present, None), errors="coerce").astype(float)
     bad_cells = present & numeric.isna()
-    if decimal == "." and present.sum() and (~bad_cells[present]).mean() < 0.5 and \
-            text[present].head(200).str.fullmatch(r"[-+]?\d+,\d+").mean() > 0.5:
-        numeric = pd.to_numeric(text.str.replace(",", ".", regex=False).where(
-            present, None), errors="coerce").astype(float)    # quoted "1,5" values
-        bad_cells = present & numeric.isna()
-        report.append(f"Column '{col}' uses decimal commas (1,5); read them as 1.5.")
     if present.sum() and (~bad_cells[present]).mean() < 0.5:
         return None
     return numeric, int(bad_cells.sum()), list(dict.fromkeys(text[bad_cells].head(200)))[:3]
+
+
+def _column_reading(cells: list[str], col: str, report: list[str]) -> tuple[str, str | None]:
+    """Decimal mark and thousands separator of one column's (quoted) cells with commas in a
+    file that otherwise uses '.' decimals: '1,5' is a decimal comma, '2,971.5' or '1,896,448'
+    group thousands; the report says which."""
+    decimal, thousands, note = reading(cells)
+    if note:
+        report.append(note.replace("Numbers such as", f"Column '{col}': numbers such as", 1))
+    if thousands:
+        report.append(f"Column '{col}' uses '{thousands}' to group thousands; read without it.")
+    if decimal == ",":
+        report.append(f"Column '{col}' uses decimal commas (1,5); read them as 1.5.")
+    return decimal, thousands
 
 
 def _report_dropped(non_numeric: list[str], empty: list[str], constant: list[str],

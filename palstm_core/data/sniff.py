@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from .dataset import DataError
-from .numbers import numeric_columns, reading
+from .numbers import looks_numeric, numeric_columns, reading
 
 MAX_COLUMNS = 2000                 # a wider table is not a sensor log (or the separator is wrong)
 
@@ -32,14 +32,8 @@ def _fields(line: str, delim: str, skipinitialspace: bool = True) -> list[str]:
 
 
 def _is_number(text: str) -> bool:
-    text = text.strip()
-    if not text:
-        return False
-    try:
-        float(text.replace(",", "."))
-        return True
-    except ValueError:
-        return False
+    """A number in any of the usual writings (1.5, 1,5, 2,971, 1.234,5, 1e-05, -inf)."""
+    return looks_numeric(text)
 
 
 def _sniff_layout(lines: list[str]) -> tuple[str, int, int, bool, int]:

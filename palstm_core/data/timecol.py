@@ -13,7 +13,8 @@ from .clock import (_clock_seconds, combine_date_time, is_clock, is_date, numeri
 from .dataset import DataError
 
 _TIME_RE = re.compile(r"^(time|timestamp|time_?stamp|datetime|date.?time|date|elapsed.*|t|sec|"
-                      r"seconds|time_s|zeit|uhrzeit|utc|utc.?time|gps.?time|시간|시각)$")
+                      r"seconds|zeit|uhrzeit|utc|utc.?time|gps.?time|unix.?time|epoch|시간|시각)"
+                      r"([ _]?(s|ms|us|µs|ns|sec|secs|utc))?$")
 
 
 def _find_time_column(frame: pd.DataFrame, requested: str | None, name: str,
