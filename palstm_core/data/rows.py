@@ -72,16 +72,14 @@ def split_recordings(t: np.ndarray, kind: str, starts: list[int], first_line: in
     edges = [0, *[int(i) + 1 for i in back], n]
     for k, i in enumerate(back):
         before, after = t[edges[k]:i + 1], t[i + 1:edges[k + 2]]
-        if not (np.nanmax(after) > np.nanmin(before)):
-            continue               # a block of earlier rows: one recording, sorted later
         if kind == "datetime" and abs(dt[i] + 3600) <= max(2 * step, 2.0):
             t[i + 1:] += 3600.0
             report.append(f"The clock goes back one hour after line {first_line + 1 + int(i)} "
                           "(the autumn daylight-saving change); the repeated hour was kept "
                           "after the first one (times after it moved 1 h later) instead of "
                           "being mixed into it.")
-        else:
-            cuts.add(int(i) + 1)
+        elif np.nanmax(after) > np.nanmin(before):
+            cuts.add(int(i) + 1)   # (else a block of earlier rows: one recording, sorted later)
     cuts = sorted(c for c in cuts if 0 < c < n)
     if not cuts:
         return t, slice(0, n)
@@ -104,8 +102,8 @@ def drop_leading_zero_rows(frame: pd.DataFrame, tcol: str | None, report: list[s
     cols = [c for c in frame.columns if c != tcol]
     if len(cols) < 5:
         return frame
-    sensors = frame[cols].to_numpy(dtype=float)
-    blank = np.all((sensors == 0) | np.isnan(sensors), axis=1)
+    head = frame[cols].iloc[:1000].to_numpy(dtype=float)       # not a copy of a big drive
+    blank = np.all((head == 0) | np.isnan(head), axis=1)
     n = int(np.argmin(blank)) if not blank.all() else len(blank)
     if 0 < n < len(frame):
         report.append(f"Dropped the first {n} row(s): every sensor reads 0 there (the logger was "
