@@ -46,7 +46,7 @@ if st.session_state.get("data_error"):
 # ---------------------------------------------------------------------------- PEMS + OBD
 AUTO = "automatic"
 _cur = ui.dataset()
-with st.expander("PEMS + OBD from two loggers",
+with st.expander("PEMS + OBD from two files",
                  expanded=bool(_cur is not None and _cur.alignment)):
     st.write("A PEMS export and an OBD log of the same drive, each with its own clock (several "
              "files per logger are joined on their wall clock). They are "
