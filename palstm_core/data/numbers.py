@@ -54,7 +54,9 @@ def reading(cells: list[str]) -> tuple[str, str | None, str]:
     if count["comma3"] or count["k_comma"]:
         if count["dot"] or count["k_comma"]:
             return ".", ",", ""
-        if comma_dec == 0 and not long_ints:
+        if comma_dec == 0 and long_ints:
+            return ".", None, ""           # judged column by column (parse.numeric_frame)
+        if comma_dec == 0:
             eg = next(c for c in cells if _COMMA3.match(c))
             return ".", ",", (f"Numbers such as '{eg}' could be {eg.replace(',', '')} (',' as "
                               f"thousands separator) or {eg.replace(',', '.')} (decimal comma); "
