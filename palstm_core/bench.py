@@ -243,7 +243,9 @@ print(json.dumps({"seconds": dt, "rows": len(ds), "columns": ds.frame.shape[1],
 
 def make_big_csv(path: Path, rows: int, cols: int, seed: int = 0) -> Path:
     """A drive-like CSV: a time column (0.1 s steps) and ``cols - 1`` smooth positive sensor
-    channels with 4 significant digits (about 185 bytes a row at 30 columns), written in chunks."""
+    channels written as a real export writes float64 values: full precision (the shortest repr
+    that reads back exactly, up to 17 significant digits; about 520 bytes a row at 30 columns),
+    written in chunks."""
     rng = np.random.default_rng(seed)
     tmp = path.with_suffix(".part")
     names = ["time_s"] + [f"sensor_{i:02d}" for i in range(1, cols)]
@@ -256,9 +258,9 @@ def make_big_csv(path: Path, rows: int, cols: int, seed: int = 0) -> Path:
             walk = level + np.cumsum(rng.normal(scale=0.05, size=(n, cols - 1)), axis=0)
             walk = np.clip(walk, 10.0, 99.0)
             level = walk[-1]
-            frame = pd.DataFrame(walk.astype(np.float32), columns=names[1:])
+            frame = pd.DataFrame(walk, columns=names[1:])
             frame.insert(0, "time_s", np.arange(start, start + n) * 0.1)
-            frame.to_csv(fh, header=False, index=False, float_format="%.4g")
+            frame.to_csv(fh, header=False, index=False)       # float_format=None: repr precision
     os.replace(tmp, path)
     return path
 
@@ -268,7 +270,7 @@ def bench_load(rows: int = 1_000_000, cols: int = 30, timeout: float = 600,
     """Load a generated rows x cols CSV in a child process: seconds and the child's peak RSS
     (VmHWM, i.e. ru_maxrss of the child's own process image)."""
     folder = Path(csv_dir or tempfile.gettempdir())
-    path = folder / f"palstm_bench_{rows}x{cols}_v2.csv"
+    path = folder / f"palstm_bench_{rows}x{cols}_v3.csv"
     gen = 0.0
     if not path.exists():
         t0 = time.perf_counter()
