@@ -67,8 +67,7 @@ def train(data: Dataset | Campaign, target: str, grouping: SensorGrouping | None
     if isinstance(data, Campaign):
         if not len(data) and not sharded(data):
             raise DataError(f"{data.label} has no drive to train on.")
-        first = next(iter(data), None)
-        grouping = grouping or suggest_groups(first, target)
+        grouping = grouping or _campaign_groups(data, target)
         for ds in data:
             if target in ds.frame.columns:
                 grouping.validate(ds, target)
@@ -89,6 +88,24 @@ def train(data: Dataset | Campaign, target: str, grouping: SensorGrouping | None
     if cache is not None and rank == 0:
         cache.save(run)
     return run
+
+
+def _campaign_groups(camp: Campaign, target: str) -> SensorGrouping:
+    """Groups suggested from the columns all drives share (under torchrun: rank 0's choice, so
+    that every process builds the same model)."""
+    with_target = [ds for ds in camp if target in ds.frame.columns]
+    groups = None
+    if with_target:
+        shared = [c for c in camp.common_columns if c != target] or with_target[0].columns
+        frame = with_target[0].frame[[c for c in shared if c != target] + [target]]
+        groups = suggest_groups(Dataset(frame, name=with_target[0].name), target).to_dict()
+    if sharded(camp):
+        box = [groups]
+        torch.distributed.broadcast_object_list(box, 0)
+        groups = box[0]
+    if groups is None:
+        raise DataError(f"No drive of {camp.label} has the column '{target}' to learn from.")
+    return SensorGrouping(groups)
 
 
 def _load_cached(cache, key: str, config: TrainConfig, progress: Progress | None) -> TrainedRun | None:
