@@ -180,3 +180,21 @@ def test_real_logs_train_on_one_trip_test_on_the_other():
     m = run.metrics_by_drive[TRIPS[1]]
     assert np.isfinite(m["rmse"]) and m["r2"] > -1.0
     assert set(run.predict(camp)["drive"]) == set(TRIPS)
+
+
+def test_thirty_drive_campaign_streams_batches_from_the_stacked_rows():
+    """30 simulated drives x 3,600 rows: the inputs are held once as (T, F) rows; windows are
+    views of them and training gathers each batch by index (no copy of all windows)."""
+    from palstm_core.bench import _sim_campaign
+    from palstm_core.training.loop import DeviceDrive
+    camp = _sim_campaign(30, 3600)
+    prep = prepare_campaign(camp, "NOx", GROUPS, pc.WindowSpec(30, 1))
+    w = prep.windows
+    assert w.x.shape == (30 * 3600, 4) and list(w.names) == camp.names
+    assert len(w.starts) == 30 * (3600 - 30)
+    assert np.shares_memory(w.inputs(), w.x)                       # a view, not a copy
+    drive = DeviceDrive(w, torch.device("cpu"))
+    xb, yb = drive.batch(torch.as_tensor(prep.parts["train"][:128]))
+    np.testing.assert_array_equal(xb.numpy(), w.inputs(prep.parts["train"][:128]))
+    assert xb.shape == (128, 30, 4)
+    assert sum(len(v) for v in prep.parts.values()) == len(w.starts)
