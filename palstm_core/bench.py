@@ -306,6 +306,47 @@ def bench_load(rows: int = 1_000_000, cols: int = 30, timeout: float = 600,
     return out
 
 
+def _sim_campaign(n_drives: int, rows: int):
+    """``n_drives`` simulated drives of ``rows`` rows each (urban/rural/motorway mixes, one seed
+    each), as a Campaign."""
+    from . import simulate
+    from .data.campaign import Campaign
+    from .data.dataset import Dataset
+    kinds = ["urban", "rural", "motorway"]
+    drives = {}
+    for i in range(n_drives):
+        plan = [(kinds[(i + j) % 3], rows // 180 + 1) for j in range(3)]
+        frame = simulate.simulate_drive(phases=plan, seed=100 + i).iloc[:rows].reset_index(drop=True)
+        drives[f"sim{i + 1:02d}"] = Dataset(frame, "time", name=f"sim{i + 1:02d}", simulated=True)
+    return Campaign(drives, name=f"{n_drives} simulated drives")
+
+
+def bench_campaign(device: torch.device, n_drives: int = 30, rows: int = 3600,
+                   repeats: int = 2) -> dict:
+    """Seconds per training window of one epoch (forward, backward, Adam, validation pass) on a
+    campaign of ``n_drives`` × ``rows`` vs the single-drive urban sample (3,600 rows); the two
+    are trained alternately, the median of ``repeats`` each. Same model and settings."""
+    from .data import load_sample
+    from .training import TrainConfig, train
+    from .windows import WindowSpec
+    camp = _sim_campaign(n_drives, rows)
+    single = load_sample("urban")
+    cfg = TrainConfig(model="pa_lstm", hidden_size=32, epochs=1, batch_size=128,
+                      device=str(device))
+    spec = WindowSpec(30, 1)
+    per: dict[str, list[float]] = {"campaign": [], "single": []}
+    n_windows = {}
+    for _ in range(repeats):
+        for name, data in (("single", single), ("campaign", camp)):
+            run = train(data, "NOx", window=spec, config=cfg)
+            n_windows[name] = len(run.predict(data, part="train"))
+            per[name].append(run.history[0]["seconds"] / n_windows[name])
+    out = {name: float(np.median(v)) for name, v in per.items()}
+    return {"drives": n_drives, "rows": rows, "windows": n_windows,
+            "us_per_window": {k: v * 1e6 for k, v in out.items()},
+            "campaign_over_single": out["campaign"] / out["single"]}
+
+
 def check_windows_are_views() -> dict:
     """Windows are strided views of the drive; a training batch is gathered by index."""
     x = np.zeros((1000, 5), np.float32)
@@ -340,6 +381,9 @@ def run_bench(device: str = "auto", quick: bool = False, load_rows: int | None =
     log(f"  {time.perf_counter() - t0:.0f} s; re-open a cached run + attention of one window ...")
     res["cached"] = bench_cached_attention(dev, repeats=3 if quick else 7)
     res["windows"] = check_windows_are_views()
+    log(f"  {time.perf_counter() - t0:.0f} s; one training epoch on 30 simulated drives x 3,600 "
+        "rows vs the single urban drive ...")
+    res["campaign"] = bench_campaign(dev, repeats=1 if quick else 3)
     if not skip_load:
         rows = load_rows or (100_000 if quick else 1_000_000)
         log(f"  {time.perf_counter() - t0:.0f} s; load a generated {rows:,}-row x 30-column CSV "
@@ -381,6 +425,14 @@ def format_table(res: dict) -> str:
     row("inference nn.LSTM (windows/s, batch 2048)", f"{w['lstm']:,.0f}")
     row("re-open cached run + attention of one window", f"{res['cached']['reopen_explain_ms']:.0f} ms")
     row("windows are views of the drive", "yes" if res["windows"]["windows_are_views"] else "NO")
+    cp = res.get("campaign")
+    if cp:
+        us = cp["us_per_window"]
+        row("epoch per window, single urban drive", f"{us['single']:.0f} µs")
+        row(f"epoch per window, {cp['drives']} drives x {cp['rows']:,} rows", f"{us['campaign']:.0f} µs")
+        ok = cp["campaign_over_single"] <= 1.3
+        row("ratio campaign / single drive (per window)", f"{cp['campaign_over_single']:.2f}x",
+            f"≤1.3 {'ok' if ok else 'NO'}")
     ld = res.get("load")
     if ld:
         label = f"{ld['rows']:,} x {ld['cols']} CSV ({ld['csv_mb']:.0f} MB)"
