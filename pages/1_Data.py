@@ -13,6 +13,7 @@ st.set_page_config(page_title="Data · PA-LSTM Explorer", page_icon="📂", layo
 st.title("1 · Data")
 ui.step_indicator("data")
 
+DATE_ORDER = {"automatic (from the data)": None, "day/month/year": True, "month/day/year": False}
 src_sample, src_upload, src_paste = st.tabs(["Sample drive", "Upload CSV", "Paste CSV text"])
 with src_sample:
     st.write("Shipped one-hour drives made by `palstm_core.simulate` — **simulated**, not "
@@ -24,14 +25,20 @@ with src_upload:
     st.write("A CSV with one row per time step and one column per sensor. Units in the header "
              "like `speed [km/h]` are kept; a time column (time, timestamp, elapsed…) is found "
              "automatically, else the row number is the clock.")
+    order = st.selectbox("Date order", list(DATE_ORDER), key="date_order",
+                         help="Dates like 08/07/2019: the data usually settles it (a day above "
+                              "12); otherwise the report says which order was assumed.")
+    dayfirst = DATE_ORDER[order]
     up = st.file_uploader("CSV file", type=["csv", "txt"], key="upload")
-    if up is not None and st.session_state.get("_uploaded_id") != up.file_id:
-        st.session_state["_uploaded_id"] = up.file_id
-        ui.load_into_session(up, name=up.name)
+    if up is not None and st.session_state.get("_uploaded_id") != (up.file_id, dayfirst):
+        st.session_state["_uploaded_id"] = (up.file_id, dayfirst)
+        ui.load_into_session(up, name=up.name, dayfirst=dayfirst)
 with src_paste:
     text = st.text_area("CSV text (header row first)", key="paste_text", height=150)
     if st.button("Load pasted text", key="load_paste"):
-        ui.load_into_session(io.BytesIO(text.encode("utf-8")), name="pasted text")
+        ui.load_into_session(io.BytesIO(text.encode("utf-8")), name="pasted text",
+                             dayfirst=DATE_ORDER[st.session_state.get("date_order",
+                                                                      "automatic (from the data)")])
 
 if st.session_state.get("data_error"):
     st.error("This file could not be used. " + st.session_state["data_error"])
@@ -41,7 +48,8 @@ AUTO = "automatic"
 _cur = ui.dataset()
 with st.expander("PEMS + OBD from two files",
                  expanded=bool(_cur is not None and _cur.alignment)):
-    st.write("A PEMS export and an OBD log of the same drive, each with its own clock. They are "
+    st.write("A PEMS export and an OBD log of the same drive, each with its own clock (several "
+             "files per logger are joined on their wall clock). They are "
              "put on one clock, the analyzer delay of the PEMS gas channels is estimated from "
              "the correlation of a PEMS/OBD channel pair, and the merged drive becomes the "
              "data of this session.")
@@ -55,10 +63,13 @@ with st.expander("PEMS + OBD from two files",
                    "response time adds about 1 s to the delay the correlation finds).")
     else:
         u1, u2 = st.columns(2)
-        up_p = u1.file_uploader("PEMS CSV", type=["csv", "txt"], key="merge_pems_file")
-        up_o = u2.file_uploader("OBD CSV", type=["csv", "txt"], key="merge_obd_file")
-        pems_src = ui.parse_upload(up_p, "PEMS")
-        obd_src = ui.parse_upload(up_o, "OBD")
+        up_p = u1.file_uploader("PEMS CSV file(s)", type=["csv", "txt"], key="merge_pems_file",
+                                accept_multiple_files=True)
+        up_o = u2.file_uploader("OBD CSV file(s)", type=["csv", "txt"], key="merge_obd_file",
+                                accept_multiple_files=True)
+        first = DATE_ORDER[st.session_state.get("date_order", "automatic (from the data)")]
+        pems_src = ui.parse_upload(up_p, "PEMS", first)
+        obd_src = ui.parse_upload(up_o, "OBD", first)
     st.session_state.setdefault("mergeopt_rate", 1.0)
     st.session_state.setdefault("mergeopt_lag", 4.0)
     m1, m2, m3 = st.columns(3)

@@ -17,8 +17,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from . import explain  # noqa: E402
 from .cache import ModelCache
-from .data import (MAX_BYTES, Campaign, DataError, Dataset, clean, load_csv, load_drives,
-                   load_file, load_sample, load_sample_campaign, merge_drives, resample)
+from .data import (MAX_BYTES, Campaign, DataError, Dataset, clean, concat_drives, load_csv,
+                   load_drives, load_file, load_sample, load_sample_campaign, merge_drives,
+                   resample)
 from .explain import Attention, Attribution, attribute
 from .grouping import SensorGrouping, suggest_groups
 from .metrics import regression_metrics
@@ -31,7 +32,8 @@ from .windows import WindowSpec
 __all__ = [
     "Attention", "Attribution", "Campaign", "DataError", "Dataset", "MAX_BYTES", "MODELS",
     "ModelCache", "SensorGrouping", "TrainConfig", "TrainedRun", "TrainingCancelled",
-    "TrainingError", "TuneResult", "WindowSpec", "attribute", "clean", "device_name", "explain", "load_csv",
-    "load_drives", "load_file", "load_sample", "load_sample_campaign", "merge_drives",
-    "regression_metrics", "resample", "suggest_groups", "train", "tune",
+    "TrainingError", "TuneResult", "WindowSpec", "attribute", "clean", "concat_drives",
+    "device_name", "explain", "load_csv", "load_drives", "load_file", "load_sample",
+    "load_sample_campaign", "merge_drives", "regression_metrics", "resample", "suggest_groups",
+    "train", "tune",
 ]

@@ -14,6 +14,8 @@ from tqdm import tqdm
 from .bench import format_table, run_bench
 from .cache import ModelCache
 from .data import DataError, load_csv, load_sample
+from .data.campaign import Campaign, load_drives
+from .data.formats import SUFFIXES
 from .grouping import SensorGrouping, suggest_groups
 from .metrics import regression_metrics
 from .models import MODELS
@@ -62,9 +64,43 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
 
 
 def _print_metrics(rows: list[tuple[str, dict]]) -> None:
-    print(f"{'':14s} {'RMSE':>10s} {'MAE':>10s} {'MAPE %':>9s} {'R²':>8s}")
+    w = max([14] + [len(label) for label, _ in rows])
+    print(f"{'':{w}s} {'RMSE':>10s} {'MAE':>10s} {'MAPE %':>9s} {'R²':>8s}")
     for label, m in rows:
-        print(f"{label:14s} {m['rmse']:10.4g} {m['mae']:10.4g} {m['mape']:9.1f} {m['r2']:8.3f}")
+        print(f"{label:{w}s} {m['rmse']:10.4g} {m['mae']:10.4g} {m['mape']:9.1f} {m['r2']:8.3f}")
+
+
+def _drive_items(source: Path) -> list[Path]:
+    """The files and folders directly in a campaign folder that can be drives (natural order)."""
+    from .training.drives import natural
+    items = [p for p in source.iterdir() if not p.name.startswith(".")
+             and (p.is_dir() or p.suffix.lower() in SUFFIXES)]
+    return sorted(items, key=lambda p: natural(p.name))
+
+
+def _campaign(args, world: int, rank: int) -> Campaign:
+    """``--drives``: the campaign (under torchrun: this process's share of a folder's drives),
+    with a per-drive tqdm bar; its report is printed."""
+    source = Path(args.drives)
+    share = source
+    if world > 1 and source.is_dir():           # each process reads only its own drives
+        share = _drive_items(source)[rank::world]
+    with tqdm(total=1000, unit="‰", desc="loading drives", leave=False, disable=rank != 0,
+              bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed} {postfix}") as bar:
+        def progress(fraction: float, message: str) -> None:
+            bar.set_postfix_str(message, refresh=False)
+            bar.update(int(fraction * 1000) - bar.n)
+        if isinstance(share, list) and not share:
+            camp = Campaign({}, name=source.name)
+        else:
+            camp = load_drives(share, progress=progress)
+    if world > 1 and not source.is_dir():       # a zip: read whole, keep this process's share
+        camp = Campaign({n: camp[n] for n in camp.names[rank::world]}, camp.report,
+                        camp.skipped, camp.name)
+    camp.name = source.name
+    for line in camp.report:
+        print(f"  {line}")
+    return camp
 
 
 def cmd_train(args) -> int:
@@ -81,17 +117,27 @@ def cmd_train(args) -> int:
 
 
 def _train(args, world: int, rank: int = 0) -> int:
-    ds = _dataset(args)
-    grouping = _groups(args.groups) if args.groups else suggest_groups(ds, args.target)
+    if args.drives and args.csv:
+        raise DataError("Give either --drives (a campaign) or --csv (one drive), not both.")
+    if (args.test_drives or args.val_drives) and not args.drives:
+        raise DataError("--test-drives and --val-drives choose drives of a campaign; load one "
+                        "with --drives FOLDER_OR_ZIP.")
+    ds = _campaign(args, world, rank) if args.drives else _dataset(args)
+    grouping = _groups(args.groups) if args.groups else None
     window = WindowSpec(lookback=args.lookback, horizon=args.horizon,
-                        target_history=args.target_history)
+                        target_history=args.target_history,
+                        test_drives=tuple(args.test_drives or ()),
+                        val_drives=tuple(args.val_drives or ()))
     config = TrainConfig(model=args.model, hidden_size=args.hidden_size, epochs=args.epochs,
                          batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                          device=args.device)
     cache = None if args.no_cache else ModelCache(args.cache_dir)
-    print(f"data: {ds.label}, {len(ds)} rows; target: {args.target}; model: {args.model}"
+    size = "" if isinstance(ds, Campaign) else f", {len(ds)} rows"
+    print(f"data: {ds.label}{size}; target: {args.target}; model: {args.model}"
           + (f"; data-parallel over {world} processes" if world > 1 else ""))
-    for name, cols in grouping.groups.items():
+    if grouping is None and not isinstance(ds, Campaign):
+        grouping = suggest_groups(ds, args.target)
+    for name, cols in (grouping.groups.items() if grouping else ()):
         print(f"  group {name}: {', '.join(cols)}")
     with _progress_bar(args.model, disable=rank != 0) as progress:
         run = train(ds, args.target, grouping, window, config, cache=cache, progress=progress)
@@ -99,6 +145,12 @@ def _train(args, world: int, rank: int = 0) -> int:
         f"trained in {run.timings['train_seconds']:.1f} s, {run.timings['epochs']} epochs " \
         f"(best {run.timings['best_epoch']}) on {run.timings['device']}"
     print(f"{MODELS[args.model].description}\n{how}")
+    if isinstance(ds, Campaign):
+        for name, cols in (run.grouping.groups.items() if grouping is None else ()):
+            print(f"  group {name}: {', '.join(cols)}")
+        for line in run.report:
+            print(f"  {line}")
+        _print_metrics(list(run.metrics_by_drive.items()))
     _report_run(run, cache)
     return 0
 
@@ -211,6 +263,14 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("train", help="train (or load from the cache) a model and print test metrics")
     _add_data_args(p)
+    p.add_argument("--drives", metavar="DIR_OR_ZIP",
+                   help="a campaign: a folder or zip of drives (one file or OBD/PEMS trip folder "
+                   "per drive); under torchrun each process reads only its share")
+    p.add_argument("--test-drives", nargs="+", metavar="NAME",
+                   help="drives held out for testing (e.g. the road drives); default: the last "
+                   "part of every drive")
+    p.add_argument("--val-drives", nargs="+", metavar="NAME",
+                   help="drives held out for validation; default: a part of every drive")
     p.add_argument("--target", default="NOx", help="column to predict (default NOx)")
     p.add_argument("--model", default="pa_lstm", choices=list(MODELS))
     p.add_argument("--groups", help='sensor groups as JSON, e.g. \'{"engine": ["rpm", "load"]}\' '

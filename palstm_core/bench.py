@@ -276,7 +276,9 @@ print(json.dumps({"seconds": dt, "rows": len(ds), "columns": ds.frame.shape[1],
 
 def make_big_csv(path: Path, rows: int, cols: int, seed: int = 0) -> Path:
     """A drive-like CSV: a time column (0.1 s steps) and ``cols - 1`` smooth positive sensor
-    channels with 4 significant digits (about 185 bytes a row at 30 columns), written in chunks."""
+    channels written as a real export writes float64 values: full precision (the shortest repr
+    that reads back exactly, up to 17 significant digits; about 520 bytes a row at 30 columns),
+    written in chunks."""
     rng = np.random.default_rng(seed)
     tmp = path.with_suffix(".part")
     names = ["time_s"] + [f"sensor_{i:02d}" for i in range(1, cols)]
@@ -289,9 +291,9 @@ def make_big_csv(path: Path, rows: int, cols: int, seed: int = 0) -> Path:
             walk = level + np.cumsum(rng.normal(scale=0.05, size=(n, cols - 1)), axis=0)
             walk = np.clip(walk, 10.0, 99.0)
             level = walk[-1]
-            frame = pd.DataFrame(walk.astype(np.float32), columns=names[1:])
+            frame = pd.DataFrame(walk, columns=names[1:])
             frame.insert(0, "time_s", np.arange(start, start + n) * 0.1)
-            frame.to_csv(fh, header=False, index=False, float_format="%.4g")
+            frame.to_csv(fh, header=False, index=False)       # float_format=None: repr precision
     os.replace(tmp, path)
     return path
 
@@ -301,7 +303,7 @@ def bench_load(rows: int = 1_000_000, cols: int = 30, timeout: float = 600,
     """Load a generated rows x cols CSV in a child process: seconds and the child's peak RSS
     (VmHWM, i.e. ru_maxrss of the child's own process image)."""
     folder = Path(csv_dir or tempfile.gettempdir())
-    path = folder / f"palstm_bench_{rows}x{cols}_v2.csv"
+    path = folder / f"palstm_bench_{rows}x{cols}_v3.csv"
     gen = 0.0
     if not path.exists():
         t0 = time.perf_counter()
@@ -335,6 +337,47 @@ def bench_load(rows: int = 1_000_000, cols: int = 30, timeout: float = 600,
     out["peak_over_f32"] = out["peak_rss_mb"] / out["float32_mb"]
     out["load_over_f32"] = out["load_rss_mb"] / out["float32_mb"]
     return out
+
+
+def _sim_campaign(n_drives: int, rows: int):
+    """``n_drives`` simulated drives of ``rows`` rows each (urban/rural/motorway mixes, one seed
+    each), as a Campaign."""
+    from . import simulate
+    from .data.campaign import Campaign
+    from .data.dataset import Dataset
+    kinds = ["urban", "rural", "motorway"]
+    drives = {}
+    for i in range(n_drives):
+        plan = [(kinds[(i + j) % 3], rows // 180 + 1) for j in range(3)]
+        frame = simulate.simulate_drive(phases=plan, seed=100 + i).iloc[:rows].reset_index(drop=True)
+        drives[f"sim{i + 1:02d}"] = Dataset(frame, "time", name=f"sim{i + 1:02d}", simulated=True)
+    return Campaign(drives, name=f"{n_drives} simulated drives")
+
+
+def bench_campaign(device: torch.device, n_drives: int = 30, rows: int = 3600,
+                   repeats: int = 2) -> dict:
+    """Seconds per training window of one epoch (forward, backward, Adam, validation pass) on a
+    campaign of ``n_drives`` × ``rows`` vs the single-drive urban sample (3,600 rows); the two
+    are trained alternately, the median of ``repeats`` each. Same model and settings."""
+    from .data import load_sample
+    from .training import TrainConfig, train
+    from .windows import WindowSpec
+    camp = _sim_campaign(n_drives, rows)
+    single = load_sample("urban")
+    cfg = TrainConfig(model="pa_lstm", hidden_size=32, epochs=1, batch_size=128,
+                      device=str(device))
+    spec = WindowSpec(30, 1)
+    per: dict[str, list[float]] = {"campaign": [], "single": []}
+    n_windows = {}
+    for _ in range(repeats):
+        for name, data in (("single", single), ("campaign", camp)):
+            run = train(data, "NOx", window=spec, config=cfg)
+            n_windows[name] = len(run.predict(data, part="train"))
+            per[name].append(run.history[0]["seconds"] / n_windows[name])
+    out = {name: float(np.median(v)) for name, v in per.items()}
+    return {"drives": n_drives, "rows": rows, "windows": n_windows,
+            "us_per_window": {k: v * 1e6 for k, v in out.items()},
+            "campaign_over_single": out["campaign"] / out["single"]}
 
 
 def check_windows_are_views() -> dict:
@@ -374,6 +417,9 @@ def run_bench(device: str = "auto", quick: bool = False, load_rows: int | None =
     if dev.type == "cpu":
         log(f"  {time.perf_counter() - t0:.0f} s; pa_lstm train step beside 2 busy processes ...")
         res["contention"] = bench_contention(dev, repeats=3 if quick else 7)
+    log(f"  {time.perf_counter() - t0:.0f} s; one training epoch on 30 simulated drives x 3,600 "
+        "rows vs the single urban drive ...")
+    res["campaign"] = bench_campaign(dev, repeats=1 if quick else 3)
     if not skip_load:
         rows = load_rows or (100_000 if quick else 1_000_000)
         log(f"  {time.perf_counter() - t0:.0f} s; load a generated {rows:,}-row x 30-column CSV "
@@ -422,6 +468,14 @@ def format_table(res: dict) -> str:
             f"{cn['busy_ms']:.1f} ms")
         ok = cn["ratio"] <= 3
         row("ratio busy / no extra load", f"{cn['ratio']:.2f}x", f"≤3 {'ok' if ok else 'NO'}")
+    cp = res.get("campaign")
+    if cp:
+        us = cp["us_per_window"]
+        row("epoch per window, single urban drive", f"{us['single']:.0f} µs")
+        row(f"epoch per window, {cp['drives']} drives x {cp['rows']:,} rows", f"{us['campaign']:.0f} µs")
+        ok = cp["campaign_over_single"] <= 1.3
+        row("ratio campaign / single drive (per window)", f"{cp['campaign_over_single']:.2f}x",
+            f"≤1.3 {'ok' if ok else 'NO'}")
     ld = res.get("load")
     if ld:
         label = f"{ld['rows']:,} x {ld['cols']} CSV ({ld['csv_mb']:.0f} MB)"

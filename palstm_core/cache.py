@@ -2,7 +2,8 @@
 
     <root>/<key>/weights.safetensors    model weights (no pickle)
     <root>/<key>/run.json               config, grouping, window, scaler, columns, metrics,
-                                        history, timings, data name and fingerprint
+                                        metrics per drive, history, timings, data name and
+                                        fingerprint, training report
 
 A run is written into a temporary directory beside the others and renamed into place, so a
 reader never sees half a run and two processes writing the same key cannot corrupt it (the
@@ -102,6 +103,7 @@ class ModelCache:
             "timings": run.timings, "data_name": run.data_name,
             "data_fingerprint": run.data_fingerprint, "simulated": run.simulated,
             "target_unit": run.target_unit, "created": run.created,
+            "metrics_by_drive": run.metrics_by_drive, "report": run.report,
         }
         self.path(run.key)                                      # checks the key
         final = root / run.key
@@ -245,5 +247,6 @@ def _read(folder: Path, device: torch.device) -> TrainedRun:
         metrics=meta["metrics"], history=meta["history"], key=meta["key"],
         data_name=meta["data_name"], data_fingerprint=meta["data_fingerprint"],
         simulated=meta["simulated"], target_unit=meta.get("target_unit", ""),
-        created=meta["created"], timings=meta.get("timings", {}), path=folder,
-        from_cache=True)
+        created=meta["created"], timings=meta.get("timings", {}),
+        metrics_by_drive=meta.get("metrics_by_drive", {}), report=meta.get("report", []),
+        path=folder, from_cache=True)

@@ -5,6 +5,11 @@ at row ``t = s + lookback - 1 + horizon`` (horizon 0 = the newest input step, 1 
 Windows are assigned to train / validation / test by the row they predict, so the three parts
 follow each other in time. Windows are never copied: ``window_view`` returns a strided view and
 training gathers batches by index.
+
+Campaigns (several drives): the drives' scaled rows are stacked into one (T, F) array and the
+usable window starts are listed per drive (``Windows.bounds``), so no window spans two drives.
+Drives named in ``WindowSpec.test_drives`` / ``val_drives`` are held out whole; every other
+drive is split in time (``drive_fractions``).
 """
 from __future__ import annotations
 
@@ -24,12 +29,17 @@ class WindowSpec:
     target_history  also feed the target's past values as an input (off: sensors only, so the
                     model works on drives without PEMS)
     split           fractions of rows for train / validation / test, in time order
+    test_drives     campaign drives held out whole for testing (e.g. the road drives when the
+                    model is trained on lab drives); empty: the last part of every drive
+    val_drives      campaign drives held out whole for validation; empty: a part of every drive
     """
 
     lookback: int = 30
     horizon: int = 1
     target_history: bool = False
     split: tuple[float, float, float] = (0.7, 0.15, 0.15)
+    test_drives: tuple[str, ...] = ()
+    val_drives: tuple[str, ...] = ()
 
     def __post_init__(self):
         lookback = whole_number("Lookback", self.lookback, minimum=1)
@@ -46,15 +56,82 @@ class WindowSpec:
         object.__setattr__(self, "horizon", horizon)
         object.__setattr__(self, "target_history", flag("target_history", self.target_history))
         object.__setattr__(self, "split", split)
+        test, val = _names("test_drives", self.test_drives), _names("val_drives", self.val_drives)
+        both = sorted(set(test) & set(val))
+        if both:
+            raise DataError(f"Drive(s) {', '.join(map(repr, both))} are chosen both for testing "
+                            "and for validation; pick each drive for one of them only.")
+        object.__setattr__(self, "test_drives", test)
+        object.__setattr__(self, "val_drives", val)
+
+    @property
+    def by_drive(self) -> bool:
+        """True when whole drives are held out (test_drives or val_drives given)."""
+        return bool(self.test_drives or self.val_drives)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["split"] = list(self.split)
+        d["test_drives"], d["val_drives"] = list(self.test_drives), list(self.val_drives)
+        if not self.by_drive:                   # a single drive's spec reads as before
+            del d["test_drives"], d["val_drives"]
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "WindowSpec":
-        return cls(**{**d, "split": tuple(d.get("split", (0.7, 0.15, 0.15)))})
+        return cls(**{**d, "split": tuple(d.get("split", (0.7, 0.15, 0.15))),
+                      "test_drives": tuple(d.get("test_drives", ())),
+                      "val_drives": tuple(d.get("val_drives", ()))})
+
+
+def _names(what: str, names) -> tuple[str, ...]:
+    """Drive names as a tuple of str (one name alone is accepted), duplicates removed."""
+    if names is None:
+        return ()
+    if isinstance(names, str):
+        names = [names]
+    if not hasattr(names, "__iter__") or not all(isinstance(n, str) for n in names):
+        raise DataError(f"{what} must be a list of drive names, e.g. ['trip 7', 'trip 9'].")
+    return tuple(dict.fromkeys(names))
+
+
+PARTS = ("train", "val", "test")
+
+
+def drive_fractions(spec: WindowSpec, name: str) -> dict[str, tuple[float, float]]:
+    """Part -> (first, last) fraction of drive ``name``'s rows (by the row a window predicts).
+
+    A test or validation drive is that part whole. Any other drive is split in time over the
+    parts no drive list covers, their ``spec.split`` fractions rescaled to fill the drive: with
+    test drives only, a drive is train 0.7/0.85 then validation 0.15/0.85; with none, the
+    plain ``split`` (the split of a single drive)."""
+    if name in spec.test_drives:
+        return {"test": (0.0, 1.0)}
+    if name in spec.val_drives:
+        return {"val": (0.0, 1.0)}
+    if not spec.by_drive:
+        train, val, _ = spec.split
+        return {"train": (0.0, train), "val": (train, train + val), "test": (train + val, 1.0)}
+    held = {"test": bool(spec.test_drives), "val": bool(spec.val_drives)}
+    keep = [(p, f) for p, f in zip(PARTS, spec.split) if not held.get(p)]
+    total = sum(f for _, f in keep)
+    out, lo = {}, 0.0
+    for i, (p, f) in enumerate(keep):
+        hi = 1.0 if i == len(keep) - 1 else lo + f / total
+        out[p] = (lo, hi)
+        lo = hi
+    return out
+
+
+def part_rows(spec: WindowSpec, name: str, n_rows: int, part: str) -> tuple[int, int] | None:
+    """Rows [lo, hi) of drive ``name`` whose windows belong to ``part`` ("all" = every row),
+    or None when the drive has no such part."""
+    if part == "all":
+        return 0, n_rows
+    frac = drive_fractions(spec, name).get(part)
+    if frac is None:
+        return None
+    return int(round(n_rows * frac[0])), int(round(n_rows * frac[1]))
 
 
 @dataclass
@@ -106,11 +183,14 @@ def window_view(values: np.ndarray, lookback: int) -> np.ndarray:
 
 @dataclass
 class Windows:
-    """A scaled drive ready for windowing.
+    """A scaled drive (or the stacked drives of a campaign) ready for windowing.
 
-    x       (T, F) float32 scaled inputs, rows in time order
+    x       (T, F) float32 scaled inputs, rows in time order (drive after drive)
     y       (T,)  float32 scaled target (NaN where unknown)
-    starts  (N,)  start row of every usable window; target row = start + lookback - 1 + horizon
+    starts  (N,)  start row of every usable window; target row = start + lookback - 1 + horizon;
+            a window never spans two drives
+    bounds  (D + 1,) first row of each drive and T (None: one drive, rows 0 .. T)
+    names   the D drive names (None: one drive)
     """
 
     x: np.ndarray
@@ -118,6 +198,32 @@ class Windows:
     starts: np.ndarray
     lookback: int
     horizon: int
+    bounds: np.ndarray | None = None
+    names: list[str] | None = None
+
+    def drive_index(self, starts: np.ndarray) -> np.ndarray:
+        """Index (into ``names``) of the drive each window start belongs to."""
+        if self.bounds is None:
+            return np.zeros(len(starts), dtype=int)
+        return np.searchsorted(self.bounds, starts, side="right") - 1
+
+    def drive_parts(self, spec: WindowSpec) -> dict[str, np.ndarray]:
+        """Window starts of every part ('train', 'val', 'test') over all drives, per
+        ``drive_fractions`` of each drive, in row order."""
+        bounds = self.bounds if self.bounds is not None else np.array([0, len(self.x)])
+        names = self.names or [""]
+        rows = self.target_rows
+        which = self.drive_index(self.starts)
+        out = {p: [] for p in PARTS}
+        for d, name in enumerate(names):
+            n = int(bounds[d + 1] - bounds[d])
+            local = rows[which == d] - bounds[d]
+            mine = self.starts[which == d]
+            for p in PARTS:
+                span = part_rows(spec, name, n, p)
+                if span is not None:
+                    out[p].append(mine[(local >= span[0]) & (local < span[1])])
+        return {p: (np.concatenate(v) if v else np.zeros(0, dtype=int)) for p, v in out.items()}
 
     def target_row(self, starts):
         """Row predicted by the windows starting at ``starts`` (numpy or torch indices)."""
@@ -132,13 +238,14 @@ class Windows:
         view = window_view(self.x, self.lookback)
         return view if starts is None else view[starts]
 
-    def part(self, name: str, n_rows: int, spec: WindowSpec) -> np.ndarray:
-        """Window starts whose target row lies in the 'train', 'val' or 'test' part."""
-        val_start, test_start = split_rows(n_rows, spec)
+    def part(self, name: str, n_rows: int, spec: WindowSpec, drive: str = "") -> np.ndarray:
+        """Window starts (of one drive) whose target row lies in the 'train', 'val', 'test' or
+        'all' part of drive ``drive`` (its role in ``spec``; no name: the time split)."""
+        span = part_rows(spec, drive, n_rows, name)
+        if span is None:
+            return self.starts[:0]
         rows = self.target_rows
-        lo, hi = {"train": (0, val_start), "val": (val_start, test_start),
-                  "test": (test_start, n_rows), "all": (0, n_rows)}[name]
-        return self.starts[(rows >= lo) & (rows < hi)]
+        return self.starts[(rows >= span[0]) & (rows < span[1])]
 
 
 def make_windows(ds: Dataset, columns: list[str], target: str, spec: WindowSpec,
@@ -169,6 +276,23 @@ def make_windows(ds: Dataset, columns: list[str], target: str, spec: WindowSpec,
     if need_target:
         ok &= np.isfinite(y[starts + L - 1 + h])
     return Windows(np.ascontiguousarray(x), y, starts[ok], L, h)
+
+
+def stack_windows(parts: list[tuple[str, Windows]]) -> Windows:
+    """The windows of several drives as one ``Windows``: rows stacked drive after drive, each
+    drive's window starts shifted by its first row (so none spans two drives)."""
+    if not parts:
+        raise DataError("No drive is left to make windows from.")
+    lengths = [len(w.x) for _, w in parts]
+    bounds = np.r_[0, np.cumsum(lengths)]
+    first = parts[0][1]
+    if len(parts) == 1:
+        x, y = first.x, first.y
+    else:
+        x = np.concatenate([w.x for _, w in parts])
+        y = np.concatenate([w.y for _, w in parts])
+    starts = np.concatenate([w.starts + b for (_, w), b in zip(parts, bounds)])
+    return Windows(x, y, starts, first.lookback, first.horizon, bounds, [n for n, _ in parts])
 
 
 def window_steps(ds_times: np.ndarray, predicted_time: float, lookback: int,

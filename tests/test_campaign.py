@@ -147,7 +147,7 @@ def test_trip_folders_with_obd_and_pems_are_joined_and_merged(tmp_path):
     ds = camp["Car A (trip01_urban)"]
     assert {"NOx", "CO2", "speed", "rpm"} <= set(ds.columns)
     assert ds.alignment["lag_s"] in (4, 5)                     # the simulated analyzer delay
-    assert any("Joined 2 OBD files" in ln for ln in ds.report)
+    assert any("Joined 2 files of one logger" in ln for ln in ds.report)
     assert "next to the OBD/PEMS folders" in camp.skipped["Car A (trip01_urban)/notes.txt"]
     # the same trips uploaded as files whose names keep their folders (a folder upload)
     ups = [_upload(p, p.relative_to(tmp_path / "camp").as_posix())
@@ -173,12 +173,7 @@ def test_real_logs_folder_loads_both_trips():
     assert "'.md' is not a data file type" in camp.skipped["README.md"]
     assert any(n.startswith("processed/") for n in camp.names)       # the authors' merged files
     trips = ["Mazda 3 2016 (July 2019)", "Toyota Corolla 2019 (August 2019)"]
-    for trip in trips:
-        assert trip in camp.names or trip in camp.skipped
-    if not all(t in camp.names for t in trips):
-        pytest.xfail("PEMS Date+Time columns are read as today's date until the CSV readers fix "
-                     "is merged, so OBD and PEMS do not overlap: "
-                     + camp.skipped.get(trips[0], "")[:200])
+    assert all(t in camp.names for t in trips), {t: camp.skipped.get(t) for t in trips}
     for trip in trips:
         ds = camp[trip]
         assert "CO2" in ds.columns and any("speed" in c.lower() for c in ds.columns)

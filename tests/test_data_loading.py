@@ -11,6 +11,7 @@ import time
 import zipfile
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import palstm_core as pc
@@ -24,10 +25,16 @@ BASE = ["time", "speed", "rpm", "NOx"]
 def rows(n=N, seed=0):
     rng = np.random.default_rng(seed)
     t = np.arange(n, dtype=float)
-    speed = np.round(30 + 10 * np.sin(t / 7) + rng.normal(0, 1, n), 2)
-    rpm = np.round(1500 + 300 * np.cos(t / 5) + rng.normal(0, 5, n), 1)
-    nox = np.round(np.abs(2 + np.sin(t / 3) + rng.normal(0, 0.1, n)), 3)
+    speed = 30 + 10 * np.sin(t / 7) + rng.normal(0, 1, n)
+    rpm = 1500 + 300 * np.cos(t / 5) + rng.normal(0, 5, n)
+    nox = np.abs(2 + np.sin(t / 3) + rng.normal(0, 0.1, n))
     return t, speed, rpm, nox
+
+
+def num(v) -> str:
+    """A number as a real export writes it: full precision (shortest repr), never rounded."""
+    v = float(v)
+    return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
 
 
 def table(sep=",", dec=".", header=("time", "speed", "rpm", "NOx"), n=N, time_fmt=None,
@@ -37,8 +44,8 @@ def table(sep=",", dec=".", header=("time", "speed", "rpm", "NOx"), n=N, time_fm
     out.append(sep.join(header) + (sep if header_trailing else ""))
     out.extend(post_header)
     for i in range(n):
-        tv = time_fmt(i) if time_fmt else f"{t[i]:g}"
-        vals = [tv] + [f"{v:g}".replace(".", dec) for v in (speed[i], rpm[i], nox[i])]
+        tv = time_fmt(i) if time_fmt else num(t[i])
+        vals = [tv] + [num(v).replace(".", dec) for v in (speed[i], rpm[i], nox[i])]
         out.append(sep.join(lead + v for v in vals) + (sep if trailing else ""))
     return (eol.join(out) + eol)
 
@@ -73,7 +80,7 @@ def _extra_cols(extra_name, values):
     t, speed, rpm, nox = rows()
     out = [f"time,speed,rpm,NOx,{extra_name}"]
     for i in range(N):
-        out.append(f"{t[i]:g},{speed[i]:g},{rpm[i]:g},{nox[i]:g},{values(i)}")
+        out.append(f"{num(t[i])},{num(speed[i])},{num(rpm[i])},{num(nox[i])},{values(i)}")
     return "\n".join(out) + "\n"
 
 
@@ -95,7 +102,7 @@ def _repeated():
 
 
 def _gaps():
-    return table(time_fmt=lambda i: f"{i + (30 if i >= 40 else 0):g}")
+    return table(time_fmt=lambda i: num(i + (30 if i >= 40 else 0)))
 
 
 def _too_many_fields():
@@ -144,7 +151,7 @@ CASES = {
                   time_fmt=lambda i: f"09:12:{i % 60:02d}" if i < 60 else f"09:13:{i - 60:02d}")
             .replace("\n", "\n14.05.2024;").replace("Time;", "Date;Time;", 1)
             .removesuffix("14.05.2024;")),
-        ok(["Time", "speed", "rpm", "NOx"], phrase="non-numeric column", kind="seconds")),
+        ok(["Time", "speed", "rpm", "NOx"], phrase="together as one date-time clock", kind="datetime")),
     "latin1_degree_micro": (
         enc(table(sep=";", dec=",", header=("time", "Temp (°C)", "PM (µg/m3)", "NOx")), "latin-1"),
         ok(["time", "Temp", "PM", "NOx"], phrase="Western European",
@@ -205,7 +212,7 @@ CASES = {
         ok(["time", "speed"], phrase="non-numeric column", units={"speed": ""})),
     "text_column": (enc(_extra_cols("phase", lambda i: "urban" if i < 40 else "rural")),
                     ok(BASE, phrase="non-numeric column")),
-    "duplicated_column_names": (enc(_extra_cols("NOx", lambda i: f"{i * 0.5:g}")),
+    "duplicated_column_names": (enc(_extra_cols("NOx", lambda i: num(i * 0.5))),
                                 ok(BASE + ["NOx_2"], phrase="more than once")),
     "rows_with_too_many_fields": (enc(_too_many_fields()), ok(BASE, n=N - 1, phrase="too many")),
     "no_header_row": (enc("\n".join(table().splitlines()[1:]) + "\n"),
@@ -266,13 +273,15 @@ def test_corpus_is_big_enough():
 def test_too_big_file_and_upload(tmp_path, monkeypatch):
     path = tmp_path / "big.csv"
     path.write_bytes(enc(table()))
-    monkeypatch.setattr(psource, "MAX_BYTES", 1000)
-    with pytest.raises(pc.DataError, match="the limit is"):
-        pc.load_csv(path)
+    with pytest.raises(pc.DataError, match="the limit is 0 MB for uploads"):
+        pc.load_csv(path, max_bytes=1000)
+    assert len(pc.load_csv(path)) == N                  # Python and the CLI: no limit
     upload = io.BytesIO(enc(table()))
     upload.name = "upload.csv"
     with pytest.raises(pc.DataError, match="upload.csv.*the limit is"):
-        pc.load_csv(upload)
+        pc.load_csv(upload, max_bytes=1000)
+    upload.seek(0)
+    assert len(pc.load_csv(upload)) == N
 
 
 def test_folders_devices_and_missing_files(tmp_path):
@@ -441,3 +450,190 @@ def test_big_file_with_junk_only_in_a_late_chunk_matches_whole_file(tmp_path, mo
     _same(ds, whole)
     assert any("Column 'flow'" in r and "'N/A'" in r for r in ds.report)
     assert ds.frame["flow"].isna().sum() > 200
+
+
+# ---------------------------------------------------------------------------- issue 13 classes
+def _load(text: str, **kw) -> pc.Dataset:
+    return pc.load_csv(io.BytesIO(text.encode("utf-8")), name="drive.csv", **kw)
+
+
+def _drive(n=N, seed=3):
+    t, speed, rpm, nox = rows(n, seed)
+    return speed, rpm, nox
+
+
+def test_split_date_and_12_hour_clock_cross_noon_and_midnight():
+    stamps = pd.date_range("2019-07-18 11:59:30", periods=N, freq="s")
+    stamps = stamps.append(pd.date_range("2019-07-18 23:59:30", periods=N, freq="s"))
+    speed = np.linspace(0.5, 99.25, len(stamps))
+    lines = ["Date,Time,speed,rpm"] + [
+        f"{s:%d/%m/%Y},{s.hour % 12 or 12}:{s:%M:%S} {s:%p},{num(v)},{num(2 * v + 700)}"
+        for s, v in zip(stamps, speed)]
+    ds = _load("\n".join(lines) + "\n")
+    assert ds.time_kind == "datetime"
+    np.testing.assert_array_equal(pd.to_datetime(ds.times, unit="s").round("s"), stamps)
+    assert any("day/month/year (a day above 12" in line for line in ds.report), ds.report
+
+
+def test_ambiguous_dates_are_reported_and_dayfirst_overrides():
+    stamps = pd.date_range("2024-03-04 09:00:00", periods=N, freq="s")
+    speed, rpm, _ = _drive()
+    text = "\n".join(["timestamp,speed,rpm"] + [
+        f"{s:%m/%d/%Y %H:%M:%S},{num(a)},{num(b)}" for s, a, b in zip(stamps, speed, rpm)])
+    auto = _load(text)
+    assert any("assumed month/day/year" in line for line in auto.report), auto.report
+    assert pd.Timestamp(auto.times[0], unit="s") == stamps[0]
+    swapped = _load(text, dayfirst=True)
+    assert pd.Timestamp(swapped.times[0], unit="s") == pd.Timestamp("2024-04-03 09:00:00")
+    assert any("as you chose" in line for line in swapped.report)
+    late = pd.date_range("2024-03-14 23:59:00", periods=N, freq="s")   # day 14: settles it
+    text = "\n".join(["timestamp,speed"] + [f"{s:%m/%d/%Y %H:%M:%S},{num(a)}"
+                                            for s, a in zip(late, speed)])
+    assert pd.Timestamp(_load(text).times[-1], unit="s") == late[-1]    # over midnight
+    with pytest.raises(pc.DataError, match="cannot be day/month"):
+        _load(text, dayfirst=True)
+
+
+def test_obd_logger_clock_with_four_digit_fractions():
+    stamps = pd.date_range("2019-07-08 12:59:58.3391", periods=N, freq="1000100us")
+    speed, rpm, _ = _drive()
+    text = "\n".join(["Time,Vehicle speed (km/h),Engine RPM (RPM)"] + [
+        f"{s:%m-%d-%Y} {s.hour % 12 or 12:02d}:{s:%M:%S}.{s.microsecond // 100:04d} {s:%p},"
+        f"{num(a)},{num(b)}" for s, a, b in zip(stamps, speed, rpm)])
+    ds = _load(text)
+    got = pd.to_datetime(ds.times, unit="s")
+    assert abs((got - stamps.floor("100us")).total_seconds()).max() < 1e-5
+
+
+def test_excel_serial_dates_and_epoch_units():
+    speed, rpm, _ = _drive()
+    start = pd.Timestamp("2023-10-29 01:30:00")
+    serial = (start - pd.Timestamp("1899-12-30")) / pd.Timedelta(1, "D") + np.arange(N) / 86400
+    text = "\n".join(["Date,speed"] + [f"{num(d)},{num(a)}" for d, a in zip(serial, speed)])
+    ds = _load(text)
+    assert any("Excel serial dates" in line for line in ds.report), ds.report
+    assert abs(pd.Timestamp(ds.times[0], unit="s") - start) < pd.Timedelta(1, "ms")
+    epoch = (start - pd.Timestamp(0)) / pd.Timedelta(1, "s")
+    for unit, scale in (("microseconds", 1e6), ("milliseconds", 1e3)):
+        text = "\n".join(["timestamp,speed"] + [f"{int((epoch + i) * scale)},{num(a)}"
+                                                for i, a in enumerate(speed)])
+        ds = _load(text)
+        assert any(f"epoch {unit}" in line for line in ds.report), ds.report
+        assert ds.times[0] == pytest.approx(epoch)
+
+
+def test_utc_offsets_across_dst_and_the_repeated_local_hour():
+    speed, rpm, _ = _drive(n=2 * N)
+    utc = pd.date_range("2023-10-29 00:59:20", periods=2 * N, freq="s", tz="UTC")
+    local = utc.tz_convert("Europe/Berlin")
+    text = "\n".join(["timestamp,speed"] + [f"{s.isoformat()},{num(a)}"
+                                            for s, a in zip(local, speed)])
+    ds = _load(text)
+    assert "utc=True" not in " ".join(ds.report)
+    np.testing.assert_allclose(ds.times, (utc - pd.Timestamp(0, tz="UTC")).total_seconds())
+    naive = local.tz_localize(None)                   # the wall clock goes 02:59:59 -> 02:00:00
+    text = "\n".join(["timestamp,speed"] + [f"{s:%Y-%m-%d %H:%M:%S},{num(a)}"
+                                            for s, a in zip(naive, speed)])
+    ds = _load(text)
+    assert any("daylight-saving" in line for line in ds.report), ds.report
+    np.testing.assert_array_equal(ds.frame["speed"], speed)          # file order, not mixed
+    assert np.all(np.diff(ds.times) == 1.0)
+
+
+def test_zeroing_rows_are_dropped_with_a_reason():
+    speed, rpm, nox = _drive()
+    bag = ["Zeroing"] * 10 + ["0"] * (N - 10)
+    text = "\n".join(["time,Bag#,CO2 (%),NOx"] + [
+        f"{i},{b},{'NA' if b == 'Zeroing' else num(a)},{num(c)}"
+        for i, (b, a, c) in enumerate(zip(bag, speed, nox))])
+    ds = _load(text)
+    assert len(ds) == N - 10 and ds.times[0] == 10
+    assert any("Dropped 10 row(s) where 'Bag#' says 'Zeroing'" in line for line in ds.report)
+
+
+def test_repeated_names_with_units_keep_the_unit():
+    speed, rpm, nox = _drive()
+    text = "\n".join(["time,CO2 Conc. [%],CO2 Conc. [ppm],NOx,NOx"] + [
+        f"{i},{num(a / 1e4)},{num(a)},{num(c)},{num(c + 1)}"
+        for i, (a, c) in enumerate(zip(rpm, nox))])
+    ds = _load(text)
+    assert ds.columns == ["CO2 Conc. [%]", "CO2 Conc. [ppm]", "NOx", "NOx_2"]
+    assert ds.units["CO2 Conc. [ppm]"] == "ppm"
+    assert any("keep their unit" in line for line in ds.report)
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_decimal_comma_files_with_full_precision(sep):
+    speed, rpm, nox = _drive()
+    text = "\n".join([sep.join(BASE)] + [sep.join(num(v).replace(".", ",") for v in r)
+                                         for r in zip(range(N), speed, rpm, nox)])
+    ds = _load(text)
+    assert ds.columns == BASE[1:]
+    np.testing.assert_array_equal(ds.frame["rpm"], rpm)
+
+
+def test_thousands_separators_beside_plain_numbers():
+    vals = [2971, 980, 1234, 15, 104857] * (N // 5)
+    text = "\n".join(["time,volume,speed"] + [f'{i},"{v:,}",{num(s)}' for i, (v, s) in
+                                              enumerate(zip(vals, _drive()[0]))])
+    ds = _load(text)
+    np.testing.assert_array_equal(ds.frame["volume"], vals)
+    assert any("thousands" in line for line in ds.report), ds.report
+
+
+def test_unquoted_decimal_commas_in_a_comma_file_is_an_error():
+    speed, rpm, nox = _drive()
+    text = "\n".join([",".join(BASE)] + [",".join(num(v).replace(".", ",") for v in r)
+                                         for r in zip(range(N), speed, rpm, nox)])
+    with pytest.raises(pc.DataError, match="decimal commas"):
+        _load(text)
+
+
+def test_one_column_file_keeps_its_header():
+    ds = _load("\n".join(["speed"] + [num(v) for v in _drive()[0]]))
+    assert ds.columns == ["speed"]
+
+
+def test_infinities_are_counted_and_made_missing():
+    speed, rpm, nox = _drive()
+    cells = [num(v) for v in rpm]
+    cells[5], cells[9], cells[20] = "inf", "-inf", "Infinity"
+    text = "\n".join(["time,speed,rpm"] + [f"{i},{num(a)},{b}" for i, (a, b)
+                                           in enumerate(zip(speed, cells))])
+    ds = _load(text)
+    assert int(ds.frame["rpm"].isna().sum()) == 3
+    assert any("'rpm': 3 infinite value(s)" in line for line in ds.report), ds.report
+
+
+def test_short_row_is_dropped_not_shifted_and_cut_last_line_reported():
+    speed, rpm, nox = _drive()
+    lines = [",".join(BASE)] + [",".join(num(v) for v in r)
+                                for r in zip(range(N), speed, rpm, nox)]
+    lines[11] = f"10,{num(speed[10])},{num(nox[10])}"          # rpm missing in the middle
+    lines[-1] = lines[-1][:4]
+    ds = _load("\n".join(lines))
+    assert 10 not in ds.times and len(ds) == N - 2
+    np.testing.assert_array_equal(ds.frame["NOx"], np.delete(nox, [10, N - 1]))
+    assert any("line(s) 12" in line for line in ds.report)
+    assert any("last line" in line and "cut off" in line for line in ds.report)
+
+
+def test_two_recordings_in_one_file_keep_the_longest():
+    speed, rpm, nox = _drive(n=N + 70)
+    lines = [",".join(BASE)] + [",".join(num(v) for v in (i, speed[i], rpm[i], nox[i]))
+                                for i in range(70)]
+    lines += [",".join(BASE)] + [",".join(num(v) for v in (i, speed[70 + i], rpm[70 + i],
+                                                            nox[70 + i])) for i in range(N)]
+    ds = _load("\n".join(lines))
+    assert len(ds) == N
+    np.testing.assert_array_equal(ds.frame["speed"], speed[70:])
+    assert any("header repeats" in line for line in ds.report)
+    assert any("kept the longest" in line for line in ds.report), ds.report
+
+
+def test_big_file_from_python_has_no_size_limit_but_uploads_do(tmp_path):
+    path = tmp_path / "drive.csv"
+    path.write_bytes(enc(table()))
+    assert len(pc.load_csv(path)) == N
+    with pytest.raises(pc.DataError, match="limit"):
+        pc.load_csv(path, max_bytes=100)

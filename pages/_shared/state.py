@@ -57,11 +57,12 @@ def set_dataset(ds: pc.Dataset) -> None:
     st.session_state["memo"] = Memo()
 
 
-def load_into_session(source, name: str | None = None) -> bool:
+def load_into_session(source, name: str | None = None, dayfirst: bool | None = None) -> bool:
     """Parse a CSV (path, upload or text buffer) into the session; a DataError is kept as a
-    plain message in ``st.session_state['data_error']`` for the page to show."""
+    plain message in ``st.session_state['data_error']`` for the page to show. Browser uploads
+    are refused over ``pc.MAX_BYTES``."""
     try:
-        ds = pc.load_csv(source, name=name)
+        ds = pc.load_csv(source, name=name, dayfirst=dayfirst, max_bytes=pc.MAX_BYTES)
     except pc.DataError as exc:
         st.session_state["data_error"] = str(exc)
         return False
@@ -81,21 +82,32 @@ def split_sample() -> tuple[pc.Dataset, pc.Dataset]:
     return st.session_state["_split_sample"]
 
 
-def parse_upload(up, what: str) -> pc.Dataset | None:
-    """An uploaded CSV as a Dataset (parsed once per upload); a DataError is shown in words."""
-    if up is None:
+def parse_upload(up, what: str, dayfirst: bool | None = None) -> pc.Dataset | None:
+    """Uploaded CSV(s) of one logger as one Dataset (each file parsed once per upload; several
+    files are joined on their wall clock by ``pc.concat_drives``); a DataError is shown in
+    words."""
+    ups = [u for u in (up if isinstance(up, (list, tuple)) else [up]) if u is not None]
+    if not ups:
         return None
     store = st.session_state.setdefault("_parsed_uploads", {})
-    key = (what, up.file_id)
-    if key not in store:
-        try:
-            store[key] = pc.load_csv(up, name=up.name)
-        except pc.DataError as exc:
-            store[key] = str(exc)
-    if isinstance(store[key], str):
-        st.error(f"The {what} file could not be used. " + store[key])
+    parts = []
+    for u in ups:
+        key = (what, u.file_id, dayfirst)
+        if key not in store:
+            try:
+                store[key] = pc.load_csv(u, name=u.name, dayfirst=dayfirst,
+                                         max_bytes=pc.MAX_BYTES)
+            except pc.DataError as exc:
+                store[key] = str(exc)
+        if isinstance(store[key], str):
+            st.error(f"The {what} file '{u.name}' could not be used. " + store[key])
+            return None
+        parts.append(store[key])
+    try:
+        return pc.concat_drives(parts)
+    except pc.DataError as exc:
+        st.error(f"The {what} files could not be joined. " + str(exc))
         return None
-    return store[key]
 
 
 def merge_into_session(pems: pc.Dataset, obd: pc.Dataset, **kw) -> str | None:

@@ -8,7 +8,9 @@ timecol   find and convert the time column
 load      ``load_csv`` (source -> sniff -> parse -> timecol) and ``load_sample``
 resample  ``resample`` and the grid helpers
 channels  the one vocabulary of channel names (sensor families, gases, speed, engine drivers)
-merge     ``merge_drives`` (PEMS + OBD on one clock, analyzer delay)
+merge     ``merge_drives`` (PEMS + OBD on one clock, analyzer delay), ``concat_drives``
+clock     date-time text, Excel serial dates, epoch numbers to seconds
+rows      rows that are not measurements (calibration, repeated headers, restarts, DST)
 clean     ``clean`` (PEMS spikes and drift)
 formats   Parquet, xlsx and MDF4 readers; ``load_file`` picks the reader for any drive file
 campaign  ``Campaign``, ``load_drives`` (folder, zip or list of files), ``load_sample_campaign``
@@ -18,10 +20,10 @@ from .clean import clean
 from .dataset import MIN_ROWS, SAMPLE_DIR, DataError, Dataset
 from .formats import load_file
 from .load import load_csv, load_sample
-from .merge import merge_drives
+from .merge import concat_drives, merge_drives
 from .resample import resample
 from .source import MAX_BYTES, PathOrFile
 
 __all__ = ["Campaign", "DataError", "Dataset", "MAX_BYTES", "MIN_ROWS", "PathOrFile", "SAMPLE_DIR",
-           "clean", "load_csv", "load_drives", "load_file", "load_sample", "load_sample_campaign",
-           "merge_drives", "resample"]
+           "clean", "concat_drives", "load_csv", "load_drives", "load_file", "load_sample",
+           "load_sample_campaign", "merge_drives", "resample"]

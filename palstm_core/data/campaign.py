@@ -12,7 +12,6 @@ Other folders are walked. Every file or folder that is not used gets a line in
 """
 from __future__ import annotations
 
-import inspect
 import io
 import re
 import zipfile
@@ -21,12 +20,10 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
-import pandas as pd
 
 from .dataset import SAMPLE_DIR, DataError, Dataset
 from .formats import SUFFIXES, file_kind, load_file, read_bytes, source_name
-from .load import load_csv
-from .merge import merge_drives
+from .merge import concat_drives, merge_drives
 from .source import MAX_BYTES, PathOrFile
 
 MAX_ZIP_TOTAL = 4 * 2**30     # uncompressed bytes of all members of one zip
@@ -277,54 +274,8 @@ def _plans(entries: list[_Entry], prefix: PurePosixPath, root_name: str,
 
 
 # ------------------------------------------------------------------ loading the drives
-def _csv_options(dayfirst: bool | None) -> tuple[dict, str | None]:
-    """Options passed to the CSV reader; ``dayfirst`` only where it takes one."""
-    if dayfirst is None:
-        return {}, None
-    if "dayfirst" in inspect.signature(load_csv).parameters:
-        return {"dayfirst": dayfirst}, None
-    return {}, ("dayfirst was given but this CSV reader decides the order of day and month "
-                "itself; check the dates in each drive's report.")
-
-
 def _load_one(entry: _Entry, opts: dict) -> Dataset:
     return load_file(entry.open(), name=str(entry.path), **opts)
-
-
-def _concat_logger(parts: list[Dataset], logger: str, trip: str) -> Dataset:
-    # replaced by data.merge/load helper at merge time
-    """The files of one logger of a trip as one Dataset, in time order (date-time clocks)."""
-    if len(parts) == 1:
-        return parts[0]
-    if any(p.time_kind != "datetime" for p in parts):
-        raise DataError(f"Trip '{trip}': the {logger.upper()} files cannot be joined in time "
-                        "order because not all of them have date-time clocks. Join them into "
-                        "one file yourself, or keep one file per logger.")
-    parts = sorted(parts, key=lambda p: float(np.nanmin(p.times)))
-    tcol = parts[0].time_column
-    report = [f"Joined {len(parts)} {logger.upper()} files in time order: "
-              + ", ".join(f"'{p.name}'" for p in parts) + "."]
-    for a, b in zip(parts, parts[1:]):
-        gap = float(np.nanmin(b.times) - np.nanmax(a.times))
-        what = f"gap of {gap:.0f} s" if gap >= 0 else f"overlap of {-gap:.0f} s"
-        report.append(f"{what} between '{a.name}' and '{b.name}'.")
-    frames = [p.frame.rename(columns={p.time_column: tcol}) for p in parts]
-    every = set.intersection(*(set(f.columns) for f in frames))
-    frame = pd.concat(frames, ignore_index=True, sort=False)
-    some = [c for c in frame.columns if c not in every]
-    if some:
-        report.append("Column(s) only in some of the files, empty in the rows of the others: "
-                      + ", ".join(f"'{c}'" for c in some) + ".")
-    dup = frame[tcol].duplicated(keep="first")
-    if dup.any():
-        report.append(f"Dropped {int(dup.sum())} row(s) whose time was already in an earlier "
-                      "file (overlapping files).")
-        frame = frame[~dup]
-    frame = frame.sort_values(tcol, kind="stable").reset_index(drop=True)
-    units = {k: v for p in reversed(parts) for k, v in p.units.items()}
-    report += [f"{p.name}: {line}" for p in parts for line in p.report]
-    return Dataset(frame, tcol, report, units, name=f"{trip} {logger.upper()}",
-                   simulated=any(p.simulated for p in parts), time_kind="datetime")
 
 
 def _load_trip(plan: _Plan, opts: dict, rate_hz: float, skipped: dict[str, str]) -> Dataset:
@@ -338,7 +289,7 @@ def _load_trip(plan: _Plan, opts: dict, rate_hz: float, skipped: dict[str, str])
             except DataError as exc:
                 skipped[str(e.path)] = str(exc)
         if parts:
-            loaded[logger] = _concat_logger(parts, logger, plan.name)
+            loaded[logger] = concat_drives(parts, name=f"{plan.name} {logger.upper()}")
     if not loaded:
         raise DataError(f"Trip '{plan.name}': none of its OBD/PEMS files could be read (see the "
                         "lines of its files).")
@@ -426,7 +377,7 @@ def load_drives(source, *, progress: Progress | None = None, dayfirst: bool | No
                    f"used; {len(camp.common_columns)} sensor columns in every drive."]
     camp.report += [_describe(ds, usual) for ds in drives.values()]
     camp.report += [f"Not used: {k}: {v}" for k, v in skipped.items()]
-    camp.report += _campaign_notes(drives, dayfirst)
+    camp.report += _campaign_notes(drives)
     if progress is not None:
         progress(1.0, f"Loaded {len(drives)} drive(s), {len(skipped)} item(s) not used")
     return camp
@@ -434,7 +385,7 @@ def load_drives(source, *, progress: Progress | None = None, dayfirst: bool | No
 
 def _load_plans(plans: list[_Plan], rate_hz: float, dayfirst: bool | None,
                 progress: Progress | None, skipped: dict[str, str]) -> dict[str, Dataset]:
-    opts, _ = _csv_options(dayfirst)
+    opts = {} if dayfirst is None else {"dayfirst": dayfirst}
     drives: dict[str, Dataset] = {}
     for i, plan in enumerate(plans):
         if progress is not None:
@@ -452,11 +403,8 @@ def _load_plans(plans: list[_Plan], rate_hz: float, dayfirst: bool | None,
     return drives
 
 
-def _campaign_notes(drives: dict[str, Dataset], dayfirst: bool | None) -> list[str]:
+def _campaign_notes(drives: dict[str, Dataset]) -> list[str]:
     notes = []
-    _, note = _csv_options(dayfirst)
-    if note:
-        notes.append(note)
     rates = {}
     for name, ds in drives.items():
         steps = np.diff(ds.times)

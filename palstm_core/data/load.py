@@ -10,13 +10,16 @@ import pandas as pd
 from .dataset import MIN_ROWS, SAMPLE_DIR, DataError, Dataset
 from .parse import numeric_frame, read_table
 from .resample import resample
+from .rows import (drop_leading_zero_rows, drop_marker_rows, drop_repeated_headers,
+                   split_recordings)
 from .sniff import sniff
 from .source import PathOrFile, open_source
 from .timecol import in_time_order, read_time_column, time_report
 
 
 def load_csv(source: PathOrFile, time_column: str | None = None, *, name: str | None = None,
-             resample_hz: float | None = None) -> Dataset:
+             resample_hz: float | None = None, dayfirst: bool | None = None,
+             max_bytes: int | None = None) -> Dataset:
     """Read a PEMS/OBD CSV export into a ``Dataset``; raises ``DataError`` for unusable input.
 
     ``time_column`` names the time column (header name with or without its unit); by default a
@@ -25,12 +28,16 @@ def load_csv(source: PathOrFile, time_column: str | None = None, *, name: str | 
     Latin-1), metadata lines above the header, a units row under it, units in the header, junk
     values, empty/constant/duplicate columns, unsorted or repeated times and gaps are handled;
     each fix is a line of ``Dataset.report``. ``resample_hz`` puts the data on a fixed clock
-    (see ``resample``). Anything else that goes wrong is a ``DataError``, never another error.
+    (see ``resample``). Dates such as 08/07/2019 are read day/month or month/day as the data
+    shows (a day above 12); when they cannot tell, the report says which order was assumed and
+    ``dayfirst=True/False`` sets it. ``max_bytes`` refuses larger inputs (the Data page passes
+    its upload limit, ``MAX_BYTES``); by default any file that fits in memory is read, big ones
+    chunk by chunk. Anything else that goes wrong is a ``DataError``, never another error.
     """
     label = name or (Path(str(source)).name if isinstance(source, (str, Path)) else
                      Path(str(getattr(source, "name", None) or "uploaded file")).name)
     try:
-        ds = _load_csv(source, time_column, name)
+        ds = _load_csv(source, time_column, name, dayfirst, max_bytes)
         if resample_hz is not None:
             ds = resample(ds, resample_hz)
         return ds
@@ -45,15 +52,24 @@ def load_csv(source: PathOrFile, time_column: str | None = None, *, name: str | 
                         "and one row per time step.") from None
 
 
-def _load_csv(source: PathOrFile, time_column: str | None, name: str | None) -> Dataset:
+def _load_csv(source: PathOrFile, time_column: str | None, name: str | None,
+              dayfirst: bool | None = None, max_bytes: int | None = None) -> Dataset:
     report: list[str] = []
-    src = open_source(source, name, report)
+    src = open_source(source, name, report, max_bytes)
     layout = sniff(src.lines, src.name, report)
     raw = read_table(src, layout, report)
+    raw, starts = drop_repeated_headers(raw, layout.raw_names, layout.first_data, report)
+    raw = drop_marker_rows(raw, report)
     tcol, seconds, time_kind = read_time_column(raw, time_column, src.name, layout.units,
-                                                layout.raw_names, report)
-    frame = numeric_frame(raw, tcol, seconds, layout.decimal, src.name, report)
+                                                layout.raw_names, report, dayfirst)
+    if tcol is not None:
+        seconds, keep = split_recordings(seconds, time_kind, starts, layout.first_data, report)
+        if keep != slice(0, len(raw)):
+            raw, seconds = raw.iloc[keep].reset_index(drop=True), seconds[keep]
+    frame = numeric_frame(raw, tcol, seconds, layout.decimal, src.name, report,
+                          layout.thousands)
     del raw
+    frame = drop_leading_zero_rows(frame, tcol, report)
     frame = _usable_rows(frame, tcol, src.name, report)
     units = {c: layout.units.get(c, "") for c in frame.columns}
     return Dataset(frame, tcol, report, units, name=src.name, time_kind=time_kind)

@@ -69,6 +69,48 @@ def _auto_pairs(pems: Dataset, obd: Dataset) -> list[tuple[str, str]]:
     return [(p, o) for p in gases for o in drivers]
 
 
+def concat_drives(drives, name: str | None = None) -> Dataset:
+    """Several files of one logger (one drive, recorded in pieces) as one ``Dataset``.
+
+    ``drives`` are Datasets or anything ``load_csv`` accepts. Their clocks must be date-times
+    (the wall clock says where each piece goes); the pieces are put in time order and must not
+    overlap. Columns missing in a piece are empty there. The report says which files were joined
+    and the gaps between them, then each file's own report.
+    """
+    items = list(drives) if isinstance(drives, (list, tuple)) else [drives]
+    if not items:
+        raise DataError("No files to join: give at least one file of the logger.")
+    parts = [d if isinstance(d, Dataset) else load_csv(d) for d in items]
+    if len(parts) == 1:
+        return parts[0]
+    not_clock = [d.name for d in parts if d.time_kind != "datetime"]
+    if not_clock:
+        raise DataError(f"Cannot join {', '.join(map(repr, not_clock))} with the other files: "
+                        "joining files of one logger needs date-time clocks (the wall clock "
+                        "says where each file goes), and these have none.")
+    parts.sort(key=lambda d: float(np.nanmin(d.times)))
+    report = [f"Joined {len(parts)} files of one logger in time order: "
+              + ", ".join(f"'{d.name}'" for d in parts) + "."]
+    for a, b in zip(parts, parts[1:]):
+        gap = float(np.nanmin(b.times) - np.nanmax(a.times))
+        if gap <= 0:
+            raise DataError(f"'{a.name}' and '{b.name}' overlap in time by {-gap:g} s, so they "
+                            "are not pieces of one recording. Join only files that follow each "
+                            "other.")
+        report.append(f"Gap of {gap:g} s between '{a.name}' and '{b.name}' (no rows invented).")
+    tcol = parts[0].time_column
+    frames = [d.frame.rename(columns={d.time_column: tcol}) for d in parts]
+    frame = pd.concat(frames, ignore_index=True, sort=False)
+    units: dict[str, str] = {}
+    for d in parts:
+        units.update({c: u for c, u in d.units.items() if u or c not in units})
+    units[tcol] = parts[0].units.get(parts[0].time_column, "")
+    for d in parts:
+        report += [f"{d.name}: {line}" for line in d.report]
+    return Dataset(frame, tcol, report, units, name=name or " + ".join(d.name for d in parts),
+                   simulated=any(d.simulated for d in parts), time_kind="datetime")
+
+
 def merge_drives(pems: Dataset, obd: Dataset, rate_hz: float = 1.0, lag: float | None = None,
                  pair: tuple[str, str] | None = None, *, clock_offset: float | None = None,
                  max_lag_s: float = 30.0, shift: list[str] | None = None) -> Dataset:
@@ -89,7 +131,8 @@ def merge_drives(pems: Dataset, obd: Dataset, rate_hz: float = 1.0, lag: float |
        then PEMS channels; faster data averaged, slower interpolated; the gas channels (or the
        ``shift`` list) are moved ``lag`` seconds earlier. Names in both files get _obd/_pems.
 
-    ``pems`` and ``obd`` are Datasets or anything ``load_csv`` accepts (path, uploaded file).
+    ``pems`` and ``obd`` are Datasets or anything ``load_csv`` accepts (path, uploaded file), or
+    lists of them: several files of one logger are joined first (``concat_drives``).
     ``ds.alignment`` = {"clock_offset_s", "obd_start_after_pems_s", "clock_method", "lag_s",
     "lag_method", "pair", "corr_before", "corr_after", "shifted", "rate_hz", "rows",
     "lag_curve": {"lag_s": [...], "r": [...]} (correlation of the pair at each candidate delay,
@@ -162,10 +205,7 @@ def _checked_inputs(pems, obd, rate_hz, pair) -> tuple[Dataset, Dataset, float, 
     """Both logs as Datasets with timed rows, the rate as a float and the pair's columns checked."""
     if pems is None or obd is None:
         raise DataError("merge_drives needs two files: the PEMS log first, then the OBD log.")
-    if not isinstance(pems, Dataset):
-        pems = load_csv(pems)
-    if not isinstance(obd, Dataset):
-        obd = load_csv(obd)
+    pems, obd = concat_drives(pems), concat_drives(obd)
     try:
         rate_hz = float(rate_hz)
     except (TypeError, ValueError):

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset import DataError
+from .numbers import reading, strip_thousands
 from .sniff import Layout
 from .source import CHUNK_BYTES, Source, big
 
@@ -79,6 +80,90 @@ def _read_csv_chunked(body: Path | bytes, kwargs: dict) -> pd.DataFrame | None:
     return pd.DataFrame(out, copy=False)
 
 
+def _short_lines(body: Path | bytes, layout: Layout) -> tuple[list[int], bool]:
+    """(0-based line numbers of data lines with too few fields, whether the file ends in such a
+    line without a line break: a cut-off last line). Quoted files are read with ``csv``."""
+    n = len(layout.names)
+    need = n - 1 if layout.names[-1].startswith("__blank") else n
+    delim = layout.delim.encode()
+    bad: list[int] = []
+    fh = open(body, "rb") if isinstance(body, Path) else io.BytesIO(body)
+    with fh:
+        quoted = b'"' in fh.read(CHUNK_BYTES)
+        fh.seek(0)
+        last = -1
+        if quoted:
+            reader = csv.reader(io.TextIOWrapper(fh, encoding="utf-8-sig", newline=""),
+                                delimiter=layout.delim, skipinitialspace=True)
+            for row in reader:
+                i = reader.line_num - 1
+                if i >= layout.first_data and any(c.strip() for c in row):
+                    last = i
+                    if len(row) < need:
+                        bad.append(i)
+        else:
+            for first, counts, filled in _field_counts(fh, delim):
+                rows = np.flatnonzero(filled) + first
+                rows = rows[rows >= layout.first_data]
+                if len(rows):
+                    last = int(rows[-1])
+                    short = rows[counts[rows - first] + 1 < need]
+                    bad.extend(short.tolist())
+    return bad, bool(bad) and bad[-1] == last and not _ends_with_newline(body)
+
+
+def _field_counts(fh, delim: bytes):
+    """(first line number, separators per line, line not blank) for each chunk of an unquoted
+    file, counted with NumPy (a million lines in well under a second)."""
+    carry, first, d = b"", 0, delim[0]
+    while True:
+        chunk = fh.read(CHUNK_BYTES)
+        buf = carry + chunk
+        if not chunk:
+            if buf.strip():
+                yield first, np.array([buf.count(delim)]), np.array([True])
+            return
+        arr = np.frombuffer(buf, np.uint8)
+        nl = np.flatnonzero(arr == 10)
+        if not len(nl):
+            carry = buf
+            continue
+        seps = np.searchsorted(np.flatnonzero(arr[:nl[-1] + 1] == d), nl)
+        counts = np.diff(np.r_[0, seps])
+        starts = np.r_[0, nl[:-1] + 1]
+        length = nl - starts - (arr[np.maximum(nl - 1, 0)] == 13)
+        yield first, counts, length > 0
+        first += len(nl)
+        carry = buf[nl[-1] + 1:]
+
+
+def _ends_with_newline(body: Path | bytes) -> bool:
+    if isinstance(body, Path):
+        with open(body, "rb") as fh:
+            fh.seek(0, 2)
+            if fh.tell() == 0:
+                return True
+            fh.seek(-1, 2)
+            return fh.read(1) in b"\r\n"
+    return body[-1:] in (b"\r", b"\n", b"")
+
+
+def _report_short(bad: list[int], cut: bool, n_rows: int, name: str, report: list[str]) -> None:
+    if not bad:
+        return
+    if len(bad) > max(n_rows, 1):
+        raise DataError(f"'{name}': most rows have fewer fields than the header (e.g. line "
+                        f"{bad[0] + 1}). Check the separator.")
+    if cut:
+        report.append(f"The last line ({bad[-1] + 1}) is cut off (the file was not saved "
+                      "completely); dropped it.")
+        bad = bad[:-1]
+    if bad:
+        lines = ", ".join(str(i + 1) for i in bad[:10]) + (" …" if len(bad) > 10 else "")
+        report.append(f"Dropped {len(bad)} row(s) with fewer fields than the header (line(s) "
+                      f"{lines}): a value is missing and the others cannot be placed.")
+
+
 def read_table(src: Source, layout: Layout, report: list[str]) -> pd.DataFrame:
     """The data rows of ``src`` as read (a column per field, unnamed fields dropped); rows with
     too many fields are skipped and counted; no rows or no named columns is a DataError."""
@@ -89,6 +174,9 @@ def read_table(src: Source, layout: Layout, report: list[str]) -> pd.DataFrame:
                    skip_blank_lines=True)
     body, name = src.body, src.name
     src.body = b""                   # the parse below holds the only reference: freed after it
+    short, cut = _short_lines(body, layout) if len(layout.names) > 1 else ([], False)
+    if short:
+        read_kw["skiprows"] = sorted(set(range(layout.first_data)) | set(short))
     raw = None
     if big(src.total):               # big input: all-numeric tables are parsed chunk by chunk
         with warnings.catch_warnings(record=True) as caught:
@@ -108,6 +196,7 @@ def read_table(src: Source, layout: Layout, report: list[str]) -> pd.DataFrame:
                                 "number of separators and that quotes are closed.") from None
     del body
     _report_bad_lines([str(w.message) for w in caught], len(raw), name, report)
+    _report_short(short, cut, len(raw), name, report)
     if raw.shape[0] == 0:
         raise DataError(f"'{name}' has a header but no data rows. Choose a file with one row "
                         "per time step under the header.")
@@ -143,7 +232,7 @@ def _drop_unnamed(raw: pd.DataFrame, name: str, report: list[str]) -> pd.DataFra
 
 
 def numeric_frame(raw: pd.DataFrame, tcol: str | None, seconds: np.ndarray | None, decimal: str,
-                  name: str, report: list[str]) -> pd.DataFrame:
+                  name: str, report: list[str], thousands: str | None = None) -> pd.DataFrame:
     """The time column (``seconds``) and the sensor columns of ``raw`` as numbers. Junk cells
     become missing (counted); non-numeric, mostly-empty and constant columns are dropped."""
     out: dict[str, np.ndarray] = {}     # converted columns; numeric ones are kept as read
@@ -156,11 +245,12 @@ def numeric_frame(raw: pd.DataFrame, tcol: str | None, seconds: np.ndarray | Non
         if col == tcol:
             continue
         s = raw[col]
-        numeric = _to_numbers(s, col, decimal, report)
+        numeric = _to_numbers(s, col, decimal, report, thousands)
         if numeric is None:
             non_numeric.append(col)
             continue
         numeric, junk, examples = numeric
+        numeric = _no_infinity(numeric, col, report)
         filled = numeric.notna().mean() if len(numeric) else 0.0
         if filled < 0.05:
             empty.append(col)
@@ -191,27 +281,51 @@ def numeric_frame(raw: pd.DataFrame, tcol: str | None, seconds: np.ndarray | Non
     return frame
 
 
-def _to_numbers(s: pd.Series, col: str, decimal: str, report: list[str]
-                ) -> tuple[pd.Series, int, list[str]] | None:
+def _no_infinity(numeric: pd.Series, col: str, report: list[str]) -> pd.Series:
+    """``numeric`` with ±inf made missing (counted in the report): no sensor reads infinity."""
+    values = numeric.to_numpy(dtype=float)
+    inf = np.isinf(values)
+    if not inf.any():
+        return numeric
+    report.append(f"Column '{col}': {int(inf.sum())} infinite value(s) (inf, -inf or Infinity; "
+                  f"first in data row {int(np.argmax(inf)) + 1}) treated as missing.")
+    return pd.Series(np.where(inf, np.nan, values), index=numeric.index)
+
+
+def _to_numbers(s: pd.Series, col: str, decimal: str, report: list[str],
+                thousands: str | None = None) -> tuple[pd.Series, int, list[str]] | None:
     """(numbers, count of junk cells, up to 3 junk examples) of column ``s``; None when under
     half of its filled cells are numbers (a text column)."""
     if pd.api.types.is_numeric_dtype(s):
         return (s if pd.api.types.is_float_dtype(s) else s.astype(float)), 0, []
     text = s.astype(object).where(s.notna(), "").astype(str).str.strip()
     present = text != ""
+    head = text[present].head(1000)
+    if decimal == "." and not thousands and (head.str.contains(",").any()
+                                             or head.str.count(r"\.").gt(1).any()):
+        decimal, thousands = _column_reading(head.tolist(), col, report)
+    text = strip_thousands(text, thousands, decimal)
     if decimal == ",":
         text = text.str.replace(",", ".", regex=False)
     numeric = pd.to_numeric(text.where(present, None), errors="coerce").astype(float)
     bad_cells = present & numeric.isna()
-    if decimal == "." and present.sum() and (~bad_cells[present]).mean() < 0.5 and \
-            text[present].head(200).str.fullmatch(r"[-+]?\d+,\d+").mean() > 0.5:
-        numeric = pd.to_numeric(text.str.replace(",", ".", regex=False).where(
-            present, None), errors="coerce").astype(float)    # quoted "1,5" values
-        bad_cells = present & numeric.isna()
-        report.append(f"Column '{col}' uses decimal commas (1,5); read them as 1.5.")
     if present.sum() and (~bad_cells[present]).mean() < 0.5:
         return None
     return numeric, int(bad_cells.sum()), list(dict.fromkeys(text[bad_cells].head(200)))[:3]
+
+
+def _column_reading(cells: list[str], col: str, report: list[str]) -> tuple[str, str | None]:
+    """Decimal mark and thousands separator of one column's (quoted) cells with commas in a
+    file that otherwise uses '.' decimals: '1,5' is a decimal comma, '2,971.5' or '1,896,448'
+    group thousands; the report says which."""
+    decimal, thousands, note = reading(cells)
+    if note:
+        report.append(note.replace("Numbers such as", f"Column '{col}': numbers such as", 1))
+    if thousands:
+        report.append(f"Column '{col}' uses '{thousands}' to group thousands; read without it.")
+    if decimal == ",":
+        report.append(f"Column '{col}' uses decimal commas (1,5); read them as 1.5.")
+    return decimal, thousands
 
 
 def _report_dropped(non_numeric: list[str], empty: list[str], constant: list[str],

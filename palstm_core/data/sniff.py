@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from .dataset import DataError
+from .numbers import looks_numeric, numeric_columns, reading
 
 MAX_COLUMNS = 2000                 # a wider table is not a sensor log (or the separator is wrong)
 
@@ -31,14 +32,8 @@ def _fields(line: str, delim: str, skipinitialspace: bool = True) -> list[str]:
 
 
 def _is_number(text: str) -> bool:
-    text = text.strip()
-    if not text:
-        return False
-    try:
-        float(text.replace(",", "."))
-        return True
-    except ValueError:
-        return False
+    """A number in any of the usual writings (1.5, 1,5, 2,971, 1.234,5, 1e-05, -inf)."""
+    return looks_numeric(text)
 
 
 def _sniff_layout(lines: list[str]) -> tuple[str, int, int, bool, int]:
@@ -57,8 +52,11 @@ def _sniff_layout(lines: list[str]) -> tuple[str, int, int, bool, int]:
         mode = max(set(body_counts), key=lambda c: (body_counts.count(c), c))
         freq = body_counts.count(mode) / len(body_counts)
         if mode < 2:
-            score = (0, 0, freq, 0)
-            cand = (delim, -1, 1, False, nonblank[0])
+            first = [c for c in _fields(lines[nonblank[0]], delim) if c.strip()]
+            textual = bool(first) and not _is_number(first[0])
+            score = (0, 0, 0, freq, 0)
+            cand = (delim, nonblank[0] if textual else -1, 1, False,
+                    nonblank[0] + 1 if textual else nonblank[0])
         else:
             ok = [i for i in nonblank if counts[i] in (mode, mode - 1)]
             start = None
@@ -92,26 +90,13 @@ def _sniff_layout(lines: list[str]) -> tuple[str, int, int, bool, int]:
                     if unit_like:
                         units = True
                         first_data = after[0] + 1
-            score = (1 if freq >= 0.8 else 0, int(textual), freq, mode)
+            rows = [_fields(lines[i], delim) for i in body if counts[i] in (mode, mode - 1)]
+            score = (1 if freq >= 0.8 else 0, numeric_columns(rows[:100]), int(textual), freq,
+                     mode)
             cand = (delim, header, mode, units, first_data)
         if best_score is None or score > best_score:
             best, best_score = cand, score
     return best
-
-
-def _decimal_comma(lines: list[str], delim: str) -> bool:
-    if delim == ",":
-        return False
-    comma = dot = 0
-    for ln in lines:
-        for f in _fields(ln, delim):
-            f = f.strip()
-            if re.fullmatch(r"[-+]?\d+,\d+", f):
-                comma += 1
-            elif re.fullmatch(r"[-+]?\d*\.\d+([eE][-+]?\d+)?", f):
-                dot += 1
-    return comma > dot
-
 
 
 @dataclass
@@ -128,18 +113,28 @@ class Layout:
     names: list[str]
     units: dict[str, str]
     raw_names: dict[str, str]
+    thousands: str | None = None
 
 
 def sniff(lines: list[str], name: str, report: list[str]) -> Layout:
     """The layout of a file from its first ``lines``; what was found goes to ``report``."""
     delim, header_at, n_fields, units_row, first_data = _sniff_layout(lines)
-    decimal = "," if _decimal_comma(lines[first_data:first_data + 100], delim) else "."
+    cells = [c for ln in lines[first_data:first_data + 300] for c in _fields(ln, delim)]
+    decimal, thousands, note = reading(cells)
+    if delim == "," and decimal == ",":           # unquoted 1,5 cannot be told from two fields
+        decimal, thousands, note = ".", None, ""
+    _refuse_split_decimals(lines, delim, header_at, first_data, n_fields, name)
     if delim != ",":
         report.append({";": "Columns are separated by semicolons.",
                        "\t": "Columns are separated by tabs.",
                        "|": "Columns are separated by '|'."}[delim])
     if decimal == ",":
         report.append("Numbers use a decimal comma (1,5); read them as 1.5.")
+    if thousands:
+        report.append(f"Numbers use '{thousands}' to group thousands (e.g. "
+                      f"{'2,971' if thousands == ',' else '2.971,5'}); read without it.")
+    if note:
+        report.append(note)
     skipped = [i for i in range(header_at if header_at >= 0 else first_data) if lines[i].strip()]
     if skipped:
         report.append(f"Skipped {len(skipped)} metadata/comment line(s) above the header.")
@@ -162,22 +157,51 @@ def sniff(lines: list[str], name: str, report: list[str]) -> Layout:
     if any(re.match(r"^[ \t]+\S", f) for ln in sample_rows
            for f in _fields(ln, delim, skipinitialspace=False)):
         report.append("Removed spaces in front of values.")
-    return Layout(delim, first_data, decimal, names, units, raw_names)
+    return Layout(delim, first_data, decimal, names, units, raw_names, thousands)
+
+
+def _refuse_split_decimals(lines: list[str], delim: str, header_at: int, first_data: int,
+                           n_fields: int, name: str) -> None:
+    """A comma-separated file whose numbers have unquoted decimal commas: the header names
+    fewer columns than the rows have fields. That cannot be read safely: DataError."""
+    if delim != "," or header_at >= 0:
+        return
+    above = [i for i in range(first_data) if lines[i].strip()]
+    if not above:
+        return
+    cells = [c for c in _fields(lines[above[-1]], delim) if c.strip()]
+    if len(cells) >= 2 and len(cells) < n_fields and not any(_is_number(c) for c in cells):
+        raise DataError(f"'{name}': the header names {len(cells)} columns but the rows have "
+                        f"{n_fields} comma-separated fields. The numbers probably use decimal "
+                        "commas (1,5) in a comma-separated file, which cannot be read safely. "
+                        "Save the file with ';' as the separator (or with '.' as the decimal "
+                        "mark) and load it again.")
 
 
 def _column_names(header: list[str] | None, unit_cells: list[str], width: int,
                   report: list[str]) -> tuple[list[str], dict[str, str], dict[str, str]]:
     """(names, units, raw names) of ``width`` columns from the ``header`` cells (None: no header
-    row, columns are numbered) and the units row's ``unit_cells``; repeated names get _2, _3."""
-    units: dict[str, str] = {}
-    raw_names: dict[str, str] = {}
-    names: list[str] = []
-    taken: set[str] = set()
+    row, columns are numbered) and the units row's ``unit_cells``. A name that repeats with
+    different units keeps its unit ('CO2 Conc. [ppm]'); other repeats get _2, _3."""
+    cells = []
     for i in range(width):
         raw_name = header[i] if header is not None and i < len(header) else ""
         clean, unit = _split_unit(raw_name) if header is not None else (f"column_{i + 1}", "")
         if i < len(unit_cells) and unit_cells[i].strip() and not _is_number(unit_cells[i]):
             unit = unit or unit_cells[i].strip().strip("[]()").strip()
+        cells.append((raw_name, clean, unit))
+    units_of: dict[str, set[str]] = {}
+    for _, clean, unit in cells:
+        units_of.setdefault(clean, set()).add(unit)
+    units: dict[str, str] = {}
+    raw_names: dict[str, str] = {}
+    names: list[str] = []
+    taken: set[str] = set()
+    kept_unit: list[str] = []
+    for i, (raw_name, clean, unit) in enumerate(cells):
+        if clean and len(units_of[clean]) > 1 and unit:
+            clean = f"{clean} [{unit}]"
+            kept_unit.append(clean)
         base, k = clean, 2
         while clean and clean in taken:
             clean = f"{base}_{k}"
@@ -189,4 +213,8 @@ def _column_names(header: list[str] | None, unit_cells: list[str], width: int,
         if clean:
             units[clean] = unit
             raw_names[clean] = raw_name
+    if kept_unit:
+        report.append("Some column names repeat with different units; they keep their unit in "
+                      "the name to tell them apart: " + ", ".join(f"'{c}'" for c in kept_unit)
+                      + ".")
     return names, units, raw_names

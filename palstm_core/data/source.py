@@ -11,7 +11,7 @@ from typing import IO, Union
 
 from .dataset import DataError
 
-MAX_BYTES = 200 * 1024 * 1024      # refuse larger files with a clear message
+MAX_BYTES = 200 * 1024 * 1024      # default limit of browser uploads (the Data page passes it)
 STREAM_FROM_BYTES = 16 * 2**20     # larger inputs: parsed from the file on disk, in row chunks
 CHUNK_BYTES = 4 * 2**20            # files are read and checked this much at a time
 
@@ -38,14 +38,16 @@ _MAGIC = (
 )
 
 
-def _too_big(name: str, size: int) -> DataError:
+def _too_big(name: str, size: int, limit: int) -> DataError:
     return DataError(f"File '{name}' is {size / 2**20:.0f} MB; the limit is "
-                     f"{MAX_BYTES / 2**20:.0f} MB. Split the drive into smaller files "
-                     "(or keep fewer columns) and load them one at a time.")
+                     f"{limit / 2**20:.0f} MB for uploads. Load it from Python or the command "
+                     "line (no limit there), or split the drive into smaller files.")
 
 
-def _read_bytes(source: PathOrFile) -> tuple[bytes, str]:
-    """Return the raw bytes and a display name, from a path or an (uploaded) file object."""
+def _read_bytes(source: PathOrFile, max_bytes: int | None = None) -> tuple[bytes, str]:
+    """Return the raw bytes and a display name, from a path or an (uploaded) file object;
+    larger than ``max_bytes`` (None: no limit) is a DataError."""
+    limit = max_bytes if max_bytes is not None else float("inf")
     if isinstance(source, (str, Path)):
         path = Path(source)
         try:
@@ -57,8 +59,8 @@ def _read_bytes(source: PathOrFile) -> tuple[bytes, str]:
                 raise DataError(f"'{path}' is not a regular file (a device or pipe?). Choose a "
                                 "CSV file.")
             size = path.stat().st_size
-            if size > MAX_BYTES:
-                raise _too_big(path.name, size)
+            if size > limit:
+                raise _too_big(path.name, size, max_bytes)
             return path.read_bytes(), path.name
         except OSError as exc:
             raise DataError(f"Could not open '{path}' ({exc.strerror or exc}). Check that the "
@@ -70,15 +72,15 @@ def _read_bytes(source: PathOrFile) -> tuple[bytes, str]:
                 source.seek(0)
             except (OSError, ValueError):
                 pass
-        data = source.read(MAX_BYTES + 1)
+        data = source.read(max_bytes + 1) if max_bytes is not None else source.read()
     except (OSError, ValueError) as exc:
         raise DataError(f"Could not read '{name}' ({exc}). Try uploading it again.") from None
     if data is None:
         data = b""
     if isinstance(data, str):
         data = data.encode("utf-8", errors="surrogatepass")
-    if len(data) > MAX_BYTES:
-        raise _too_big(name, len(data))
+    if len(data) > limit:
+        raise _too_big(name, len(data), max_bytes)
     return bytes(data), name
 
 
@@ -144,7 +146,7 @@ def _to_utf8(data: bytes, name: str, report: list[str]) -> bytes:
     return data.decode(encoding).encode("utf-8")
 
 
-def _stream_utf8_path(source: PathOrFile, report: list[str]
+def _stream_utf8_path(source: PathOrFile, report: list[str], max_bytes: int | None = None
                       ) -> tuple[Path, bytes, int, str] | None:
     """For a big plain UTF-8 file on disk: (path, first 256 KB, size, name) without reading the
     whole file into memory (it is validated chunk by chunk). None: use the in-memory path."""
@@ -155,7 +157,7 @@ def _stream_utf8_path(source: PathOrFile, report: list[str]
         if not path.is_file():
             return None
         size = path.stat().st_size
-        if not big(size) or size > MAX_BYTES:
+        if not big(size) or (max_bytes is not None and size > max_bytes):
             return None
         with open(path, "rb") as fh:
             head = fh.read(256 * 1024)
@@ -194,16 +196,18 @@ class Source:
     bom: bool
 
 
-def open_source(source: PathOrFile, name: str | None, report: list[str]) -> Source:
+def open_source(source: PathOrFile, name: str | None, report: list[str],
+                max_bytes: int | None = None) -> Source:
     """Read ``source`` (a big UTF-8 file on disk is only checked, not read into memory), refuse
-    what is not CSV text, and take the first lines for sniffing."""
-    streamed = _stream_utf8_path(source, report)
+    what is not CSV text or is over ``max_bytes`` (None: no limit), and take the first lines for
+    sniffing."""
+    streamed = _stream_utf8_path(source, report, max_bytes)
     if streamed is not None:                  # a big UTF-8 file on disk: pandas reads the file
         body, head_bytes, total, file_name = streamed
         name = name or file_name
         bom = bool(report) and "BOM" in report[-1]
     else:
-        data, file_name = _read_bytes(source)
+        data, file_name = _read_bytes(source, max_bytes)
         name = name or file_name
         body = _to_utf8(data, name, report)
         del data

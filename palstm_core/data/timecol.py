@@ -8,10 +8,13 @@ import re
 import numpy as np
 import pandas as pd
 
+from .clock import (_clock_seconds, combine_date_time, is_clock, is_date, numeric_clock,
+                    text_to_seconds)
 from .dataset import DataError
 
 _TIME_RE = re.compile(r"^(time|timestamp|time_?stamp|datetime|date.?time|date|elapsed.*|t|sec|"
-                      r"seconds|time_s|zeit|uhrzeit|utc|utc.?time|gps.?time|시간|시각)$")
+                      r"seconds|zeit|uhrzeit|utc|utc.?time|gps.?time|unix.?time|epoch|시간|시각)"
+                      r"([ _]?(s|ms|us|µs|ns|sec|secs|utc))?$")
 
 
 def _find_time_column(frame: pd.DataFrame, requested: str | None, name: str,
@@ -33,7 +36,7 @@ def _find_time_column(frame: pd.DataFrame, requested: str | None, name: str,
     values = frame[first]
     if not pd.api.types.is_numeric_dtype(values):
         head = values.dropna().astype(str).str.strip().head(20)
-        if len(head) and head.str.match(r"^\d{1,2}:\d{2}:\d{2}(\.\d+)?$").mean() > 0.8:
+        if is_clock(head):
             return first
         if len(head) and head.str.contains(r"\d").mean() > 0.8 and pd.to_datetime(
                 head, errors="coerce", format="mixed").notna().mean() > 0.8:
@@ -41,56 +44,32 @@ def _find_time_column(frame: pd.DataFrame, requested: str | None, name: str,
     return None
 
 
-_DATE_FORMATS = ("ISO8601", "%d.%m.%Y %H:%M:%S.%f", "%d.%m.%Y %H:%M:%S", "%d/%m/%Y %H:%M:%S",
-                 "%m/%d/%Y %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%d/%m/%Y %H:%M:%S.%f",
-                 "%m/%d/%Y %H:%M:%S.%f", "%Y/%m/%d %H:%M:%S.%f", "%d.%m.%Y %H:%M",
-                 "%Y%m%d %H%M%S", "%Y%m%d%H%M%S")
-
-
-def _parse_datetimes(text: pd.Series) -> pd.Series:
-    head = text.head(200)
-    for fmt in _DATE_FORMATS:
-        if pd.to_datetime(head, errors="coerce", format=fmt).notna().mean() > 0.95:
-            full = pd.to_datetime(text, errors="coerce", format=fmt)
-            if full.notna().mean() > 0.95:
-                return full
-    if len(text) <= 20_000:           # slow (one parse per value): small files only
-        return pd.to_datetime(text, errors="coerce", format="mixed")
-    return pd.Series(pd.NaT, index=text.index)
-
-
-def _time_to_seconds(values: pd.Series, column: str, unit: str, name: str = "the file"
+def _time_to_seconds(values: pd.Series, column: str, unit: str, name: str = "the file",
+                     dayfirst: bool | None = None, report: list[str] | None = None
                      ) -> tuple[np.ndarray, str, str]:
     """Convert a time column to float seconds; returns (seconds, kind, report line)."""
+    report = report if report is not None else []
     if pd.api.types.is_numeric_dtype(values):
         numeric = values.astype(float)
     else:
         numeric = pd.to_numeric(values.astype(str).str.strip().str.replace(",", ".", regex=False),
                                 errors="coerce")
     if numeric.notna().mean() > 0.95:
-        x = numeric.to_numpy(dtype=float)
-        med = np.nanmedian(x)
-        if unit.strip().lower() == "ms" or column.lower().endswith("_ms") or med > 1e11:
-            kind = "datetime" if med > 1e11 else "seconds"
-            what = "epoch milliseconds" if kind == "datetime" else "milliseconds"
-            return x / 1000.0, kind, f"Time column '{column}' is in {what}; converted to seconds."
-        if med > 1e8:
-            return x, "datetime", f"Time column '{column}' holds epoch seconds (Unix time)."
-        return x, "seconds", f"Time column '{column}' holds seconds."
+        return numeric_clock(numeric.to_numpy(dtype=float), column, unit)
     text = values.astype(str).str.strip()
-    if text.str.match(r"^\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?$").mean() > 0.95:
-        text = text.str.replace(",", ".", regex=False)
-        td = pd.to_timedelta(text.where(text.str.count(":") == 2, "00:" + text), errors="coerce")
-        secs = td.dt.total_seconds().to_numpy(dtype=float)
+    if is_clock(text):
+        secs = _clock_seconds(text)
         secs = secs + 86400 * np.cumsum(np.r_[0, np.diff(np.nan_to_num(secs)) < -43200])  # midnight
         return secs, "seconds", f"Time column '{column}' holds clock times (HH:MM:SS)."
-    ts = _parse_datetimes(text)
-    if ts.notna().mean() > 0.95:
-        if getattr(ts.dt, "tz", None) is not None:
-            ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
+    secs = text_to_seconds(text, column, name, dayfirst, report)
+    if secs is None:
+        ts = pd.to_datetime(text, errors="coerce", format="ISO8601")
+        if ts.notna().mean() <= 0.95 and len(text) <= 20_000:
+            ts = pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=bool(dayfirst))
         secs = (ts - pd.Timestamp(0)).dt.total_seconds().to_numpy(dtype=float)
+    if np.isfinite(secs).mean() > 0.95:
         return secs, "datetime", f"Time column '{column}' holds date-times."
-    bad = text[ts.isna()].head(1)
+    bad = text[~np.isfinite(secs)].head(1)
     eg = f" (e.g. '{bad.iloc[0][:40]}' in data row {int(bad.index[0]) + 1})" if len(bad) else ""
     raise DataError(f"'{name}': column '{column}' looks like the time column but most of its "
                     f"values are not times or numbers{eg}. Fix the column or name another one "
@@ -120,16 +99,35 @@ def time_report(t: np.ndarray, column: str) -> list[str]:
 
 
 def read_time_column(raw: pd.DataFrame, requested: str | None, name: str, units: dict[str, str],
-                raw_names: dict[str, str], report: list[str]
-                ) -> tuple[str | None, np.ndarray | None, str]:
-    """(time column or None, its values in seconds, time kind) of the table ``raw``."""
+                     raw_names: dict[str, str], report: list[str], dayfirst: bool | None = None
+                     ) -> tuple[str | None, np.ndarray | None, str]:
+    """(time column or None, its values in seconds, time kind) of the table ``raw``. A Date
+    column beside a time-of-day column is read with it as one clock (and taken out of ``raw``)."""
     tcol = _find_time_column(raw, requested, name, raw_names)
     if tcol is None:
         report.append("No time column found; the row number is used as the clock (1 row = 1 step).")
         return None, None, "row"
-    secs, time_kind, line = _time_to_seconds(raw[tcol], tcol, units.get(tcol, ""), name)
+    dcol = _date_partner(raw, tcol)
+    if dcol is not None:
+        secs = combine_date_time(raw[dcol], raw[tcol], tcol, name, dayfirst, report)
+        del raw[dcol]
+        report.append(f"Read columns '{dcol}' and '{tcol}' together as one date-time clock.")
+        return tcol, secs, "datetime"
+    secs, time_kind, line = _time_to_seconds(raw[tcol], tcol, units.get(tcol, ""), name,
+                                             dayfirst, report)
     report.append(line)
     return tcol, secs, time_kind
+
+
+def _date_partner(raw: pd.DataFrame, tcol: str) -> str | None:
+    """The Date column that goes with a time-of-day column ``tcol`` (None: there is none)."""
+    if pd.api.types.is_numeric_dtype(raw[tcol]) or not is_clock(raw[tcol]):
+        return None
+    for col in raw.columns:
+        if col != tcol and not pd.api.types.is_numeric_dtype(raw[col]) and \
+                re.search(r"date|datum|day", str(col).lower()) and is_date(raw[col]):
+            return col
+    return None
 
 
 def in_time_order(frame: pd.DataFrame, tcol: str, report: list[str]) -> pd.DataFrame:

@@ -18,6 +18,7 @@ class Attention:
     features  the F column names; groups: group name -> columns
     relevance (N, L, F)   weight each input x^k_t really gets on the model's attention path
                           (see the model's docstring), sums to 1 per window, or None
+    drives    (N,)        drive of each window when explaining a campaign, else None
     """
 
     times: np.ndarray
@@ -27,9 +28,20 @@ class Attention:
     features: list[str]
     groups: dict[str, list[str]]
     relevance: np.ndarray | None = None
+    drives: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.times)
+
+    def for_drive(self, name: str) -> "Attention":
+        """The windows of drive ``name`` (a campaign's attention); self when there are no drives."""
+        if self.drives is None:
+            return self
+        keep = self.drives == name
+        pick = lambda a: None if a is None else a[keep]   # noqa: E731
+        return Attention(self.times[keep], pick(self.feature), pick(self.temporal),
+                         pick(self.group), self.features, self.groups, pick(self.relevance),
+                         self.drives[keep])
 
     @property
     def lookback(self) -> int:

@@ -5,8 +5,9 @@
     run.py      TrainedRun, the model factory, the run key
     loop.py     epochs, early stopping, batches gathered on the device, DDP sharding
 
-``train()`` reads as: run key → cache lookup → fit → metrics → cache save. Under
-torch.distributed only rank 0 writes the cache and reports progress. This package never imports
+``train()`` reads as: drives and windows → run key → cache lookup → fit → metrics → cache
+save. Under torch.distributed only rank 0 writes the cache and reports progress; with a
+``Campaign`` each rank holds its own share of the drives (``drives.py``). This package never imports
 the cache module: ``train()`` is handed a ``ModelCache`` (or None).
 """
 from __future__ import annotations
@@ -17,58 +18,94 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 import numpy as np
+import pandas as pd
 import torch
 
 from ..data import DataError, Dataset
 from ..grouping import SensorGrouping, suggest_groups
 from ..metrics import regression_metrics
 from ..models import Forecaster
-from ..windows import Scaler, Windows, WindowSpec, input_columns, input_groups, make_windows, split_rows
+from ..data.campaign import Campaign
+from ..windows import WindowSpec, input_groups
 from .config import Progress, TrainConfig, TrainingCancelled, TrainingError
 from .device import (autocast, close_distributed, device_name, dist_info, init_distributed,
                      resolve_device)
+from .drives import Prepared, check_drive_names, prepare_campaign, prepare_single, sharded
 from .loop import DeviceDrive, check_scores, fit
-from .run import TrainedRun, build_model, code_version, run_key
+from .run import TrainedRun, build_model, code_version, drive_metrics, run_key
 
 __all__ = [
-    "DeviceDrive", "Progress", "TrainConfig", "TrainedRun", "TrainingCancelled", "TrainingError",
+    "DeviceDrive", "Progress", "check_drive_names", "TrainConfig", "TrainedRun", "TrainingCancelled", "TrainingError",
     "autocast", "build_model", "close_distributed", "code_version", "device_name", "dist_info",
     "fit", "init_distributed", "resolve_device", "run_key", "train",
 ]
 
 
-def train(ds: Dataset, target: str, grouping: SensorGrouping | None = None,
+def train(data: Dataset | Campaign, target: str, grouping: SensorGrouping | None = None,
           window: WindowSpec | None = None, config: TrainConfig | None = None,
           cache=None, progress: Progress | None = None,
           cancel: threading.Event | None = None,
           on_epoch: Callable[[dict], None] | None = None) -> TrainedRun:
-    """Train ``config.model`` to predict ``target`` of ``ds`` from the grouped sensors.
+    """Train ``config.model`` to predict ``target`` of ``data`` from the grouped sensors.
 
-    Splits ``ds`` chronologically (``window.split``), fits the scaler on the training rows only,
-    trains with early stopping, evaluates on the last (test) part, and caches the run when
-    ``cache`` (a ``ModelCache``) is given; an identical earlier run is returned from the cache
-    without training. ``progress(fraction, message)`` is called as training goes;
-    ``on_epoch(entry)`` gets each history entry; setting ``cancel`` stops with
-    ``TrainingCancelled``.
+    ``data`` is one drive (a ``Dataset``) or a ``Campaign`` of drives (one drive = one series;
+    windows never cross drives). The split is chronological (``window.split``, inside every
+    drive), or by whole drives when ``window.test_drives`` / ``val_drives`` name them. The scaler
+    is fit on the training rows only; training uses early stopping; ``run.metrics`` is scored on
+    the test part (``run.metrics_by_drive`` per drive). A drive of a campaign that lacks a
+    column or is too short is skipped with a line in ``run.report``. With ``cache`` (a
+    ``ModelCache``) an identical earlier run is returned without training.
+    ``progress(fraction, message)`` is called as training goes; ``on_epoch(entry)`` gets each
+    history entry; setting ``cancel`` stops with ``TrainingCancelled``.
     """
     t_start = time.perf_counter()
     _, rank = dist_info()
     if rank != 0:                                   # only rank 0 reports and writes the cache
         progress = on_epoch = None
-    grouping = grouping or suggest_groups(ds, target)
     window = window or WindowSpec()
     config = config or TrainConfig()
-    grouping.validate(ds, target)
-    key = run_key(ds, target, grouping, window, config)
+    if isinstance(data, Campaign):
+        if not len(data) and not sharded(data):
+            raise DataError(f"{data.label} has no drive to train on.")
+        grouping = grouping or _campaign_groups(data, target)
+        for ds in data:
+            if target in ds.frame.columns:
+                grouping.validate(ds, target)
+                break
+        prep = prepare_campaign(data, target, grouping, window)
+    else:
+        grouping = grouping or suggest_groups(data, target)
+        grouping.validate(data, target)
+        prep = prepare_single(data, target, grouping, window)
+    key = run_key(prep.fingerprint, target, grouping, window, config)
     cached = _load_cached(cache, key, config, progress)
     if cached is not None:
         return cached
-    run = _fit_run(ds, target, grouping, window, config, key, progress, cancel, on_epoch, t_start)
-    _score(run, ds)
+    run = _fit_run(prep, target, grouping, window, config, key, progress, cancel, on_epoch,
+                   t_start)
+    _score(run, data)
     check_scores(run.metrics, float(run.scaler.std[-1]), config)   # diverged: not cached
     if cache is not None and rank == 0:
         cache.save(run)
     return run
+
+
+def _campaign_groups(camp: Campaign, target: str) -> SensorGrouping:
+    """Groups suggested from the columns all drives share (under torchrun: rank 0's choice, so
+    that every process builds the same model)."""
+    with_target = [ds for ds in camp if target in ds.frame.columns]
+    groups = None
+    if with_target:
+        shared = [c for c in camp.common_columns if c != target] or with_target[0].columns
+        frame = with_target[0].frame[[c for c in shared if c != target] + [target]]
+        groups = suggest_groups(Dataset(frame, name=with_target[0].name), target).to_dict()
+    if sharded(camp):
+        box = [groups]
+        torch.distributed.broadcast_object_list(box, 0)
+        groups = box[0]
+    if groups is None:
+        raise DataError(f"No drive of {camp.label} has the column '{target}' to learn from.")
+    return SensorGrouping(groups)
 
 
 def _load_cached(cache, key: str, config: TrainConfig, progress: Progress | None) -> TrainedRun | None:
@@ -81,47 +118,45 @@ def _load_cached(cache, key: str, config: TrainConfig, progress: Progress | None
     return cached
 
 
-def _prepare(ds: Dataset, target: str, grouping: SensorGrouping, window: WindowSpec
-             ) -> tuple[list[str], Scaler, Windows, dict[str, np.ndarray]]:
-    """Input columns, the scaler fit on the training rows, the windows and their split."""
-    columns = input_columns(grouping, target, window)
-    val_start, test_start = split_rows(len(ds), window)
-    scaler = Scaler.fit(ds.frame[columns + [target]].iloc[:val_start].to_numpy(dtype=float))
-    w = make_windows(ds, columns, target, window, scaler, need_target=True)
-    parts = {p: w.part(p, len(ds), window) for p in ("train", "val", "test")}
-    for p, need in (("train", 8), ("val", 1), ("test", 1)):
-        if len(parts[p]) < need:
-            raise DataError(f"{ds.label}: only {len(parts[p])} complete window(s) in the {p} part "
-                            f"(lookback {window.lookback}, horizon {window.horizon}). Use a longer "
-                            "recording, a shorter lookback, or fill the missing values.")
-    return columns, scaler, w, parts
-
-
-def _fit_run(ds: Dataset, target: str, grouping: SensorGrouping, window: WindowSpec,
+def _fit_run(prep: Prepared, target: str, grouping: SensorGrouping, window: WindowSpec,
              config: TrainConfig, key: str, progress: Progress | None,
              cancel: threading.Event | None, on_epoch: Callable[[dict], None] | None,
              t_start: float) -> TrainedRun:
     """Build the model (seeded), fit it, and wrap it in a ``TrainedRun`` (metrics still empty)."""
-    columns, scaler, w, parts = _prepare(ds, target, grouping, window)
     device = resolve_device(config.device)
     torch.manual_seed(config.seed)
     np.random.seed(config.seed)
+    columns = prep.columns
     model: Forecaster = build_model(config, input_groups(grouping, target, window), columns,
                                     target, window).to(device)
-    history = fit(model, w, parts, config, device, progress, cancel, on_epoch)
+    shard = None if prep.train_ids is None else (prep.train_ids, prep.n_train)
+    history = fit(model, prep.windows, prep.parts, config, device, progress, cancel, on_epoch,
+                  shard=shard)
     train_seconds = time.perf_counter() - t_start
+    units = next((ds.units.get(target, "") for ds in prep.drives.values()), "")
     run = TrainedRun(model=model, target=target, grouping=grouping, window=window, config=config,
-                     scaler=scaler, columns=columns, metrics={}, history=history, key=key,
-                     data_name=ds.name, data_fingerprint=ds.fingerprint(), simulated=ds.simulated,
-                     target_unit=ds.units.get(target, ""),
-                     created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                     scaler=prep.scaler, columns=columns, metrics={}, history=history, key=key,
+                     data_name=prep.name, data_fingerprint=prep.fingerprint,
+                     simulated=prep.simulated, target_unit=units,
+                     created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                     report=list(prep.report))
     run.timings = {"train_seconds": train_seconds, "epochs": len(history),
                    "best_epoch": int(np.argmin([h["val_loss"] for h in history])) + 1,
                    "device": device_name(str(device))}
     return run
 
 
-def _score(run: TrainedRun, ds: Dataset) -> None:
-    """Metrics of ``run`` on the held-out (test) part of ``ds``."""
-    test = run.predict(ds, part="test")
+def _score(run: TrainedRun, data: Dataset | Campaign) -> None:
+    """Metrics of ``run`` on the held-out (test) part of ``data``, overall and per drive (all
+    ranks' drives under torchrun)."""
+    test = run.predict(data, part="test")
+    if sharded(data):
+        frames = [None] * dist_info()[0]
+        torch.distributed.all_gather_object(frames, test)
+        test = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(
+            len(f) for f in frames) else test
     run.metrics = regression_metrics(test["actual"], test["predicted"])
+    if isinstance(data, Campaign):
+        run.metrics_by_drive = drive_metrics(test)
+    else:
+        run.metrics_by_drive = {data.name: dict(run.metrics)}

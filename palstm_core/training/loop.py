@@ -21,6 +21,12 @@ global batch of ``batch_size`` windows is split across the ranks (rank r takes e
 DistributedSampler semantics) and each rank's loss is scaled so that DDP's gradient average
 equals the gradient of the mean loss over the whole global batch — the same step a single
 process takes.
+
+Campaigns under torchrun (``shard``): each rank holds only its share of the drives. Training
+windows then carry a global number (``shard`` = their numbers, and the count over all ranks);
+every rank shuffles the global numbers with the same generator, takes from each global batch the
+windows it holds, and weights its loss the same way, so the steps are those of one process over
+all drives. Validation sums are all-reduced instead of taken from rank 0.
 """
 from __future__ import annotations
 
@@ -131,11 +137,16 @@ def cpu_threads(config: TrainConfig, device: torch.device):
 def fit(model: Forecaster, w: Windows, parts: dict[str, np.ndarray], config: TrainConfig,
         device: torch.device, progress: Progress | None = None,
         cancel: threading.Event | None = None,
-        on_epoch: Callable[[dict], None] | None = None) -> list[dict]:
+        on_epoch: Callable[[dict], None] | None = None,
+        shard: tuple[np.ndarray, int] | None = None) -> list[dict]:
     """Fit ``model`` (already on ``device``) on the ``parts["train"]`` windows of ``w``, with
-    early stopping on ``parts["val"]``; returns the per-epoch history. An exception raised by
-    ``on_epoch`` (e.g. ``optuna.TrialPruned``) stops training and propagates unchanged."""
+    early stopping on ``parts["val"]``; returns the per-epoch history. ``shard`` = (global
+    number of each local training window, training windows over all ranks) when each rank
+    holds its own drives. An exception raised by ``on_epoch`` (e.g. ``optuna.TrialPruned``)
+    stops training and propagates unchanged."""
     loop = _Loop(model, w, parts, config, device, progress, cancel, on_epoch)
+    if shard is not None:
+        loop.shard(*shard)
     with cpu_threads(config, device):
         if model.closed_form:
             loop.closed_form()
@@ -163,6 +174,22 @@ class _Loop:
         self.history: list[dict] = []
         self.first_loss: float | None = None
         self.schedule = None
+        self.local_of: torch.Tensor | None = None       # global window number -> local index
+        self.spare: torch.Tensor | None = None          # a window for zero-weighted steps
+        self.n_train = len(self.starts["train"])
+
+    def shard(self, ids: np.ndarray, n_train: int) -> None:
+        """This rank holds the training windows numbered ``ids`` of ``n_train`` in all."""
+        if self.model.closed_form:
+            raise TrainingError(f"{self.config.model} is fitted in closed form and cannot be "
+                                "trained on drives spread over several processes; run it in one "
+                                "process, or choose a neural model.")
+        self.local_of = torch.full((n_train,), -1, dtype=torch.long, device=self.device)
+        self.local_of[torch.as_tensor(ids, device=self.device)] = torch.arange(
+            len(ids), device=self.device)
+        self.n_train = n_train
+        every = torch.cat(list(self.starts.values()))
+        self.spare = every[:1]
 
     def evaluate(self, part: str) -> float:
         model, device = self.model, self.device
@@ -171,6 +198,10 @@ class _Loop:
         with torch.no_grad(), autocast(device, self.amp):
             for xb, yb in self.drive.batches(self.starts[part], 4096):
                 total += float(((model(xb).y.float() - yb) ** 2).sum())
+        if self.local_of is not None:               # each rank holds its own drives
+            t = torch.tensor([total, len(self.starts[part])], dtype=torch.float64, device=device)
+            torch.distributed.all_reduce(t)
+            return float(t[0] / t[1])
         if self.world > 1:                          # every rank takes rank 0's decision
             t = torch.tensor([total], dtype=torch.float64, device=device)
             torch.distributed.broadcast(t, 0)
@@ -197,7 +228,7 @@ class _Loop:
         config, model = self.config, self.model
         opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         gen = torch.Generator(device="cpu").manual_seed(config.seed)
-        n_train = len(self.starts["train"])
+        n_train = self.n_train
         self.schedule = None
         if config.lr_schedule == "cosine":
             steps = config.epochs * math.ceil(n_train / config.batch_size)
@@ -235,33 +266,43 @@ class _Loop:
     def _epoch(self, epoch: int, opt: torch.optim.Optimizer, gen: torch.Generator) -> float:
         """One pass over the shuffled training windows; returns the summed training loss."""
         config = self.config
-        n_train = len(self.starts["train"])
+        n_train = self.n_train
         n_batches = math.ceil(n_train / config.batch_size)
         self.model.train()
-        order = self.starts["train"][torch.randperm(n_train, generator=gen).to(self.device)]
+        order = torch.randperm(n_train, generator=gen).to(self.device)
+        if self.local_of is None:
+            order = self.starts["train"][order]
         total = 0.0
         for b in range(n_batches):
             _check(self.cancel)
             batch = order[b * config.batch_size:(b + 1) * config.batch_size]
-            total += self._step(batch, epoch, opt) * len(batch)
+            if self.local_of is not None:           # the windows of this batch held here
+                local = self.local_of[batch]
+                mine = self.starts["train"][local[local >= 0]]
+            elif self.world > 1:
+                mine = batch[self.rank::self.world]
+            else:
+                mine = batch
+            total += self._step(mine, len(batch), epoch, opt) * len(batch)
             if self.progress:
                 self.progress(((epoch - 1) + (b + 1) / n_batches) / config.epochs,
                               f"epoch {epoch}/{config.epochs}")
         return total
 
-    def _step(self, batch: torch.Tensor, epoch: int, opt: torch.optim.Optimizer) -> float:
-        """One optimiser step on a global batch (this rank's shard of it); returns its mean loss."""
-        world, rank, drive = self.world, self.rank, self.drive
-        n_global = len(batch)
+    def _step(self, mine: torch.Tensor, n_global: int, epoch: int,
+              opt: torch.optim.Optimizer) -> float:
+        """One optimiser step on a global batch of ``n_global`` windows, of which this rank
+        holds ``mine``; returns the global batch's mean loss."""
+        world, drive = self.world, self.drive
         if world > 1:
-            shard = batch[rank::world]
-            # a rank without windows in a short last batch still joins the gradient
-            # average, with a zero-weighted copy of one window
-            weight = world / n_global if len(shard) else 0.0
-            xb, yb = drive.batch(shard if len(shard) else batch[:1])
+            # a rank without windows in this batch still joins the gradient average, with a
+            # zero-weighted copy of one window
+            weight = world / n_global if len(mine) else 0.0
+            spare = self.spare if self.spare is not None else self.starts["train"][:1]
+            xb, yb = drive.batch(mine if len(mine) else spare)
         else:
             weight = 1.0 / n_global
-            xb, yb = drive.batch(batch)
+            xb, yb = drive.batch(mine)
         with autocast(self.device, self.amp):
             sq = self._loss_sum(self.net(xb).y.float(), yb)
             loss = sq * weight

@@ -11,8 +11,10 @@ import pandas as pd
 import torch
 
 from ..data import DataError, Dataset
+from ..data.campaign import Campaign
 from ..explain.attention import Attention
 from ..grouping import SensorGrouping
+from ..metrics import regression_metrics
 from ..models import MODELS, Forecaster
 from ..windows import Scaler, Windows, WindowSpec, input_groups, make_windows
 from .config import TrainConfig
@@ -30,14 +32,23 @@ def code_version() -> str:
     return h.hexdigest()[:12]
 
 
-def run_key(ds: Dataset, target: str, grouping: SensorGrouping, window: WindowSpec,
+def run_key(data: Dataset | str, target: str, grouping: SensorGrouping, window: WindowSpec,
             config: TrainConfig) -> str:
+    """Cache key: the data (a Dataset, or the fingerprint of a campaign's drives), target,
+    grouping, window and split (test/validation drives included), settings and code."""
     cfg = config.to_dict()
     for name in TrainConfig.NOT_IN_KEY:     # same run whichever device / threads trained it
         cfg.pop(name)
-    payload = repr((ds.fingerprint(), target, grouping.to_dict(), window.to_dict(), sorted(cfg.items()),
+    fingerprint = data if isinstance(data, str) else data.fingerprint()
+    payload = repr((fingerprint, target, grouping.to_dict(), window.to_dict(), sorted(cfg.items()),
                     code_version()))
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def drive_metrics(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """{drive: {"rmse", "mae", "mape", "r2"}} of a predict frame with a ``drive`` column."""
+    return {str(d): regression_metrics(g["actual"], g["predicted"])
+            for d, g in frame.groupby("drive", sort=False)}
 
 
 def build_model(config: TrainConfig, groups: dict[str, list[str]], columns: list[str],
@@ -53,8 +64,11 @@ def build_model(config: TrainConfig, groups: dict[str, list[str]], columns: list
 class TrainedRun:
     """A trained model with everything needed to use it again.
 
-    metrics  {"rmse", "mae", "mape", "r2"} on the held-out (last) part of the training drive
+    metrics  {"rmse", "mae", "mape", "r2"} on the held-out (test) part: the last part of the
+             drive(s), or the test drives
+    metrics_by_drive  drive name -> the same metrics on that drive's test windows
     history  per-epoch {"epoch", "train_loss", "val_loss", "seconds"}
+    report   what training skipped (drives too short or lacking a column), one line each
     """
 
     model: Forecaster
@@ -73,6 +87,8 @@ class TrainedRun:
     target_unit: str = ""
     created: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    metrics_by_drive: dict[str, dict[str, float]] = field(default_factory=dict)
+    report: list[str] = field(default_factory=list)
     path: Path | None = None
     from_cache: bool = False
 
@@ -83,13 +99,14 @@ class TrainedRun:
 
     def _windows(self, ds: Dataset, part: str) -> tuple[Windows, np.ndarray, list[str]]:
         w = make_windows(ds, self.columns, self.target, self.window, self.scaler, need_target=False)
-        starts = w.part(part, len(ds), self.window)
+        starts = w.part(part, len(ds), self.window, ds.name)
         return w, starts, self._input_report(ds, w, starts, part)
 
     def _input_report(self, ds: Dataset, w: Windows, starts: np.ndarray, part: str) -> list[str]:
         """Report lines on windows skipped for missing inputs; DataError when none is left."""
         every = np.arange(len(ds) - w.lookback - w.horizon + 1)
-        possible = len(Windows(w.x, w.y, every, w.lookback, w.horizon).part(part, len(ds), self.window))
+        possible = len(Windows(w.x, w.y, every, w.lookback, w.horizon).part(
+            part, len(ds), self.window, ds.name))
         dropped = possible - len(starts)
         if dropped == 0:
             return []
@@ -128,15 +145,25 @@ class TrainedRun:
             cat["y"] = np.zeros(0)
         return ds.times[rows], w.y[rows], cat, report
 
-    def predict(self, ds: Dataset, part: str = "all") -> pd.DataFrame:
-        """One row per window, in time order: time, actual (NaN without target), predicted.
+    def predict(self, data: Dataset | Campaign, part: str = "all") -> pd.DataFrame:
+        """One row per window, in time order: time, actual (NaN without target), predicted;
+        for a ``Campaign`` also ``drive``, drive after drive.
 
-        ``part`` = "all" (default), "train", "val" or "test" (chronological split of ``ds``).
-        Windows with a missing input value are skipped; ``result.attrs["report"]`` (a list of
-        str, empty when nothing was skipped) says how many and which columns had gaps. When no
+        ``part`` = "all" (default), "train", "val" or "test" (the run's split: in time inside a
+        drive, or whole test/validation drives). Windows with a missing input value are skipped;
+        ``result.attrs["report"]`` (a list of str, empty when nothing was skipped) says how many
+        and which columns had gaps, and which drives of a campaign were skipped and why. When no
         window is left (e.g. an input column is all missing) a ``DataError`` names the columns.
         """
-        times, y, out, report = self._forward(ds, part)
+        if isinstance(data, Campaign):
+            frames, report = self._each_drive(data, lambda ds: self.predict(ds, part))
+            frame = (pd.concat([f.assign(drive=n) for n, f in frames], ignore_index=True)
+                     if frames else pd.DataFrame({"time": [], "actual": [], "predicted": [],
+                                                  "drive": []}))
+            frame.attrs["report"] = report + [ln for _, f in frames
+                                              for ln in f.attrs.get("report", [])]
+            return frame
+        times, y, out, report = self._forward(data, part)
         frame = pd.DataFrame({
             "time": times,
             "actual": self.scaler.inverse(y.astype(float)),
@@ -145,12 +172,37 @@ class TrainedRun:
         frame.attrs["report"] = report
         return frame
 
-    def explain(self, ds: Dataset, part: str = "all") -> Attention:
-        """Attention of every window of ``ds`` (row i matches ``predict(ds)`` row i)."""
-        times, _, out, _ = self._forward(ds, part)
+    def explain(self, data: Dataset | Campaign, part: str = "all") -> Attention:
+        """Attention of every window of ``data`` (row i matches ``predict(data)`` row i); for a
+        ``Campaign`` ``att.drives`` names each window's drive (``att.for_drive(name)``)."""
+        if isinstance(data, Campaign):
+            parts, _ = self._each_drive(data, lambda ds: self.explain(ds, part))
+            if not parts:
+                raise DataError(f"{data.label}: no drive has windows to explain.")
+            cat = lambda k: (None if getattr(parts[0][1], k) is None   # noqa: E731
+                             else np.concatenate([getattr(a, k) for _, a in parts]))
+            return Attention(times=cat("times"), feature=cat("feature"),
+                             temporal=cat("temporal"), group=cat("group"),
+                             features=list(self.columns), groups=self._attention_groups(),
+                             relevance=cat("relevance"),
+                             drives=np.concatenate([[n] * len(a) for n, a in parts]).astype(str))
+        times, _, out, _ = self._forward(data, part)
         return Attention(times=times, feature=out["feature"], temporal=out["temporal"],
                          group=out["group"], features=list(self.columns),
                          groups=self._attention_groups(), relevance=out["relevance"])
+
+    def _each_drive(self, camp: Campaign, fn) -> tuple[list[tuple[str, object]], list[str]]:
+        """``fn(drive)`` for every drive of ``camp``; a drive that cannot be used (a missing
+        column, too short) is skipped with a report line. DataError when every drive fails."""
+        done, report = [], []
+        for name, ds in camp.drives.items():
+            try:
+                done.append((name, fn(ds)))
+            except DataError as exc:
+                report.append(f"Drive '{name}' skipped: {exc}")
+        if report and not done:
+            raise DataError(f"{camp.label}: no drive can be used.\n" + "\n".join(report))
+        return done, report
 
     def _attention_groups(self) -> dict[str, list[str]]:
         groups = self.groups
