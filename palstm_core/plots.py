@@ -346,15 +346,16 @@ def attention_window_figure(att: Attention, index: int, step_times: np.ndarray |
 
 
 def map_pair_figure(maps: Sequence[np.ndarray], titles: Sequence[str], features: Sequence[str],
-                    groups: Mapping[str, Sequence[str]] | None, x: np.ndarray,
+                    groups: Mapping[str, Sequence[str]] | None, xs: Sequence[np.ndarray],
                     x_title: str) -> go.Figure:
     """Two (L, F) maps side by side on ONE colour scale (a shared coloraxis from 0 to the
-    larger maximum). Pass maps already on a common footing (e.g. ``explain.maps.shares``)."""
+    larger maximum), each on its own step axis ``xs[i]``. Pass maps already on a common
+    footing (e.g. ``explain.maps.shares``)."""
     order, bounds = _grouped_order(features, groups)
     zmax = max(max(float(np.abs(m).max()) for m in maps), 1e-9)
     fig = make_subplots(rows=1, cols=len(maps), shared_yaxes=True, subplot_titles=list(titles),
                         horizontal_spacing=0.04)
-    for c, m in enumerate(maps, 1):
+    for c, (m, x) in enumerate(zip(maps, xs), 1):
         fig.add_trace(_map_heatmap(np.abs(m), features, order, x, False, (0.0, zmax),
                                    coloraxis="coloraxis"), row=1, col=c)
         fig.update_xaxes(title_text=x_title, row=1, col=c)
