@@ -22,9 +22,23 @@ def cached(tmp_path_factory):
     ds.frame.to_csv(csv, index=False)
     ds = pc.load_csv(csv)
     run = pc.train(ds, "NOx", pc.suggest_groups(ds, "NOx"), pc.WindowSpec(lookback=8),
-                   pc.TrainConfig(model="pa_lstm", hidden_size=8, epochs=3, batch_size=64,
+                   pc.TrainConfig(model="pa_lstm", hidden_size=8, epochs=2, batch_size=64,
                                   device="cpu"), cache=pc.ModelCache(tmp / "cache"))
     return tmp, csv, ds, run
+
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def _main(capsys, *args) -> tuple[int, str, str]:
+    """The CLI in this process (torch is imported once): rc, stdout, stderr."""
+    from palstm_core.__main__ import main
+    try:
+        rc = main([str(a) for a in args])
+    except SystemExit as exc:                       # argparse's own errors
+        rc = exc.code
+    out = capsys.readouterr()
+    return rc, out.out, out.err
 
 
 def _cli(*args):
@@ -34,12 +48,12 @@ def _cli(*args):
 
 
 @pytest.mark.parametrize("method", ["relevance", "integrated_gradients"])
-def test_explain_writes_map_and_scores(cached, method):
+def test_explain_writes_map_and_scores(cached, method, capsys):
     tmp, csv, ds, run = cached
     out = tmp / f"out_{method}"
-    res = _cli("explain", "--run", run.key, "--csv", csv, "--cache-dir", tmp / "cache",
-               "--method", method, "--out", out, "--device", "cpu")
-    assert res.returncode == 0, res.stderr
+    rc, stdout, stderr = _main(capsys, "explain", "--run", run.key, "--csv", csv, "--cache-dir",
+                               tmp / "cache", "--method", method, "--out", out, "--device", "cpu")
+    assert rc == 0, stderr
     stem = out / f"{run.key[:8]}_{method}_test"
     frame = pd.read_csv(f"{stem}_map.csv")
     assert list(frame.columns) == ["time", "lag", "feature", "value"]
@@ -59,16 +73,21 @@ def test_explain_writes_map_and_scores(cached, method):
     d = scores["deletion"]
     assert d["area"] == pytest.approx(curve.area, rel=1e-3)
     assert d["area_random"] == pytest.approx(curve.area_random, rel=1e-3)
-    assert d["summary"].split("(area")[0] in res.stdout
+    assert d["summary"].split("(area")[0] in stdout
     assert len(d["error"]) == 11 and scores["n_windows"] == len(pred)
 
 
-def test_explain_bad_run_and_method_are_plain_errors(cached):
+def test_explain_bad_run_and_method_are_plain_errors(cached, capsys):
     tmp, csv, ds, run = cached
     res = _cli("explain", "--run", "nosuchrun", "--csv", csv, "--cache-dir", tmp / "cache")
-    assert res.returncode == 2
+    assert res.returncode == 2                      # the real entry point, no traceback
     assert "No cached run 'nosuchrun'" in res.stderr and "Traceback" not in res.stderr
-    res = _cli("explain", "--run", run.key, "--csv", csv, "--cache-dir", tmp / "cache",
-               "--method", "shap")
-    assert res.returncode == 2 and "invalid choice: 'shap'" in res.stderr
-    assert "Traceback" not in res.stderr
+    rc, _, err = _main(capsys, "explain", "--run", run.key, "--csv", csv, "--cache-dir",
+                       tmp / "cache", "--method", "shap")
+    assert rc == 2 and "invalid choice: 'shap'" in err
+    lstm = pc.train(ds, "NOx", pc.suggest_groups(ds, "NOx"), pc.WindowSpec(lookback=8),
+                    pc.TrainConfig(model="lstm", hidden_size=4, epochs=1, device="cpu"),
+                    cache=pc.ModelCache(tmp / "cache"))
+    rc, _, err = _main(capsys, "explain", "--run", lstm.key, "--csv", csv, "--cache-dir",
+                       tmp / "cache", "--method", "relevance")
+    assert rc == 2 and "lstm has no 'relevance' map" in err and "integrated_gradients" in err
