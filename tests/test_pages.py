@@ -520,6 +520,20 @@ def test_results_map_selector_pair_and_deletion_score(app, small_ds):
     at.run()                                                          # rerender: not recomputed
     assert at.session_state["memo"][("deletion", pa.key, small_ds.fingerprint(), "relevance",
                                      "test")] is curve
+    # 7. downloads: relevance map at once, integrated gradients on a click, long CSV
+    at.switch_page(DOWNLOADS).run()
+    at.selectbox(key="dl_run").set_value(pa.key).run()
+    no_exception(at)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Relevance CSV" in labels and "Integrated gradients CSV" not in labels
+    at.button(key="dl_ready_integrated_gradients").click().run()
+    no_exception(at)
+    assert "Integrated gradients CSV" in [b.proto.label for b in at.get("download_button")]
+    frame = at.session_state["memo"][("map_frame", pa.key, small_ds.fingerprint(),
+                                      "integrated_gradients", "test")]
+    assert list(frame.columns) == ["time", "lag", "feature", "value"]
+    np.testing.assert_allclose(frame["value"].to_numpy().reshape(-1, *want.shape)[i],
+                               want, rtol=1e-3, atol=1e-6)
 
 
 def test_all_models_on_train_page_and_da_rnn_persistence_results(app, small_ds):
