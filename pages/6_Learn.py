@@ -356,3 +356,65 @@ elif stored is not None:
         "correlated neighbour, and high attention on a sensor with small values can still mean "
         "little. Try other lags, more epochs or fewer rows and see how stable the picture is.")
     st.caption("Planted-signal data is simulated (palstm_core.simulate.planted_signal).")
+
+
+# ---------------------------------------------------------------- 6. attention vs attribution
+st.header("6. Attention vs attribution: which map can you trust?")
+st.markdown(
+    "An attention map shows what the model *mixes*; it is not automatically the reason for a "
+    "prediction. Jain & Wallace (2019, *Attention is not explanation*) showed that attention "
+    "weights can often be changed a lot without changing the prediction; Wiegreffe & Pinter "
+    "(2019, *Attention is not not explanation*) showed that for some models they do carry the "
+    "signal. Which case a given model is in can only be **checked**: against a known answer "
+    "(planted data) and by deleting what the map ranks highest and watching the error "
+    "(a deletion curve, against a random order). Here the PA-LSTM of section 5 (same settings, "
+    "so it comes from the cache if you trained it there) is explained three ways: its feature "
+    "attention α, its relevance β·γ·α (the weight each input really gets) and integrated "
+    "gradients (Captum), and each map is scored.")
+xjob = st.session_state.get("learn_xai_job")
+xrunning = xjob is not None and xjob.running
+if st.button("Compare attention and attribution on the planted signal", key="run_xai",
+             disabled=xrunning or config["lag"] >= config["lookback"]):
+    xjob = st.session_state["learn_xai_job"] = ui.Job(
+        lambda job: teach.attention_vs_attribution(**config, cache=pc.ModelCache(),
+                                                   progress=job.progress, cancel=job.cancel),
+        name="learn-xai", config=config).start()
+    xrunning = True
+if xjob is not None and xrunning:
+    @st.fragment(run_every=0.5)
+    def _xai_status():
+        if xjob.done:
+            st.rerun()
+        st.progress(xjob.fraction, text=f"Working: {xjob.message}")
+    _xai_status()
+elif xjob is not None:
+    st.session_state.pop("learn_xai_job")
+    if xjob.error is not None:
+        st.error(f"Could not compute the maps: {xjob.error}")
+    elif not xjob.cancelled:
+        st.session_state["learn_xai"] = (xjob.info["config"], xjob.result)
+xstored = st.session_state.get("learn_xai")
+if xstored is not None:
+    xcfg, chk = xstored
+    if xcfg != config:
+        st.warning("The settings changed since this comparison; press the button again.")
+    panels = [("Truth (planted)", chk.truth)] + [
+        (teach.explanations.SHORT[n], chk.maps[n]) for n in teach.explanations.MAPS]
+    for col, (title, frame) in zip(st.columns(len(panels)), panels):
+        col.plotly_chart(figures.feature_lag_heatmap(frame, title, chk.info["feature"],
+                                                     chk.info["column"]),
+                         key=f"xai_{title}")
+    table = chk.scores.copy()
+    for c in table.columns:
+        if table[c].dtype == bool:
+            table[c] = table[c].map({True: "yes", False: "no"})
+    st.dataframe(table, key="xai_table", column_config={
+        c: st.column_config.NumberColumn(format="%.3f")
+        for c in chk.scores.select_dtypes("float").columns})
+    st.markdown(teach.explanation_verdict(chk))
+    st.caption(f"Maps: mean |value| over the {chk.info['n_windows']} test windows, as shares. "
+               "Precision@1 / recall@3: how often the planted cell is the top cell / among the "
+               "top 3 of a window (Ismail et al. 2020). Deletion area: error ÷ intact error as "
+               "the top 0…100 % cells are replaced by the training mean (larger than the random "
+               "order = the map points at inputs the model uses). Planted-signal data is "
+               "simulated.")
