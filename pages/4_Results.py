@@ -96,7 +96,8 @@ def show_pair(t: float) -> None:
         ss["pair_a"] = main_opts[0]
     if ss.get("pair_b") not in options:
         others = [o for o in options if not o.startswith(main_key)]
-        ss["pair_b"] = (others or main_opts[1:] or main_opts)[0]
+        ig = [o for o in main_opts[1:] if o.endswith("integrated_gradients")]
+        ss["pair_b"] = (others or ig or main_opts)[0]
     c1, c2 = st.columns(2)
     picks = [c1.selectbox("Left", options, key="pair_a", format_func=pair_label),
              c2.selectbox("Right", options, key="pair_b", format_func=pair_label)]

@@ -99,6 +99,8 @@ def agreement(a: np.ndarray, b: np.ndarray, features, label_a: str = "the first 
     ta, tb = _top(a.reshape(shape), features), _top(b.reshape(shape), features)
 
     def cell(t):
+        if t[1] == 0:
+            return f"{t[0]} at the newest input"
         return f"{t[0]} {t[1]} step{'s' if t[1] != 1 else ''} before the newest input"
     if not np.isfinite(rho):
         flat = label_a if a.std() == 0 else label_b
