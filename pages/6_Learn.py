@@ -32,6 +32,19 @@ def _gradients(lookback: int, forget_bias: float) -> pd.DataFrame:
     return teach.gradient_by_step(lookback=lookback, forget_bias=forget_bias)
 
 
+def job_status(job, verb: str, cancel_key: str, cancel_label: str) -> None:
+    """Progress of a background job, redrawn twice a second, with a cancel button; reruns the
+    page when the job is done."""
+    @st.fragment(run_every=0.5)
+    def _status():
+        if job.done:
+            st.rerun()
+        st.progress(job.fraction, text=f"{verb}: {job.message}")
+        if st.button(cancel_label, key=cancel_key):
+            job.cancel.set()
+    _status()
+
+
 def _vec(a, n: int = 6) -> str:
     """A vector as LaTeX: [0.61, 0.42, …]."""
     a = np.asarray(a, dtype=float).ravel()
@@ -283,14 +296,7 @@ if st.button("Train DA-RNN and PA-LSTM on the planted signal", key="train_plante
         running = True
 
 if job is not None and running:
-    @st.fragment(run_every=0.5)
-    def _training_status():
-        if job.done:
-            st.rerun()
-        st.progress(job.fraction, text=f"Training: {job.message}")
-        if st.button("Cancel training", key="cancel_planted"):
-            job.cancel.set()
-    _training_status()
+    job_status(job, "Training", "cancel_planted", "Cancel training")
 elif job is not None:
     st.session_state.pop("learn_job")
     if job.cancelled:
@@ -381,17 +387,14 @@ if st.button("Compare attention and attribution on the planted signal", key="run
         name="learn-xai", config=config).start()
     xrunning = True
 if xjob is not None and xrunning:
-    @st.fragment(run_every=0.5)
-    def _xai_status():
-        if xjob.done:
-            st.rerun()
-        st.progress(xjob.fraction, text=f"Working: {xjob.message}")
-    _xai_status()
+    job_status(xjob, "Working", "cancel_xai", "Cancel")
 elif xjob is not None:
     st.session_state.pop("learn_xai_job")
     if xjob.error is not None:
         st.error(f"Could not compute the maps: {xjob.error}")
-    elif not xjob.cancelled:
+    elif xjob.cancelled:
+        st.warning("Cancelled.")
+    else:
         st.session_state["learn_xai"] = (xjob.info["config"], xjob.result)
 xstored = st.session_state.get("learn_xai")
 if xstored is not None:

@@ -417,20 +417,3 @@ def importance_figure(att: Attention) -> go.Figure | None:
     fig = _layout(fig, height=max(260, 22 * n + 100), showlegend=False)
     fig.update_layout(margin=dict(t=40))
     return fig
-
-
-def faithfulness_figure(f, unit: str = "") -> go.Figure | None:
-    """Deletion check (``explain.faithfulness``): RMSE increase when the most- vs the least-
-    attended inputs are replaced by their training mean. None when it does not apply."""
-    top, bottom = float(f.increase_top), float(f.increase_bottom)
-    if not (np.isfinite(top) and np.isfinite(bottom)):
-        return None
-    what = "sensor" if f.k == 1 else f"{f.k} sensors"
-    labels = [f"most-attended {what} removed", f"least-attended {what} removed"]
-    fig = go.Figure(go.Bar(x=[top, bottom], y=labels, orientation="h",
-                           marker_color=[PALETTE[3], PALETTE[0]],
-                           text=[f"{top:+.3g}", f"{bottom:+.3g}"], textposition="auto",
-                           hovertemplate="%{y}: RMSE %{x:+.3g}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title_text=with_unit("RMSE increase over the unchanged inputs", unit))
-    return _layout(fig, height=170)
