@@ -32,17 +32,44 @@ def _gradients(lookback: int, forget_bias: float) -> pd.DataFrame:
     return teach.gradient_by_step(lookback=lookback, forget_bias=forget_bias)
 
 
-def job_status(job, verb: str, cancel_key: str, cancel_label: str) -> None:
-    """Progress of a background job, redrawn twice a second, with a cancel button; reruns the
-    page when the job is done."""
-    @st.fragment(run_every=0.5)
-    def _status():
-        if job.done:
-            st.rerun()
-        st.progress(job.fraction, text=f"{verb}: {job.message}")
-        if st.button(cancel_label, key=cancel_key):
-            job.cancel.set()
-    _status()
+def is_running(job_key: str) -> bool:
+    job = st.session_state.get(job_key)
+    return job is not None and job.running
+
+
+def background(job_key: str, result_key: str, start: bool, compute, config: dict,
+               status: tuple) -> bool:
+    """Run ``compute(**config, cache=…, progress=…, cancel=…)`` in a background job when
+    ``start``; while it runs show its progress (``status`` = verb, cancel key, cancel label);
+    when done keep ``(config, result)`` in ``st.session_state[result_key]``. Returns whether
+    the job is still running."""
+    ss = st.session_state
+    if start and not is_running(job_key):
+        ss[job_key] = ui.Job(lambda job: compute(**config, cache=pc.ModelCache(),
+                                                 progress=job.progress, cancel=job.cancel),
+                             name=job_key.replace("_", "-"), config=config).start()
+    job = ss.get(job_key)
+    if job is None:
+        return False
+    verb, cancel_key, cancel_label = status
+    if job.running:
+        @st.fragment(run_every=0.5)
+        def _status():
+            if job.done:
+                st.rerun()
+            st.progress(job.fraction, text=f"{verb}: {job.message}")
+            if st.button(cancel_label, key=cancel_key):
+                job.cancel.set()
+        _status()
+        return True
+    ss.pop(job_key)
+    if job.cancelled:
+        st.warning(f"{verb} was cancelled.")
+    elif job.error is not None:
+        st.error(f"{verb} failed: {job.error}")
+    else:
+        ss[result_key] = (job.info["config"], job.result)
+    return False
 
 
 def _vec(a, n: int = 6) -> str:
@@ -280,31 +307,16 @@ with st.expander("Settings (kept small so it trains in seconds on a CPU)"):
     p_epochs = s5.slider("Epochs", 1, 20, 6, key="p_epochs")
 config = dict(n_rows=int(p_rows), lag=int(p_lag), lookback=int(p_lookback), hidden=int(p_hidden),
               epochs=int(p_epochs))
-job = st.session_state.get("learn_job")
-running = job is not None and job.running
-if st.button("Train DA-RNN and PA-LSTM on the planted signal", key="train_planted", type="primary",
-             disabled=running):
-    if config["lag"] >= config["lookback"]:
-        st.error(f"The planted lag ({config['lag']}) must be smaller than the lookback "
-                 f"({config['lookback']}), or the cause is outside every window.")
-    else:
-        # train in a background thread, so the page keeps re-rendering (and can cancel)
-        job = st.session_state["learn_job"] = ui.Job(
-            lambda job: teach.planted_attention(**config, cache=pc.ModelCache(),
-                                                progress=job.progress, cancel=job.cancel),
-            name="learn-train", config=config).start()
-        running = True
-
-if job is not None and running:
-    job_status(job, "Training", "cancel_planted", "Cancel training")
-elif job is not None:
-    st.session_state.pop("learn_job")
-    if job.cancelled:
-        st.warning("Training was cancelled.")
-    elif job.error is not None:
-        st.error(f"Training failed: {job.error}")
-    else:
-        st.session_state["learn_planted"] = (job.info["config"], job.result)
+running = is_running("learn_job")
+start = st.button("Train DA-RNN and PA-LSTM on the planted signal", key="train_planted",
+                  type="primary", disabled=running)
+if start and config["lag"] >= config["lookback"]:
+    st.error(f"The planted lag ({config['lag']}) must be smaller than the lookback "
+             f"({config['lookback']}), or the cause is outside every window.")
+    start = False
+# train in a background thread, so the page keeps re-rendering (and can cancel)
+running = background("learn_job", "learn_planted", start, teach.planted_attention, config,
+                     ("Training", "cancel_planted", "Cancel training"))
 
 stored = st.session_state.get("learn_planted")
 if stored is None and not running:
@@ -377,25 +389,10 @@ st.markdown(
     "so it comes from the cache if you trained it there) is explained three ways: its feature "
     "attention α, its relevance β·γ·α (the weight each input really gets) and integrated "
     "gradients (Captum), and each map is scored.")
-xjob = st.session_state.get("learn_xai_job")
-xrunning = xjob is not None and xjob.running
-if st.button("Compare attention and attribution on the planted signal", key="run_xai",
-             disabled=xrunning or config["lag"] >= config["lookback"]):
-    xjob = st.session_state["learn_xai_job"] = ui.Job(
-        lambda job: teach.attention_vs_attribution(**config, cache=pc.ModelCache(),
-                                                   progress=job.progress, cancel=job.cancel),
-        name="learn-xai", config=config).start()
-    xrunning = True
-if xjob is not None and xrunning:
-    job_status(xjob, "Working", "cancel_xai", "Cancel")
-elif xjob is not None:
-    st.session_state.pop("learn_xai_job")
-    if xjob.error is not None:
-        st.error(f"Could not compute the maps: {xjob.error}")
-    elif xjob.cancelled:
-        st.warning("Cancelled.")
-    else:
-        st.session_state["learn_xai"] = (xjob.info["config"], xjob.result)
+start = st.button("Compare attention and attribution on the planted signal", key="run_xai",
+                  disabled=is_running("learn_xai_job") or config["lag"] >= config["lookback"])
+background("learn_xai_job", "learn_xai", start, teach.attention_vs_attribution, config,
+           ("Computing the maps", "cancel_xai", "Cancel"))
 xstored = st.session_state.get("learn_xai")
 if xstored is not None:
     xcfg, chk = xstored

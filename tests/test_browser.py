@@ -184,7 +184,7 @@ def test_sample_to_trained_pa_lstm_with_heatmaps(server):
             expect(page.get_by_role("heading", name=re.compile(r"The gate equations at step t = \d+"))
                    ).to_be_visible(timeout=120_000)
             for name in ("2. LSTM vs GRU", "3. Why gates help", "4. Attention",
-                         "5. Why grouped (parallel) attention"):
+                         "5. Why grouped (parallel) attention", "6. Attention vs attribution"):
                 expect(page.get_by_role("heading", name=re.compile("^" + re.escape(name)))
                        ).to_be_attached(timeout=120_000)
             expect(page.locator(".js-plotly-plot").first).to_be_visible()

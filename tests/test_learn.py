@@ -220,12 +220,13 @@ def test_page_renders_every_section():
     assert not at.exception, at.exception
     assert not at.error
     headers = [h.value for h in at.header]
-    assert len(headers) == 5 and headers[0].startswith("1.") and headers[4].startswith("5.")
+    assert len(headers) == 6 and headers[0].startswith("1.") and headers[5].startswith("6.")
     assert len(at.get("plotly_chart")) >= 9            # sequence, bars, heatmaps, gradients, attention
     assert len(at.latex) >= 10                          # LSTM and GRU equations with numbers
     assert "simulated" in _text(at).lower()
     assert len(at.metric) == 3
     assert at.button(key="train_planted") is not None   # section 5 waits for the button
+    assert at.button(key="run_xai") is not None         # section 6 too
 
 
 def test_step_slider_moves_the_numbers():
