@@ -51,10 +51,6 @@ def faith_cell(key: str, name: str) -> str:
     return c if isinstance(c, str) else f"{c.area:.2f} vs {c.area_random:.2f} random"
 
 
-def model_has_attention(r) -> bool:
-    return r.model.has_feature_attention or r.model.has_temporal_attention
-
-
 def window_of(key: str, t: float) -> tuple[int, np.ndarray]:
     """Row of run ``key``'s test windows that predicts time ``t`` and its step times."""
     r = usable[key]
@@ -266,17 +262,20 @@ with left:
                f"{target} at the dashed line ({h} step(s) after the newest input).")
 with right:
     map_names = maps.available_maps(run)
-    if ss.get("res_map") not in map_names:
-        ss["res_map"] = map_names[0]
+    if ss.get("res_map") not in map_names or ss.get("res_map_run") != main_key:
+        ss["res_map"] = map_names[0]                # a new run starts on its default map
+    ss["res_map_run"] = main_key
     map_name = st.radio("Map", map_names, key="res_map", horizontal=True,
                         format_func=maps.SHORT.get,
                         help="relevance: the weight each input x at each step really gets on the "
                              "model's attention path (sums to 1). α: the feature attention inside "
                              "each sensor group. Integrated gradients / occlusion: attribution "
                              "(Captum), for any model.")
-    if not model_has_attention(run):
-        st.caption(f"**{run.config.model}** has no attention; its map is an attribution "
-                   "computed for this window.")
+    if not run.model.has_feature_attention:
+        what = ("has temporal attention only (no feature attention)"
+                if run.model.has_temporal_attention else "has no attention")
+        st.caption(f"**{run.config.model}** {what}; its map is an attribution computed for "
+                   "this window.")
     show_map(run, att, map_name, i, steps, t)
     st.caption(MAP_CAPTIONS[map_name])
 

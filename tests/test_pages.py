@@ -345,16 +345,20 @@ def test_own_csv_with_datetime_clock_end_to_end(app):
 
 
 def test_results_temporal_only_model(app, small_ds):
-    """lstm_attention has temporal attention only: the profile is drawn, the heatmap is not."""
+    """lstm_attention has temporal attention only: its profile is drawn under an integrated-
+    gradients map (it has no per-input attention weight)."""
     import json
     at = train_tiny(app.run(), small_ds, models=("lstm_attention",))
     at.switch_page(RESULTS).run()
     no_exception(at)
     assert any("temporal attention only" in c.value for c in at.caption)
+    assert at.radio(key="res_map").value == "integrated_gradients"
     figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     att = [f for f in figs if any("Temporal attention" in a.get("text", "")
                                   for a in f["layout"].get("annotations", []))]
-    assert att and not any(t["type"] == "heatmap" for t in att[0]["data"])
+    titles = " ".join(a.get("text", "") for a in att[0]["layout"]["annotations"])
+    assert "Integrated gradients" in titles
+    assert [t["type"] for t in att[0]["data"]] == ["heatmap", "bar"]
 
 
 # ---------------------------------------------------------------------------- merge, clean
