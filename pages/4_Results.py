@@ -132,7 +132,7 @@ def show_deletion(r, name: str) -> None:
     if curve is None:
         st.caption("Removes the top 0…100 % input cells of every test window (replaced by the "
                    "training mean) and compares the error with a random order. Takes a few "
-                   "seconds (about 9 s for PA-LSTM on the urban test span).")
+                   "seconds (9–15 s for PA-LSTM on the urban test span on 2 CPU cores).")
         if not st.button("Score this map (deletion curve)", key="score_btn"):
             return
         with st.spinner(f"Deletion curve of the {maps.SHORT[name]} map over the test span…"):
