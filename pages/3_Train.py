@@ -114,6 +114,8 @@ live_progress()
 # ---------------------------------------------------------------------------- cached runs
 st.divider()
 st.subheader("Cached runs")
+for line in cache.report:            # the cache folder could not be written: where runs went
+    st.warning(line)
 rows = cache.list()
 if not rows:
     st.caption("No trained runs in the cache yet.")

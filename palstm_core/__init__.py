@@ -10,8 +10,8 @@ attention. No UI code lives here (the Streamlit pages call this package).
 """
 from . import explain
 from .cache import ModelCache
-from .data import (MAX_BYTES, DataError, Dataset, clean, load_csv, load_sample, merge_drives,
-                   resample)
+from .data import (MAX_BYTES, Campaign, DataError, Dataset, clean, load_csv, load_drives,
+                   load_file, load_sample, load_sample_campaign, merge_drives, resample)
 from .explain import Attention, Attribution, attribute
 from .grouping import SensorGrouping, suggest_groups
 from .metrics import regression_metrics
@@ -21,9 +21,9 @@ from .training import (TrainConfig, TrainedRun, TrainingCancelled, TrainingError
 from .windows import WindowSpec
 
 __all__ = [
-    "Attention", "Attribution", "DataError", "Dataset", "MAX_BYTES", "MODELS", "ModelCache",
-    "SensorGrouping", "TrainConfig", "TrainedRun", "TrainingCancelled", "TrainingError",
-    "WindowSpec", "attribute", "clean",
-    "device_name", "explain", "load_csv", "load_sample", "merge_drives", "regression_metrics",
-    "resample", "suggest_groups", "train",
+    "Attention", "Attribution", "Campaign", "DataError", "Dataset", "MAX_BYTES", "MODELS",
+    "ModelCache", "SensorGrouping", "TrainConfig", "TrainedRun", "TrainingCancelled",
+    "TrainingError", "WindowSpec", "attribute", "clean", "device_name", "explain", "load_csv",
+    "load_drives", "load_file", "load_sample", "load_sample_campaign", "merge_drives",
+    "regression_metrics", "resample", "suggest_groups", "train",
 ]

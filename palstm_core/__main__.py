@@ -16,8 +16,34 @@ from .data import DataError, load_csv, load_sample
 from .grouping import SensorGrouping, suggest_groups
 from .metrics import regression_metrics
 from .models import MODELS
-from .training import TrainConfig, close_distributed, init_distributed, train
+from .training import TrainConfig, TrainingError, close_distributed, init_distributed, train
+from .training.config import check_device
 from .windows import WindowSpec
+
+
+class _UsageError(Exception):
+    """A command line argparse refused (unknown option or choice, not a number)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad command line as one plain line (``main`` returns 2)."""
+
+    def error(self, message: str):
+        raise _UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _groups(text: str) -> SensorGrouping:
+    try:
+        groups = json.loads(text)
+    except ValueError as exc:
+        raise DataError(f"--groups is not valid JSON ({exc.msg} at character {exc.pos}). Write it "
+                        'like \'{"engine": ["rpm", "load"], "motion": ["speed"]}\'.') from None
+    return SensorGrouping(groups)
+
+
+def _cache_notes(cache: ModelCache | None) -> None:
+    for line in cache.report if cache is not None else []:
+        print(f"warning: {line}", file=sys.stderr)
 
 
 def _dataset(args):
@@ -41,7 +67,7 @@ def _print_metrics(rows: list[tuple[str, dict]]) -> None:
 
 
 def cmd_train(args) -> int:
-    world, rank = init_distributed(args.device)
+    world, rank = init_distributed(check_device(args.device))
     try:
         if rank != 0:                               # only rank 0 prints
             sys.stdout = io.StringIO()
@@ -55,7 +81,7 @@ def cmd_train(args) -> int:
 
 def _train(args, world: int, rank: int = 0) -> int:
     ds = _dataset(args)
-    grouping = SensorGrouping(json.loads(args.groups)) if args.groups else suggest_groups(ds, args.target)
+    grouping = _groups(args.groups) if args.groups else suggest_groups(ds, args.target)
     window = WindowSpec(lookback=args.lookback, horizon=args.horizon,
                         target_history=args.target_history)
     config = TrainConfig(model=args.model, hidden_size=args.hidden_size, epochs=args.epochs,
@@ -77,6 +103,7 @@ def _train(args, world: int, rank: int = 0) -> int:
         f"(best {run.timings['best_epoch']}) on {run.timings['device']}"
     print(f"{MODELS[args.model].description}\n{how}")
     _print_metrics([(f"test ({run.target_unit})" if run.target_unit else "test", run.metrics)])
+    _cache_notes(cache)
     if run.path:
         print(f"cached run {run.key} in {run.path}")
     return 0
@@ -84,13 +111,20 @@ def _train(args, world: int, rank: int = 0) -> int:
 
 def cmd_predict(args) -> int:
     cache = ModelCache(args.cache_dir)
-    run = cache.load(args.run, device=args.device)
+    out = Path(args.out)
+    if out.is_dir():
+        raise DataError(f"--out '{out}' is a folder; give a file name, e.g. {out / 'predictions.csv'}.")
+    run = cache.load(args.run, device=check_device(args.device))
     if run is None:
         raise DataError(f"No cached run '{args.run}' in {cache.root}. "
                         "`python -m palstm_core list` shows the cached runs.")
     ds = _dataset(args)
     pred = run.predict(ds)
-    out = Path(args.out)
+    for line in pred.attrs.get("report", []):
+        print(f"note: {line}", file=sys.stderr)
+    if not out.parent.exists():
+        out.parent.mkdir(parents=True)
+        print(f"created folder {out.parent}")
     pred.to_csv(out, index=False)
     print(f"{len(pred)} predictions of {run.target} from run {run.key} ({run.config.model}) "
           f"on {ds.label} -> {out}")
@@ -104,7 +138,8 @@ def cmd_list(args) -> int:
     if not runs:
         print("no cached runs")
     for r in runs:
-        print(f"{r['key']}  {r['model']:14s} {r['target']:8s} R² {r['r2']:.3f}  "
+        r2 = "–" if r["r2"] is None else f"{r['r2']:.3f}"
+        print(f"{r['key']}  {r['model']:14s} {r['target']:8s} R² {r2:>6s}  "
               f"{r['data']}  {r['created']}")
     return 0
 
@@ -112,7 +147,7 @@ def cmd_list(args) -> int:
 def cmd_bench(args) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
-    res = run_bench(args.device, quick=args.quick, load_rows=args.load_rows,
+    res = run_bench(check_device(args.device), quick=args.quick, load_rows=args.load_rows,
                     skip_load=args.skip_load, log=lambda m: print(m, file=sys.stderr))
     print(format_table(res))
     if args.json:
@@ -125,9 +160,10 @@ def cmd_explain(args) -> int:
     import numpy as np
 
     from .explain import deletion_curve, maps
-    run = ModelCache(args.cache_dir).load(args.run, device=args.device)
+    cache = ModelCache(args.cache_dir)
+    run = cache.load(args.run, device=check_device(args.device))
     if run is None:
-        raise DataError(f"No cached run '{args.run}' in {ModelCache(args.cache_dir).root}. "
+        raise DataError(f"No cached run '{args.run}' in {cache.root}. "
                         "`python -m palstm_core list` shows the cached runs.")
     if args.method not in maps.available_maps(run) or args.method == "feature":
         raise DataError(f"{run.config.model} has no '{args.method}' map. Choose one of: "
@@ -164,7 +200,7 @@ def cmd_explain(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m palstm_core",
+    parser = _Parser(prog="python -m palstm_core",
                                      description="PA-LSTM Explorer: train and use emission models.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -221,11 +257,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto")
     p.set_defaults(func=cmd_explain)
 
-    args = parser.parse_args(argv)
     try:
+        args = parser.parse_args(argv)
         return args.func(args)
-    except DataError as exc:
+    except (_UsageError, DataError, TrainingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:                      # e.g. --out not writable
+        print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return 2
 
 

@@ -5,12 +5,29 @@ come from the same sensor or describe the same physics should share a group.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from .data import DataError, Dataset
 from .data.channels import GROUPS, group_of
+
+
+def _column_list(name: str, cols) -> list[str]:
+    """The columns of group ``name`` as a list of names; DataError for text or a non-list."""
+    if isinstance(cols, (str, bytes)):
+        example = json.dumps({name: [str(cols)]})
+        raise DataError(f"Group '{name}' must be a list of column names, e.g. {example}, "
+                        f"not the text '{cols}'.")
+    if isinstance(cols, Mapping) or not isinstance(cols, Iterable):
+        raise DataError(f"Group '{name}' must be a list of column names, not {cols!r}.")
+    out = []
+    for c in cols:
+        if c is None or not str(c).strip():
+            raise DataError(f"Group '{name}' has an empty column name. Remove it from the group.")
+        out.append(str(c))
+    return out
 
 
 class SensorGrouping:
@@ -22,7 +39,10 @@ class SensorGrouping:
     """
 
     def __init__(self, groups: Mapping[str, Sequence[str]]):
-        if not isinstance(groups, Mapping) or not groups:
+        if not isinstance(groups, Mapping):
+            raise DataError("Sensor groups must map each group name to a list of columns, e.g. "
+                            '{"engine": ["rpm", "load"], "motion": ["speed"]}.')
+        if not groups:
             raise DataError("A sensor grouping needs at least one group of columns.")
         clean: dict[str, list[str]] = {}
         seen: dict[str, str] = {}
@@ -32,7 +52,7 @@ class SensorGrouping:
                 raise DataError("Every sensor group needs a name.")
             if name in clean:
                 raise DataError(f"Two groups are called '{name}'. Give each group its own name.")
-            cols = [str(c) for c in cols]
+            cols = _column_list(name, cols)
             if not cols:
                 raise DataError(f"Group '{name}' is empty. Add a column to it or delete the group.")
             for c in cols:

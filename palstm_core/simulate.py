@@ -118,10 +118,10 @@ def _delay(x: np.ndarray, seconds: int) -> np.ndarray:
     return np.concatenate([np.full(seconds, x[0]), x[:-seconds]]) if seconds > 0 else x
 
 
-def _speed_trace(kind: str, rng: np.random.Generator) -> np.ndarray:
-    """Speed (km/h) of one drive: its phases one after another, ending parked."""
+def _speed_trace(plan: list[tuple[str, int]], rng: np.random.Generator) -> np.ndarray:
+    """Speed (km/h) of one drive: its phases (kind, minutes) one after another, ending parked."""
     phases, v0 = [], 0.0
-    for phase, minutes in DRIVES[kind]:
+    for phase, minutes in plan:
         phases.append(_phase_speed(phase, minutes * 60, rng, v0))
         v0 = float(phases[-1][-1])
     if v0 > 0:                                         # every drive ends parked
@@ -228,16 +228,19 @@ def _analyzer(x, delay, noise, drift, spikes, cold_rows, rng) -> tuple[np.ndarra
     return np.clip(y, 0, None), sorted(rows)
 
 
-def simulate_drive(kind: str = "urban", seed: int | None = None) -> pd.DataFrame:
+def simulate_drive(kind: str = "urban", seed: int | None = None,
+                   phases: list[tuple[str, int]] | None = None) -> pd.DataFrame:
     """Return one simulated drive as a DataFrame: ``time`` (s) then OBD then PEMS channels.
 
     The columns are the true (undelayed) OBD signals and the PEMS signals as an analyzer would
-    log them (delayed, smoothed, noisy, drifting, with spikes). ``kind`` is a key of ``DRIVES``.
+    log them (delayed, smoothed, noisy, drifting, with spikes). ``kind`` is a key of ``DRIVES``;
+    or give ``phases`` [(phase kind "urban"/"rural"/"motorway", minutes), ...] and a ``seed``.
     """
-    if kind not in DRIVES:
+    if phases is None and kind not in DRIVES:
         raise ValueError(f"unknown drive {kind!r}; choose one of {sorted(DRIVES)}")
-    rng = np.random.default_rng(SEEDS[kind] if seed is None else seed)
-    speed = _speed_trace(kind, rng)
+    plan = DRIVES[kind] if phases is None else phases
+    rng = np.random.default_rng(SEEDS.get(kind, 0) if seed is None else seed)
+    speed = _speed_trace(plan, rng)
     n, v = speed.size, speed / 3.6
     a = np.gradient(v)
     altitude, grade = _road(v, rng)
@@ -330,9 +333,35 @@ def write_split_samples(directory: Path | str = SAMPLE_DIR, kind: str = "urban")
     return [p_path, o_path]
 
 
+# The sample campaign: short drives of the same simulated car (one cold start each), different
+# routes and seeds. Drive name -> (phases, seed). Written to sample_data/campaign/.
+CAMPAIGN = {
+    "trip01_urban": ([("urban", 12)], 101),
+    "trip02_motorway": ([("urban", 2), ("motorway", 9), ("rural", 1)], 102),
+    "trip03_rural": ([("urban", 2), ("rural", 9), ("urban", 1)], 103),
+    "trip04_urban": ([("urban", 9), ("rural", 3)], 104),
+    "trip05_motorway": ([("rural", 3), ("motorway", 8)], 105),
+    "trip06_rural": ([("rural", 10), ("urban", 2)], 106),
+}
+
+
+def write_campaign(directory: Path | str = SAMPLE_DIR / "campaign") -> list[Path]:
+    """(Re)write the sample campaign, one CSV per drive (same columns and rounding as
+    ``write_samples``); ``palstm_core.load_sample_campaign()`` loads it."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, (phases, seed) in CAMPAIGN.items():
+        path = directory / f"{name}.csv"
+        frame = simulate_drive(name, seed=seed, phases=phases)
+        _with_units(frame.round(3)).to_csv(path, index=False)
+        paths.append(path)
+    return paths
+
+
 if __name__ == "__main__":
-    for p in write_samples() + write_split_samples():
-        print(f"wrote {p.name}")
+    for p in write_samples() + write_split_samples() + write_campaign():
+        print(f"wrote {p.relative_to(SAMPLE_DIR)}")
 
 
 def planted_signal(n_rows: int = 3000, lag: int = 8, seed: int = 0):

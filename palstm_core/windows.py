@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .checks import flag, real_number, whole_number
 from .data import DataError, Dataset
 from .grouping import SensorGrouping
 
@@ -31,16 +32,19 @@ class WindowSpec:
     split: tuple[float, float, float] = (0.7, 0.15, 0.15)
 
     def __post_init__(self):
-        if int(self.lookback) < 1:
-            raise DataError("Lookback must be at least 1 step.")
-        if int(self.horizon) < 0:
-            raise DataError("Horizon cannot be negative (0 = estimate the current step).")
-        split = tuple(float(f) for f in self.split)
-        if len(split) != 3 or min(split) <= 0 or abs(sum(split) - 1) > 1e-6:
+        lookback = whole_number("Lookback", self.lookback, minimum=1)
+        horizon = whole_number("Horizon (0 = estimate the current step)", self.horizon, minimum=0)
+        split = self.split
+        if isinstance(split, (str, bytes)) or not hasattr(split, "__len__") or len(split) != 3:
+            split = None
+        else:
+            split = tuple(real_number("Each split fraction", f, minimum=0.0) for f in split)
+        if split is None or min(split) <= 0 or abs(sum(split) - 1) > 1e-6:
             raise DataError("Split must be three positive fractions (train, validation, test) "
                             "that add up to 1, e.g. 0.7, 0.15, 0.15.")
-        object.__setattr__(self, "lookback", int(self.lookback))
-        object.__setattr__(self, "horizon", int(self.horizon))
+        object.__setattr__(self, "lookback", lookback)
+        object.__setattr__(self, "horizon", horizon)
+        object.__setattr__(self, "target_history", flag("target_history", self.target_history))
         object.__setattr__(self, "split", split)
 
     def to_dict(self) -> dict:

@@ -120,3 +120,99 @@ def test_cache_never_unpickles():
     import palstm_core.cache as cache_mod
     text = Path(cache_mod.__file__).read_text()
     assert "pickle" not in text.replace("no pickle", "") and "torch.load" not in text
+
+
+# ---------------------------------------------------------------- faults of issue 13
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def test_run_json_nested_too_deep_is_skipped_with_a_warning(cached):
+    cache, ds, grouping, cfg, run = cached
+    meta = json.loads((run.path / "run.json").read_text())
+    meta["history"] = "@@"
+    (run.path / "run.json").write_text(json.dumps(meta).replace('"@@"', _nested(100_000)))
+    with pytest.warns(RuntimeWarning, match=run.key):
+        assert cache.list() == []                               # was: RecursionError
+    with pytest.warns(RuntimeWarning, match="unreadable"):
+        assert cache.load(run.key) is None
+
+
+def test_null_r2_is_listed_as_none_and_shown_as_a_dash(cached, capsys):
+    from palstm_core.__main__ import main
+    cache, ds, grouping, cfg, run = cached
+    meta = json.loads((run.path / "run.json").read_text())
+    meta["metrics"]["r2"] = None
+    (run.path / "run.json").write_text(json.dumps(meta))
+    [row] = cache.list()
+    assert row["r2"] is None and row["rmse"] == pytest.approx(run.metrics["rmse"])
+    assert main(["list", "--cache-dir", str(cache.root)]) == 0   # was: TypeError traceback
+    out = capsys.readouterr().out
+    assert run.key in out and "R²      –" in out
+
+
+def _deny_writes(root: Path, monkeypatch) -> None:
+    """Make ``root`` read-only; as root (where chmod does not stop writes) the OS error that a
+    read-only folder gives is raised where the cache creates its temporary folder."""
+    root.chmod(0o555)
+    try:
+        (root / ".probe").mkdir()
+    except PermissionError:
+        return
+    (root / ".probe").rmdir()
+    import tempfile
+    real = tempfile.mkdtemp
+
+    def mkdtemp(*args, dir=None, **kw):
+        if dir is not None and Path(dir) == root:
+            raise PermissionError(13, "Permission denied", str(dir))
+        return real(*args, dir=dir, **kw)
+    monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
+
+
+def test_read_only_cache_keeps_the_trained_run_in_a_temporary_folder(tmp_path, monkeypatch):
+    root = tmp_path / "cache"
+    root.mkdir()
+    cache = pc.ModelCache(root)
+    _deny_writes(root, monkeypatch)
+    try:
+        with pytest.warns(RuntimeWarning, match="cannot be written"):
+            ds, grouping, cfg, run = _tiny_run(cache)           # was: PermissionError, run lost
+        assert run.path is not None and run.path.parent == cache.fallback != root
+        assert len(cache.report) == 1 and str(root) in cache.report[0]
+        assert str(cache.fallback) in cache.report[0]
+        again = pc.train(ds, target="NOx", grouping=grouping, window=pc.WindowSpec(lookback=8),
+                         config=cfg, cache=cache)
+        assert again.from_cache and again.metrics == run.metrics
+        assert [r["key"] for r in cache.list()] == [run.key]
+    finally:
+        root.chmod(0o755)
+
+
+def test_cache_path_that_is_a_file_is_a_plain_error(tmp_path):
+    path = tmp_path / "cache"
+    path.write_text("not a folder")
+    with pytest.raises(pc.DataError, match="is a file, not a folder"):   # was: FileExistsError
+        pc.ModelCache(path)
+
+
+def test_entry_whose_weights_no_longer_fit_is_replaced(cached):
+    import torch
+    from safetensors.torch import load_file, save_file
+    cache, ds, grouping, cfg, run = cached
+    weights = run.path / "weights.safetensors"
+    state = load_file(str(weights))
+    save_file({k: torch.cat([v.reshape(-1), v.reshape(-1)]) for k, v in state.items()},
+              str(weights))                                 # valid file, other shapes
+    with pytest.warns(RuntimeWarning, match="unreadable"):
+        assert cache.load(run.key) is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        again = pc.train(ds, target="NOx", grouping=grouping, window=pc.WindowSpec(lookback=8),
+                         config=cfg, cache=cache)
+    assert not again.from_cache
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                          # was: retrained on every call
+        third = pc.train(ds, target="NOx", grouping=grouping, window=pc.WindowSpec(lookback=8),
+                         config=cfg, cache=cache)
+    assert third.from_cache and third.metrics == again.metrics

@@ -42,5 +42,10 @@ def _cache(root: str) -> pc.ModelCache:
 
 
 def cache() -> pc.ModelCache:
-    """The model cache shared by all sessions ($PALSTM_CACHE_DIR, default .palstm_cache)."""
-    return _cache(os.environ.get("PALSTM_CACHE_DIR") or DEFAULT_CACHE_DIR)
+    """The model cache shared by all sessions ($PALSTM_CACHE_DIR, default .palstm_cache);
+    a cache path that is a file stops the page with its message."""
+    try:
+        return _cache(os.environ.get("PALSTM_CACHE_DIR") or DEFAULT_CACHE_DIR)
+    except pc.DataError as exc:
+        st.error(str(exc))
+        st.stop()

@@ -10,13 +10,18 @@ resample  ``resample`` and the grid helpers
 channels  the one vocabulary of channel names (sensor families, gases, speed, engine drivers)
 merge     ``merge_drives`` (PEMS + OBD on one clock, analyzer delay)
 clean     ``clean`` (PEMS spikes and drift)
+formats   Parquet, xlsx and MDF4 readers; ``load_file`` picks the reader for any drive file
+campaign  ``Campaign``, ``load_drives`` (folder, zip or list of files), ``load_sample_campaign``
 """
+from .campaign import Campaign, load_drives, load_sample_campaign
 from .clean import clean
 from .dataset import MIN_ROWS, SAMPLE_DIR, DataError, Dataset
+from .formats import load_file
 from .load import load_csv, load_sample
 from .merge import merge_drives
 from .resample import resample
 from .source import MAX_BYTES, PathOrFile
 
-__all__ = ["DataError", "Dataset", "MAX_BYTES", "MIN_ROWS", "PathOrFile", "SAMPLE_DIR", "clean",
-           "load_csv", "load_sample", "merge_drives", "resample"]
+__all__ = ["Campaign", "DataError", "Dataset", "MAX_BYTES", "MIN_ROWS", "PathOrFile", "SAMPLE_DIR",
+           "clean", "load_csv", "load_drives", "load_file", "load_sample", "load_sample_campaign",
+           "merge_drives", "resample"]

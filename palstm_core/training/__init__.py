@@ -27,7 +27,7 @@ from ..windows import Scaler, Windows, WindowSpec, input_columns, input_groups, 
 from .config import Progress, TrainConfig, TrainingCancelled, TrainingError
 from .device import (autocast, close_distributed, device_name, dist_info, init_distributed,
                      resolve_device)
-from .loop import DeviceDrive, fit
+from .loop import DeviceDrive, check_scores, fit
 from .run import TrainedRun, build_model, code_version, run_key
 
 __all__ = [
@@ -65,6 +65,7 @@ def train(ds: Dataset, target: str, grouping: SensorGrouping | None = None,
         return cached
     run = _fit_run(ds, target, grouping, window, config, key, progress, cancel, on_epoch, t_start)
     _score(run, ds)
+    check_scores(run.metrics, float(run.scaler.std[-1]), config)   # diverged: not cached
     if cache is not None and rank == 0:
         cache.save(run)
     return run

@@ -30,6 +30,32 @@ from .config import Progress, TrainConfig, TrainingCancelled, TrainingError
 from .device import autocast, dist_info
 
 
+# Divergence: a validation loss this many times the best so far (and above this many times the
+# variance of the scaled target) stops training; a test R² below ``MIN_R2`` with an RMSE above
+# ``MAX_SCALED_RMSE`` training-target standard deviations is refused (see ``check_scores``).
+DIVERGED = 1e3
+MIN_R2 = -10.0
+MAX_SCALED_RMSE = 3.0
+
+
+def check_scores(metrics: dict, target_std: float, config: TrainConfig) -> None:
+    """TrainingError when the test scores show a diverged model: R² < ``MIN_R2`` (the error
+    variance is over 11× the test target's variance, far below a constant guess at R² = 0 and
+    the persistence baseline) *and* RMSE > ``MAX_SCALED_RMSE`` × the target's standard deviation
+    on the training part (so a quiet test span with a tiny variance alone does not trigger it)."""
+    r2, rmse = metrics.get("r2", math.nan), metrics.get("rmse", math.nan)
+    if not math.isfinite(rmse):                   # no scored rows: nothing to judge
+        return
+    scaled = rmse / target_std if target_std > 0 else math.inf
+    if not (r2 < MIN_R2 and scaled > MAX_SCALED_RMSE):
+        return
+    raise TrainingError(
+        f"Training diverged: on the test span R² is {r2:.3g} and the typical error is "
+        f"{scaled:.3g}× the spread of the target, far worse than a constant guess. The run was "
+        f"not cached. Try a smaller learning rate (now {config.lr:g}, e.g. {config.lr / 10:g}), "
+        "or check the data for extreme values.")
+
+
 class DeviceDrive:
     """A scaled drive on the device; batches of windows are gathered by index."""
 
@@ -83,6 +109,7 @@ class _Loop:
             self.net = DistributedDataParallel(
                 model, device_ids=[device] if device.type == "cuda" else None)
         self.history: list[dict] = []
+        self.first_loss: float | None = None
 
     def evaluate(self, part: str) -> float:
         model, device = self.model, self.device
@@ -128,11 +155,24 @@ class _Loop:
             if self.progress:
                 self.progress(epoch / config.epochs,
                               f"epoch {epoch}/{config.epochs}: train {total / n_train:.4f}, val {val:.4f}")
+            self._check_divergence(val, best[0], epoch)
             if val < best[0]:
                 best = (val, copy.deepcopy(model.state_dict()), epoch)
             elif epoch - best[2] >= config.patience:
                 break
         model.load_state_dict(best[1])
+
+    def _check_divergence(self, val: float, best: float, epoch: int) -> None:
+        """TrainingError when the validation loss is not finite, or has grown more than
+        ``DIVERGED`` times over the best so far (the untrained model's first batch counts as one)
+        and above ``DIVERGED`` itself, in scaled units (a constant guess scores about 1)."""
+        reference = min(best, self.first_loss if self.first_loss is not None else math.inf)
+        if math.isfinite(val) and not (val > DIVERGED * reference and val > DIVERGED):
+            return
+        raise TrainingError(
+            f"Training diverged: in epoch {epoch} the validation loss became {val:.3g} "
+            f"(best so far: {reference:.3g}; a constant guess scores about 1). Nothing was saved. "
+            f"Try a smaller learning rate (now {self.config.lr:g}, e.g. {self.config.lr / 10:g}).")
 
     def _epoch(self, epoch: int, opt: torch.optim.Optimizer, gen: torch.Generator) -> float:
         """One pass over the shuffled training windows; returns the summed squared error."""
@@ -173,6 +213,8 @@ class _Loop:
             batch_loss = float(batch_sum) / n_global
         else:
             batch_loss = float(sq.detach()) / n_global
+        if self.first_loss is None:
+            self.first_loss = batch_loss            # the untrained model: divergence reference
         if not math.isfinite(batch_loss):
             raise TrainingError(
                 f"Training diverged: the loss became {batch_loss} in epoch {epoch}. "

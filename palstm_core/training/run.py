@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..data import Dataset
+from ..data import DataError, Dataset
 from ..explain.attention import Attention
 from ..grouping import SensorGrouping
 from ..models import MODELS, Forecaster
@@ -80,13 +80,37 @@ class TrainedRun:
         """Input groups as the model sees them (sensor groups + target history if used)."""
         return input_groups(self.grouping, self.target, self.window)
 
-    def _windows(self, ds: Dataset, part: str) -> tuple[Windows, np.ndarray]:
+    def _windows(self, ds: Dataset, part: str) -> tuple[Windows, np.ndarray, list[str]]:
         w = make_windows(ds, self.columns, self.target, self.window, self.scaler, need_target=False)
-        return w, w.part(part, len(ds), self.window)
+        starts = w.part(part, len(ds), self.window)
+        return w, starts, self._input_report(ds, w, starts, part)
+
+    def _input_report(self, ds: Dataset, w: Windows, starts: np.ndarray, part: str) -> list[str]:
+        """Report lines on windows skipped for missing inputs; DataError when none is left."""
+        every = np.arange(len(ds) - w.lookback - w.horizon + 1)
+        possible = len(Windows(w.x, w.y, every, w.lookback, w.horizon).part(part, len(ds), self.window))
+        dropped = possible - len(starts)
+        if dropped == 0:
+            return []
+        finite = np.isfinite(w.x)
+        empty = [c for c, ok in zip(self.columns, finite.any(axis=0)) if not ok]
+        gaps = {c: int(n) for c, n in zip(self.columns, (~finite).sum(axis=0)) if n}
+        where = ", ".join(f"'{c}' ({n} of {len(ds)} rows)" for c, n in gaps.items())
+        if len(starts) == 0:
+            if empty:
+                raise DataError(f"{ds.label}: the input column(s) {', '.join(map(repr, empty))} "
+                                "have no usable values (all missing), so none of the "
+                                f"{possible} windows can be predicted. Load a drive that records "
+                                "them, or train a model without them.")
+            raise DataError(f"{ds.label}: every one of the {possible} windows has a missing "
+                            f"input value (missing: {where}). Fill the gaps or use a shorter "
+                            "lookback.")
+        return [f"{dropped} of {possible} windows were skipped because an input value is "
+                f"missing (missing: {where}); their rows have no prediction."]
 
     @torch.no_grad()
     def _forward(self, ds: Dataset, part: str, batch_size: int = 2048):
-        w, starts = self._windows(ds, part)
+        w, starts, report = self._windows(ds, part)
         device = next(self.model.parameters()).device
         drive = DeviceDrive(w, device)
         self.model.eval()
@@ -101,23 +125,28 @@ class TrainedRun:
         cat = {k: (np.concatenate(v) if v else None) for k, v in outs.items()}
         if cat["y"] is None:
             cat["y"] = np.zeros(0)
-        return ds.times[rows], w.y[rows], cat
+        return ds.times[rows], w.y[rows], cat, report
 
     def predict(self, ds: Dataset, part: str = "all") -> pd.DataFrame:
         """One row per window, in time order: time, actual (NaN without target), predicted.
 
         ``part`` = "all" (default), "train", "val" or "test" (chronological split of ``ds``).
+        Windows with a missing input value are skipped; ``result.attrs["report"]`` (a list of
+        str, empty when nothing was skipped) says how many and which columns had gaps. When no
+        window is left (e.g. an input column is all missing) a ``DataError`` names the columns.
         """
-        times, y, out = self._forward(ds, part)
-        return pd.DataFrame({
+        times, y, out, report = self._forward(ds, part)
+        frame = pd.DataFrame({
             "time": times,
             "actual": self.scaler.inverse(y.astype(float)),
             "predicted": self.scaler.inverse(out["y"].astype(float)),
         })
+        frame.attrs["report"] = report
+        return frame
 
     def explain(self, ds: Dataset, part: str = "all") -> Attention:
         """Attention of every window of ``ds`` (row i matches ``predict(ds)`` row i)."""
-        times, _, out = self._forward(ds, part)
+        times, _, out, _ = self._forward(ds, part)
         return Attention(times=times, feature=out["feature"], temporal=out["temporal"],
                          group=out["group"], features=list(self.columns),
                          groups=self._attention_groups(), relevance=out["relevance"])

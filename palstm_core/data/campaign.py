@@ -1,0 +1,481 @@
+"""Campaigns: many drives in one go. ``load_drives`` reads a folder, a zip or a list of
+files/uploads into a ``Campaign`` (drive name -> ``Dataset``, one report line per drive).
+
+What is a drive:
+- a data file (CSV, Parquet, xlsx, MDF4; see ``formats``) is one drive, named by its path
+  without the suffix (``trip01_urban``, ``processed/Mazda_3_2016``);
+- a trip folder with ``OBD/`` and/or ``PEMS/`` subfolders (the layout of
+  ``../shared/real-logs/``) is one drive, named by the folder: the files of each logger are
+  joined in time order and the two loggers merged with ``merge_drives``.
+Other folders are walked. Every file or folder that is not used gets a line in
+``Campaign.skipped`` and ``Campaign.report`` saying why; a bad drive never stops the others.
+"""
+from __future__ import annotations
+
+import inspect
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .dataset import SAMPLE_DIR, DataError, Dataset
+from .formats import SUFFIXES, file_kind, load_file, read_bytes, source_name
+from .load import load_csv
+from .merge import merge_drives
+from .source import MAX_BYTES, PathOrFile
+
+MAX_ZIP_TOTAL = 4 * 2**30     # uncompressed bytes of all members of one zip
+MAX_ZIP_MEMBERS = 20000
+MIN_SHARED = 0.5              # a drive with fewer of the campaign's usual columns is skipped
+LOGGERS = ("pems", "obd")
+_SYSTEM_FILES = {".ds_store", "thumbs.db", "desktop.ini"}
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class Campaign:
+    """Drives of one or more vehicles, loaded together.
+
+    drives   drive name -> Dataset, in load order (``Dataset.name`` is the drive name)
+    report   a summary line, then one line per drive (rows, duration, rate, columns missing or
+             extra against the other drives, what loading dropped) and per skipped item
+    skipped  name of each file/folder/drive not used -> why
+    name     where the campaign came from (folder, zip or 'uploaded files')
+    """
+
+    drives: dict[str, Dataset]
+    report: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    name: str = "campaign"
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.drives)
+
+    @property
+    def simulated(self) -> bool:
+        """True when any drive is simulated (the UI then labels the campaign so)."""
+        return any(ds.simulated for ds in self.drives.values())
+
+    @property
+    def label(self) -> str:
+        n = len(self.drives)
+        return f"{self.name} ({n} drive{'s' * (n != 1)}{', simulated' * self.simulated})"
+
+    @property
+    def common_columns(self) -> list[str]:
+        """Sensor columns every drive has, in the first drive's order."""
+        drives = list(self.drives.values())
+        if not drives:
+            return []
+        rest = [set(ds.columns) for ds in drives[1:]]
+        return [c for c in drives[0].columns if all(c in s for s in rest)]
+
+    def __len__(self) -> int:
+        return len(self.drives)
+
+    def __iter__(self) -> Iterator[Dataset]:
+        return iter(self.drives.values())
+
+    def __getitem__(self, name: str) -> Dataset:
+        return self.drives[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.drives
+
+
+# ------------------------------------------------------------------ the files of a source
+@dataclass
+class _Entry:
+    """One file of the source: its path inside the campaign and how to open it."""
+
+    path: PurePosixPath
+    open: Callable[[], PathOrFile]
+
+
+def _natural(path: PurePosixPath) -> list:
+    """Sort key: 'trip2' before 'trip10'."""
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", str(path))]
+
+
+def _upload(data: bytes, name: str) -> io.BytesIO:
+    buf = io.BytesIO(data)
+    buf.name = name
+    return buf
+
+
+def _zip_entries(data_or_path, prefix: PurePosixPath, skipped: dict[str, str],
+                 keep: list) -> list[_Entry]:
+    """Members of a zip as entries (read lazily, never extracted to disk, never executed)."""
+    label = str(prefix) if str(prefix) != "." else "the zip"
+    try:
+        zf = zipfile.ZipFile(data_or_path if isinstance(data_or_path, (str, Path))
+                             else io.BytesIO(data_or_path))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise DataError(f"'{label}' is not a readable ZIP archive ({exc}). Pack the drives "
+                        "again, or choose the folder instead.") from None
+    keep.append(zf)
+    if len(infos) > MAX_ZIP_MEMBERS or sum(i.file_size for i in infos) > MAX_ZIP_TOTAL:
+        raise DataError(f"'{label}' holds {len(infos)} files, {sum(i.file_size for i in infos) / 2**30:.1f}"
+                        f" GB unpacked; the limit is {MAX_ZIP_MEMBERS} files and "
+                        f"{MAX_ZIP_TOTAL / 2**30:.0f} GB. Split the campaign into smaller zips.")
+    out = []
+    for info in infos:
+        if info.is_dir():
+            continue
+        rel = PurePosixPath(info.filename.replace("\\", "/"))
+        where = str(prefix / rel) if str(prefix) != "." else str(rel)
+        if rel.is_absolute() or ".." in rel.parts or re.match(r"^[A-Za-z]:", rel.parts[0]):
+            skipped[where] = "unsafe path inside the zip (absolute or with '..'); not read"
+        elif info.flag_bits & 0x1:
+            skipped[where] = "password-protected inside the zip; unpack it and load the files"
+        elif info.file_size > MAX_BYTES:
+            skipped[where] = (f"{info.file_size / 2**20:.0f} MB unpacked; the limit is "
+                              f"{MAX_BYTES / 2**20:.0f} MB per file")
+        else:
+            out.append(_Entry(prefix / rel, lambda i=info, z=zf, w=where: _read_member(z, i, w)))
+    return out
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> io.BytesIO:
+    with zf.open(info) as fh:
+        data = fh.read(MAX_BYTES + 1)           # the size in the header may lie (zip bombs)
+    if len(data) > MAX_BYTES:
+        raise DataError(f"'{where}' unpacks to more than {MAX_BYTES / 2**20:.0f} MB; split it.")
+    return _upload(data, PurePosixPath(where).name)
+
+
+def _is_zip(name: str, head: bytes) -> bool:
+    return file_kind(name, head) == "zip" or (not head and name.lower().endswith(".zip"))
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4)
+    except OSError:
+        return b""              # the reader then says what is wrong with the path
+
+
+def _entries(source, skipped: dict[str, str], keep: list) -> tuple[list[_Entry], str]:
+    """All files of the source (folder, zip, or list of paths/uploads) and its display name."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if path.is_dir():
+            files = sorted((p for p in path.rglob("*") if p.is_file()),
+                           key=lambda p: _natural(PurePosixPath(p.relative_to(path).as_posix())))
+            return [_Entry(PurePosixPath(p.relative_to(path).as_posix()), lambda p=p: p)
+                    for p in files], path.name
+        if path.is_file() and _is_zip(path.name, _head(path)):
+            return _zip_entries(path, PurePosixPath("."), skipped, keep), path.stem
+        if not path.exists():
+            raise DataError(f"'{path.name}' does not exist. Choose a folder of drives, a zip "
+                            "or a list of files.")
+        source = [path]
+    if not isinstance(source, Sequence) or isinstance(source, (str, bytes)):
+        source = [source]                       # one upload
+    out: list[_Entry] = []
+    for item in source:
+        if isinstance(item, (str, Path)) and Path(item).is_dir():
+            sub, name = _entries(item, skipped, keep)
+            out += [_Entry(PurePosixPath(name) / e.path, e.open) for e in sub]
+            continue
+        if isinstance(item, (str, Path)):
+            rel, head = PurePosixPath(Path(item).name), _head(Path(item))
+        else:                 # an upload's name may keep its folders ('trip 3/OBD/log.csv')
+            rel = PurePosixPath(str(getattr(item, "name", None) or "uploaded file")
+                                .replace("\\", "/"))
+            if rel.is_absolute() or ".." in rel.parts:
+                rel = PurePosixPath(rel.name)
+            head = read_bytes(item)[:4]
+        if _is_zip(rel.name, head):
+            data = item if isinstance(item, (str, Path)) else read_bytes(item, MAX_ZIP_TOTAL)
+            out += _zip_entries(data, rel.parent / rel.stem, skipped, keep)
+        else:
+            out.append(_Entry(rel, lambda i=item: i))
+    return out, "uploaded files" if len(source) != 1 else source_name(source[0])
+
+
+# ------------------------------------------------------------------ which files make a drive
+@dataclass
+class _Plan:
+    name: str
+    files: list[_Entry] = field(default_factory=list)          # a one-file drive
+    loggers: dict[str, list[_Entry]] = field(default_factory=dict)   # a trip folder
+
+
+def _usable(entries: list[_Entry], skipped: dict[str, str]) -> list[_Entry]:
+    out = []
+    for e in entries:
+        if any(p.startswith(".") or p == "__MACOSX" for p in e.path.parts) or \
+                e.path.name.lower() in _SYSTEM_FILES:
+            skipped[str(e.path)] = "hidden or system file, not data"
+        elif e.path.suffix.lower() == ".zip":
+            skipped[str(e.path)] = ("a zip inside the campaign; unpack it into the folder, or "
+                                    "load it as a campaign of its own")
+        elif e.path.suffix.lower() not in SUFFIXES:
+            skipped[str(e.path)] = (f"'{e.path.suffix}' is not a data file type read here (CSV,"
+                                    " Parquet, xlsx, MDF4)")
+        else:
+            out.append(e)
+    return out
+
+
+def _strip_top(entries: list[_Entry]) -> tuple[list[_Entry], str | None]:
+    """Drop one folder level that holds everything (a zip of 'campaign/...'), unless it is a
+    trip folder itself."""
+    top = None
+    while entries and all(len(e.path.parts) > 1 for e in entries) and \
+            len({e.path.parts[0] for e in entries}) == 1 and \
+            not any(e.path.parts[1].lower() in LOGGERS and len(e.path.parts) > 2
+                    for e in entries):
+        top = entries[0].path.parts[0]
+        entries = [_Entry(PurePosixPath(*e.path.parts[1:]), e.open) for e in entries]
+    return entries, top
+
+
+def _plans(entries: list[_Entry], prefix: PurePosixPath, root_name: str,
+           skipped: dict[str, str]) -> list[_Plan]:
+    """Walk one folder level: a trip folder, or files (drives) and subfolders (walked)."""
+    dirs: dict[str, list[_Entry]] = {}
+    files = []
+    for e in entries:
+        if len(e.path.parts) == 1:
+            files.append(e)
+        else:
+            dirs.setdefault(e.path.parts[0], []).append(
+                _Entry(PurePosixPath(*e.path.parts[1:]), e.open))
+    loggers = {d: es for d, es in dirs.items() if d.lower() in LOGGERS}
+    if loggers:
+        name = str(prefix) if str(prefix) != "." else root_name
+        plan = _Plan(name)
+        for d, es in loggers.items():
+            for e in es:
+                if len(e.path.parts) > 1:
+                    skipped[str(prefix / d / e.path)] = f"in a subfolder of {d}/; not read"
+            plan.loggers[d.lower()] = [_Entry(prefix / d / e.path, e.open) for e in es
+                                       if len(e.path.parts) == 1]
+        others = [prefix / e.path for e in files] + [
+            prefix / d / e.path for d, es in dirs.items() if d not in loggers for e in es]
+        for where in others:
+            skipped[str(where)] = (f"next to the OBD/PEMS folders of trip '{name}', not inside "
+                                   "them; not read")
+        return [plan]
+    stems = [e.path.stem for e in files]
+    out = [_Plan(str(prefix / (e.path.stem if stems.count(e.path.stem) == 1 else e.path.name)),
+                 [_Entry(prefix / e.path, e.open)]) for e in files]
+    for d in sorted(dirs, key=lambda d: _natural(PurePosixPath(d))):
+        out += _plans(dirs[d], prefix / d, root_name, skipped)
+    return out
+
+
+# ------------------------------------------------------------------ loading the drives
+def _csv_options(dayfirst: bool | None) -> tuple[dict, str | None]:
+    """Options passed to the CSV reader; ``dayfirst`` only where it takes one."""
+    if dayfirst is None:
+        return {}, None
+    if "dayfirst" in inspect.signature(load_csv).parameters:
+        return {"dayfirst": dayfirst}, None
+    return {}, ("dayfirst was given but this CSV reader decides the order of day and month "
+                "itself; check the dates in each drive's report.")
+
+
+def _load_one(entry: _Entry, opts: dict) -> Dataset:
+    return load_file(entry.open(), name=str(entry.path), **opts)
+
+
+def _concat_logger(parts: list[Dataset], logger: str, trip: str) -> Dataset:
+    # replaced by data.merge/load helper at merge time
+    """The files of one logger of a trip as one Dataset, in time order (date-time clocks)."""
+    if len(parts) == 1:
+        return parts[0]
+    if any(p.time_kind != "datetime" for p in parts):
+        raise DataError(f"Trip '{trip}': the {logger.upper()} files cannot be joined in time "
+                        "order because not all of them have date-time clocks. Join them into "
+                        "one file yourself, or keep one file per logger.")
+    parts = sorted(parts, key=lambda p: float(np.nanmin(p.times)))
+    tcol = parts[0].time_column
+    report = [f"Joined {len(parts)} {logger.upper()} files in time order: "
+              + ", ".join(f"'{p.name}'" for p in parts) + "."]
+    for a, b in zip(parts, parts[1:]):
+        gap = float(np.nanmin(b.times) - np.nanmax(a.times))
+        what = f"gap of {gap:.0f} s" if gap >= 0 else f"overlap of {-gap:.0f} s"
+        report.append(f"{what} between '{a.name}' and '{b.name}'.")
+    frames = [p.frame.rename(columns={p.time_column: tcol}) for p in parts]
+    every = set.intersection(*(set(f.columns) for f in frames))
+    frame = pd.concat(frames, ignore_index=True, sort=False)
+    some = [c for c in frame.columns if c not in every]
+    if some:
+        report.append("Column(s) only in some of the files, empty in the rows of the others: "
+                      + ", ".join(f"'{c}'" for c in some) + ".")
+    dup = frame[tcol].duplicated(keep="first")
+    if dup.any():
+        report.append(f"Dropped {int(dup.sum())} row(s) whose time was already in an earlier "
+                      "file (overlapping files).")
+        frame = frame[~dup]
+    frame = frame.sort_values(tcol, kind="stable").reset_index(drop=True)
+    units = {k: v for p in reversed(parts) for k, v in p.units.items()}
+    report += [f"{p.name}: {line}" for p in parts for line in p.report]
+    return Dataset(frame, tcol, report, units, name=f"{trip} {logger.upper()}",
+                   simulated=any(p.simulated for p in parts), time_kind="datetime")
+
+
+def _load_trip(plan: _Plan, opts: dict, rate_hz: float, skipped: dict[str, str]) -> Dataset:
+    """A trip folder: each logger's files joined, then PEMS and OBD merged."""
+    loaded: dict[str, Dataset] = {}
+    for logger, entries in plan.loggers.items():
+        parts = []
+        for e in entries:
+            try:
+                parts.append(_load_one(e, opts))
+            except DataError as exc:
+                skipped[str(e.path)] = str(exc)
+        if parts:
+            loaded[logger] = _concat_logger(parts, logger, plan.name)
+    if not loaded:
+        raise DataError(f"Trip '{plan.name}': none of its OBD/PEMS files could be read (see the "
+                        "lines of its files).")
+    if len(loaded) == 1:
+        (logger, ds), = loaded.items()
+        ds.report.insert(0, f"Only {logger.upper()} data in this trip; nothing to merge.")
+        return ds
+    return merge_drives(loaded["pems"], loaded["obd"], rate_hz=rate_hz)
+
+
+def _describe(ds: Dataset, usual: list[str]) -> str:
+    """The report line of one drive: size, clock, columns against the others, drops."""
+    t = ds.times
+    steps = np.diff(t[np.isfinite(t)])
+    step = float(np.median(steps)) if steps.size else float("nan")
+    clock = (f"{(np.nanmax(t) - np.nanmin(t)) / 60:.1f} min at {1 / step:.3g} Hz"
+             if ds.time_column and step > 0 else "no clock (row numbers)")
+    parts = [f"{ds.name}: {len(ds)} rows, {clock}, {len(ds.columns)} sensor columns"]
+    missing = [c for c in usual if c not in ds.columns]
+    extra = [c for c in ds.columns if c not in usual]
+    if missing:
+        parts.append("missing " + ", ".join(f"'{c}'" for c in missing) + " (more than half of the drives have it)")
+    if extra:
+        parts.append("extra " + ", ".join(f"'{c}'" for c in extra) + " (at most half of the drives have it)")
+    drops = [ln for ln in ds.report if re.search(r"\b(dropped|removed)\b", ln, re.I)]
+    if drops:
+        parts.append("loading: " + " ".join(ln.rstrip(".") + "." for ln in drops).rstrip("."))
+    return "; ".join(parts) + "."
+
+
+def _usual_columns(drives: dict[str, Dataset]) -> list[str]:
+    """Columns more than half of the drives have, in order of first appearance."""
+    counts: dict[str, int] = {}
+    for ds in drives.values():
+        for c in ds.columns:
+            counts[c] = counts.get(c, 0) + 1
+    return [c for c, n in counts.items() if n > len(drives) / 2]
+
+
+def _drop_strays(drives: dict[str, Dataset], usual: list[str], skipped: dict[str, str]) -> None:
+    """Skip drives that share fewer than ``MIN_SHARED`` of the usual columns (another kind of
+    file: a GPS track among PEMS+OBD drives)."""
+    for name, ds in list(drives.items()):
+        have = [c for c in usual if c in ds.columns]
+        if usual and len(have) < MIN_SHARED * len(usual):
+            skipped[name] = (f"has only {len(have)} of the {len(usual)} columns most drives "
+                             f"share (its columns: {', '.join(ds.columns[:8])}"
+                             f"{', …' if len(ds.columns) > 8 else ''}); not the same kind of "
+                             "recording")
+            del drives[name]
+
+
+def load_drives(source, *, progress: Progress | None = None, dayfirst: bool | None = None,
+                rate_hz: float = 1.0) -> Campaign:
+    """Load a campaign: ``source`` is a folder, a ``.zip`` (path or upload), or a list of files
+    or uploads (objects with ``.name`` and ``.getvalue()``/``.read()``; a name with '/' keeps its
+    folders; a zip among them is unpacked in memory).
+
+    Each data file is a drive; a trip folder with OBD/ and PEMS/ subfolders is one drive (its
+    loggers' files joined, then merged with ``merge_drives`` at ``rate_hz``). ``progress(
+    fraction, message)`` is called before each drive. A drive that cannot be used (unreadable,
+    too short, not the columns the other drives share) is skipped with a reason in
+    ``skipped`` and ``report``; ``DataError`` only when no drive is usable, listing why each
+    failed. Zips are read in memory (never extracted, nothing executed), with size limits.
+    """
+    skipped: dict[str, str] = {}
+    keep: list[zipfile.ZipFile] = []
+    try:
+        entries, name = _entries(source, skipped, keep)
+        entries, top = _strip_top(_usable(entries, skipped))
+        plans = _plans(entries, PurePosixPath("."), top or Path(name).stem or name, skipped)
+        drives = _load_plans(plans, rate_hz, dayfirst, progress, skipped)
+    finally:
+        for zf in keep:
+            zf.close()
+    usual = _usual_columns(drives)
+    _drop_strays(drives, usual, skipped)
+    if not drives:
+        why = "\n".join(f"- {k}: {v}" for k, v in skipped.items()) or "- it holds no files"
+        raise DataError(f"No usable drive in '{name}'. Why each file or folder was not used:\n"
+                        f"{why}")
+    camp = Campaign(drives, [], skipped, name=name)
+    usual = _usual_columns(drives)
+    camp.report = [f"{len(drives)} drive(s) loaded from '{name}', {len(skipped)} item(s) not "
+                   f"used; {len(camp.common_columns)} sensor columns in every drive."]
+    camp.report += [_describe(ds, usual) for ds in drives.values()]
+    camp.report += [f"Not used: {k}: {v}" for k, v in skipped.items()]
+    camp.report += _campaign_notes(drives, dayfirst)
+    if progress is not None:
+        progress(1.0, f"Loaded {len(drives)} drive(s), {len(skipped)} item(s) not used")
+    return camp
+
+
+def _load_plans(plans: list[_Plan], rate_hz: float, dayfirst: bool | None,
+                progress: Progress | None, skipped: dict[str, str]) -> dict[str, Dataset]:
+    opts, _ = _csv_options(dayfirst)
+    drives: dict[str, Dataset] = {}
+    for i, plan in enumerate(plans):
+        if progress is not None:
+            progress(i / max(len(plans), 1), f"Drive {i + 1} of {len(plans)}: {plan.name}")
+        try:
+            if plan.loggers:
+                ds = _load_trip(plan, opts, rate_hz, skipped)
+            else:
+                ds = _load_one(plan.files[0], opts)
+        except DataError as exc:
+            skipped[plan.name] = str(exc)
+            continue
+        ds.name = plan.name
+        drives[plan.name] = ds
+    return drives
+
+
+def _campaign_notes(drives: dict[str, Dataset], dayfirst: bool | None) -> list[str]:
+    notes = []
+    _, note = _csv_options(dayfirst)
+    if note:
+        notes.append(note)
+    rates = {}
+    for name, ds in drives.items():
+        steps = np.diff(ds.times)
+        if ds.time_column and steps.size and np.median(steps) > 0:
+            rates[name] = round(1 / float(np.median(steps)), 3)
+    if len(set(rates.values())) > 1:
+        notes.append("The drives have different sampling rates ("
+                     + ", ".join(f"{k}: {v:g} Hz" for k, v in rates.items())
+                     + "); resample them to one rate before training on them together.")
+    return notes
+
+
+def load_sample_campaign() -> Campaign:
+    """The shipped sample campaign: six short drives of one SIMULATED car (see
+    sample_data/README.md)."""
+    camp = load_drives(SAMPLE_DIR / "campaign")
+    camp.name = "sample campaign"
+    for ds in camp:
+        ds.simulated = True
+        ds.report.insert(0, "Simulated drive made by palstm_core.simulate — not measured data.")
+    camp.report.insert(0, "Simulated campaign made by palstm_core.simulate — not measured data.")
+    return camp
