@@ -192,39 +192,6 @@ def bench_models(device: torch.device, *, batch: int = 128, lookback: int = 30, 
     }
 
 
-def bench_contention(device: torch.device, *, hogs: int = 2, repeats: int = 7, batch: int = 128,
-                     lookback: int = 30, groups: int = 4, hidden: int = 32) -> dict:
-    """PA-LSTM train step with ``hogs`` busy processes beside it ÷ the step without them, at the
-    thread count training uses by default (``TrainConfig.cpu_threads`` = 0, decided once the
-    hogs run). The hogs are killed afterwards, whatever happens."""
-    from .training import TrainConfig
-    from .training.loop import cpu_threads
-    torch.manual_seed(0)
-    layout = group_layout(groups)
-    model = MODELS["pa_lstm"](groups=layout, lookback=lookback, hidden_size=hidden).to(device)
-    x = torch.randn(batch, lookback, sum(map(len, layout)), device=device)
-    step = _train_step(model.train(), x, torch.randn(batch, device=device), amp=True)
-    with cpu_threads(TrainConfig(), device):
-        idle_threads = torch.get_num_threads()
-        idle = side_by_side({"step": step}, repeats, device=device)["step"]
-    procs = []
-    try:
-        for _ in range(hogs):
-            procs.append(subprocess.Popen([sys.executable, "-c", "while True: pass"]))
-        time.sleep(1.0)                                 # the hogs are running
-        with cpu_threads(TrainConfig(), device):
-            busy_threads = torch.get_num_threads()
-            busy = side_by_side({"step": step}, repeats, device=device)["step"]
-    finally:
-        for p in procs:
-            p.kill()
-            p.wait(5)
-    return {"hogs": hogs, "idle_ms": 1000 * idle, "busy_ms": 1000 * busy, "ratio": busy / idle,
-            "idle_threads": idle_threads, "busy_threads": busy_threads,
-            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
-            "hogs_left": sum(p.poll() is None for p in procs)}
-
-
 def bench_cached_attention(device: torch.device, repeats: int = 7, epochs: int = 1) -> dict:
     """Re-open a cached PA-LSTM run from disk and compute the attention of one window."""
     ds = load_sample("urban")
@@ -242,6 +209,24 @@ def bench_cached_attention(device: torch.device, repeats: int = 7, epochs: int =
 
         t = side_by_side({"reopen": reopen_and_explain}, repeats, warmup=1, device=device)
     return {"reopen_explain_ms": 1000 * t["reopen"]}
+
+
+def bench_explain(device: torch.device, quick: bool = False, epochs: int = 2) -> dict:
+    """Integrated gradients (Captum, 50 steps) of one window and the deletion curve of the
+    relevance map over the whole urban test span, PA-LSTM (lookback 30, default hidden size),
+    timed side by side (the weights' quality does not change the cost)."""
+    from .explain import attribute, deletion_curve
+    ds = load_sample("urban")
+    run = train(ds, "NOx", window=WindowSpec(lookback=30),
+                config=TrainConfig(model="pa_lstm", epochs=epochs, device=str(device)))
+    rel = run.explain(ds, part="test").relevance
+    n = len(rel)
+    t = side_by_side({"ig": lambda: attribute(run, ds, windows=[n // 2], part="test", n_steps=50),
+                      "deletion": lambda: deletion_curve(run, ds, rel, part="test")},
+                     repeats=5 if quick else 9, warmup=1, device=device,
+                     repeats_for={"deletion": 1 if quick else 3})
+    return {"ig_one_window_s": t["ig"], "deletion_test_span_s": t["deletion"], "windows": n,
+            "lookback": 30, "features": len(run.columns)}
 
 
 _LOAD_CHILD = r"""
@@ -416,10 +401,14 @@ def run_bench(device: str = "auto", quick: bool = False, load_rows: int | None =
     res["windows"] = check_windows_are_views()
     if dev.type == "cpu":
         log(f"  {time.perf_counter() - t0:.0f} s; pa_lstm train step beside 2 busy processes ...")
+        from .bench_threads import bench_contention     # (it uses this module's helpers)
         res["contention"] = bench_contention(dev, repeats=3 if quick else 7)
     log(f"  {time.perf_counter() - t0:.0f} s; one training epoch on 30 simulated drives x 3,600 "
         "rows vs the single urban drive ...")
     res["campaign"] = bench_campaign(dev, repeats=1 if quick else 3)
+    log(f"  {time.perf_counter() - t0:.0f} s; explanations: IG of one window, deletion curve of "
+        "the urban test span ...")
+    res["explain"] = bench_explain(dev, quick=quick)
     if not skip_load:
         rows = load_rows or (100_000 if quick else 1_000_000)
         log(f"  {time.perf_counter() - t0:.0f} s; load a generated {rows:,}-row x 30-column CSV "
@@ -476,6 +465,14 @@ def format_table(res: dict) -> str:
         ok = cp["campaign_over_single"] <= 1.3
         row("ratio campaign / single drive (per window)", f"{cp['campaign_over_single']:.2f}x",
             f"≤1.3 {'ok' if ok else 'NO'}")
+    ex = res.get("explain")
+    if ex:
+        ok = ex["ig_one_window_s"] < 0.5
+        row("integrated gradients, 50 steps, one window", f"{ex['ig_one_window_s']:.2f} s",
+            f"<0.5 s {'ok' if ok else 'NO'}")
+        ok = ex["deletion_test_span_s"] < 20
+        row(f"deletion curve, urban test span ({ex['windows']} windows)",
+            f"{ex['deletion_test_span_s']:.1f} s", f"<20 s {'ok' if ok else 'NO'}")
     ld = res.get("load")
     if ld:
         label = f"{ld['rows']:,} x {ld['cols']} CSV ({ld['csv_mb']:.0f} MB)"

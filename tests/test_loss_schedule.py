@@ -136,7 +136,8 @@ def test_libgomp_waits_passively_after_importing_the_package():
 
 
 def test_bench_contention_row_kills_its_busy_processes():
-    from palstm_core.bench import bench_contention, format_table
+    from palstm_core.bench import format_table
+    from palstm_core.bench_threads import bench_contention
     res = bench_contention(torch.device("cpu"), hogs=1, repeats=2, batch=8, lookback=5, groups=2,
                            hidden=4)
     assert res["hogs_left"] == 0 and res["hogs"] == 1
