@@ -23,7 +23,7 @@ part = st.radio("Rows", ["test", "all"], horizontal=True, key="dl_part",
                 format_func={"test": "test span", "all": "whole drive"}.get)
 stem = f"{run.config.model}_{run.target}_{key[:8]}_{part}"
 try:
-    pred, att = ui.predict_and_explain(run, ds, part)
+    pred, att = ui.predict_and_explain(run, ui.campaign() if ui.on_campaign(run) else ds, part)
 except pc.DataError as exc:
     st.error(str(exc))
     st.stop()
