@@ -52,12 +52,14 @@ def _load_campaign(source) -> None:
         source, lambda f, msg: bar.progress(min(max(float(f), 0.0), 1.0), text=msg))
     bar.empty()
     st.session_state["campaign_error"] = err
+    if err is None:
+        st.rerun()                      # the step indicator above shows the new data
 
 
 def _drive_table(camp: pc.Campaign) -> None:
     """The drive table (from ``Campaign.table``) with a 'test drive' checkbox column."""
     table = camp.table()
-    table.insert(1, "test drive", table["drive"].isin(ui.test_drives()))
+    table.insert(0, "test drive", table["drive"].isin(ui.test_drives()))
     edited = st.data_editor(
         table, key=f"drive_table_{st.session_state.get('campaign_gen', 0)}", hide_index=True,
         width="stretch", disabled=[c for c in table.columns if c != "test drive"],

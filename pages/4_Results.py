@@ -65,12 +65,11 @@ def _campaign_section(run: pc.TrainedRun, ds: pc.Dataset) -> pc.Dataset:
     drive = st.selectbox("Drive to look at", list(by_drive), key="res_drive",
                          help="Predictions, attention heatmaps and the early warning below are "
                               "for this drive.")
-    left, right = st.columns([2, 3])
-    left.dataframe(plots.drive_metrics_table(by_drive), hide_index=True, width="stretch",
-                   column_config={c: st.column_config.NumberColumn(format="%.3g")
-                                  for c in ("RMSE", "MAE", "MAPE %", "R²")})
-    right.plotly_chart(plots.drive_metrics_figure(by_drive, unit, selected=drive),
-                       width="stretch", key="drive_metrics_fig")
+    st.dataframe(plots.drive_metrics_table(by_drive), hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="%.3g")
+                                for c in ("RMSE", "MAE", "MAPE %", "R²")})
+    st.plotly_chart(plots.drive_metrics_figure(by_drive, unit, selected=drive),
+                    width="stretch", key="drive_metrics_fig")
     for line in run.report:
         st.caption(line)
     return camp[drive]

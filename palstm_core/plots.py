@@ -393,8 +393,8 @@ def drive_metrics_figure(metrics_by_drive: Mapping[str, Mapping[str, float]], un
     """RMSE and R² of each drive's test windows side by side (bars); ``selected`` drawn darker."""
     table = drive_metrics_table(metrics_by_drive)
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
-                        subplot_titles=[with_unit("RMSE (lower is better)", unit),
-                                        "R² (1 = perfect, 0 = as good as the mean)"])
+                        subplot_titles=[with_unit("RMSE, lower is better", unit),
+                                        "R², 1 = perfect, 0 = the mean"])
     colours = [PALETTE[0] if d == selected or selected is None else "rgba(31,119,180,0.45)"
                for d in table["drive"]]
     for col, metric, fmt in ((1, "RMSE", ".3g"), (2, "R²", ".3f")):

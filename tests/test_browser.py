@@ -170,3 +170,85 @@ def test_sample_to_trained_pa_lstm_with_heatmaps(server):
             raise
         finally:
             browser.close()
+
+
+REAL = ROOT.parent / "shared" / "real-logs"
+TRIPS = ["Mazda 3 2016 (July 2019)", "Toyota Corolla 2019 (August 2019)"]
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="../shared/real-logs/ is not here")
+def test_campaign_zip_of_real_trips_test_on_one_trip(server, tmp_path):
+    """Upload a zip of the two real trip folders (OBD/ + PEMS/ each) -> both load and merge ->
+    tick the Toyota trip as test drive -> CO2 from the other channels -> tiny PA-LSTM ->
+    Results shows the Toyota trip's metrics."""
+    import zipfile
+
+    from playwright.sync_api import expect, sync_playwright
+
+    zpath = tmp_path / "trips.zip"
+    with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as zf:
+        for trip in TRIPS:                              # the trip folders only, not processed/
+            for f in sorted((REAL / trip).rglob("*")):
+                if f.is_file():
+                    zf.write(f, f.relative_to(REAL).as_posix())
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    expect.set_options(timeout=60_000)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 2000})
+        page.set_default_timeout(60_000)
+        try:
+            page.goto(server + "/Data")
+            expect(page.get_by_role("heading", name="1 · Data")).to_be_visible()
+            page.get_by_text("Several drives (campaign)").click()
+            page.get_by_label("Drive files or a zip").locator('input[type="file"]'
+                                                              ).set_input_files(str(zpath))
+            expect(page.get_by_text("Campaign: trips.zip (2 drives)")).to_be_visible(
+                timeout=120_000)
+            expect(page.get_by_text("2 drive(s) loaded from 'trips.zip'").first).to_be_visible()
+            table = page.locator('[data-testid="stDataFrame"]').first
+            for trip in TRIPS:                          # the drive table: both trips
+                expect(table.get_by_text(trip, exact=True)).to_be_attached()
+            # tick the Toyota trip (second row; the checkbox is drawn in the centre of the first column)
+            box = table.bounding_box()
+            page.mouse.click(box["x"] + 50, box["y"] + 35 + 35 + 17.5)    # its centre
+            expect(page.get_by_text(f"Chosen: {TRIPS[1]}.")).to_be_visible()
+            expect(page.get_by_text("Traceback")).to_have_count(0)
+            page.wait_for_timeout(800)
+            section = page.locator('[data-testid="stExpander"]',
+                                   has=page.get_by_text("Campaign: trips.zip")).first
+            section.screenshot(path=str(ARTIFACTS / "campaign-data.png"))
+
+            page.get_by_role("link", name="Sensor groups").click()     # same session
+            expect(page.get_by_role("heading", name="2 · Sensor groups")).to_be_visible()
+            page.locator('[data-testid="stSelectbox"]',
+                         has_text="Target (what to predict)").locator("input").click()
+            page.get_by_role("option", name="CO2", exact=True).click()
+            expect(page.get_by_text("Ready: predict CO2")).to_be_visible()
+            page.get_by_role("button", name="Next: train →").click()
+
+            expect(page.get_by_role("heading", name="3 · Train")).to_be_visible()
+            expect(page.get_by_text(f"test drive(s) {TRIPS[1]} are held out")).to_be_visible()
+            page.get_by_role("button", name="Train", exact=True).click()
+            open_results = page.get_by_role("button", name="Open results →")
+            expect(open_results).to_be_visible(timeout=240_000)
+            open_results.click()
+
+            expect(page.get_by_role("heading", name="4 · Results")).to_be_visible()
+            expect(page.get_by_role("heading", name="Metrics per drive")).to_be_visible()
+            expect(page.get_by_text("Each test drive was held out whole")).to_be_visible()
+            metrics = page.locator('[data-testid="stDataFrame"]').first
+            expect(metrics.get_by_text(TRIPS[1], exact=True)).to_be_attached()
+            texts = metrics.locator('[role="gridcell"]').all_inner_texts()
+            assert texts[0] == TRIPS[1], texts
+            rmse, r2 = float(texts[1]), float(texts[4])
+            assert 0 < rmse < 100 and -10 < r2 <= 1, texts       # real numbers, CO2 in %
+            expect(page.get_by_text("Feature attention (which sensor, when)")).to_be_visible()
+            expect(page.get_by_text("Traceback")).to_have_count(0)
+            page.wait_for_timeout(1500)                                     # let plots settle
+            page.screenshot(path=str(ARTIFACTS / "campaign-results.png"))
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
