@@ -6,6 +6,7 @@ import streamlit as st
 
 import palstm_core as pc
 from palstm_core import plots
+from palstm_core.explain import maps
 from palstm_core.metrics import exceedance_counts, highest_actual_time
 from palstm_core.windows import window_steps
 from pages import _shared as ui
@@ -25,6 +26,128 @@ def run_label(key: str) -> str:
     extra = "" if r.data_fingerprint == ds.fingerprint() else f", trained on {r.data_name}"
     return (f"{r.config.model} (hidden {r.config.hidden_size}, lookback {r.window.lookback}"
             f"{extra}) · {key[:6]}")
+
+
+MAP_CAPTIONS = {
+    "relevance": "Brighter = a larger share of the window's weight (cells sum to 1): β_t·γ_g·α^k_t "
+                 "for PA-LSTM, β·α for DA-RNN. Bottom: temporal attention β.",
+    "feature": "Feature attention α: at each step the weights sum to 1 *within each sensor group*, "
+               "so it is not a which-sensor-when map (it barely changes along the window); "
+               "relevance is.",
+    "integrated_gradients": "Integrated gradients (Captum, 50 steps) from the training mean: red "
+                            "pushed this prediction up, blue down (scaled target units).",
+    "occlusion": "Occlusion (Captum): how much this prediction changes when one cell is set to its "
+                 "training mean; red = the prediction drops without it.",
+}
+
+
+def faith_cell(key: str, name: str) -> str:
+    """'1.37 vs 1.02 random' from a memoised deletion curve, or why there is none."""
+    if name not in maps.available_maps(usable[key]):
+        return "–"
+    c = ui.deletion(usable[key], ds, name, compute=False)
+    if c is None:
+        return "not scored yet"
+    return c if isinstance(c, str) else f"{c.area:.2f} vs {c.area_random:.2f} random"
+
+
+def window_of(key: str, t: float) -> tuple[int, np.ndarray]:
+    """Row of run ``key``'s test windows that predicts time ``t`` and its step times."""
+    r = usable[key]
+    tk = ui.predict_and_explain(r, ds, "test")[0]["time"].to_numpy(dtype=float)
+    j = int(np.argmin(np.abs(tk - t)))
+    return j, window_steps(ds.times, float(tk[j]), r.window.lookback, r.window.horizon)
+
+
+def show_map(r, att, name: str, i: int, steps, t: float) -> None:
+    """The chosen map of window ``i`` (computed on demand and memoised for attributions)."""
+    if name == "feature":
+        st.plotly_chart(plots.attention_window_figure(att, i, steps, t), width="stretch",
+                        key="att_fig")
+        return
+    with st.spinner(f"Computing {maps.SHORT[name]} for this window…"):
+        m = ui.window_map(r, ds, name, i)
+    if isinstance(m, str):
+        st.error(m)
+        return
+    x, x_title = plots.window_axis(r.window.lookback, steps, t)
+    signed = name != "relevance"
+    fig = plots.map_window_figure(m, r.columns, r.groups, x, x_title,
+                                  maps.MAP_LABELS[name].capitalize(),
+                                  None if att.temporal is None else att.temporal[i], signed,
+                                  "share" if name == "relevance" else "attribution")
+    st.plotly_chart(fig, width="stretch", key="att_fig")
+
+
+def pair_label(option: str) -> str:
+    key, name = option.split("|")
+    return f"{usable[key].config.model} · {key[:6]} — {maps.SHORT[name]}"
+
+
+def show_pair(t: float) -> None:
+    """Two (run, map) choices for the window at time ``t`` on one colour scale + agreement."""
+    options = [f"{k}|{n}" for k in usable for n in maps.available_maps(usable[k])]
+    main_opts = [o for o in options if o.startswith(main_key)]
+    if ss.get("pair_a") not in options:
+        ss["pair_a"] = main_opts[0]
+    if ss.get("pair_b") not in options:
+        others = [o for o in options if not o.startswith(main_key)]
+        ig = [o for o in main_opts[1:] if o.endswith("integrated_gradients")]
+        ss["pair_b"] = (others or ig or main_opts)[0]
+    c1, c2 = st.columns(2)
+    picks = [c1.selectbox("Left", options, key="pair_a", format_func=pair_label),
+             c2.selectbox("Right", options, key="pair_b", format_func=pair_label)]
+    got, xs = [], []
+    with st.spinner("Computing both maps for this window…"):
+        for o in picks:
+            key, name = o.split("|")
+            j, steps_k = window_of(key, t)
+            got.append(ui.window_map(usable[key], ds, name, j))
+            xs.append(plots.window_axis(usable[key].window.lookback, steps_k, t)[0])
+    bad = [g for g in got if isinstance(g, str)]
+    if bad:
+        st.error(bad[0])
+        return
+    runs_ = [usable[o.split("|")[0]] for o in picks]
+    fig = plots.map_pair_figure([maps.shares(g) for g in got], [pair_label(o) for o in picks],
+                                runs_[0].columns, runs_[0].groups, xs,
+                                "seconds before the predicted time")
+    st.plotly_chart(fig, width="stretch", key="pair_fig")
+    st.caption("Both maps as shares of their window's total |value| (each sums to 1), on one "
+               "colour scale.")
+    if got[0].shape != got[1].shape or runs_[0].columns != runs_[1].columns:
+        st.info("The two runs see different inputs or lookbacks, so their cells cannot be "
+                "ranked against each other.")
+        return
+    agr = maps.agreement(got[0], got[1], runs_[0].columns, pair_label(picks[0]),
+                         pair_label(picks[1]))
+    st.metric("Agreement (Spearman ρ of the cells)",
+              f"{agr.rho:.2f}" if np.isfinite(agr.rho) else "—")
+    (st.warning if np.isfinite(agr.rho) and agr.rho < maps.DISAGREE else st.write)(agr.sentence)
+
+
+def show_deletion(r, name: str) -> None:
+    """Deletion curve of map ``name`` over the test span, on a button (memoised)."""
+    curve = ui.deletion(r, ds, name, compute=False)
+    if curve is None:
+        st.caption("Removes the top 0…100 % input cells of every test window (replaced by the "
+                   "training mean) and compares the error with a random order. Takes a few "
+                   "seconds (9–15 s for PA-LSTM on the urban test span on 2 CPU cores).")
+        if not st.button("Score this map (deletion curve)", key="score_btn"):
+            return
+        with st.spinner(f"Deletion curve of the {maps.SHORT[name]} map over the test span…"):
+            curve = ui.deletion(r, ds, name)
+        st.rerun()                                  # the leaderboard's faithfulness cell too
+    if isinstance(curve, str):
+        st.error(f"Could not score this map: {curve}")
+        return
+    st.write(curve.summary)
+    st.plotly_chart(plots.deletion_curve_figure(curve, r.target_unit), width="stretch",
+                    key="deletion_fig")
+    st.caption(f"Area under the curve (error ÷ intact error, 1 = removing never hurts): "
+               f"**{curve.area:.3f}** for the map vs **{curve.area_random:.3f}** for "
+               f"{curve.n_random} random orders, on {curve.n_windows} test windows "
+               f"({curve.seconds:.1f} s).")
 
 
 keys = list(usable)
@@ -105,6 +228,15 @@ else:                               # runs trained on other data: score them on 
                         **pc.regression_metrics(f["actual"], f["predicted"]), "key": k}
                        for k, (f, _) in results.items()])
     st.dataframe(lb, hide_index=True, width="stretch")
+scored = pd.DataFrame([{"model": usable[k].config.model, "key": k[:6],
+                        **{f"deletion area: {maps.SHORT[n]}": faith_cell(k, n)
+                           for n in ("relevance", "integrated_gradients")}}
+                       for k in usable])
+if (scored.iloc[:, 2:] != "not scored yet").any(axis=None):
+    st.dataframe(scored, hide_index=True, width="stretch", key="faith_table")
+    st.caption("Faithfulness: deletion-curve area of the map vs a random order on the test span "
+               "(larger than random = the map points at inputs the model uses). Score a map "
+               "below to fill in a cell.")
 if run.data_fingerprint != ds.fingerprint():
     st.info(f"This run was trained on {run.data_name}; here it is evaluated on the test span of "
             f"{ds.label}.")
@@ -134,7 +266,7 @@ with st.expander("Residuals"):
                     key="resid_fig")
 
 # ---------------------------------------------------------------------------- attention
-st.subheader("One prediction and its attention")
+st.subheader("One prediction and which inputs mattered")
 if times[-1] > times[0]:
     label = {"row": "Prediction row", "datetime": "Prediction time (epoch seconds)"}.get(
         ds.time_kind, "Prediction time [s]")
@@ -167,33 +299,31 @@ with left:
     st.caption(f"Window {i + 1} of {len(pred)}: the model saw the shaded {L} steps and predicted "
                f"{target} at the dashed line ({h} step(s) after the newest input).")
 with right:
-    model = run.model
-    if not (model.has_feature_attention or model.has_temporal_attention):
-        st.info(f"**{run.config.model}** has no attention, so there is nothing to show here. "
-                "Train pa_lstm, da_rnn or lstm_attention to see where a model looks.")
-    else:
-        if not model.has_feature_attention:
-            st.caption(f"{run.config.model} has temporal attention only (no feature attention).")
-        st.plotly_chart(plots.attention_window_figure(att, i, steps, t), width="stretch",
-                        key="att_fig")
-        st.caption("Top: weight of each sensor at each step (rows sum to 1 within a sensor "
-                   "group). Bottom: weight of each step. Brighter = more attention.")
-    # deletion check: does removing what the attention points at hurt more?
-    st.markdown("**Deletion check (is the feature attention faithful?)**")
-    if not model.has_feature_attention:
-        st.caption(f"Does not apply: {run.config.model} has no feature attention, so there is "
-                   "nothing to remove by attention.")
-    else:
-        faith = ui.faithfulness(run, ds)
-        if isinstance(faith, str):
-            st.caption(f"Could not run the deletion check: {faith}")
-        else:
-            st.write(faith.summary)
-            ffig = plots.faithfulness_figure(faith, unit)
-            if ffig is not None:
-                st.plotly_chart(ffig, width="stretch", key="faith_fig")
-            st.caption(f"On the {faith.n_windows} windows of the test span; removed = replaced "
-                       "by its training mean.")
+    map_names = maps.available_maps(run)
+    if ss.get("res_map") not in map_names or ss.get("res_map_run") != main_key:
+        ss["res_map"] = map_names[0]                # a new run starts on its default map
+    ss["res_map_run"] = main_key
+    map_name = st.radio("Map", map_names, key="res_map", horizontal=True,
+                        format_func=maps.SHORT.get,
+                        help="relevance: the weight each input x at each step really gets on the "
+                             "model's attention path (sums to 1). α: the feature attention inside "
+                             "each sensor group. Integrated gradients / occlusion: attribution "
+                             "(Captum), for any model.")
+    if not run.model.has_feature_attention:
+        what = ("has temporal attention only (no feature attention)"
+                if run.model.has_temporal_attention else "has no attention")
+        st.caption(f"**{run.config.model}** {what}; its map is an attribution computed for "
+                   "this window.")
+    show_map(run, att, map_name, i, steps, t)
+    st.caption(MAP_CAPTIONS[map_name])
+
+# ---------------------------------------------------------------------------- side by side
+st.subheader("Two maps of the same window, side by side")
+show_pair(t)
+
+# ---------------------------------------------------------------------------- deletion score
+st.subheader(f"Is the {maps.SHORT[map_name]} map faithful? Deletion curve over the test span")
+show_deletion(run, map_name)
 
 # ---------------------------------------------------------------------------- importance
 st.subheader("Which sensor groups matter (whole test span)")

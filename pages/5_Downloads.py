@@ -1,7 +1,9 @@
-"""Downloads: predictions CSV, attention CSV (long format), model weights, run metadata."""
+"""Downloads: predictions CSV, attention CSV and relevance/attribution maps (long format),
+model weights, run metadata."""
 import streamlit as st
 
 import palstm_core as pc
+from palstm_core.explain import maps
 from pages import _shared as ui
 
 st.set_page_config(page_title="Downloads · PA-LSTM Explorer", page_icon="⬇️", layout="wide")
@@ -22,8 +24,9 @@ run = usable[key]
 part = st.radio("Rows", ["test", "all"], horizontal=True, key="dl_part",
                 format_func={"test": "test span", "all": "whole drive"}.get)
 stem = f"{run.config.model}_{run.target}_{key[:8]}_{part}"
+data = ui.campaign() if ui.on_campaign(run) else ds     # a campaign run: all its drives
 try:
-    pred, att = ui.predict_and_explain(run, ui.campaign() if ui.on_campaign(run) else ds, part)
+    pred, att = ui.predict_and_explain(run, data, part)
 except pc.DataError as exc:
     st.error(str(exc))
     st.stop()
@@ -43,6 +46,25 @@ else:
                "attention weight; lag 0 = newest input step.")
     st.download_button("Attention CSV", att.to_frame().to_csv(index=False).encode(),
                        f"{stem}_attention.csv", "text/csv", key="dl_att")
+
+st.subheader("Which sensor, when: relevance and attribution maps")
+names = [n for n in maps.available_maps(run) if n != "feature"]
+st.caption("Long format: one row per (window, lag, feature) with the map's value; lag 0 = newest "
+           "input step. " + " ".join(f"*{maps.SHORT[n]}*: {maps.MAP_LABELS[n]}." for n in names)
+           + " Attributions are computed for every window when you ask (about 0.03 s a window).")
+for col, name in zip(st.columns(len(names)), names):
+    if name == "relevance" or ss.get(f"dl_want_{name}"):
+        with st.spinner(f"Computing {maps.SHORT[name]} for {len(pred)} windows…"):
+            frame = ui.part_map_frame(run, data, name, part)
+        if isinstance(frame, str):
+            col.error(frame)
+        else:
+            col.download_button(f"{maps.SHORT[name].capitalize()} CSV",
+                                 frame.to_csv(index=False).encode(), f"{stem}_{name}.csv",
+                                 "text/csv", key=f"dl_{name}")
+    elif col.button(f"Compute {maps.SHORT[name]}", key=f"dl_ready_{name}"):
+        ss[f"dl_want_{name}"] = True
+        st.rerun()
 
 st.subheader("Model")
 if run.path is not None and (run.path / "weights.safetensors").is_file():

@@ -32,6 +32,46 @@ def _gradients(lookback: int, forget_bias: float) -> pd.DataFrame:
     return teach.gradient_by_step(lookback=lookback, forget_bias=forget_bias)
 
 
+def is_running(job_key: str) -> bool:
+    job = st.session_state.get(job_key)
+    return job is not None and job.running
+
+
+def background(job_key: str, result_key: str, start: bool, compute, config: dict,
+               status: tuple) -> bool:
+    """Run ``compute(**config, cache=…, progress=…, cancel=…)`` in a background job when
+    ``start``; while it runs show its progress (``status`` = verb, cancel key, cancel label);
+    when done keep ``(config, result)`` in ``st.session_state[result_key]``. Returns whether
+    the job is still running."""
+    ss = st.session_state
+    if start and not is_running(job_key):
+        ss[job_key] = ui.Job(lambda job: compute(**config, cache=pc.ModelCache(),
+                                                 progress=job.progress, cancel=job.cancel),
+                             name=job_key.replace("_", "-"), config=config).start()
+    job = ss.get(job_key)
+    if job is None:
+        return False
+    verb, cancel_key, cancel_label = status
+    if job.running:
+        @st.fragment(run_every=0.5)
+        def _status():
+            if job.done:
+                st.rerun()
+            st.progress(job.fraction, text=f"{verb}: {job.message}")
+            if st.button(cancel_label, key=cancel_key):
+                job.cancel.set()
+        _status()
+        return True
+    ss.pop(job_key)
+    if job.cancelled:
+        st.warning(f"{verb} was cancelled.")
+    elif job.error is not None:
+        st.error(f"{verb} failed: {job.error}")
+    else:
+        ss[result_key] = (job.info["config"], job.result)
+    return False
+
+
 def _vec(a, n: int = 6) -> str:
     """A vector as LaTeX: [0.61, 0.42, …]."""
     a = np.asarray(a, dtype=float).ravel()
@@ -267,38 +307,16 @@ with st.expander("Settings (kept small so it trains in seconds on a CPU)"):
     p_epochs = s5.slider("Epochs", 1, 20, 6, key="p_epochs")
 config = dict(n_rows=int(p_rows), lag=int(p_lag), lookback=int(p_lookback), hidden=int(p_hidden),
               epochs=int(p_epochs))
-job = st.session_state.get("learn_job")
-running = job is not None and job.running
-if st.button("Train DA-RNN and PA-LSTM on the planted signal", key="train_planted", type="primary",
-             disabled=running):
-    if config["lag"] >= config["lookback"]:
-        st.error(f"The planted lag ({config['lag']}) must be smaller than the lookback "
-                 f"({config['lookback']}), or the cause is outside every window.")
-    else:
-        # train in a background thread, so the page keeps re-rendering (and can cancel)
-        job = st.session_state["learn_job"] = ui.Job(
-            lambda job: teach.planted_attention(**config, cache=pc.ModelCache(),
-                                                progress=job.progress, cancel=job.cancel),
-            name="learn-train", config=config).start()
-        running = True
-
-if job is not None and running:
-    @st.fragment(run_every=0.5)
-    def _training_status():
-        if job.done:
-            st.rerun()
-        st.progress(job.fraction, text=f"Training: {job.message}")
-        if st.button("Cancel training", key="cancel_planted"):
-            job.cancel.set()
-    _training_status()
-elif job is not None:
-    st.session_state.pop("learn_job")
-    if job.cancelled:
-        st.warning("Training was cancelled.")
-    elif job.error is not None:
-        st.error(f"Training failed: {job.error}")
-    else:
-        st.session_state["learn_planted"] = (job.info["config"], job.result)
+running = is_running("learn_job")
+start = st.button("Train DA-RNN and PA-LSTM on the planted signal", key="train_planted",
+                  type="primary", disabled=running)
+if start and config["lag"] >= config["lookback"]:
+    st.error(f"The planted lag ({config['lag']}) must be smaller than the lookback "
+             f"({config['lookback']}), or the cause is outside every window.")
+    start = False
+# train in a background thread, so the page keeps re-rendering (and can cancel)
+running = background("learn_job", "learn_planted", start, teach.planted_attention, config,
+                     ("Training", "cancel_planted", "Cancel training"))
 
 stored = st.session_state.get("learn_planted")
 if stored is None and not running:
@@ -356,3 +374,47 @@ elif stored is not None:
         "correlated neighbour, and high attention on a sensor with small values can still mean "
         "little. Try other lags, more epochs or fewer rows and see how stable the picture is.")
     st.caption("Planted-signal data is simulated (palstm_core.simulate.planted_signal).")
+
+
+# ---------------------------------------------------------------- 6. attention vs attribution
+st.header("6. Attention vs attribution: which map can you trust?")
+st.markdown(
+    "An attention map shows what the model *mixes*; it is not automatically the reason for a "
+    "prediction. Jain & Wallace (2019, *Attention is not explanation*) showed that attention "
+    "weights can often be changed a lot without changing the prediction; Wiegreffe & Pinter "
+    "(2019, *Attention is not not explanation*) showed that for some models they do carry the "
+    "signal. Which case a given model is in can only be **checked**: against a known answer "
+    "(planted data) and by deleting what the map ranks highest and watching the error "
+    "(a deletion curve, against a random order). Here the PA-LSTM of section 5 (same settings, "
+    "so it comes from the cache if you trained it there) is explained three ways: its feature "
+    "attention α, its relevance β·γ·α (the weight each input really gets) and integrated "
+    "gradients (Captum), and each map is scored.")
+start = st.button("Compare attention and attribution on the planted signal", key="run_xai",
+                  disabled=is_running("learn_xai_job") or config["lag"] >= config["lookback"])
+background("learn_xai_job", "learn_xai", start, teach.attention_vs_attribution, config,
+           ("Computing the maps", "cancel_xai", "Cancel"))
+xstored = st.session_state.get("learn_xai")
+if xstored is not None:
+    xcfg, chk = xstored
+    if xcfg != config:
+        st.warning("The settings changed since this comparison; press the button again.")
+    panels = [("Truth (planted)", chk.truth)] + [
+        (teach.explanations.SHORT[n], chk.maps[n]) for n in teach.explanations.MAPS]
+    for col, (title, frame) in zip(st.columns(len(panels)), panels):
+        col.plotly_chart(figures.feature_lag_heatmap(frame, title, chk.info["feature"],
+                                                     chk.info["column"]),
+                         key=f"xai_{title}")
+    table = chk.scores.copy()
+    for c in table.columns:
+        if table[c].dtype == bool:
+            table[c] = table[c].map({True: "yes", False: "no"})
+    st.dataframe(table, key="xai_table", column_config={
+        c: st.column_config.NumberColumn(format="%.3f")
+        for c in chk.scores.select_dtypes("float").columns})
+    st.markdown(teach.explanation_verdict(chk))
+    st.caption(f"Maps: mean |value| over the {chk.info['n_windows']} test windows, as shares. "
+               "Precision@1 / recall@3: how often the planted cell is the top cell / among the "
+               "top 3 of a window (Ismail et al. 2020). Deletion area: error ÷ intact error as "
+               "the top 0…100 % cells are replaced by the training mean (larger than the random "
+               "order = the map points at inputs the model uses). Planted-signal data is "
+               "simulated.")

@@ -207,6 +207,50 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_explain(args) -> int:
+    """Maps (long CSV) and scores (JSON) of a cached run on a drive; tqdm over the windows."""
+    import numpy as np
+
+    from .explain import deletion_curve, maps
+    cache = ModelCache(args.cache_dir)
+    run = cache.load(args.run, device=check_device(args.device))
+    if run is None:
+        raise DataError(f"No cached run '{args.run}' in {cache.root}. "
+                        "`python -m palstm_core list` shows the cached runs.")
+    if args.method not in maps.available_maps(run) or args.method == "feature":
+        raise DataError(f"{run.config.model} has no '{args.method}' map. Choose one of: "
+                        f"{', '.join(n for n in maps.available_maps(run) if n != 'feature')}.")
+    ds = _dataset(args)
+    pred = run.predict(ds, part=args.part)
+    times = pred["time"].to_numpy()
+    if len(times) == 0:
+        raise DataError(f"The {args.part} part of {ds.label} has no complete window.")
+    chunks = np.array_split(np.arange(len(times)), max(1, len(times) // 64))
+    values = np.concatenate([maps.part_maps(run, ds, args.method, args.part, windows=c)
+                             for c in tqdm(chunks, desc=f"{args.method} map", unit="batch")])
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"{run.key[:8]}_{args.method}_{args.part}"
+    maps.map_frame(times, values, run.columns).to_csv(f"{stem}_map.csv", index=False)
+    scores = {"run": run.key, "model": run.config.model, "method": args.method,
+              "part": args.part, "data": ds.label, "n_windows": int(len(times))}
+    if pred["actual"].notna().any():
+        with tqdm(total=1, desc="deletion curve", unit="curve") as bar:
+            curve = deletion_curve(run, ds, values, part=args.part)
+            bar.update(1)
+        scores["deletion"] = {"area": curve.area, "area_random": curve.area_random,
+                              "beats_random": curve.beats_random, "summary": curve.summary,
+                              **curve.to_frame().to_dict(orient="list")}
+        print(curve.summary)
+    else:
+        scores["deletion"] = None                   # no target: nothing to score against
+    scores["planted"] = None                        # only data from simulate.planted_signal
+    Path(f"{stem}_scores.json").write_text(json.dumps(scores, indent=1))
+    print(f"{len(values)} windows × {values.shape[1]} steps × {values.shape[2]} inputs -> "
+          f"{stem}_map.csv, {stem}_scores.json")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="python -m palstm_core",
                                      description="PA-LSTM Explorer: train and use emission models.")
@@ -260,6 +304,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--json", help="also write all results to this JSON file")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("explain", help="write a cached run's which-sensor-when map (long CSV) "
+                       "and its deletion score vs random (JSON)")
+    _add_data_args(p)
+    p.add_argument("--run", required=True, help="run key (see `list`)")
+    p.add_argument("--method", default="relevance",
+                   choices=["relevance", "integrated_gradients", "occlusion"],
+                   help="relevance (attention models) or an attribution method (any model)")
+    p.add_argument("--part", default="test", choices=["test", "all"])
+    p.add_argument("--out", default="explain", help="output folder (created)")
+    p.add_argument("--device", default="auto")
+    p.set_defaults(func=cmd_explain)
 
     try:
         args = parser.parse_args(argv)

@@ -211,6 +211,24 @@ def bench_cached_attention(device: torch.device, repeats: int = 7, epochs: int =
     return {"reopen_explain_ms": 1000 * t["reopen"]}
 
 
+def bench_explain(device: torch.device, quick: bool = False, epochs: int = 2) -> dict:
+    """Integrated gradients (Captum, 50 steps) of one window and the deletion curve of the
+    relevance map over the whole urban test span, PA-LSTM (lookback 30, default hidden size),
+    timed side by side (the weights' quality does not change the cost)."""
+    from .explain import attribute, deletion_curve
+    ds = load_sample("urban")
+    run = train(ds, "NOx", window=WindowSpec(lookback=30),
+                config=TrainConfig(model="pa_lstm", epochs=epochs, device=str(device)))
+    rel = run.explain(ds, part="test").relevance
+    n = len(rel)
+    t = side_by_side({"ig": lambda: attribute(run, ds, windows=[n // 2], part="test", n_steps=50),
+                      "deletion": lambda: deletion_curve(run, ds, rel, part="test")},
+                     repeats=5 if quick else 9, warmup=1, device=device,
+                     repeats_for={"deletion": 1 if quick else 3})
+    return {"ig_one_window_s": t["ig"], "deletion_test_span_s": t["deletion"], "windows": n,
+            "lookback": 30, "features": len(run.columns)}
+
+
 _LOAD_CHILD = r"""
 import json, resource, sys, time
 import numpy as np
@@ -384,6 +402,9 @@ def run_bench(device: str = "auto", quick: bool = False, load_rows: int | None =
     log(f"  {time.perf_counter() - t0:.0f} s; one training epoch on 30 simulated drives x 3,600 "
         "rows vs the single urban drive ...")
     res["campaign"] = bench_campaign(dev, repeats=1 if quick else 3)
+    log(f"  {time.perf_counter() - t0:.0f} s; explanations: IG of one window, deletion curve of "
+        "the urban test span ...")
+    res["explain"] = bench_explain(dev, quick=quick)
     if not skip_load:
         rows = load_rows or (100_000 if quick else 1_000_000)
         log(f"  {time.perf_counter() - t0:.0f} s; load a generated {rows:,}-row x 30-column CSV "
@@ -433,6 +454,14 @@ def format_table(res: dict) -> str:
         ok = cp["campaign_over_single"] <= 1.3
         row("ratio campaign / single drive (per window)", f"{cp['campaign_over_single']:.2f}x",
             f"≤1.3 {'ok' if ok else 'NO'}")
+    ex = res.get("explain")
+    if ex:
+        ok = ex["ig_one_window_s"] < 0.5
+        row("integrated gradients, 50 steps, one window", f"{ex['ig_one_window_s']:.2f} s",
+            f"<0.5 s {'ok' if ok else 'NO'}")
+        ok = ex["deletion_test_span_s"] < 20
+        row(f"deletion curve, urban test span ({ex['windows']} windows)",
+            f"{ex['deletion_test_span_s']:.1f} s", f"<20 s {'ok' if ok else 'NO'}")
     ld = res.get("load")
     if ld:
         label = f"{ld['rows']:,} x {ld['cols']} CSV ({ld['csv_mb']:.0f} MB)"

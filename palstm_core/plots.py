@@ -270,61 +270,117 @@ def loss_figure(histories: Mapping[str, Sequence[Mapping]]) -> go.Figure:
 
 
 # ------------------------------------------------------------------- attention
-def attention_window_figure(att: Attention, index: int, step_times: np.ndarray | None = None,
-                            predicted_time: float | None = None) -> go.Figure:
-    """Window ``index``: feature attention (features × lookback steps, rows grouped by sensor
-    group) above the temporal-attention profile, on one shared time axis.
-
-    The x axis is seconds relative to the predicted time (negative = before it) when
-    ``step_times``/``predicted_time`` are given, else steps back from the newest input.
-    """
-    L = att.lookback
+def window_axis(lookback: int, step_times: np.ndarray | None = None,
+                predicted_time: float | None = None) -> tuple[np.ndarray, str]:
+    """x values of a window's steps: seconds relative to the predicted time when the step
+    times are known, else steps back from the newest input; and the axis title."""
     if step_times is not None and predicted_time is not None:
-        x = np.asarray(step_times, dtype=float) - float(predicted_time)
-        x_title = "seconds before the predicted time"
-    else:
-        x = np.arange(-L + 1, 1, dtype=float)
-        x_title = "steps back from the newest input"
-    has_f, has_t = att.feature is not None, att.temporal is not None
+        return (np.asarray(step_times, dtype=float) - float(predicted_time),
+                "seconds before the predicted time")
+    return np.arange(-lookback + 1, 1, dtype=float), "steps back from the newest input"
+
+
+def _map_heatmap(values: np.ndarray, features: Sequence[str], order: list[str], x,
+                 signed: bool, zrange: tuple[float, float] | None, **kw) -> go.Heatmap:
+    """Heatmap trace of an (L, F) map, rows in ``order``; signed maps get a diverging scale."""
+    z = np.asarray(values, dtype=float)[:, [list(features).index(c) for c in order]].T
+    if zrange is None:
+        lim = max(float(np.abs(z).max()), 1e-9)
+        zrange = (-lim, lim) if signed else (0.0, lim)
+    return go.Heatmap(z=z, x=x, y=order, zmin=zrange[0], zmax=zrange[1],
+                      colorscale="RdBu" if signed else "Viridis", reversescale=signed,
+                      hovertemplate="%{y} at %{x:.1f}: %{z:.3g}<extra></extra>", **kw)
+
+
+def map_window_figure(values: np.ndarray | None, features: Sequence[str],
+                      groups: Mapping[str, Sequence[str]] | None, x: np.ndarray, x_title: str,
+                      title: str, temporal: np.ndarray | None = None, signed: bool = False,
+                      colorbar_title: str = "weight") -> go.Figure:
+    """One window's (L, F) map (sensors × lookback steps, rows grouped by sensor group) above
+    an optional temporal-weight profile (L,), on one shared time axis."""
+    has_f, has_t = values is not None, temporal is not None
     rows = int(has_f) + int(has_t)
     if rows == 0:
         fig = go.Figure()
         fig.add_annotation(text="This model has no attention to show.", showarrow=False,
                            xref="paper", yref="paper", x=0.5, y=0.5)
         return _layout(fig, height=200)
-    order, bounds = _grouped_order(att.features, att.groups) if has_f else ([], [])
+    order, bounds = _grouped_order(features, groups) if has_f else ([], [])
     heights = [max(0.55, min(0.8, 0.05 * len(order))), 0.3] if rows == 2 else [1.0]
     heights = [h / sum(heights) for h in heights]
-    titles = []
-    if has_f:
-        titles.append("Feature attention (which sensor, when)")
-    if has_t:
-        titles.append("Temporal attention (which time step)")
+    titles = ([title] if has_f else []) + (["Temporal attention (which time step)"] if has_t
+                                          else [])
     fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, row_heights=heights,
                         vertical_spacing=0.1, subplot_titles=titles)
-    r = 1
     if has_f:
-        idx = [att.features.index(c) for c in order]
-        z = att.feature[index][:, idx].T                           # (F, L) in group order
-        fig.add_trace(go.Heatmap(
-            z=z, x=x, y=order, colorscale="Viridis", zmin=0, zmax=max(float(z.max()), 1e-9),
-            colorbar=dict(title="weight", thickness=12, len=heights[0], y=1, yanchor="top",
-                          x=1.0, xanchor="left", xpad=72),
-            hovertemplate="%{y} at %{x:.1f}: %{z:.3f}<extra></extra>"), row=1, col=1)
+        fig.add_trace(_map_heatmap(values, features, order, x, signed, None, colorbar=dict(
+            title=colorbar_title, thickness=12, len=heights[0], y=1, yanchor="top", x=1.0,
+            xanchor="left", xpad=72)), row=1, col=1)
         fig.update_yaxes(autorange="reversed", row=1, col=1)
         _group_separators(fig, bounds, x_ref="x", y_ref="y", label_x=1.0)
-        r = 2
     if has_t:
-        fig.add_trace(go.Bar(x=x, y=att.temporal[index], marker_color=PALETTE[0],
+        fig.add_trace(go.Bar(x=x, y=temporal, marker_color=PALETTE[0],
                              name="temporal attention", showlegend=False,
-                             hovertemplate="%{x:.1f}: %{y:.3f}<extra></extra>"), row=r, col=1)
-        fig.update_yaxes(title_text="weight", rangemode="tozero", row=r, col=1)
+                             hovertemplate="%{x:.1f}: %{y:.3f}<extra></extra>"), row=rows, col=1)
+        fig.update_yaxes(title_text="weight", rangemode="tozero", row=rows, col=1)
     fig.update_xaxes(title_text=x_title, row=rows, col=1)
-    n_rows = len(order)
-    height = (max(260, 20 * n_rows + 120) if has_f else 0) + (200 if has_t else 0)
+    height = (max(260, 20 * len(order) + 120) if has_f else 0) + (200 if has_t else 0)
     fig = _layout(fig, height=height)
     fig.update_layout(margin=dict(l=10, r=118 if has_f else 10, t=30, b=10))
     return fig
+
+
+def attention_window_figure(att: Attention, index: int, step_times: np.ndarray | None = None,
+                            predicted_time: float | None = None) -> go.Figure:
+    """Window ``index``: feature attention α (features × lookback steps, rows grouped by sensor
+    group) above the temporal-attention profile, on one shared time axis.
+
+    The x axis is seconds relative to the predicted time (negative = before it) when
+    ``step_times``/``predicted_time`` are given, else steps back from the newest input.
+    """
+    x, x_title = window_axis(att.lookback, step_times, predicted_time)
+    return map_window_figure(
+        None if att.feature is None else att.feature[index], att.features, att.groups, x,
+        x_title, "Feature attention (which sensor, when)",
+        None if att.temporal is None else att.temporal[index])
+
+
+def map_pair_figure(maps: Sequence[np.ndarray], titles: Sequence[str], features: Sequence[str],
+                    groups: Mapping[str, Sequence[str]] | None, xs: Sequence[np.ndarray],
+                    x_title: str) -> go.Figure:
+    """Two (L, F) maps side by side on ONE colour scale (a shared coloraxis from 0 to the
+    larger maximum), each on its own step axis ``xs[i]``. Pass maps already on a common
+    footing (e.g. ``explain.maps.shares``)."""
+    order, bounds = _grouped_order(features, groups)
+    zmax = max(max(float(np.abs(m).max()) for m in maps), 1e-9)
+    fig = make_subplots(rows=1, cols=len(maps), shared_yaxes=True, subplot_titles=list(titles),
+                        horizontal_spacing=0.04)
+    for c, (m, x) in enumerate(zip(maps, xs), 1):
+        fig.add_trace(_map_heatmap(np.abs(m), features, order, x, False, (0.0, zmax),
+                                   coloraxis="coloraxis"), row=1, col=c)
+        fig.update_xaxes(title_text=x_title, row=1, col=c)
+    fig.update_yaxes(autorange="reversed")
+    _group_separators(fig, bounds, x_ref=f"x{len(maps)}", y_ref="y", label_x=1.0)
+    fig = _layout(fig, height=max(280, 20 * len(order) + 130))
+    fig.update_layout(coloraxis=dict(colorscale="Viridis", cmin=0, cmax=zmax, colorbar=dict(
+        title="share", thickness=12, x=1.0, xanchor="left", xpad=72)),
+        margin=dict(l=10, r=118, t=40, b=10))
+    return fig
+
+
+def deletion_curve_figure(curve, unit: str = "") -> go.Figure:
+    """Deletion curve (``explain.deletion_curve``): error as the top cells of the map are
+    replaced by their training mean, against the mean of random orders."""
+    pct = 100 * np.asarray(curve.fractions)
+    fig = go.Figure()
+    fig.add_scatter(x=pct, y=curve.error, mode="lines+markers", line=dict(color=PALETTE[3]),
+                    name=f"top cells of the map first (area {curve.area:.2f})")
+    fig.add_scatter(x=pct, y=curve.error_random, mode="lines+markers",
+                    line=dict(color=ACTUAL, dash="dash"),
+                    name=f"random order (area {curve.area_random:.2f})")
+    fig.update_xaxes(title_text="input cells removed per window (%)")
+    fig.update_yaxes(title_text=with_unit("RMSE", unit), rangemode="tozero")
+    return _layout(fig, height=300)
 
 
 def importance_figure(att: Attention) -> go.Figure | None:
@@ -361,23 +417,6 @@ def importance_figure(att: Attention) -> go.Figure | None:
     fig = _layout(fig, height=max(260, 22 * n + 100), showlegend=False)
     fig.update_layout(margin=dict(t=40))
     return fig
-
-
-def faithfulness_figure(f, unit: str = "") -> go.Figure | None:
-    """Deletion check (``explain.faithfulness``): RMSE increase when the most- vs the least-
-    attended inputs are replaced by their training mean. None when it does not apply."""
-    top, bottom = float(f.increase_top), float(f.increase_bottom)
-    if not (np.isfinite(top) and np.isfinite(bottom)):
-        return None
-    what = "sensor" if f.k == 1 else f"{f.k} sensors"
-    labels = [f"most-attended {what} removed", f"least-attended {what} removed"]
-    fig = go.Figure(go.Bar(x=[top, bottom], y=labels, orientation="h",
-                           marker_color=[PALETTE[3], PALETTE[0]],
-                           text=[f"{top:+.3g}", f"{bottom:+.3g}"], textposition="auto",
-                           hovertemplate="%{y}: RMSE %{x:+.3g}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title_text=with_unit("RMSE increase over the unchanged inputs", unit))
-    return _layout(fig, height=170)
 
 
 def drive_metrics_table(metrics_by_drive: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:

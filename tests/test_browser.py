@@ -133,22 +133,49 @@ def test_sample_to_trained_pa_lstm_with_heatmaps(server):
             open_results.click()
 
             expect(page.get_by_role("heading", name="4 · Results")).to_be_visible()
-            feature = page.get_by_text("Feature attention (which sensor, when)")
+            feature = page.get_by_text("Relevance (weight each input really gets)")
             temporal = page.get_by_text("Temporal attention (which time step)")
             expect(feature).to_be_visible(timeout=60_000)
-            expect(temporal).to_be_visible()
+            expect(temporal.first).to_be_visible()
             # the heatmap is drawn (plotly renders heatmaps into an <image> layer)
             att_plot = page.locator(".js-plotly-plot", has=feature)
             expect(att_plot.locator("g.hm image, .heatmaplayer image").first).to_be_attached()
             mark("heatmaps")
             expect(page.get_by_text("Which sensor groups matter")).to_be_visible()
             expect(page.get_by_text("Traceback")).to_have_count(0)
-            heading = page.get_by_role("heading", name="One prediction and its attention")
+            heading = page.get_by_role("heading", name="One prediction and which inputs mattered")
             heading.scroll_into_view_if_needed()
             page.wait_for_timeout(1500)                                     # let plots settle
             page.screenshot(path=str(ARTIFACTS / "results.png"), full_page=True)
             block = page.locator('[data-testid="stHorizontalBlock"]', has=feature).last
             block.screenshot(path=str(ARTIFACTS / "results-attention.png"))
+            # α is one click away, labelled as what it is
+            page.get_by_text("feature attention α", exact=True).click()
+            expect(page.get_by_text("Feature attention (which sensor, when)")).to_be_visible()
+            expect(page.get_by_text("not a which-sensor-when map").first).to_be_visible()
+
+            # side by side: relevance vs integrated gradients of the same window, agreement
+            pair = page.get_by_role("heading", name="Two maps of the same window, side by side")
+            pair.scroll_into_view_if_needed()
+            expect(page.get_by_text("Agreement (Spearman ρ of the cells)")).to_be_visible(
+                timeout=60_000)
+            expect(page.get_by_text(re.compile(r"Spearman ρ = -?\d\.\d\d"))).to_be_visible()
+            pair_plot = page.locator(".js-plotly-plot", has=page.get_by_text(
+                "— integrated gradients"))
+            expect(pair_plot.locator("g.hm image, .heatmaplayer image")).to_have_count(2)
+            expect(page.get_by_text("Traceback")).to_have_count(0)
+            pair.evaluate("e => e.scrollIntoView({block: 'start'})")
+            page.wait_for_timeout(1500)
+            box = pair.bounding_box()                                       # viewport coords
+            page.screenshot(path=str(ARTIFACTS / "results-side-by-side.png"),
+                            clip={"x": 0, "y": max(0, box["y"] - 10), "width": 1500,
+                                  "height": 1100})
+            # the deletion score of the chosen map
+            page.get_by_role("button", name="Score this map (deletion curve)").click()
+            expect(page.get_by_text(re.compile(r"Area under the curve"))).to_be_visible(
+                timeout=120_000)
+            expect(page.get_by_text("random order (area").first).to_be_attached()
+            mark("side by side + deletion score")
 
             # the Learn page: its little LSTM/GRU train, then every section renders
             page.goto(server + "/Learn")
@@ -157,7 +184,7 @@ def test_sample_to_trained_pa_lstm_with_heatmaps(server):
             expect(page.get_by_role("heading", name=re.compile(r"The gate equations at step t = \d+"))
                    ).to_be_visible(timeout=120_000)
             for name in ("2. LSTM vs GRU", "3. Why gates help", "4. Attention",
-                         "5. Why grouped (parallel) attention"):
+                         "5. Why grouped (parallel) attention", "6. Attention vs attribution"):
                 expect(page.get_by_role("heading", name=re.compile("^" + re.escape(name)))
                        ).to_be_attached(timeout=120_000)
             expect(page.locator(".js-plotly-plot").first).to_be_visible()

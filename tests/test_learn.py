@@ -1,6 +1,7 @@
 """Learn page: unit tests of palstm_core.teach and AppTest tests of pages/6_Learn.py."""
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
@@ -177,6 +178,33 @@ def test_planted_attention_tiny(tmp_path):
         teach.planted_attention(**{**kw, "epochs": 2}, cancel=stop)
 
 
+def test_attention_vs_attribution_scores_are_the_real_ones(tmp_path):
+    from palstm_core.explain.deletion import planted_cells
+    cache = pc.ModelCache(tmp_path)
+    kw = dict(n_rows=500, lag=2, lookback=6, hidden=6, epochs=2, cache=cache)
+    chk = teach.attention_vs_attribution(**kw)
+    assert list(chk.scores.index) == ["feature attention α", "relevance", "integrated gradients"]
+    for m in chk.maps.values():
+        assert m.shape == (8, 6) and m.to_numpy().sum() == pytest.approx(1, abs=1e-6)
+    assert chk.truth.loc["engine_a", "t−2"] == 1 and chk.truth.to_numpy().sum() == 1
+    # recompute one row by hand from the cached run: planted score and deletion area
+    ds, g, info = pc.simulate.planted_signal(n_rows=500, lag=2, seed=0)
+    run = pc.train(ds, "target", grouping=g, window=pc.WindowSpec(lookback=6, horizon=0),
+                   config=pc.TrainConfig(model="pa_lstm", hidden_size=6, epochs=2, batch_size=64,
+                                         lr=1e-2, seed=0, device="cpu", patience=2), cache=cache)
+    assert run.from_cache                                  # the Learn page's section 5 model
+    rel = run.explain(ds, part="test").relevance
+    row = chk.scores.loc["relevance"]
+    assert row["precision@1 (per window)"] == pytest.approx(
+        pc.explain.planted_score(rel, planted_cells(run, info))["precision"])
+    assert row["deletion area"] == pytest.approx(
+        pc.explain.deletion_curve(run, ds, rel, part="test").area)
+    text = teach.explanation_verdict(chk)
+    assert f"{row['precision@1 (per window)']:.0%} for relevance" in text
+    with pytest.raises(ValueError):
+        teach.attention_vs_attribution(**{**kw, "lag": 6})
+
+
 # ---------------------------------------------------------------------------- the page
 def _app():
     from streamlit.testing.v1 import AppTest
@@ -192,12 +220,13 @@ def test_page_renders_every_section():
     assert not at.exception, at.exception
     assert not at.error
     headers = [h.value for h in at.header]
-    assert len(headers) == 5 and headers[0].startswith("1.") and headers[4].startswith("5.")
+    assert len(headers) == 6 and headers[0].startswith("1.") and headers[5].startswith("6.")
     assert len(at.get("plotly_chart")) >= 9            # sequence, bars, heatmaps, gradients, attention
     assert len(at.latex) >= 10                          # LSTM and GRU equations with numbers
     assert "simulated" in _text(at).lower()
     assert len(at.metric) == 3
     assert at.button(key="train_planted") is not None   # section 5 waits for the button
+    assert at.button(key="run_xai") is not None         # section 6 too
 
 
 def test_step_slider_moves_the_numbers():
@@ -270,6 +299,30 @@ def test_planted_training_button_tiny(tmp_path, monkeypatch):
     assert len([p for p in tmp_path.iterdir() if not p.name.startswith(".")]) == 2  # both cached
     at.toggle(key="relative").set_value(False).run()
     assert not at.exception
+
+
+def test_attention_vs_attribution_section_live(tmp_path, monkeypatch):
+    monkeypatch.setenv("PALSTM_CACHE_DIR", str(tmp_path))
+    at = _app().run()
+    assert "Attention is not explanation" in _text(at)
+    at.number_input(key="p_rows").set_value(400)
+    at.slider(key="p_lookback").set_value(6)
+    at.slider(key="p_lag").set_value(2)
+    at.slider(key="p_hidden").set_value(4)
+    at.slider(key="p_epochs").set_value(1)
+    at.button(key="run_xai").click().run()
+    job = at.session_state["learn_xai_job"] if "learn_xai_job" in at.session_state else None
+    if job is not None:
+        assert job.wait(timeout=120)
+        at.run()
+    assert not at.exception and not at.error
+    cfg, chk = at.session_state["learn_xai"]
+    table = next(d.value for d in at.dataframe if "deletion area" in d.value.columns)
+    assert table.loc["relevance", "deletion area"] == chk.scores.loc["relevance", "deletion area"]
+    assert teach.explanation_verdict(chk) in _text(at)
+    titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text")
+              for c in at.get("plotly_chart")]
+    assert {"Truth (planted)", "relevance", "integrated gradients"} <= set(titles)
 
 
 def test_planted_training_can_be_cancelled(tmp_path, monkeypatch):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -127,6 +128,12 @@ def test_leaderboard_writes_markdown(tmp_path, capsys):
     assert text.startswith("# Benchmarks\n") and text.rstrip().endswith("kept by hand")
     assert "old table" not in text
     rows = [line for line in text.splitlines() if line.startswith("| linear")]
-    assert len(rows) == 1 and rows[0].count("|") == 9
+    assert len(rows) == 1 and rows[0].count("|") == 11
+    saved = {r["model"]: r for r in json.loads((tmp_path / "r.json").read_text())}
+    lin = saved["linear"]                     # no attention: no relevance, IG scored vs random
+    cells = [c.strip() for c in rows[0].split("|")]
+    assert cells[7] == "–"
+    assert cells[8] == f"{lin['area_ig']:.2f} vs {lin['area_random']:.2f} random"
+    assert lin["area_ig"] > lin["area_random"]  # a linear model's IG ranks its inputs faithfully
     assert leaderboard.main(["--load-results", str(tmp_path / "r.json"), "--out", "-"]) == 0
     assert "| linear |" in capsys.readouterr().out

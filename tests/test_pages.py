@@ -187,7 +187,9 @@ def test_train_tiny_then_results_show_heatmaps(app, small_ds, ui_env):
     lstm_key = next(k for k, r in at.session_state["runs"].items() if r.config.model == "lstm")
     at.selectbox(key="res_main").set_value(lstm_key).run()
     no_exception(at)
-    assert any("has no attention" in i.value for i in at.info)
+    assert at.radio(key="res_map").value == "integrated_gradients"     # no attention: IG
+    assert at.radio(key="res_map").options == ["integrated gradients", "occlusion"]
+    assert any("has no attention" in c.value for c in at.caption)
     # downloads
     at.switch_page(DOWNLOADS).run()
     no_exception(at)
@@ -343,16 +345,20 @@ def test_own_csv_with_datetime_clock_end_to_end(app):
 
 
 def test_results_temporal_only_model(app, small_ds):
-    """lstm_attention has temporal attention only: the profile is drawn, the heatmap is not."""
+    """lstm_attention has temporal attention only: its profile is drawn under an integrated-
+    gradients map (it has no per-input attention weight)."""
     import json
     at = train_tiny(app.run(), small_ds, models=("lstm_attention",))
     at.switch_page(RESULTS).run()
     no_exception(at)
     assert any("temporal attention only" in c.value for c in at.caption)
+    assert at.radio(key="res_map").value == "integrated_gradients"
     figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     att = [f for f in figs if any("Temporal attention" in a.get("text", "")
                                   for a in f["layout"].get("annotations", []))]
-    assert att and not any(t["type"] == "heatmap" for t in att[0]["data"])
+    titles = " ".join(a.get("text", "") for a in att[0]["layout"]["annotations"])
+    assert "Integrated gradients" in titles
+    assert [t["type"] for t in att[0]["data"]] == ["heatmap", "bar"]
 
 
 # ---------------------------------------------------------------------------- merge, clean
@@ -434,23 +440,104 @@ def test_data_page_clean_toggle_and_restore(app):
     assert at.session_state["ds"] is raw
 
 
-# ---------------------------------------------------------------------------- faithfulness, models
-def test_results_show_deletion_check(app, small_ds):
+# ---------------------------------------------------------------------------- explanations
+def _figs(at):
     import json
-    at = train_tiny(app.run(), small_ds, models=("pa_lstm",))
+    return {c.proto.id: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+
+
+def _array(v) -> np.ndarray:
+    """A plotly JSON array: a list, or a typed array {"dtype", "bdata", "shape"}."""
+    if isinstance(v, dict):
+        import base64
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
+        return a.reshape([int(n) for n in str(v.get("shape", len(a))).split(",")])
+    return np.asarray(v, dtype=float)
+
+
+def _map_heat(at):
+    """z (F × L) of the Results page's map of the chosen window."""
+    fig = next(f for f in _figs(at).values()
+               if any(t.get("type") == "heatmap" for t in f["data"])
+               and "Temporal attention" in str(f["layout"].get("annotations")))
+    return _array(next(t for t in fig["data"] if t["type"] == "heatmap")["z"])
+
+
+def test_results_map_selector_pair_and_deletion_score(app, small_ds):
+    from palstm_core.explain import maps
+    at = train_tiny(app.run(), small_ds, models=("pa_lstm", "lstm"))
     at.switch_page(RESULTS).run()
     no_exception(at)
-    run = next(iter(at.session_state["runs"].values()))
-    memo = at.session_state["memo"]
-    faith = memo[("faithfulness", run.key, small_ds.fingerprint(), "test")]
-    assert any(m.value == faith.summary for m in at.markdown)
-    assert "Replacing the most-attended" in faith.summary
-    figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    bars = [f for f in figs if "RMSE increase" in str(f["layout"]["xaxis"].get("title"))]
-    assert bars and len(bars[0]["data"][0]["x"]) == 2
+    runs = {r.config.model: r for r in at.session_state["runs"].values()}
+    pa = runs["pa_lstm"]
+    # 1. relevance by default for an attention model; α and attributions one click away
+    sel = at.radio(key="res_map")
+    assert sel.value == "relevance"
+    assert sel.options == ["relevance", "feature attention α", "integrated gradients",
+                           "occlusion"]
+    z = _map_heat(at)
+    assert z.shape == (len(pa.columns), pa.window.lookback)
+    np.testing.assert_allclose(z.sum(), 1.0, rtol=1e-4)              # relevance sums to 1
+    assert any("β_t·γ_g·α^k_t" in c.value for c in at.caption)
+    sel.set_value("feature").run()
+    no_exception(at)
+    assert any("within each sensor group" in c.value and "not a which-sensor-when map" in c.value
+               for c in at.caption)
+    at.radio(key="res_map").set_value("integrated_gradients").run()
+    no_exception(at)
+    ig = _map_heat(at)
+    i = int(np.argmin(np.abs(pa.predict(small_ds, part="test")["time"].to_numpy()
+                             - at.session_state["res_time"])))
+    want = pc.attribute(pa, small_ds, windows=[i], part="test").values[0]
+    order = [c for cols in pa.groups.values() for c in cols]
+    np.testing.assert_allclose(ig, want[:, [pa.columns.index(c) for c in order]].T, rtol=1e-3,
+                               atol=1e-6)
+    # 2. side by side: pa_lstm relevance vs lstm IG on one colour scale, with agreement
+    at.selectbox(key="pair_a").set_value(f"{pa.key}|relevance").run()
+    at.selectbox(key="pair_b").set_value(f"{runs['lstm'].key}|integrated_gradients").run()
+    no_exception(at)
+    pair = next(f for f in _figs(at).values() if "coloraxis" in f["layout"]
+                and len([t for t in f["data"] if t["type"] == "heatmap"]) == 2)
+    assert all(t["coloraxis"] == "coloraxis" for t in pair["data"])
+    rho = next(m for m in at.metric if m.label.startswith("Agreement"))
+    a = at.session_state["memo"][("map", pa.key, small_ds.fingerprint(), "relevance", i, "test")]
+    j = i + pa.window.lookback - runs["lstm"].window.lookback          # same predicted time
+    b = pc.attribute(runs["lstm"], small_ds, windows=[j], part="test").values[0]
+    expect = maps.agreement(a, b, pa.columns)
+    assert rho.value == f"{expect.rho:.2f}"
+    texts = [w.value for w in at.warning] + [m.value for m in at.markdown]
+    assert any(f"ρ = {expect.rho:.2f}" in t for t in texts)
+    # 3. deletion score of the chosen map, on a button, memoised
+    at.radio(key="res_map").set_value("relevance").run()
+    assert not any(c.value.startswith("Area under") for c in at.caption)
+    at.button(key="score_btn").click().run()
+    no_exception(at)
+    curve = at.session_state["memo"][("deletion", pa.key, small_ds.fingerprint(), "relevance",
+                                      "test")]
+    assert any(m.value == curve.summary for m in at.markdown)
+    assert any(f"**{curve.area:.3f}**" in c.value for c in at.caption)
+    dfig = next(f for f in _figs(at).values() if "cells removed" in str(f["layout"]["xaxis"]))
+    np.testing.assert_allclose(_array(dfig["data"][0]["y"]), curve.error)
+    table = next(d.value for d in at.dataframe if "deletion area: relevance" in d.value.columns)
+    row = table[table["key"] == pa.key[:6]].iloc[0]
+    assert row["deletion area: relevance"] == f"{curve.area:.2f} vs {curve.area_random:.2f} random"
     at.run()                                                          # rerender: not recomputed
-    assert at.session_state["memo"][("faithfulness", run.key, small_ds.fingerprint(),
-                                     "test")] is faith
+    assert at.session_state["memo"][("deletion", pa.key, small_ds.fingerprint(), "relevance",
+                                     "test")] is curve
+    # 7. downloads: relevance map at once, integrated gradients on a click, long CSV
+    at.switch_page(DOWNLOADS).run()
+    at.selectbox(key="dl_run").set_value(pa.key).run()
+    no_exception(at)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Relevance CSV" in labels and "Integrated gradients CSV" not in labels
+    at.button(key="dl_ready_integrated_gradients").click().run()
+    no_exception(at)
+    assert "Integrated gradients CSV" in [b.proto.label for b in at.get("download_button")]
+    frame = at.session_state["memo"][("map_frame", pa.key, small_ds.fingerprint(),
+                                      "integrated_gradients", "test")]
+    assert list(frame.columns) == ["time", "lag", "feature", "value"]
+    np.testing.assert_allclose(frame["value"].to_numpy().reshape(-1, *want.shape)[i],
+                               want, rtol=1e-3, atol=1e-6)
 
 
 def test_all_models_on_train_page_and_da_rnn_persistence_results(app, small_ds):
@@ -468,9 +555,9 @@ def test_all_models_on_train_page_and_da_rnn_persistence_results(app, small_ds):
         at.selectbox(key="res_main").set_value(runs[name]).run()
         no_exception(at)
         assert not at.error, [e.value for e in at.error]
-    assert any("Does not apply" in c.value for c in at.caption)      # persistence
+    assert at.radio(key="res_map").value == "integrated_gradients"   # persistence: IG
     at.selectbox(key="res_main").set_value(runs["da_rnn"]).run()
-    assert any("Replacing the" in m.value for m in at.markdown)        # da_rnn: deletion check
+    assert at.radio(key="res_map").value == "relevance"              # da_rnn: β·α relevance
     import json
     figs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert any(any(t.get("type") == "heatmap" for t in f["data"]) for f in figs)

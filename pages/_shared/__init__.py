@@ -16,20 +16,20 @@ from .nav import (PAGE, STEPS, collect_job, current_step, data_badge, keep_widge
                   need_data, need_runs, step_indicator)
 from .settings import DEMO, cache, demo_settings, ui_defaults
 from .state import (Memo, add_run, base_dataset, campaign, dataset, default_clean_channels,
-                    faithfulness, fingerprint, fits, grouping, load_campaign_into_session,
+                    deletion, fingerprint, fits, grouping, load_campaign_into_session,
                     load_into_session, load_sample_into_session, memo, merge_into_session,
-                    on_campaign, open_cached, parse_upload, predict_and_explain, runs,
-                    set_campaign, set_dataset, split_sample, test_drives, train_data,
-                    use_cleaned, window_spec)
+                    on_campaign, open_cached, parse_upload, part_map_frame, predict_and_explain,
+                    runs, set_campaign, set_dataset, split_sample, test_drives, train_data,
+                    use_cleaned, window_map, window_spec)
 
 __all__ = [
     "DEMO", "Job", "Memo", "PAGE", "STEPS", "TrainingJob", "add_run", "base_dataset", "cache",
     "campaign", "fingerprint", "load_campaign_into_session", "on_campaign", "set_campaign",
     "test_drives", "train_data",
     "collect_job", "current_step", "data_badge", "dataset", "default_clean_channels",
-    "demo_settings", "faithfulness", "fits", "grouping", "keep_widget_state", "limit_threads",
+    "demo_settings", "deletion", "fits", "grouping", "keep_widget_state", "limit_threads",
     "load_into_session", "load_sample_into_session", "memo", "merge_into_session", "need_data",
     "need_runs", "open_cached", "parse_upload", "predict_and_explain", "runs", "set_dataset",
     "split_sample", "step_indicator", "train_threads", "ui_defaults", "use_cleaned",
-    "window_spec",
+    "window_map", "window_spec", "part_map_frame",
 ]

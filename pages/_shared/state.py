@@ -7,7 +7,7 @@ from collections import OrderedDict
 import streamlit as st
 
 import palstm_core as pc
-
+from palstm_core.explain import deletion_curve, maps
 from palstm_core.training.drives import campaign_fingerprint
 
 from .settings import cache
@@ -188,17 +188,46 @@ def predict_and_explain(run: pc.TrainedRun, ds: pc.Dataset | pc.Campaign, part: 
     return memo(key, lambda: (run.predict(ds, part=part), run.explain(ds, part=part)))
 
 
-def faithfulness(run: pc.TrainedRun, ds: pc.Dataset, part: str = "test"):
-    """Deletion check of ``run``'s attention on ``ds`` (memoised per run key and data, so a
-    rerender does not recompute it); a plain message string when it cannot be computed."""
-    from palstm_core.explain import faithfulness as check
-
+def window_map(run: pc.TrainedRun, ds: pc.Dataset, name: str, index: int, part: str = "test"):
+    """(L, F) map ``name`` (``explain.maps``) of window ``index`` of ``run`` on ``ds``, memoised
+    per run key, data, map and window (an attribution of one window takes ~0.3 s); a plain
+    message string when the map does not exist or cannot be computed."""
     def compute():
         try:
-            return check(run, ds, part=part)
+            return maps.window_map(run, ds, name, index, part)
+        except (ValueError, IndexError, pc.DataError) as exc:
+            return str(exc)
+    return memo(("map", run.key, ds.fingerprint(), name, int(index), part), compute)
+
+
+def part_map_frame(run: pc.TrainedRun, ds: pc.Dataset, name: str, part: str = "test"):
+    """Long table (time, lag, feature, value) of map ``name`` for every ``part`` window,
+    memoised; a plain message string when it cannot be computed."""
+    def compute():
+        try:
+            times = run.predict(ds, part=part)["time"].to_numpy()
+            return maps.map_frame(times, maps.part_maps(run, ds, name, part), run.columns)
         except (ValueError, pc.DataError) as exc:
             return str(exc)
-    return memo(("faithfulness", run.key, ds.fingerprint(), part), compute)
+    return memo(("map_frame", run.key, fingerprint(ds), name, part), compute)
+
+
+def deletion(run: pc.TrainedRun, ds: pc.Dataset, name: str, part: str = "test",
+             compute: bool = True):
+    """Deletion curve (``explain.deletion_curve``) of map ``name`` over the ``part`` windows,
+    memoised per run key, data and map; None when not computed yet and ``compute`` is False;
+    a plain message string when it cannot be computed."""
+    key = ("deletion", run.key, ds.fingerprint(), name, part)
+    store = st.session_state.get("memo")
+    if not compute and not (isinstance(store, Memo) and key in store):
+        return None
+
+    def run_curve():
+        try:
+            return deletion_curve(run, ds, name, part=part)
+        except (ValueError, pc.DataError) as exc:
+            return str(exc)
+    return memo(key, run_curve)
 
 
 # ---------------------------------------------------------------------------- campaigns

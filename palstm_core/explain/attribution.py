@@ -101,7 +101,7 @@ def _no_cudnn(device: torch.device):
 def part_windows(run, ds, part: str = "all") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Scaled inputs (n, L, F) (a strided view), scaled targets (n,) (NaN where unknown) and
     times (n,) of the ``part`` windows of ``ds``, in the order of ``run.predict(ds, part)``."""
-    w, starts, _ = run._windows(ds, part)
+    w, starts, _ = run._windows(ds, part)           # (report lines: predict shows them)
     rows = w.target_row(starts)
     return w.inputs(starts), w.y[rows], ds.times[rows]
 

@@ -8,6 +8,7 @@ DataFrames (no UI code, testable on their own), one module per topic:
     gradients  grad = gradient_by_step(lookback=60)         # ||dL/dx_t|| for RNN, LSTM, GRU
     attention  w    = dot_attention(query, keys), additive_attention(query, keys)
     planted    res  = planted_attention(cache=pc.ModelCache())  # DA-RNN vs PA-LSTM, known answer
+    explanations  chk = attention_vs_attribution(cache=...)  # α vs relevance vs IG, scored
 
 torch's CPU thread count is not changed here: the caller (the app's job runner) sets it.
 """
@@ -16,16 +17,17 @@ from .attention import (AdditiveParams, additive_attention, additive_params, att
 from .cell import (GATE_NAMES, LSTM_GATES, RECURRENT, NextValueModel, build_recurrent,
                    cell_demo, cell_update_table, compare_table, gate_breakdown, gru_trace,
                    lstm_trace, next_value_model)
+from .explanations import ExplanationCheck, attention_vs_attribution, explanation_verdict
 from .gradients import gradient_by_step
 from .planted import (MODEL_LABELS, PlantedResult, planted_attention, planted_summary,
                       planted_verdict, step_labels)
 from .sequence import Sequence, parse_values, sample_sequence, scale
 
 __all__ = [
-    "AdditiveParams", "GATE_NAMES", "LSTM_GATES", "MODEL_LABELS", "NextValueModel",
+    "AdditiveParams", "ExplanationCheck", "GATE_NAMES", "LSTM_GATES", "MODEL_LABELS", "NextValueModel",
     "PlantedResult", "RECURRENT", "Sequence", "additive_attention", "additive_params",
-    "attention_keys", "attention_pooling", "build_recurrent", "cell_demo", "cell_update_table",
-    "compare_table", "dot_attention", "gate_breakdown", "gradient_by_step", "gru_trace",
+    "attention_keys", "attention_pooling", "attention_vs_attribution", "build_recurrent", "cell_demo", "cell_update_table",
+    "compare_table", "dot_attention", "explanation_verdict", "gate_breakdown", "gradient_by_step", "gru_trace",
     "lstm_trace", "next_value_model", "parse_values", "planted_attention", "planted_summary",
     "planted_verdict", "sample_sequence", "scale", "softmax", "step_labels",
 ]

@@ -1,0 +1,119 @@
+"""Named "which sensor, when" maps of a run for one window or a whole part, how far two maps
+agree, and the long tables the Downloads page and the CLI write.
+
+    MAP_LABELS                       name -> what the map is, in words
+    available_maps(run)              the names that apply to ``run`` (relevance first)
+    window_map(run, ds, name, i)     (L, F) map of window i of the part
+    part_maps(run, ds, name)         (n, L, F) map of every window of the part
+    map_frame(times, values, names)  long table: time, lag, feature, value
+    shares(m)                        |m| / Σ|m|: a map as shares of its window's total
+    agreement(a, b)                  Spearman rank correlation of the cells, and a sentence
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from .attribution import attribute
+
+MAP_LABELS = {
+    "relevance": "relevance (weight each input really gets)",
+    "feature": "feature attention α: within-group weights, not a which-sensor-when map",
+    "integrated_gradients": "integrated gradients (Captum, 50 steps, baseline = training mean)",
+    "occlusion": "occlusion (Captum: one cell set to its training mean)",
+}
+SHORT = {"relevance": "relevance", "feature": "feature attention α",
+         "integrated_gradients": "integrated gradients", "occlusion": "occlusion"}
+DISAGREE = 0.3
+
+
+def available_maps(run) -> list[str]:
+    """Map names that apply to ``run``: relevance and α for attention models, then the
+    attribution methods (any model)."""
+    attn = ["relevance", "feature"] if run.model.has_feature_attention else []
+    return attn + ["integrated_gradients", "occlusion"]
+
+
+def default_map(run) -> str:
+    return available_maps(run)[0]
+
+
+def part_maps(run, ds, name: str, part: str = "test", windows=None) -> np.ndarray:
+    """(n, L, F) map ``name`` of the ``part`` windows of ``ds`` (rows ``windows`` of them)."""
+    if name in ("integrated_gradients", "occlusion", "feature_ablation", "saliency"):
+        return attribute(run, ds, name, windows=windows, part=part).values
+    att = run.explain(ds, part=part)
+    m = getattr(att, name, None) if name in ("relevance", "feature") else None
+    if m is None:
+        raise ValueError(f"{run.config.model} has no {SHORT.get(name, name)} map; choose "
+                         "integrated gradients or occlusion.")
+    return m if windows is None else m[np.atleast_1d(windows)]
+
+
+def window_map(run, ds, name: str, index: int, part: str = "test") -> np.ndarray:
+    """(L, F) map ``name`` of window ``index`` of the part (row ``index`` of ``run.predict``)."""
+    return part_maps(run, ds, name, part, windows=[int(index)])[0]
+
+
+def map_frame(times, values: np.ndarray, features) -> pd.DataFrame:
+    """Long format, one row per (window, step, feature): time, lag (0 = newest), feature, value."""
+    n, L, F = values.shape
+    return pd.DataFrame({
+        "time": np.repeat(np.asarray(times), L * F),
+        "lag": np.tile(np.repeat(np.arange(L - 1, -1, -1), F), n),
+        "feature": np.tile(np.asarray(list(features), dtype=object), n * L),
+        "value": values.reshape(-1),
+    })
+
+
+def shares(m: np.ndarray) -> np.ndarray:
+    """|m| / Σ|m| over the window: any map as each cell's share of the window's total
+    importance (relevance already is one), so two maps can share one colour scale."""
+    a = np.abs(np.asarray(m, dtype=float))
+    total = a.sum()
+    return a / total if total > 0 else a
+
+
+@dataclass
+class Agreement:
+    rho: float              # Spearman rank correlation of the |cells| (NaN when undefined)
+    top_a: tuple[str, int]  # (feature, lag) of each map's top cell
+    top_b: tuple[str, int]
+    sentence: str
+
+
+def _top(m: np.ndarray, features) -> tuple[str, int]:
+    t, f = np.unravel_index(int(np.argmax(np.abs(m))), m.shape)
+    return str(list(features)[f]), int(m.shape[0] - 1 - t)
+
+
+def agreement(a: np.ndarray, b: np.ndarray, features, label_a: str = "the first map",
+              label_b: str = "the second map") -> Agreement:
+    """Spearman rank correlation of the |cells| of two (L, F) maps, and a plain sentence."""
+    a, b = np.abs(np.asarray(a, float)).ravel(), np.abs(np.asarray(b, float)).ravel()
+    rho = float("nan") if a.std() == 0 or b.std() == 0 else float(spearmanr(a, b).statistic)
+    shape = (len(a) // len(features), len(features))
+    ta, tb = _top(a.reshape(shape), features), _top(b.reshape(shape), features)
+
+    def cell(t):
+        if t[1] == 0:
+            return f"{t[0]} at the newest input"
+        return f"{t[0]} {t[1]} step{'s' if t[1] != 1 else ''} before the newest input"
+    if not np.isfinite(rho):
+        flat = label_a if a.std() == 0 else label_b
+        s = f"No agreement can be computed: {flat} gives every cell the same weight."
+    elif rho < DISAGREE:
+        s = (f"These two maps disagree about which inputs mattered (Spearman ρ = {rho:.2f}): "
+             f"{label_a} puts its largest weight on {cell(ta)}, {label_b} on {cell(tb)}. At most "
+             "one of them can describe what the model used; the deletion score below says which "
+             "one does better than chance.")
+    elif rho < 0.7:
+        s = (f"The two maps partly agree (Spearman ρ = {rho:.2f}): {label_a}'s top cell is "
+             f"{cell(ta)}, {label_b}'s is {cell(tb)}.")
+    else:
+        s = (f"The two maps agree on the ranking of the inputs (Spearman ρ = {rho:.2f}); "
+             f"top cells: {cell(ta)} and {cell(tb)}.")
+    return Agreement(rho, ta, tb, s)
