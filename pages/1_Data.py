@@ -40,6 +40,81 @@ with src_paste:
                              dayfirst=DATE_ORDER[st.session_state.get("date_order",
                                                                       "automatic (from the data)")])
 
+
+# ---------------------------------------------------------------------------- campaign
+CAMPAIGN_TYPES = ["zip", "csv", "txt", "tsv", "parquet", "pq", "xlsx", "xlsm", "mf4", "mdf"]
+
+
+def _load_campaign(source) -> None:
+    """Load drives with a progress bar per drive; a plain error when none can be used."""
+    bar = st.progress(0.0, text="Loading drives…")
+    err = ui.load_campaign_into_session(
+        source, lambda f, msg: bar.progress(min(max(float(f), 0.0), 1.0), text=msg))
+    bar.empty()
+    st.session_state["campaign_error"] = err
+    if err is None:
+        st.rerun()                      # the step indicator above shows the new data
+
+
+def _drive_table(camp: pc.Campaign) -> None:
+    """The drive table (from ``Campaign.table``) with a 'test drive' checkbox column."""
+    table = camp.table()
+    table.insert(0, "test drive", table["drive"].isin(ui.test_drives()))
+    edited = st.data_editor(
+        table, key=f"drive_table_{st.session_state.get('campaign_gen', 0)}", hide_index=True,
+        width="stretch", disabled=[c for c in table.columns if c != "test drive"],
+        column_config={
+            "test drive": st.column_config.CheckboxColumn(
+                help="Held out whole: the model never sees it while training and is scored "
+                     "on it. Lab → road = tick the road drives."),
+            "duration [min]": st.column_config.NumberColumn(format="%.1f"),
+            "rate [Hz]": st.column_config.NumberColumn(format="%.3g"),
+            "report": st.column_config.TextColumn(width="large")})
+    st.session_state["campaign_test"] = edited.loc[edited["test drive"], "drive"].tolist()
+
+
+def _campaign_section() -> None:
+    """Several drives: files or a zip of trip folders, or the simulated sample campaign."""
+    camp = ui.campaign()
+    with st.expander("Several drives (campaign)", expanded=camp is not None):
+        st.write("Many drives at once: each file is one drive; a trip folder with `OBD/` and "
+                 "`PEMS/` subfolders is one drive (its loggers' files joined and merged). A "
+                 "browser upload has no folders, so pack trip folders into a **zip**.")
+        ups = st.file_uploader("Drive files or a zip", type=CAMPAIGN_TYPES,
+                               accept_multiple_files=True, key="campaign_upload")
+        ids = tuple(u.file_id for u in ups or [])
+        if ids and st.session_state.get("_campaign_upload_id") != ids:
+            st.session_state["_campaign_upload_id"] = ids
+            _load_campaign(list(ups))
+        if st.button("Use the sample campaign (6 simulated drives)", key="load_campaign_sample"):
+            _load_campaign("sample")
+        if st.session_state.get("campaign_error"):
+            st.error("These drives could not be used. " + st.session_state["campaign_error"])
+        camp = ui.campaign()
+        if camp is None:
+            return
+        st.markdown(f"**Campaign:** {camp.label}")
+        if camp.simulated:
+            st.warning("Simulated sample campaign — made by palstm_core.simulate, not measured "
+                       "data.", icon=":material/science:")
+        st.write(camp.report[1 if camp.simulated else 0])
+        _drive_table(camp)
+        test = ui.test_drives()
+        st.caption("Tick the **test drives**: they are held out whole and scored one by one. "
+                   "Lab → road = choose the road drives as test drives. "
+                   + (f"Chosen: {', '.join(test)}." if test else "None ticked: every drive is "
+                      "split in time (the last part of each is tested)."))
+        if camp.skipped:
+            st.markdown("**Not used** (and why):")
+            for name, why in camp.skipped.items():
+                st.markdown(f"- `{name}`: {why}")
+        with st.expander("Campaign report"):
+            for line in camp.report:
+                st.markdown(f"- {line}")
+
+
+_campaign_section()
+
 if st.session_state.get("data_error"):
     st.error("This file could not be used. " + st.session_state["data_error"])
 
@@ -127,7 +202,9 @@ with st.expander("PEMS + OBD from two files",
 # ---------------------------------------------------------------------------- cleaning
 with st.expander("Clean PEMS channels", expanded=bool(st.session_state.get("clean_on"))):
     raw = ui.base_dataset()
-    if raw is None:
+    if ui.campaign() is not None:
+        st.caption("Cleaning works on one drive; it is not applied to a campaign.")
+    elif raw is None:
         st.caption("Load data first.")
     else:
         st.write("Removes analyzer spikes (a Hampel filter; peaks seen in several gases at once "
@@ -175,6 +252,9 @@ if ds is None:
 
 st.divider()
 st.subheader(f"Loaded: {ds.label}" + (" — cleaned" if ds.cleaning else ""))
+if ui.campaign() is not None:
+    st.caption("The first drive of the campaign, with the columns every drive has (what the "
+               "sensor groups are built from); training uses all drives.")
 if ds.simulated:
     st.warning("Simulated sample drive — made by palstm_core.simulate, not measured data.",
                icon=":material/science:")

@@ -42,6 +42,8 @@ def _new_group(name: str, cols=()) -> None:
 
 def _moved(gid: int) -> None:
     """Columns picked for group ``gid`` leave every other group (a column is in one group)."""
+    if f"gcols_{gid}" not in ss:        # a target change in the same rerun reset the groups
+        return
     picked = set(ss[f"gcols_{gid}"])
     for other in ss["group_rows"]:
         if other != gid:

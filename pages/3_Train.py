@@ -1,5 +1,7 @@
 """Train: pick models and hyper-parameters; training runs in a background thread with a live
 progress bar and loss curve and can be cancelled; cached runs can be reopened or deleted."""
+import dataclasses
+
 import pandas as pd
 import streamlit as st
 
@@ -27,6 +29,26 @@ ds = ui.dataset()
 g, target, window = ui.grouping(), ss.get("target"), ui.window_spec()
 ready = ds is not None and g is not None and target and window is not None
 
+
+
+# ---------------------------------------------------------------------------- campaign
+def _campaign_window(window: pc.WindowSpec) -> pc.WindowSpec:
+    """With a campaign loaded: say which drives train and test, and hold the test drives
+    (chosen on the Data page) out whole; without one, ``window`` as it is."""
+    camp = ui.campaign()
+    if camp is None:
+        return window
+    test = ui.test_drives()
+    st.info(f"Trains on the campaign **{camp.label}**: " + (
+        f"{len(camp) - len(test)} training drive(s); test drive(s) {', '.join(test)} are held "
+        "out whole and scored one by one." if test else
+        "no test drive chosen, so the last part of every drive is the test span.")
+        + " Choose the test drives in the drive table on the Data page.")
+    st.page_link(ui.PAGE["data"], label="Change the test drives",
+                 icon=":material/checklist:")
+    return dataclasses.replace(window, test_drives=tuple(test))
+
+
 # ---------------------------------------------------------------------------- settings
 st.subheader("New training")
 if not ready:
@@ -38,6 +60,7 @@ else:
     ui.data_badge(ds)
     st.write(f"Predict **{target}** from {len(g.features)} sensors in {len(g.groups)} groups "
              f"({', '.join(g.groups)}); lookback {window.lookback}, horizon {window.horizon}.")
+    window = _campaign_window(window)
     d = ui.ui_defaults()
     for key, value in (("trainset_models", ["pa_lstm"]),
                        ("trainset_hidden", int(d["hidden_size"])),
@@ -74,7 +97,8 @@ else:
             except pc.DataError as exc:
                 st.error(str(exc))
             else:
-                ss["job"] = ui.TrainingJob(ds, target, g, window, configs, cache).start()
+                ss["job"] = ui.TrainingJob(ui.train_data(), target, g, window, configs,
+                                           cache).start()
                 st.rerun()
     else:
         ss.setdefault("tuneset_trials", int(d["tune_trials"]))
@@ -93,8 +117,8 @@ else:
             except pc.DataError as exc:
                 st.error(str(exc))
             else:
-                ss["job"] = ui.TuneJob(ds, target, g, window, config, cache, int(trials),
-                                       float(seconds)).start()
+                ss["job"] = ui.TuneJob(ui.train_data(), target, g, window, config, cache,
+                                       int(trials), float(seconds)).start()
                 st.rerun()
 
 # ---------------------------------------------------------------------------- live progress
@@ -160,7 +184,7 @@ rows = cache.list()
 if not rows:
     st.caption("No trained runs in the cache yet.")
 else:
-    fp = ds.fingerprint() if ds is not None else None
+    fp = ui.fingerprint(ui.train_data())
     table = pd.DataFrame([{
         "model": r["model"], "data": r["data"] + (" (simulated)" if r["simulated"] else ""),
         "target": r["target"], "this data": r["data_fingerprint"] == fp,

@@ -164,6 +164,42 @@ run = usable[main_key]
 unit = run.target_unit
 target = run.target
 
+
+# ---------------------------------------------------------------------------- campaign
+def _campaign_section(run: pc.TrainedRun, ds: pc.Dataset) -> pc.Dataset:
+    """A run trained on the session's campaign: metrics of every scored drive (table + bar
+    chart from ``run.metrics_by_drive``) and a drive selector; returns the chosen drive, which
+    the rest of the page (predictions, heatmaps, early warning) shows. Else ``ds``."""
+    camp = ui.campaign()
+    if not ui.on_campaign(run):
+        return ds
+    by_drive = {d: m for d, m in run.metrics_by_drive.items() if d in camp}
+    if not by_drive:
+        st.warning("No drive of this campaign was scored (see the training report).")
+        return ds
+    st.subheader("Metrics per drive")
+    held = run.window.test_drives
+    st.caption(("Each test drive was held out whole: the model never saw it while training. "
+                if held else f"The last {run.window.split[2]:.0%} of every drive, which the model "
+                "never saw while training. ") + f"Overall: RMSE {run.metrics['rmse']:.3g}, "
+               f"R² {run.metrics['r2']:.3f} ({unit or 'target unit'}).")
+    if ss.get("res_drive") not in by_drive:
+        ss["res_drive"] = next(iter(by_drive))
+    drive = st.selectbox("Drive to look at", list(by_drive), key="res_drive",
+                         help="Predictions, attention heatmaps and the early warning below are "
+                              "for this drive.")
+    st.dataframe(plots.drive_metrics_table(by_drive), hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="%.3g")
+                                for c in ("RMSE", "MAE", "MAPE %", "R²")})
+    st.plotly_chart(plots.drive_metrics_figure(by_drive, unit, selected=drive),
+                    width="stretch", key="drive_metrics_fig")
+    for line in run.report:
+        st.caption(line)
+    return camp[drive]
+
+
+ds = _campaign_section(run, ds)
+
 try:
     results = {k: ui.predict_and_explain(usable[k], ds, "test") for k in compare}
 except pc.DataError as exc:
@@ -204,8 +240,10 @@ if (scored.iloc[:, 2:] != "not scored yet").any(axis=None):
 if run.data_fingerprint != ds.fingerprint():
     st.info(f"This run was trained on {run.data_name}; here it is evaluated on the test span of "
             f"{ds.label}.")
-st.caption(f"Metrics in {unit or 'the target unit'} on the last "
-           f"{run.window.split[2]:.0%} of the drive, which no model saw while training.")
+st.caption(f"Metrics in {unit or 'the target unit'} on "
+           + ("the whole of this test drive" if ds.name in run.window.test_drives else
+              f"the last {run.window.split[2]:.0%} of the drive") + ", which no model saw while "
+           "training.")
 
 # ---------------------------------------------------------------------------- time pick
 times = pred["time"].to_numpy(dtype=float)

@@ -24,8 +24,9 @@ run = usable[key]
 part = st.radio("Rows", ["test", "all"], horizontal=True, key="dl_part",
                 format_func={"test": "test span", "all": "whole drive"}.get)
 stem = f"{run.config.model}_{run.target}_{key[:8]}_{part}"
+data = ui.campaign() if ui.on_campaign(run) else ds     # a campaign run: all its drives
 try:
-    pred, att = ui.predict_and_explain(run, ds, part)
+    pred, att = ui.predict_and_explain(run, data, part)
 except pc.DataError as exc:
     st.error(str(exc))
     st.stop()
@@ -54,7 +55,7 @@ st.caption("Long format: one row per (window, lag, feature) with the map's value
 for col, name in zip(st.columns(len(names)), names):
     if name == "relevance" or ss.get(f"dl_want_{name}"):
         with st.spinner(f"Computing {maps.SHORT[name]} for {len(pred)} windows…"):
-            frame = ui.part_map_frame(run, ds, name, part)
+            frame = ui.part_map_frame(run, data, name, part)
         if isinstance(frame, str):
             col.error(frame)
         else:

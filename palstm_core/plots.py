@@ -417,3 +417,32 @@ def importance_figure(att: Attention) -> go.Figure | None:
     fig = _layout(fig, height=max(260, 22 * n + 100), showlegend=False)
     fig.update_layout(margin=dict(t=40))
     return fig
+
+
+def drive_metrics_table(metrics_by_drive: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
+    """``run.metrics_by_drive`` as a table: drive, RMSE, MAE, MAPE %, R² (one row per drive)."""
+    names = {"rmse": "RMSE", "mae": "MAE", "mape": "MAPE %", "r2": "R²"}
+    return pd.DataFrame([{"drive": d, **{names[k]: float(m.get(k, np.nan)) for k in names}}
+                         for d, m in metrics_by_drive.items()],
+                        columns=["drive", *names.values()])
+
+
+def drive_metrics_figure(metrics_by_drive: Mapping[str, Mapping[str, float]], unit: str = "",
+                         selected: str | None = None) -> go.Figure:
+    """RMSE and R² of each drive's test windows side by side (bars); ``selected`` drawn darker."""
+    table = drive_metrics_table(metrics_by_drive)
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
+                        subplot_titles=[with_unit("RMSE, lower is better", unit),
+                                        "R², 1 = perfect, 0 = the mean"])
+    colours = [PALETTE[0] if d == selected or selected is None else "rgba(31,119,180,0.45)"
+               for d in table["drive"]]
+    for col, metric, fmt in ((1, "RMSE", ".3g"), (2, "R²", ".3f")):
+        fig.add_trace(go.Bar(x=table[metric], y=table["drive"], orientation="h",
+                             marker_color=colours, showlegend=False,
+                             text=[format(v, fmt) for v in table[metric]], textposition="auto",
+                             hovertemplate="%{y}: " + metric + " %{x:" + fmt + "}<extra></extra>"),
+                      1, col)
+        fig.update_yaxes(autorange="reversed", row=1, col=col, showticklabels=col == 1)
+    fig = _layout(fig, height=max(220, 34 * len(table) + 90))
+    fig.update_layout(margin=dict(t=40))
+    return fig

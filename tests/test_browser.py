@@ -3,6 +3,7 @@ sample data → sensor groups → train a tiny model → results with both atten
 the PEMS + OBD merge on the Data page and the Learn page."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -71,129 +72,209 @@ def server(tmp_path):
         log.close()
 
 
-def test_sample_to_trained_pa_lstm_with_heatmaps(server):
+@contextlib.contextmanager
+def _browser_page(height: int):
+    """A headless Chromium page (1500 px wide); a full-page failure.png when the test fails."""
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     expect.set_options(timeout=60_000)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 2300})
+        page = browser.new_page(viewport={"width": 1500, "height": height})
         page.set_default_timeout(60_000)
         try:
-            t0 = time.time()
-            mark = lambda what: print(f"{time.time() - t0:6.1f} s  {what}")  # noqa: E731
-            # a bad upload is explained in plain words, not a traceback
-            page.goto(server + "/Data")
-            expect(page.get_by_role("heading", name="1 · Data")).to_be_visible()
-            page.get_by_role("tab", name="Upload CSV").click()
-            page.get_by_label("CSV file", exact=True).locator('input[type="file"]').set_input_files(
-                files=[{"name": "broken.csv", "mimeType": "text/csv",
-                        "buffer": b"speed,rpm\n1,2\n3,4\n"}])
-            expect(page.get_by_text("This file could not be used")).to_be_visible()
-            expect(page.get_by_text("at least 60")).to_be_visible()
-            expect(page.get_by_text("Traceback")).to_have_count(0)
-            page.screenshot(path=str(ARTIFACTS / "data-bad-upload.png"))
-            mark("bad upload")
-
-            # PEMS + OBD from two files: the split sample, merged with its analyzer delay found
-            page.get_by_text("PEMS + OBD from two files").click()
-            page.get_by_text("Use the split sample (urban").click()
-            page.get_by_role("button", name="Merge the two files").click()
-            expect(page.get_by_text("Analyzer delay", exact=True)).to_be_visible()
-            expect(page.get_by_text("Correlation of PEMS CO2 with OBD fuel_rate")).to_be_visible()
-            expect(page.get_by_text("Traceback")).to_have_count(0)
-            page.wait_for_timeout(800)
-            merge = page.locator('[data-testid="stExpander"]',
-                                 has=page.get_by_text("Merged drive:")).first
-            merge.screenshot(path=str(ARTIFACTS / "data-merge.png"))
-            mark("merge")
-
-
-            page.goto(server)
-            expect(page.get_by_role("heading", name="PA-LSTM Explorer")).to_be_visible()
-            mark("home")
-            page.get_by_role("button", name="Start with sample data").click()
-
-            expect(page.get_by_role("heading", name="2 · Sensor groups")).to_be_visible()
-            expect(page.get_by_text("Ready: predict")).to_be_visible()
-            expect(page.get_by_text("simulated sample drive").first).to_be_visible()
-            mark("groups")
-            page.wait_for_timeout(800)
-            page.screenshot(path=str(ARTIFACTS / "groups.png"))
-            page.get_by_role("button", name="Next: train →").click()
-
-            expect(page.get_by_role("heading", name="3 · Train")).to_be_visible()
-            page.get_by_role("button", name="Train", exact=True).click()
-            open_results = page.get_by_role("button", name="Open results →")
-            expect(open_results).to_be_visible(timeout=180_000)
-            expect(page.get_by_text("RMSE").first).to_be_visible()
-            mark("trained")
-            page.screenshot(path=str(ARTIFACTS / "train.png"))
-            open_results.click()
-
-            expect(page.get_by_role("heading", name="4 · Results")).to_be_visible()
-            feature = page.get_by_text("Relevance (weight each input really gets)")
-            temporal = page.get_by_text("Temporal attention (which time step)")
-            expect(feature).to_be_visible(timeout=60_000)
-            expect(temporal.first).to_be_visible()
-            # the heatmap is drawn (plotly renders heatmaps into an <image> layer)
-            att_plot = page.locator(".js-plotly-plot", has=feature)
-            expect(att_plot.locator("g.hm image, .heatmaplayer image").first).to_be_attached()
-            mark("heatmaps")
-            expect(page.get_by_text("Which sensor groups matter")).to_be_visible()
-            expect(page.get_by_text("Traceback")).to_have_count(0)
-            heading = page.get_by_role("heading", name="One prediction and which inputs mattered")
-            heading.scroll_into_view_if_needed()
-            page.wait_for_timeout(1500)                                     # let plots settle
-            page.screenshot(path=str(ARTIFACTS / "results.png"), full_page=True)
-            block = page.locator('[data-testid="stHorizontalBlock"]', has=feature).last
-            block.screenshot(path=str(ARTIFACTS / "results-attention.png"))
-            # α is one click away, labelled as what it is
-            page.get_by_text("feature attention α", exact=True).click()
-            expect(page.get_by_text("Feature attention (which sensor, when)")).to_be_visible()
-            expect(page.get_by_text("not a which-sensor-when map").first).to_be_visible()
-
-            # side by side: relevance vs integrated gradients of the same window, agreement
-            pair = page.get_by_role("heading", name="Two maps of the same window, side by side")
-            pair.scroll_into_view_if_needed()
-            expect(page.get_by_text("Agreement (Spearman ρ of the cells)")).to_be_visible(
-                timeout=60_000)
-            expect(page.get_by_text(re.compile(r"Spearman ρ = -?\d\.\d\d"))).to_be_visible()
-            pair_plot = page.locator(".js-plotly-plot", has=page.get_by_text(
-                "— integrated gradients"))
-            expect(pair_plot.locator("g.hm image, .heatmaplayer image")).to_have_count(2)
-            expect(page.get_by_text("Traceback")).to_have_count(0)
-            pair.evaluate("e => e.scrollIntoView({block: 'start'})")
-            page.wait_for_timeout(1500)
-            box = pair.bounding_box()                                       # viewport coords
-            page.screenshot(path=str(ARTIFACTS / "results-side-by-side.png"),
-                            clip={"x": 0, "y": max(0, box["y"] - 10), "width": 1500,
-                                  "height": 1100})
-            # the deletion score of the chosen map
-            page.get_by_role("button", name="Score this map (deletion curve)").click()
-            expect(page.get_by_text(re.compile(r"Area under the curve"))).to_be_visible(
-                timeout=120_000)
-            expect(page.get_by_text("random order (area").first).to_be_attached()
-            mark("side by side + deletion score")
-
-            # the Learn page: its little LSTM/GRU train, then every section renders
-            page.goto(server + "/Learn")
-            expect(page.get_by_role("heading", name="1. Inside an LSTM cell")).to_be_visible()
-            expect(page.get_by_text("Sample drive (simulated)")).to_be_visible()
-            expect(page.get_by_role("heading", name=re.compile(r"The gate equations at step t = \d+"))
-                   ).to_be_visible(timeout=120_000)
-            for name in ("2. LSTM vs GRU", "3. Why gates help", "4. Attention",
-                         "5. Why grouped (parallel) attention", "6. Attention vs attribution"):
-                expect(page.get_by_role("heading", name=re.compile("^" + re.escape(name)))
-                       ).to_be_attached(timeout=120_000)
-            expect(page.locator(".js-plotly-plot").first).to_be_visible()
-            expect(page.get_by_text("Traceback")).to_have_count(0)
-            page.wait_for_timeout(1500)                                     # let plots settle
-            page.screenshot(path=str(ARTIFACTS / "learn.png"), full_page=True)
-            mark("learn")
+            yield page
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
             raise
         finally:
             browser.close()
+
+
+def test_sample_to_trained_pa_lstm_with_heatmaps(server):
+    from playwright.sync_api import expect
+
+    with _browser_page(2300) as page:
+        t0 = time.time()
+        mark = lambda what: print(f"{time.time() - t0:6.1f} s  {what}")  # noqa: E731
+        # a bad upload is explained in plain words, not a traceback
+        page.goto(server + "/Data")
+        expect(page.get_by_role("heading", name="1 · Data")).to_be_visible()
+        page.get_by_role("tab", name="Upload CSV").click()
+        page.get_by_label("CSV file", exact=True).locator('input[type="file"]').set_input_files(
+            files=[{"name": "broken.csv", "mimeType": "text/csv",
+                    "buffer": b"speed,rpm\n1,2\n3,4\n"}])
+        expect(page.get_by_text("This file could not be used")).to_be_visible()
+        expect(page.get_by_text("at least 60")).to_be_visible()
+        expect(page.get_by_text("Traceback")).to_have_count(0)
+        page.screenshot(path=str(ARTIFACTS / "data-bad-upload.png"))
+        mark("bad upload")
+
+        # PEMS + OBD from two files: the split sample, merged with its analyzer delay found
+        page.get_by_text("PEMS + OBD from two files").click()
+        page.get_by_text("Use the split sample (urban").click()
+        page.get_by_role("button", name="Merge the two files").click()
+        expect(page.get_by_text("Analyzer delay", exact=True)).to_be_visible()
+        expect(page.get_by_text("Correlation of PEMS CO2 with OBD fuel_rate")).to_be_visible()
+        expect(page.get_by_text("Traceback")).to_have_count(0)
+        page.wait_for_timeout(800)
+        merge = page.locator('[data-testid="stExpander"]',
+                             has=page.get_by_text("Merged drive:")).first
+        merge.screenshot(path=str(ARTIFACTS / "data-merge.png"))
+        mark("merge")
+
+
+        page.goto(server)
+        expect(page.get_by_role("heading", name="PA-LSTM Explorer")).to_be_visible()
+        mark("home")
+        page.get_by_role("button", name="Start with sample data").click()
+
+        expect(page.get_by_role("heading", name="2 · Sensor groups")).to_be_visible()
+        expect(page.get_by_text("Ready: predict")).to_be_visible()
+        expect(page.get_by_text("simulated sample drive").first).to_be_visible()
+        mark("groups")
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(ARTIFACTS / "groups.png"))
+        page.get_by_role("button", name="Next: train →").click()
+
+        expect(page.get_by_role("heading", name="3 · Train")).to_be_visible()
+        page.get_by_role("button", name="Train", exact=True).click()
+        open_results = page.get_by_role("button", name="Open results →")
+        expect(open_results).to_be_visible(timeout=180_000)
+        expect(page.get_by_text("RMSE").first).to_be_visible()
+        mark("trained")
+        page.screenshot(path=str(ARTIFACTS / "train.png"))
+        open_results.click()
+
+        expect(page.get_by_role("heading", name="4 · Results")).to_be_visible()
+        feature = page.get_by_text("Relevance (weight each input really gets)")
+        temporal = page.get_by_text("Temporal attention (which time step)")
+        expect(feature).to_be_visible(timeout=60_000)
+        expect(temporal.first).to_be_visible()
+        # the heatmap is drawn (plotly renders heatmaps into an <image> layer)
+        att_plot = page.locator(".js-plotly-plot", has=feature)
+        expect(att_plot.locator("g.hm image, .heatmaplayer image").first).to_be_attached()
+        mark("heatmaps")
+        expect(page.get_by_text("Which sensor groups matter")).to_be_visible()
+        expect(page.get_by_text("Traceback")).to_have_count(0)
+        heading = page.get_by_role("heading", name="One prediction and which inputs mattered")
+        heading.scroll_into_view_if_needed()
+        page.wait_for_timeout(1500)                                     # let plots settle
+        page.screenshot(path=str(ARTIFACTS / "results.png"), full_page=True)
+        block = page.locator('[data-testid="stHorizontalBlock"]', has=feature).last
+        block.screenshot(path=str(ARTIFACTS / "results-attention.png"))
+        # α is one click away, labelled as what it is
+        page.get_by_text("feature attention α", exact=True).click()
+        expect(page.get_by_text("Feature attention (which sensor, when)")).to_be_visible()
+        expect(page.get_by_text("not a which-sensor-when map").first).to_be_visible()
+
+        # side by side: relevance vs integrated gradients of the same window, agreement
+        pair = page.get_by_role("heading", name="Two maps of the same window, side by side")
+        pair.scroll_into_view_if_needed()
+        expect(page.get_by_text("Agreement (Spearman ρ of the cells)")).to_be_visible(
+            timeout=60_000)
+        expect(page.get_by_text(re.compile(r"Spearman ρ = -?\d\.\d\d"))).to_be_visible()
+        pair_plot = page.locator(".js-plotly-plot", has=page.get_by_text(
+            "— integrated gradients"))
+        expect(pair_plot.locator("g.hm image, .heatmaplayer image")).to_have_count(2)
+        expect(page.get_by_text("Traceback")).to_have_count(0)
+        pair.evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(1500)
+        box = pair.bounding_box()                                       # viewport coords
+        page.screenshot(path=str(ARTIFACTS / "results-side-by-side.png"),
+                        clip={"x": 0, "y": max(0, box["y"] - 10), "width": 1500,
+                              "height": 1100})
+        # the deletion score of the chosen map
+        page.get_by_role("button", name="Score this map (deletion curve)").click()
+        expect(page.get_by_text(re.compile(r"Area under the curve"))).to_be_visible(
+            timeout=120_000)
+        expect(page.get_by_text("random order (area").first).to_be_attached()
+        mark("side by side + deletion score")
+
+        # the Learn page: its little LSTM/GRU train, then every section renders
+        page.goto(server + "/Learn")
+        expect(page.get_by_role("heading", name="1. Inside an LSTM cell")).to_be_visible()
+        expect(page.get_by_text("Sample drive (simulated)")).to_be_visible()
+        expect(page.get_by_role("heading", name=re.compile(r"The gate equations at step t = \d+"))
+               ).to_be_visible(timeout=120_000)
+        for name in ("2. LSTM vs GRU", "3. Why gates help", "4. Attention",
+                     "5. Why grouped (parallel) attention", "6. Attention vs attribution"):
+            expect(page.get_by_role("heading", name=re.compile("^" + re.escape(name)))
+                   ).to_be_attached(timeout=120_000)
+        expect(page.locator(".js-plotly-plot").first).to_be_visible()
+        expect(page.get_by_text("Traceback")).to_have_count(0)
+        page.wait_for_timeout(1500)                                     # let plots settle
+        page.screenshot(path=str(ARTIFACTS / "learn.png"), full_page=True)
+        mark("learn")
+
+
+REAL = ROOT.parent / "shared" / "real-logs"
+TRIPS = ["Mazda 3 2016 (July 2019)", "Toyota Corolla 2019 (August 2019)"]
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="../shared/real-logs/ is not here")
+def test_campaign_zip_of_real_trips_test_on_one_trip(server, tmp_path):
+    """Upload a zip of the two real trip folders (OBD/ + PEMS/ each) -> both load and merge ->
+    tick the Toyota trip as test drive -> CO2 from the other channels -> tiny PA-LSTM ->
+    Results shows the Toyota trip's metrics."""
+    import zipfile
+
+    from playwright.sync_api import expect
+
+    zpath = tmp_path / "trips.zip"
+    with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as zf:
+        for trip in TRIPS:                              # the trip folders only, not processed/
+            for f in sorted((REAL / trip).rglob("*")):
+                if f.is_file():
+                    zf.write(f, f.relative_to(REAL).as_posix())
+    with _browser_page(2000) as page:
+        page.goto(server + "/Data")
+        expect(page.get_by_role("heading", name="1 · Data")).to_be_visible()
+        page.get_by_text("Several drives (campaign)").click()
+        page.get_by_label("Drive files or a zip").locator('input[type="file"]'
+                                                          ).set_input_files(str(zpath))
+        expect(page.get_by_text("Campaign: trips.zip (2 drives)")).to_be_visible(
+            timeout=120_000)
+        expect(page.get_by_text("2 drive(s) loaded from 'trips.zip'").first).to_be_visible()
+        table = page.locator('[data-testid="stDataFrame"]').first
+        for trip in TRIPS:                          # the drive table: both trips
+            expect(table.get_by_text(trip, exact=True)).to_be_attached()
+        # tick the Toyota trip (second row; the checkbox is drawn in the centre of the first column)
+        box = table.bounding_box()
+        page.mouse.click(box["x"] + 50, box["y"] + 35 + 35 + 17.5)    # its centre
+        expect(page.get_by_text(f"Chosen: {TRIPS[1]}.")).to_be_visible()
+        expect(page.get_by_text("Traceback")).to_have_count(0)
+        page.wait_for_timeout(800)
+        section = page.locator('[data-testid="stExpander"]',
+                               has=page.get_by_text("Campaign: trips.zip")).first
+        section.screenshot(path=str(ARTIFACTS / "campaign-data.png"))
+
+        page.get_by_role("link", name="Sensor groups").click()     # same session
+        expect(page.get_by_role("heading", name="2 · Sensor groups")).to_be_visible()
+        page.locator('[data-testid="stSelectbox"]',
+                     has_text="Target (what to predict)").locator("input").click()
+        page.get_by_role("option", name="CO2", exact=True).click()
+        expect(page.get_by_text("Ready: predict CO2")).to_be_visible()
+        page.get_by_role("button", name="Next: train →").click()
+
+        expect(page.get_by_role("heading", name="3 · Train")).to_be_visible()
+        expect(page.get_by_text(f"test drive(s) {TRIPS[1]} are held out")).to_be_visible()
+        page.get_by_role("button", name="Train", exact=True).click()
+        open_results = page.get_by_role("button", name="Open results →")
+        expect(open_results).to_be_visible(timeout=240_000)
+        open_results.click()
+
+        expect(page.get_by_role("heading", name="4 · Results")).to_be_visible()
+        expect(page.get_by_role("heading", name="Metrics per drive")).to_be_visible()
+        expect(page.get_by_text("Each test drive was held out whole")).to_be_visible()
+        metrics = page.locator('[data-testid="stDataFrame"]').first
+        expect(metrics.get_by_text(TRIPS[1], exact=True)).to_be_attached()
+        texts = metrics.locator('[role="gridcell"]').all_inner_texts()
+        assert texts[0] == TRIPS[1], texts
+        rmse, r2 = float(texts[1]), float(texts[4])
+        assert 0 < rmse < 100 and -10 < r2 <= 1, texts       # real numbers, CO2 in %
+        expect(page.get_by_text("Relevance (weight each input really gets)")).to_be_visible()
+        expect(page.get_by_text("Traceback")).to_have_count(0)
+        page.wait_for_timeout(1500)                                     # let plots settle
+        page.screenshot(path=str(ARTIFACTS / "campaign-results.png"))

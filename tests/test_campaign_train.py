@@ -172,6 +172,9 @@ def test_real_logs_train_on_one_trip_test_on_the_other():
                    pc.TrainConfig(model="pa_lstm", **{**CFG, "epochs": 3}))
     assert list(run.metrics_by_drive) == [TRIPS[1]]
     m = run.metrics_by_drive[TRIPS[1]]
+    # Not a working-model bound on purpose: CO2 concentration of the Toyota trip from the Mazda
+    # trip's OBD channels reaches R² 0.03-0.12 (seeds 0-1, 3/10/20 epochs; early stopping keeps
+    # the same epochs), MAE 0.95-1.44 %, so only "finite and not far worse than the mean".
     assert np.isfinite(m["rmse"]) and m["r2"] > -1.0
     assert set(run.predict(camp)["drive"]) == set(TRIPS)
 

@@ -15,13 +15,17 @@ from .jobs import Job, TrainingJob, TuneJob, limit_threads, train_threads
 from .nav import (PAGE, STEPS, collect_job, current_step, data_badge, keep_widget_state,
                   need_data, need_runs, step_indicator)
 from .settings import DEMO, cache, demo_settings, ui_defaults
-from .state import (Memo, add_run, base_dataset, dataset, default_clean_channels,
-                    deletion, fits, grouping, load_into_session, load_sample_into_session,
-                    memo, merge_into_session, open_cached, parse_upload, predict_and_explain,
-                    runs, set_dataset, split_sample, use_cleaned, window_map, window_spec, part_map_frame)
+from .state import (Memo, add_run, base_dataset, campaign, dataset, default_clean_channels,
+                    deletion, fingerprint, fits, grouping, load_campaign_into_session,
+                    load_into_session, load_sample_into_session, memo, merge_into_session,
+                    on_campaign, open_cached, parse_upload, part_map_frame, predict_and_explain,
+                    runs, set_campaign, set_dataset, split_sample, test_drives, train_data,
+                    use_cleaned, window_map, window_spec)
 
 __all__ = [
-    "DEMO", "Job", "Memo", "PAGE", "STEPS", "TrainingJob", "TuneJob", "add_run", "base_dataset", "cache",
+    "DEMO", "Job", "Memo", "PAGE", "STEPS", "TrainingJob", "TuneJob", "add_run", "base_dataset",
+    "cache", "campaign", "fingerprint", "load_campaign_into_session", "on_campaign",
+    "set_campaign", "test_drives", "train_data",
     "collect_job", "current_step", "data_badge", "dataset", "default_clean_channels",
     "demo_settings", "deletion", "fits", "grouping", "keep_widget_state", "limit_threads",
     "load_into_session", "load_sample_into_session", "memo", "merge_into_session", "need_data",

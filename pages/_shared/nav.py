@@ -6,7 +6,7 @@ import streamlit as st
 
 import palstm_core as pc
 
-from .state import add_run, dataset, fits, grouping, runs
+from .state import add_run, campaign, dataset, fits, grouping, runs, test_drives
 
 STEPS = [("data", "1 · Data", "pages/1_Data.py"),
          ("groups", "2 · Sensor groups", "pages/2_Sensor_groups.py"),
@@ -70,6 +70,8 @@ def step_indicator(active: str | None = None) -> None:
     st.markdown(" → ".join(parts))
     ds = dataset()
     bits = [f"data: **{ds.label}** ({len(ds)} rows)" if ds is not None else "no data loaded"]
+    if campaign() is not None:
+        bits = [f"data: **{campaign().label}**"]
     if st.session_state.get("target"):
         g = grouping()
         bits.append(f"target **{st.session_state['target']}**"
@@ -104,7 +106,14 @@ def need_runs(ds: pc.Dataset, hint: str) -> dict[str, pc.TrainedRun]:
 
 
 def data_badge(ds: pc.Dataset) -> None:
-    if ds.simulated:
+    camp = campaign()
+    if camp is not None:
+        test = test_drives()
+        st.caption(f"Data: **{camp.label}**" + (" — simulated drives, not measured" if
+                   camp.simulated else "") + "; test drives: " + (", ".join(test) if test else
+                   "none (the last part of every drive is tested)") + ". One-drive views show "
+                   f"{ds.name}.")
+    elif ds.simulated:
         st.caption(f"Data: **{ds.label}** — simulated sample drive, not measured.")
     else:
         st.caption(f"Data: **{ds.label}**")

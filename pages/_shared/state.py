@@ -8,13 +8,15 @@ import streamlit as st
 
 import palstm_core as pc
 from palstm_core.explain import deletion_curve, maps
+from palstm_core.training.drives import campaign_fingerprint
 
 from .settings import cache
 
 # Session keys that depend on the loaded drive: a new drive forgets them.
 DATA_KEYS = ("data_error", "ds_raw", "clean_on", "clean_channels", "clean_plot", "grouping",
              "target", "window", "group_rows", "groups_for_target", "target_select",
-             "plot_channels", "res_time")
+             "plot_channels", "res_time", "campaign", "campaign_test", "campaign_fp",
+             "res_drive")
 MEMO_SIZE = 32          # entries kept per session (predictions/attention of a few runs × drives)
 
 
@@ -181,8 +183,8 @@ def grouping() -> pc.SensorGrouping | None:
     return pc.SensorGrouping(g) if g else None
 
 
-def predict_and_explain(run: pc.TrainedRun, ds: pc.Dataset, part: str = "test"):
-    key = (run.key, ds.fingerprint(), part)
+def predict_and_explain(run: pc.TrainedRun, ds: pc.Dataset | pc.Campaign, part: str = "test"):
+    key = (run.key, fingerprint(ds), part)
     return memo(key, lambda: (run.predict(ds, part=part), run.explain(ds, part=part)))
 
 
@@ -207,7 +209,7 @@ def part_map_frame(run: pc.TrainedRun, ds: pc.Dataset, name: str, part: str = "t
             return maps.map_frame(times, maps.part_maps(run, ds, name, part), run.columns)
         except (ValueError, pc.DataError) as exc:
             return str(exc)
-    return memo(("map_frame", run.key, ds.fingerprint(), name, part), compute)
+    return memo(("map_frame", run.key, fingerprint(ds), name, part), compute)
 
 
 def deletion(run: pc.TrainedRun, ds: pc.Dataset, name: str, part: str = "test",
@@ -226,3 +228,64 @@ def deletion(run: pc.TrainedRun, ds: pc.Dataset, name: str, part: str = "test",
         except (ValueError, pc.DataError) as exc:
             return str(exc)
     return memo(key, run_curve)
+
+
+# ---------------------------------------------------------------------------- campaigns
+def campaign() -> pc.Campaign | None:
+    """The session's campaign (several drives), or None when one drive is loaded."""
+    return st.session_state.get("campaign")
+
+
+def set_campaign(camp: pc.Campaign) -> None:
+    """A new campaign: forget the old data; the pages that look at one drive get the campaign's
+    first drive with the columns every drive has (``Campaign.preview``)."""
+    set_dataset(camp.preview())
+    ss = st.session_state
+    ss["campaign"], ss["campaign_test"] = camp, []
+    ss["campaign_fp"] = campaign_fingerprint(camp.drives)
+    ss["campaign_gen"] = ss.get("campaign_gen", 0) + 1        # a fresh drive-table widget
+
+
+def load_campaign_into_session(source, progress=None) -> str | None:
+    """``pc.load_drives(source)`` into the session (``source`` "sample": the simulated sample
+    campaign); returns a DataError's message, or None."""
+    try:
+        camp = (pc.load_sample_campaign(progress) if source == "sample"
+                else pc.load_drives(source, progress=progress))
+    except pc.DataError as exc:
+        return str(exc)
+    set_campaign(camp)
+    return None
+
+
+def test_drives() -> list[str]:
+    """The campaign drives chosen as test drives (empty: split in time inside every drive)."""
+    camp = campaign()
+    return [d for d in st.session_state.get("campaign_test", []) if camp and d in camp]
+
+
+def train_data() -> pc.Dataset | pc.Campaign | None:
+    """What Train trains on: the campaign when one is loaded, else the single drive."""
+    return campaign() or dataset()
+
+
+def fingerprint(data: pc.Dataset | pc.Campaign | None) -> str | None:
+    """Content hash of a drive or of the session's campaign (as the runs store it)."""
+    if data is None:
+        return None
+    if isinstance(data, pc.Campaign):
+        if data is campaign() and st.session_state.get("campaign_fp"):
+            return st.session_state["campaign_fp"]
+        return campaign_fingerprint(data.drives)
+    return data.fingerprint()
+
+
+def on_campaign(run: pc.TrainedRun) -> bool:
+    """Whether ``run`` was trained on the session's campaign (its fingerprint covers the drives
+    training used, so a campaign with skipped drives is matched by name and drives)."""
+    camp = campaign()
+    if camp is None:
+        return False
+    return run.data_fingerprint == fingerprint(camp) or (
+        run.data_name == camp.name and bool(run.metrics_by_drive)
+        and all(d in camp for d in run.metrics_by_drive))

@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
+import pandas as pd
 
 from .dataset import SAMPLE_DIR, DataError, Dataset
 from .formats import SUFFIXES, file_kind, load_file, read_bytes, source_name
@@ -73,6 +74,30 @@ class Campaign:
             return []
         rest = [set(ds.columns) for ds in drives[1:]]
         return [c for c in drives[0].columns if all(c in s for s in rest)]
+
+    def table(self) -> pd.DataFrame:
+        """One row per drive: drive, rows, duration [min], rate [Hz] (NaN without a clock),
+        the columns it lacks that most drives have, and its report line."""
+        usual = _usual_columns(self.drives)
+        rows = []
+        for name, ds in self.drives.items():
+            minutes, rate = _clock(ds)
+            rows.append({"drive": name, "rows": len(ds), "duration [min]": minutes,
+                         "rate [Hz]": rate,
+                         "missing columns": ", ".join(c for c in usual if c not in ds.columns),
+                         "report": _describe(ds, usual)})
+        return pd.DataFrame(rows, columns=["drive", "rows", "duration [min]", "rate [Hz]",
+                                           "missing columns", "report"])
+
+    def preview(self) -> Dataset:
+        """The first drive with only the columns every drive has: what a page that looks at one
+        drive (sensor groups, correlations, channel plots) shows for the campaign."""
+        first = next(iter(self.drives.values()))
+        keep = ([first.time_column] if first.time_column else []) + self.common_columns
+        return Dataset(first.frame[keep].copy(), first.time_column, list(first.report),
+                       {c: u for c, u in first.units.items() if c in keep},
+                       name=f"{self.name}: {first.name} (first of {len(self)} drives)",
+                       simulated=first.simulated)
 
     def __len__(self) -> int:
         return len(self.drives)
@@ -300,13 +325,21 @@ def _load_trip(plan: _Plan, opts: dict, rate_hz: float, skipped: dict[str, str])
     return merge_drives(loaded["pems"], loaded["obd"], rate_hz=rate_hz)
 
 
-def _describe(ds: Dataset, usual: list[str]) -> str:
-    """The report line of one drive: size, clock, columns against the others, drops."""
+def _clock(ds: Dataset) -> tuple[float, float]:
+    """(duration in minutes, median sampling rate in Hz) of a drive; NaN without a clock."""
     t = ds.times
     steps = np.diff(t[np.isfinite(t)])
     step = float(np.median(steps)) if steps.size else float("nan")
-    clock = (f"{(np.nanmax(t) - np.nanmin(t)) / 60:.1f} min at {1 / step:.3g} Hz"
-             if ds.time_column and step > 0 else "no clock (row numbers)")
+    if not ds.time_column or not step > 0:
+        return float("nan"), float("nan")
+    return float((np.nanmax(t) - np.nanmin(t)) / 60), 1 / step
+
+
+def _describe(ds: Dataset, usual: list[str]) -> str:
+    """The report line of one drive: size, clock, columns against the others, drops."""
+    minutes, rate = _clock(ds)
+    clock = (f"{minutes:.1f} min at {rate:.3g} Hz" if np.isfinite(rate)
+             else "no clock (row numbers)")
     parts = [f"{ds.name}: {len(ds)} rows, {clock}, {len(ds.columns)} sensor columns"]
     missing = [c for c in usual if c not in ds.columns]
     extra = [c for c in ds.columns if c not in usual]
@@ -417,10 +450,10 @@ def _campaign_notes(drives: dict[str, Dataset]) -> list[str]:
     return notes
 
 
-def load_sample_campaign() -> Campaign:
+def load_sample_campaign(progress: Progress | None = None) -> Campaign:
     """The shipped sample campaign: six short drives of one SIMULATED car (see
-    sample_data/README.md)."""
-    camp = load_drives(SAMPLE_DIR / "campaign")
+    sample_data/README.md); ``progress`` as in ``load_drives``."""
+    camp = load_drives(SAMPLE_DIR / "campaign", progress=progress)
     camp.name = "sample campaign"
     for ds in camp:
         ds.simulated = True

@@ -179,6 +179,7 @@ class TrainedRun:
             parts, _ = self._each_drive(data, lambda ds: self.explain(ds, part))
             if not parts:
                 raise DataError(f"{data.label}: no drive has windows to explain.")
+            parts = [(n, a) for n, a in parts if len(a)] or parts   # a drive not in ``part``
             cat = lambda k: (None if getattr(parts[0][1], k) is None   # noqa: E731
                              else np.concatenate([getattr(a, k) for _, a in parts]))
             return Attention(times=cat("times"), feature=cat("feature"),
