@@ -74,7 +74,8 @@ def concat_drives(drives, name: str | None = None) -> Dataset:
 
     ``drives`` are Datasets or anything ``load_csv`` accepts. Their clocks must be date-times
     (the wall clock says where each piece goes); the pieces are put in time order and must not
-    overlap. Columns missing in a piece are empty there. The report says which files were joined
+    overlap. Columns that not every piece has are left out (with a report line), so no part of
+    the joined drive is empty in them. The report says which files were joined
     and the gaps between them, then each file's own report.
     """
     items = list(drives) if isinstance(drives, (list, tuple)) else [drives]
@@ -101,6 +102,15 @@ def concat_drives(drives, name: str | None = None) -> Dataset:
     tcol = parts[0].time_column
     frames = [d.frame.rename(columns={d.time_column: tcol}) for d in parts]
     frame = pd.concat(frames, ignore_index=True, sort=False)
+    partial = [c for c in frame.columns if any(c not in f.columns for f in frames)]
+    if partial:     # e.g. dropped as constant in one file: the others' rows would have no value
+        frame = frame.drop(columns=partial)
+        report.append("Left out column(s) that not every file has (the rows of the other files "
+                      "would have no value for them): "
+                      + "; ".join(f"'{c}' (missing in "
+                                  + ", ".join(f"'{d.name}'" for d, f in zip(parts, frames)
+                                              if c not in f.columns) + ")"
+                                  for c in partial) + ".")
     units: dict[str, str] = {}
     for d in parts:
         units.update({c: u for c, u in d.units.items() if u or c not in units})
