@@ -102,6 +102,9 @@ def test_cpu_threads_used_in_training_and_restored(small):
     assert seen == [1] and torch.get_num_threads() == before
     with cpu_threads(tiny(cpu_threads=0), torch.device("cpu")):
         assert 1 <= torch.get_num_threads() <= max(1, before)
+    for model in ("pa_lstm", "da_rnn"):      # small-kernel recurrences: one thread, always
+        with cpu_threads(tiny(model=model, cpu_threads=0), torch.device("cpu")):
+            assert torch.get_num_threads() == 1
 
 
 def test_an_exception_from_on_epoch_passes_through_unchanged(small):

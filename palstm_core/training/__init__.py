@@ -31,7 +31,7 @@ from .config import Progress, TrainConfig, TrainingCancelled, TrainingError
 from .device import (autocast, close_distributed, device_name, dist_info, init_distributed,
                      resolve_device)
 from .drives import Prepared, check_drive_names, prepare_campaign, prepare_single, sharded
-from .loop import DeviceDrive, check_scores, fit
+from .loop import DeviceDrive, check_scores, cpu_threads, fit
 from .run import TrainedRun, build_model, code_version, drive_metrics, run_key
 
 __all__ = [
@@ -140,9 +140,11 @@ def _fit_run(prep: Prepared, target: str, grouping: SensorGrouping, window: Wind
                      simulated=prep.simulated, target_unit=units,
                      created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                      report=list(prep.report))
+    with cpu_threads(config, device):                # the thread count training used
+        device_label = device_name(str(device))
     run.timings = {"train_seconds": train_seconds, "epochs": len(history),
                    "best_epoch": int(np.argmin([h["val_loss"] for h in history])) + 1,
-                   "device": device_name(str(device))}
+                   "device": device_label}
     return run
 
 

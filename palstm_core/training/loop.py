@@ -10,9 +10,11 @@ history's ``val_loss`` are always MSE, whatever the training loss, so runs stay 
 CPU threads: the PA-LSTM and DA-RNN recurrences run ~30 small kernels per time step, each ending
 in an OpenMP barrier. On a machine whose cores are shared with other processes, a second torch
 thread waits at every barrier for a core the OS gave to someone else: measured 11-21x slower
-than one thread (docs/benchmarks.md). ``cpu_threads(config)`` therefore picks one thread when the
-machine is busy (1-minute load average >= 1) and torch's own count on an idle machine; the
-package also asks libgomp to wait passively (``OMP_WAIT_POLICY=PASSIVE``, set before torch loads).
+than one thread (docs/benchmarks.md). With passive waiting (``OMP_WAIT_POLICY=PASSIVE``, which the
+package sets before torch loads) one thread is faster even on an idle 2-core machine (urban sample
+PA-LSTM: 46 s with 1 thread, 76 s with 2). ``cpu_threads(config)`` therefore gives these two
+models one thread, and the other models one thread when the machine is busy (1-minute load
+average >= 1) and torch's own count otherwise.
 
 Multi-GPU / multi-process: when ``torch.distributed`` is initialised with more than one process
 (``torchrun --nproc_per_node=N -m palstm_core train …``), the model is wrapped in
@@ -113,10 +115,14 @@ def busy() -> bool:
         return True                                 # cannot tell: one thread is the safe choice
 
 
-def auto_threads() -> int:
-    """Torch CPU threads for training when ``cpu_threads`` is 0: 1 on a busy machine, where
-    spinning threads collapse the small-kernel recurrences, else torch's own count."""
-    return 1 if busy() else torch.get_num_threads()
+# models whose recurrence is many small kernels per step (attention_encoder.py): one thread
+SMALL_KERNEL_MODELS = ("pa_lstm", "da_rnn")
+
+
+def auto_threads(model: str = "") -> int:
+    """Torch CPU threads for training when ``cpu_threads`` is 0: 1 for the small-kernel
+    recurrences and on a busy machine (spinning threads collapse them), else torch's own."""
+    return 1 if model in SMALL_KERNEL_MODELS or busy() else torch.get_num_threads()
 
 
 @contextlib.contextmanager
@@ -127,7 +133,7 @@ def cpu_threads(config: TrainConfig, device: torch.device):
         yield
         return
     before = torch.get_num_threads()
-    torch.set_num_threads(config.cpu_threads or auto_threads())
+    torch.set_num_threads(config.cpu_threads or auto_threads(config.model))
     try:
         yield
     finally:
