@@ -5,7 +5,8 @@ model docstrings), normalised to 1 per window. On ``simulate.planted_signal`` da
 depends on engine_a 8 steps back) a briefly trained PA-LSTM must put the planted cell on top,
 and removing the cells its relevance (or Integrated Gradients) ranks first must raise the error
 faster than removing cells in a random order. Seed 1, 3000 rows, 8 epochs, hidden 16: measured
-in /work/research14.md (the mean-map top cell is the planted one for seeds 0–4).
+in docs/benchmarks.md, "Planted-signal scores" (the mean-map top cell is the planted one for
+seeds 0–4).
 """
 from __future__ import annotations
 
