@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
@@ -16,11 +17,14 @@ from .cache import ModelCache
 from .data import DataError, load_csv, load_sample
 from .data.campaign import Campaign, load_drives
 from .data.formats import SUFFIXES
+from .explain import deletion_curve, maps
 from .grouping import SensorGrouping, suggest_groups
 from .metrics import regression_metrics
 from .models import MODELS
 from .training import TrainConfig, TrainingError, close_distributed, init_distributed, train
 from .training.config import check_device
+from .training.drives import natural
+from .tune import tune
 from .windows import WindowSpec
 
 
@@ -72,7 +76,6 @@ def _print_metrics(rows: list[tuple[str, dict]]) -> None:
 
 def _drive_items(source: Path) -> list[Path]:
     """The files and folders directly in a campaign folder that can be drives (natural order)."""
-    from .training.drives import natural
     items = [p for p in source.iterdir() if not p.name.startswith(".")
              and (p.is_dir() or p.suffix.lower() in SUFFIXES)]
     return sorted(items, key=lambda p: natural(p.name))
@@ -175,7 +178,6 @@ def _report_run(run, cache, where: str = "") -> None:
 
 
 def cmd_tune(args) -> int:
-    from .tune import tune
     ds = _dataset(args)
     grouping = _groups(args.groups) if args.groups else suggest_groups(ds, args.target)
     window = WindowSpec(lookback=args.lookback, horizon=args.horizon)
@@ -258,9 +260,6 @@ def cmd_bench(args) -> int:
 
 def cmd_explain(args) -> int:
     """Maps (long CSV) and scores (JSON) of a cached run on a drive; tqdm over the windows."""
-    import numpy as np
-
-    from .explain import deletion_curve, maps
     cache = ModelCache(args.cache_dir)
     run = cache.load(args.run, device=check_device(args.device))
     if run is None:

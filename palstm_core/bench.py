@@ -28,8 +28,10 @@ import pandas as pd
 import torch
 from torch import nn
 
+from . import simulate
 from .cache import ModelCache
-from .data import load_sample
+from .data import Campaign, Dataset, load_sample
+from .explain import attribute, deletion_curve
 from .models import MODELS
 from .models.attention_encoder import ParallelInputAttentionEncoder
 from .training import TrainConfig, train
@@ -215,7 +217,6 @@ def bench_explain(device: torch.device, quick: bool = False, epochs: int = 2) ->
     """Integrated gradients (Captum, 50 steps) of one window and the deletion curve of the
     relevance map over the whole urban test span, PA-LSTM (lookback 30, default hidden size),
     timed side by side (the weights' quality does not change the cost)."""
-    from .explain import attribute, deletion_curve
     ds = load_sample("urban")
     run = train(ds, "NOx", window=WindowSpec(lookback=30),
                 config=TrainConfig(model="pa_lstm", epochs=epochs, device=str(device)))
@@ -327,9 +328,6 @@ def bench_load(rows: int = 1_000_000, cols: int = 30, timeout: float = 600,
 def _sim_campaign(n_drives: int, rows: int):
     """``n_drives`` simulated drives of ``rows`` rows each (urban/rural/motorway mixes, one seed
     each), as a Campaign."""
-    from . import simulate
-    from .data.campaign import Campaign
-    from .data.dataset import Dataset
     kinds = ["urban", "rural", "motorway"]
     drives = {}
     for i in range(n_drives):
@@ -344,9 +342,6 @@ def bench_campaign(device: torch.device, n_drives: int = 30, rows: int = 3600,
     """Seconds per training window of one epoch (forward, backward, Adam, validation pass) on a
     campaign of ``n_drives`` × ``rows`` vs the single-drive urban sample (3,600 rows); the two
     are trained alternately, the median of ``repeats`` each. Same model and settings."""
-    from .data import load_sample
-    from .training import TrainConfig, train
-    from .windows import WindowSpec
     camp = _sim_campaign(n_drives, rows)
     single = load_sample("urban")
     cfg = TrainConfig(model="pa_lstm", hidden_size=32, epochs=1, batch_size=128,

@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 
 from .data import DataError, Dataset
 from .data.channels import GROUPS, group_of
@@ -148,8 +149,6 @@ def lagged_correlation(ds: Dataset, target: str, features: Sequence[str],
 
     Rows = features, columns = lags 0..max_lag (0 = same time step).
     """
-    import pandas as pd
-
     y = ds.frame[target].astype(float)
     max_lag = max(0, min(int(max_lag), len(ds) - 3))
     out = {}

@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from .checks import real_number, whole_number
 from .data import DataError
 from .training import TrainConfig, TrainedRun, TrainingCancelled, TrainingError, train
 from .windows import WindowSpec
@@ -85,7 +86,6 @@ class _Stop:
 
 
 def _check_budget(n_trials, timeout_s) -> tuple[int, float]:
-    from .checks import real_number, whole_number
     n = whole_number("The number of trials", n_trials, minimum=1, maximum=10_000)
     t = real_number("The time budget (seconds)", timeout_s, positive=True, example="600")
     return n, t
