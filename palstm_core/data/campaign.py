@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 
 from .dataset import SAMPLE_DIR, DataError, Dataset
-from .formats import SUFFIXES, file_kind, load_file, read_bytes, source_name
+from .formats import SUFFIXES, file_kind, load_file, read_bytes
 from .merge import concat_drives, merge_drives
-from .source import MAX_BYTES, PathOrFile
+from .source import MAX_BYTES, PathOrFile, source_name
 
 MAX_ZIP_TOTAL = 4 * 2**30     # uncompressed bytes of all members of one zip
 MAX_ZIP_MEMBERS = 20000

@@ -21,7 +21,7 @@ import pandas as pd
 
 from .dataset import DataError, Dataset
 from .load import load_csv
-from .source import MAX_BYTES, PathOrFile
+from .source import MAX_BYTES, PathOrFile, source_name
 
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
@@ -29,13 +29,6 @@ MDF_SUFFIXES = {".mf4", ".mdf"}
 CSV_SUFFIXES = {".csv", ".txt", ".tsv", ".dat", ".log", ""}
 SUFFIXES = PARQUET_SUFFIXES | EXCEL_SUFFIXES | MDF_SUFFIXES | CSV_SUFFIXES
 _MDF_MAGIC = (b"MDF     ", b"UnFinMF ")
-
-
-def source_name(source: PathOrFile) -> str:
-    """The file name messages use: a path's name, an upload's ``.name``, or 'uploaded file'."""
-    if isinstance(source, (str, Path)):
-        return Path(source).name
-    return Path(str(getattr(source, "name", None) or "uploaded file")).name
 
 
 def read_bytes(source: PathOrFile, limit: int = MAX_BYTES) -> bytes:

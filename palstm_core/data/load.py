@@ -3,7 +3,6 @@ its own module), and ``load_sample`` for the shipped sample drives.
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import pandas as pd
 
@@ -13,7 +12,7 @@ from .resample import resample
 from .rows import (drop_leading_zero_rows, drop_marker_rows, drop_repeated_headers,
                    split_recordings)
 from .sniff import sniff
-from .source import PathOrFile, open_source
+from .source import PathOrFile, open_source, source_name
 from .timecol import in_time_order, read_time_column, time_report
 
 
@@ -34,8 +33,7 @@ def load_csv(source: PathOrFile, time_column: str | None = None, *, name: str | 
     its upload limit, ``MAX_BYTES``); by default any file that fits in memory is read, big ones
     chunk by chunk. Anything else that goes wrong is a ``DataError``, never another error.
     """
-    label = name or (Path(str(source)).name if isinstance(source, (str, Path)) else
-                     Path(str(getattr(source, "name", None) or "uploaded file")).name)
+    label = name or source_name(source)
     try:
         ds = _load_csv(source, time_column, name, dayfirst, max_bytes)
         if resample_hz is not None:

@@ -38,6 +38,13 @@ _MAGIC = (
 )
 
 
+def source_name(source: PathOrFile) -> str:
+    """The file name messages use: a path's name, an upload's ``.name``, or 'uploaded file'."""
+    if isinstance(source, (str, Path)):
+        return Path(source).name
+    return Path(str(getattr(source, "name", None) or "uploaded file")).name
+
+
 def _too_big(name: str, size: int, limit: int) -> DataError:
     return DataError(f"File '{name}' is {size / 2**20:.0f} MB; the limit is "
                      f"{limit / 2**20:.0f} MB for uploads. Load it from Python or the command "
@@ -65,7 +72,7 @@ def _read_bytes(source: PathOrFile, max_bytes: int | None = None) -> tuple[bytes
         except OSError as exc:
             raise DataError(f"Could not open '{path}' ({exc.strerror or exc}). Check that the "
                             "file exists and you may read it.") from None
-    name = Path(str(getattr(source, "name", None) or "uploaded file")).name
+    name = source_name(source)
     try:
         if hasattr(source, "seek"):
             try:
