@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import numpy as np
 import optuna
@@ -70,11 +71,29 @@ def test_a_pruned_trial_stops_early(small):
 
 
 def test_time_budget_stops_the_search(small):
+    """The budget ends inside trial 1 whatever the machine's speed: trial 1's first progress
+    call waits until the budget is over, so it cannot finish; the search must stop it there
+    (the next batch is not trained) and not start another of the 500 trials."""
     ds, g = small
-    res = pc.tune(ds, "NOx", g, pc.WindowSpec(lookback=8), base(epochs=1), n_trials=500,
-                  timeout_s=8, space=SPACE, search_lookback=False)
-    assert res.stopped_by == "time budget" and 1 <= len(res.trials) < 500
-    assert res.seconds < 8 + 30                # the running trial is stopped, not finished
+    budget, start, seen = 10.0, time.monotonic(), []
+
+    def progress(fraction, message):
+        seen.append(message)
+        if message.startswith("trial 2/") and "epoch" in message:
+            while time.monotonic() < start + budget + 0.5:   # the budget runs out here
+                time.sleep(0.05)
+    res = pc.tune(ds, "NOx", g, pc.WindowSpec(lookback=8), base(epochs=2, batch_size=64),
+                  n_trials=500, timeout_s=budget, space=SPACE, search_lookback=False,
+                  progress=progress)
+    assert res.stopped_by == "time budget"
+    assert [t["number"] for t in res.trials] == [0, 1]
+    assert res.trials[0]["state"] == "complete"
+    stopped = res.trials[1]
+    assert stopped["state"] == "pruned" and stopped["note"] == "stopped: time budget"
+    # stopped after its first batch: no epoch of trial 2 was completed, no trial 3 was begun
+    assert not any(m.startswith("trial 2/") and "train" in m for m in seen)
+    assert not any(m.startswith("trial 3/") for m in seen)
+    assert res.run.key and res.best_val_loss == res.trials[0]["val_loss"]
 
 
 def test_cancel_stops_with_training_cancelled(small, tmp_path):
