@@ -18,7 +18,7 @@ src_sample, src_upload, src_paste = st.tabs(["Sample drive", "Upload CSV", "Past
 with src_sample:
     st.write("Shipped one-hour drives made by `palstm_core.simulate` — **simulated**, not "
              "measured. Train on *urban*, test on *motorway* for a lab → road check.")
-    sample = st.selectbox("Sample", ["urban", "motorway"], key="sample_name")
+    sample = st.selectbox("Sample", pc.SAMPLES, key="sample_name")
     if st.button("Load sample", type="primary", key="load_sample"):
         ui.load_sample_into_session(sample)
 with src_upload:

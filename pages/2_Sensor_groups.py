@@ -4,7 +4,6 @@ import streamlit as st
 
 import palstm_core as pc
 from palstm_core import plots
-from palstm_core.grouping import lagged_correlation
 from pages import _shared as ui
 
 st.set_page_config(page_title="Sensor groups · PA-LSTM Explorer", page_icon="🧩", layout="wide")
@@ -141,7 +140,7 @@ st.subheader(f"How the sensors relate to {target}")
 feats = [c for cols in groups.values() for c in cols] + unused
 max_lag = int(min(max(int(lookback), 1), 60))
 corr = ui.memo(("corr", ds.fingerprint(), target, max_lag, tuple(feats)),
-               lambda: lagged_correlation(ds, target, feats, max_lag))
+               lambda: pc.lagged_correlation(ds, target, feats, max_lag))
 st.plotly_chart(plots.correlation_figure(corr, groups, target), width="stretch")
 st.caption("Pearson correlation of each sensor, shifted back by 0…lookback steps, with the "
            "target now. Strong colours far to the left mean the sensor leads the target "

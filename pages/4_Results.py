@@ -6,9 +6,6 @@ import streamlit as st
 
 import palstm_core as pc
 from palstm_core import plots
-from palstm_core.explain import maps
-from palstm_core.metrics import exceedance_counts, highest_actual_time
-from palstm_core.windows import window_steps
 from pages import _shared as ui
 
 st.set_page_config(page_title="Results · PA-LSTM Explorer", page_icon="📈", layout="wide")
@@ -43,7 +40,7 @@ MAP_CAPTIONS = {
 
 def faith_cell(key: str, name: str) -> str:
     """'1.37 vs 1.02 random' from a memoised deletion curve, or why there is none."""
-    if name not in maps.available_maps(usable[key]):
+    if name not in pc.explain.available_maps(usable[key]):
         return "–"
     c = ui.deletion(usable[key], ds, name, compute=False)
     if c is None:
@@ -56,7 +53,7 @@ def window_of(key: str, t: float) -> tuple[int, np.ndarray]:
     r = usable[key]
     tk = ui.predict_and_explain(r, ds, "test")[0]["time"].to_numpy(dtype=float)
     j = int(np.argmin(np.abs(tk - t)))
-    return j, window_steps(ds.times, float(tk[j]), r.window.lookback, r.window.horizon)
+    return j, pc.window_steps(ds.times, float(tk[j]), r.window.lookback, r.window.horizon)
 
 
 def show_map(r, att, name: str, i: int, steps, t: float) -> None:
@@ -65,7 +62,7 @@ def show_map(r, att, name: str, i: int, steps, t: float) -> None:
         st.plotly_chart(plots.attention_window_figure(att, i, steps, t), width="stretch",
                         key="att_fig")
         return
-    with st.spinner(f"Computing {maps.SHORT[name]} for this window…"):
+    with st.spinner(f"Computing {pc.explain.SHORT[name]} for this window…"):
         m = ui.window_map(r, ds, name, i)
     if isinstance(m, str):
         st.error(m)
@@ -73,7 +70,7 @@ def show_map(r, att, name: str, i: int, steps, t: float) -> None:
     x, x_title = plots.window_axis(r.window.lookback, steps, t)
     signed = name != "relevance"
     fig = plots.map_window_figure(m, r.columns, r.groups, x, x_title,
-                                  maps.MAP_LABELS[name].capitalize(),
+                                  pc.explain.MAP_LABELS[name].capitalize(),
                                   None if att.temporal is None else att.temporal[i], signed,
                                   "share" if name == "relevance" else "attribution")
     st.plotly_chart(fig, width="stretch", key="att_fig")
@@ -81,12 +78,12 @@ def show_map(r, att, name: str, i: int, steps, t: float) -> None:
 
 def pair_label(option: str) -> str:
     key, name = option.split("|")
-    return f"{usable[key].config.model} · {key[:6]} — {maps.SHORT[name]}"
+    return f"{usable[key].config.model} · {key[:6]} — {pc.explain.SHORT[name]}"
 
 
 def show_pair(t: float) -> None:
     """Two (run, map) choices for the window at time ``t`` on one colour scale + agreement."""
-    options = [f"{k}|{n}" for k in usable for n in maps.available_maps(usable[k])]
+    options = [f"{k}|{n}" for k in usable for n in pc.explain.available_maps(usable[k])]
     main_opts = [o for o in options if o.startswith(main_key)]
     if ss.get("pair_a") not in options:
         ss["pair_a"] = main_opts[0]
@@ -109,7 +106,7 @@ def show_pair(t: float) -> None:
         st.error(bad[0])
         return
     runs_ = [usable[o.split("|")[0]] for o in picks]
-    fig = plots.map_pair_figure([maps.shares(g) for g in got], [pair_label(o) for o in picks],
+    fig = plots.map_pair_figure([pc.explain.shares(g) for g in got], [pair_label(o) for o in picks],
                                 runs_[0].columns, runs_[0].groups, xs,
                                 "seconds before the predicted time")
     st.plotly_chart(fig, width="stretch", key="pair_fig")
@@ -119,11 +116,11 @@ def show_pair(t: float) -> None:
         st.info("The two runs see different inputs or lookbacks, so their cells cannot be "
                 "ranked against each other.")
         return
-    agr = maps.agreement(got[0], got[1], runs_[0].columns, pair_label(picks[0]),
+    agr = pc.explain.agreement(got[0], got[1], runs_[0].columns, pair_label(picks[0]),
                          pair_label(picks[1]))
     st.metric("Agreement (Spearman ρ of the cells)",
               f"{agr.rho:.2f}" if np.isfinite(agr.rho) else "—")
-    (st.warning if np.isfinite(agr.rho) and agr.rho < maps.DISAGREE else st.write)(agr.sentence)
+    (st.warning if np.isfinite(agr.rho) and agr.rho < pc.explain.DISAGREE else st.write)(agr.sentence)
 
 
 def show_deletion(r, name: str) -> None:
@@ -135,7 +132,7 @@ def show_deletion(r, name: str) -> None:
                    "seconds (9–15 s for PA-LSTM on the urban test span on 2 CPU cores).")
         if not st.button("Score this map (deletion curve)", key="score_btn"):
             return
-        with st.spinner(f"Deletion curve of the {maps.SHORT[name]} map over the test span…"):
+        with st.spinner(f"Deletion curve of the {pc.explain.SHORT[name]} map over the test span…"):
             curve = ui.deletion(r, ds, name)
         st.rerun()                                  # the leaderboard's faithfulness cell too
     if isinstance(curve, str):
@@ -229,7 +226,7 @@ else:                               # runs trained on other data: score them on 
                        for k, (f, _) in results.items()])
     st.dataframe(lb, hide_index=True, width="stretch")
 scored = pd.DataFrame([{"model": usable[k].config.model, "key": k[:6],
-                        **{f"deletion area: {maps.SHORT[n]}": faith_cell(k, n)
+                        **{f"deletion area: {pc.explain.SHORT[n]}": faith_cell(k, n)
                            for n in ("relevance", "integrated_gradients")}}
                        for k in usable])
 if (scored.iloc[:, 2:] != "not scored yet").any(axis=None):
@@ -249,11 +246,11 @@ st.caption(f"Metrics in {unit or 'the target unit'} on "
 times = pred["time"].to_numpy(dtype=float)
 focus = ss.pop("res_focus", None)
 if focus == "peak":
-    peak = highest_actual_time(pred)
+    peak = pc.highest_actual_time(pred)
     if peak is not None:
         ss["res_time"] = float(peak)
 if not isinstance(ss.get("res_time"), float) or not times[0] <= ss["res_time"] <= times[-1]:
-    ss["res_time"] = float(highest_actual_time(pred) or times[len(times) // 2])
+    ss["res_time"] = float(pc.highest_actual_time(pred) or times[len(times) // 2])
 step = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
 
 # ---------------------------------------------------------------------------- predictions
@@ -291,7 +288,7 @@ with left:
     near = {n: f[(f["time"] >= t - span) & (f["time"] <= t + span / 2)] for n, f in preds.items()}
     fig = plots.predictions_figure(near, target, unit, ds.time_kind, marker_time=t,
                                    range_slider=False, height=330)
-    steps = window_steps(ds.times, t, L, h)
+    steps = pc.window_steps(ds.times, t, L, h)
     x0, x1 = plots.time_values([steps[0], steps[-1]], ds.time_kind)
     fig.add_vrect(x0=x0, x1=x1, fillcolor="rgba(128,128,128,0.18)", line_width=0,
                   annotation_text="lookback", annotation_position="top left")
@@ -299,12 +296,12 @@ with left:
     st.caption(f"Window {i + 1} of {len(pred)}: the model saw the shaded {L} steps and predicted "
                f"{target} at the dashed line ({h} step(s) after the newest input).")
 with right:
-    map_names = maps.available_maps(run)
+    map_names = pc.explain.available_maps(run)
     if ss.get("res_map") not in map_names or ss.get("res_map_run") != main_key:
         ss["res_map"] = map_names[0]                # a new run starts on its default map
     ss["res_map_run"] = main_key
     map_name = st.radio("Map", map_names, key="res_map", horizontal=True,
-                        format_func=maps.SHORT.get,
+                        format_func=pc.explain.SHORT.get,
                         help="relevance: the weight each input x at each step really gets on the "
                              "model's attention path (sums to 1). α: the feature attention inside "
                              "each sensor group. Integrated gradients / occlusion: attribution "
@@ -322,7 +319,7 @@ st.subheader("Two maps of the same window, side by side")
 show_pair(t)
 
 # ---------------------------------------------------------------------------- deletion score
-st.subheader(f"Is the {maps.SHORT[map_name]} map faithful? Deletion curve over the test span")
+st.subheader(f"Is the {pc.explain.SHORT[map_name]} map faithful? Deletion curve over the test span")
 show_deletion(run, map_name)
 
 # ---------------------------------------------------------------------------- importance
@@ -342,7 +339,7 @@ if "res_threshold" not in ss or not np.isfinite(ss["res_threshold"]):
     ss["res_threshold"] = float(np.round(np.nanpercentile(actual, 90), 3))
 thr = st.number_input(f"Warn when {target} exceeds ({unit or 'target unit'})",
                       key="res_threshold", format="%.3f")
-counts = exceedance_counts(pred["actual"], pred["predicted"], thr)
+counts = pc.exceedance_counts(pred["actual"], pred["predicted"], thr)
 k1, k2, k3, k4 = st.columns(4)
 k1.metric("Hits", counts["hits"], help="actual above the threshold and warned")
 k2.metric("Misses", counts["misses"], help="actual above the threshold, no warning")
@@ -354,7 +351,7 @@ st.caption("Counted per time step of the test span.")
 
 # ---------------------------------------------------------------------------- lab → road
 st.subheader("Evaluate on another drive (lab → road)")
-others = [s for s in ("urban", "motorway") if f"sample: {s}" != ds.name]
+others = [s for s in pc.SAMPLES if f"sample: {s}" != ds.name]
 choice = st.selectbox("Drive", ["—", *others, "Upload a CSV…"], key="res_other",
                       help="Train on one drive (e.g. urban), check the model on another.")
 other = None

@@ -3,7 +3,6 @@ model weights, run metadata."""
 import streamlit as st
 
 import palstm_core as pc
-from palstm_core.explain import maps
 from pages import _shared as ui
 
 st.set_page_config(page_title="Downloads · PA-LSTM Explorer", page_icon="⬇️", layout="wide")
@@ -48,21 +47,21 @@ else:
                        f"{stem}_attention.csv", "text/csv", key="dl_att")
 
 st.subheader("Which sensor, when: relevance and attribution maps")
-names = [n for n in maps.available_maps(run) if n != "feature"]
+names = [n for n in pc.explain.available_maps(run) if n != "feature"]
 st.caption("Long format: one row per (window, lag, feature) with the map's value; lag 0 = newest "
-           "input step. " + " ".join(f"*{maps.SHORT[n]}*: {maps.MAP_LABELS[n]}." for n in names)
+           "input step. " + " ".join(f"*{pc.explain.SHORT[n]}*: {pc.explain.MAP_LABELS[n]}." for n in names)
            + " Attributions are computed for every window when you ask (about 0.03 s a window).")
 for col, name in zip(st.columns(len(names)), names):
     if name == "relevance" or ss.get(f"dl_want_{name}"):
-        with st.spinner(f"Computing {maps.SHORT[name]} for {len(pred)} windows…"):
+        with st.spinner(f"Computing {pc.explain.SHORT[name]} for {len(pred)} windows…"):
             frame = ui.part_map_frame(run, data, name, part)
         if isinstance(frame, str):
             col.error(frame)
         else:
-            col.download_button(f"{maps.SHORT[name].capitalize()} CSV",
+            col.download_button(f"{pc.explain.SHORT[name].capitalize()} CSV",
                                  frame.to_csv(index=False).encode(), f"{stem}_{name}.csv",
                                  "text/csv", key=f"dl_{name}")
-    elif col.button(f"Compute {maps.SHORT[name]}", key=f"dl_ready_{name}"):
+    elif col.button(f"Compute {pc.explain.SHORT[name]}", key=f"dl_ready_{name}"):
         ss[f"dl_want_{name}"] = True
         st.rerun()
 

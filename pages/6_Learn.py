@@ -104,7 +104,7 @@ with src_col:
     seq = None
     if source.startswith("Sample"):
         c1, c2, c3, c4 = st.columns(4)
-        sample = c1.selectbox("Sample drive", ["urban", "motorway"], key="sample")
+        sample = c1.selectbox("Sample drive", pc.SAMPLES, key="sample")
         channel = c2.selectbox("Channel", SAMPLE_CHANNELS, key="channel")
         start = c3.number_input("Start (s)", 0, 3500, 120, step=10, key="start")
         length = c4.slider("Length (steps)", 10, 80, 40, key="length")

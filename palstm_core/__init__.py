@@ -16,24 +16,32 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from . import explain  # noqa: E402
+from .cache import DEFAULT_DIR as DEFAULT_CACHE_DIR
 from .cache import ModelCache
-from .data import (MAX_BYTES, Campaign, DataError, Dataset, clean, concat_drives, load_csv,
-                   load_drives, load_file, load_sample, load_sample_campaign, merge_drives,
-                   resample)
+from .data import (MAX_BYTES, SAMPLES, SPLIT_SAMPLE, Campaign, DataError, Dataset, clean,
+                   concat_drives, load_csv, load_drives, load_file, load_sample,
+                   load_sample_campaign, merge_drives, resample)
+from .data.formats import SUFFIXES as FILE_SUFFIXES
 from .explain import Attention, Attribution, attribute
-from .grouping import SensorGrouping, suggest_groups
-from .metrics import regression_metrics
+from .grouping import SensorGrouping, lagged_correlation, suggest_groups
+from .metrics import exceedance_counts, highest_actual_time, regression_metrics
 from .models import MODELS
-from .training import (TrainConfig, TrainedRun, TrainingCancelled, TrainingError, device_name,
-                       train)
+from .training import (TrainConfig, TrainedRun, TrainingCancelled, TrainingError, check_device,
+                       close_distributed, device_name, init_distributed, natural_key, train)
 from .tune import TuneResult, tune
-from .windows import WindowSpec
+from .windows import WindowSpec, window_steps
 
+# The public names: pages, the CLI and notebooks use these (plus the modules ``plots``,
+# ``teach`` and ``bench``); everything else is internal and may change.
 __all__ = [
-    "Attention", "Attribution", "Campaign", "DataError", "Dataset", "MAX_BYTES", "MODELS",
-    "ModelCache", "SensorGrouping", "TrainConfig", "TrainedRun", "TrainingCancelled",
-    "TrainingError", "TuneResult", "WindowSpec", "attribute", "clean", "concat_drives",
-    "device_name", "explain", "load_csv", "load_drives", "load_file", "load_sample",
-    "load_sample_campaign", "merge_drives", "regression_metrics", "resample", "suggest_groups",
-    "train", "tune",
+    "Attention", "Attribution", "Campaign", "DEFAULT_CACHE_DIR", "DataError", "Dataset",
+    "FILE_SUFFIXES", "MAX_BYTES", "MODELS", "ModelCache", "SAMPLES", "SPLIT_SAMPLE",
+    "SensorGrouping", "TrainConfig", "TrainedRun", "TrainingCancelled", "TrainingError",
+    "TuneResult", "WindowSpec", "attribute", "check_device", "clean", "close_distributed",
+    "concat_drives",
+    "device_name", "exceedance_counts", "explain", "highest_actual_time", "init_distributed",
+    "lagged_correlation",
+    "load_csv", "load_drives", "load_file", "load_sample", "load_sample_campaign",
+    "merge_drives", "natural_key", "regression_metrics", "resample", "suggest_groups", "train",
+    "tune", "window_steps",
 ]

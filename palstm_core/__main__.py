@@ -12,20 +12,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from . import (FILE_SUFFIXES, MODELS, Campaign, DataError, ModelCache, SensorGrouping,
+               TrainConfig, TrainingError, WindowSpec, check_device, close_distributed, explain,
+               init_distributed, load_csv, load_drives, load_sample, natural_key,
+               regression_metrics, suggest_groups, train, tune)
 from .bench import format_table, run_bench
-from .cache import ModelCache
-from .data import DataError, load_csv, load_sample
-from .data.campaign import Campaign, load_drives
-from .data.formats import SUFFIXES
-from .explain import deletion_curve, maps
-from .grouping import SensorGrouping, suggest_groups
-from .metrics import regression_metrics
-from .models import MODELS
-from .training import TrainConfig, TrainingError, close_distributed, init_distributed, train
-from .training.config import check_device
-from .training.drives import natural
-from .tune import tune
-from .windows import WindowSpec
 
 
 class _UsageError(Exception):
@@ -77,8 +68,8 @@ def _print_metrics(rows: list[tuple[str, dict]]) -> None:
 def _drive_items(source: Path) -> list[Path]:
     """The files and folders directly in a campaign folder that can be drives (natural order)."""
     items = [p for p in source.iterdir() if not p.name.startswith(".")
-             and (p.is_dir() or p.suffix.lower() in SUFFIXES)]
-    return sorted(items, key=lambda p: natural(p.name))
+             and (p.is_dir() or p.suffix.lower() in FILE_SUFFIXES)]
+    return sorted(items, key=lambda p: natural_key(p.name))
 
 
 def _campaign(args, world: int, rank: int) -> Campaign:
@@ -265,26 +256,26 @@ def cmd_explain(args) -> int:
     if run is None:
         raise DataError(f"No cached run '{args.run}' in {cache.root}. "
                         "`python -m palstm_core list` shows the cached runs.")
-    if args.method not in maps.available_maps(run) or args.method == "feature":
+    if args.method not in explain.available_maps(run) or args.method == "feature":
         raise DataError(f"{run.config.model} has no '{args.method}' map. Choose one of: "
-                        f"{', '.join(n for n in maps.available_maps(run) if n != 'feature')}.")
+                        f"{', '.join(n for n in explain.available_maps(run) if n != 'feature')}.")
     ds = _dataset(args)
     pred = run.predict(ds, part=args.part)
     times = pred["time"].to_numpy()
     if len(times) == 0:
         raise DataError(f"The {args.part} part of {ds.label} has no complete window.")
     chunks = np.array_split(np.arange(len(times)), max(1, len(times) // 64))
-    values = np.concatenate([maps.part_maps(run, ds, args.method, args.part, windows=c)
+    values = np.concatenate([explain.part_maps(run, ds, args.method, args.part, windows=c)
                              for c in tqdm(chunks, desc=f"{args.method} map", unit="batch")])
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stem = out / f"{run.key[:8]}_{args.method}_{args.part}"
-    maps.map_frame(times, values, run.columns).to_csv(f"{stem}_map.csv", index=False)
+    explain.map_frame(times, values, run.columns).to_csv(f"{stem}_map.csv", index=False)
     scores = {"run": run.key, "model": run.config.model, "method": args.method,
               "part": args.part, "data": ds.label, "n_windows": int(len(times))}
     if pred["actual"].notna().any():
         with tqdm(total=1, desc="deletion curve", unit="curve") as bar:
-            curve = deletion_curve(run, ds, values, part=args.part)
+            curve = explain.deletion_curve(run, ds, values, part=args.part)
             bar.update(1)
         scores["deletion"] = {"area": curve.area, "area_random": curve.area_random,
                               "beats_random": curve.beats_random, "summary": curve.summary,

@@ -167,3 +167,65 @@ def test_training_never_imports_the_cache():
     for name, deps in g.items():
         if name == "palstm_core.training" or name.startswith("palstm_core.training."):
             assert "palstm_core.cache" not in deps, name
+
+
+# ---------------------------------------------------------------------------- (d) public API only
+PUBLIC_MODULES = {"palstm_core", "palstm_core.plots", "palstm_core.teach"}   # + bench for the CLI
+
+
+def _ui_files() -> list[Path]:
+    return [ROOT / "app.py", *sorted((ROOT / "pages").rglob("*.py"))]
+
+
+def _private_uses(path: Path, public_modules: set[str]) -> list[str]:
+    """Imports of palstm_core modules outside ``public_modules``, names imported from the package
+    that it does not export, and ``pc.X`` / ``pc.explain.Y`` attributes that are not exported."""
+    import palstm_core as pc
+    exported = {"palstm_core": set(pc.__all__), "palstm_core.explain": set(pc.explain.__all__)}
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    rel, bad, alias = path.name, [], {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.startswith("palstm_core"):
+                    if a.name not in public_modules:
+                        bad.append(f"{rel}:{node.lineno} import {a.name}")
+                    alias[a.asname or a.name] = a.name
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level and path.parent.name == "palstm_core":      # the CLI, inside the package
+                module = "palstm_core" + (f".{module}" if module else "")
+            if not module.startswith("palstm_core"):
+                continue
+            if module not in public_modules:
+                bad.append(f"{rel}:{node.lineno} from {module} import …")
+            elif module == "palstm_core":
+                bad += [f"{rel}:{node.lineno} palstm_core.{a.name} is not exported"
+                        for a in node.names
+                        if a.name not in exported["palstm_core"] | {"plots", "teach", "bench"}]
+    for node in ast.walk(tree):                 # pc.X and pc.explain.Y must be exported names
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            owner = alias.get(node.value.id)
+            if owner == "palstm_core" and node.attr not in exported[owner] | {"plots", "teach"}:
+                bad.append(f"{rel}:{node.lineno} pc.{node.attr} is not exported")
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
+                and isinstance(node.value.value, ast.Name)
+                and alias.get(node.value.value.id) == "palstm_core"
+                and node.value.attr == "explain"
+                and node.attr not in exported["palstm_core.explain"]):
+            bad.append(f"{rel}:{node.lineno} pc.explain.{node.attr} is not exported")
+    return bad
+
+
+def test_pages_and_cli_use_only_public_names():
+    problems = [p for f in _ui_files() for p in _private_uses(f, PUBLIC_MODULES)]
+    problems += _private_uses(PKG / "__main__.py", PUBLIC_MODULES | {"palstm_core.bench"})
+    assert problems == []
+
+
+def test_public_name_check_catches_a_private_import(tmp_path):
+    page = tmp_path / "page.py"
+    page.write_text("import palstm_core as pc\nfrom palstm_core.explain import maps\n"
+                    "from palstm_core import simulate\npc.cache.DEFAULT_DIR\npc.explain.maps.SHORT\n")
+    got = _private_uses(page, PUBLIC_MODULES)
+    assert len(got) == 4, got

@@ -6,7 +6,6 @@ import os
 import streamlit as st
 
 import palstm_core as pc
-from palstm_core.cache import DEFAULT_DIR as DEFAULT_CACHE_DIR
 
 # Demo: a PA-LSTM small enough to train in well under a minute on a laptop CPU.
 DEMO = dict(sample="urban", target="NOx", lookback=20, horizon=1,
@@ -48,7 +47,7 @@ def cache() -> pc.ModelCache:
     """The model cache shared by all sessions ($PALSTM_CACHE_DIR, default .palstm_cache);
     a cache path that is a file stops the page with its message."""
     try:
-        return _cache(os.environ.get("PALSTM_CACHE_DIR") or DEFAULT_CACHE_DIR)
+        return _cache(os.environ.get("PALSTM_CACHE_DIR") or pc.DEFAULT_CACHE_DIR)
     except pc.DataError as exc:
         st.error(str(exc))
         st.stop()

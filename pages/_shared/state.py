@@ -7,8 +7,6 @@ from collections import OrderedDict
 import streamlit as st
 
 import palstm_core as pc
-from palstm_core.explain import deletion_curve, maps
-from palstm_core.training.drives import campaign_fingerprint
 
 from .settings import cache
 
@@ -80,8 +78,8 @@ def load_sample_into_session(name: str = "urban") -> None:
 def split_sample() -> tuple[pc.Dataset, pc.Dataset]:
     """The urban drive split into a PEMS and an OBD file (simulated), loaded once a session."""
     if "_split_sample" not in st.session_state:
-        st.session_state["_split_sample"] = (pc.load_sample("urban_pems"),
-                                             pc.load_sample("urban_obd"))
+        st.session_state["_split_sample"] = (pc.load_sample(pc.SPLIT_SAMPLE[0]),
+                                             pc.load_sample(pc.SPLIT_SAMPLE[1]))
     return st.session_state["_split_sample"]
 
 
@@ -194,7 +192,7 @@ def window_map(run: pc.TrainedRun, ds: pc.Dataset, name: str, index: int, part: 
     message string when the map does not exist or cannot be computed."""
     def compute():
         try:
-            return maps.window_map(run, ds, name, index, part)
+            return pc.explain.window_map(run, ds, name, index, part)
         except (ValueError, IndexError, pc.DataError) as exc:
             return str(exc)
     return memo(("map", run.key, ds.fingerprint(), name, int(index), part), compute)
@@ -206,7 +204,7 @@ def part_map_frame(run: pc.TrainedRun, ds: pc.Dataset, name: str, part: str = "t
     def compute():
         try:
             times = run.predict(ds, part=part)["time"].to_numpy()
-            return maps.map_frame(times, maps.part_maps(run, ds, name, part), run.columns)
+            return pc.explain.map_frame(times, pc.explain.part_maps(run, ds, name, part), run.columns)
         except (ValueError, pc.DataError) as exc:
             return str(exc)
     return memo(("map_frame", run.key, fingerprint(ds), name, part), compute)
@@ -224,7 +222,7 @@ def deletion(run: pc.TrainedRun, ds: pc.Dataset, name: str, part: str = "test",
 
     def run_curve():
         try:
-            return deletion_curve(run, ds, name, part=part)
+            return pc.explain.deletion_curve(run, ds, name, part=part)
         except (ValueError, pc.DataError) as exc:
             return str(exc)
     return memo(key, run_curve)
@@ -242,7 +240,7 @@ def set_campaign(camp: pc.Campaign) -> None:
     set_dataset(camp.preview())
     ss = st.session_state
     ss["campaign"], ss["campaign_test"] = camp, []
-    ss["campaign_fp"] = campaign_fingerprint(camp.drives)
+    ss["campaign_fp"] = camp.fingerprint()
     ss["campaign_gen"] = ss.get("campaign_gen", 0) + 1        # a fresh drive-table widget
 
 
@@ -276,7 +274,7 @@ def fingerprint(data: pc.Dataset | pc.Campaign | None) -> str | None:
     if isinstance(data, pc.Campaign):
         if data is campaign() and st.session_state.get("campaign_fp"):
             return st.session_state["campaign_fp"]
-        return campaign_fingerprint(data.drives)
+        return data.fingerprint()
     return data.fingerprint()
 
 

@@ -19,11 +19,11 @@ from .campaign import Campaign, load_drives, load_sample_campaign
 from .clean import clean
 from .dataset import MIN_ROWS, SAMPLE_DIR, DataError, Dataset
 from .formats import load_file
-from .load import load_csv, load_sample
+from .load import SAMPLES, SPLIT_SAMPLE, load_csv, load_sample
 from .merge import concat_drives, merge_drives
 from .resample import resample
 from .source import MAX_BYTES, PathOrFile
 
-__all__ = ["Campaign", "DataError", "Dataset", "MAX_BYTES", "MIN_ROWS", "PathOrFile", "SAMPLE_DIR",
+__all__ = ["Campaign", "DataError", "Dataset", "MAX_BYTES", "MIN_ROWS", "PathOrFile", "SAMPLE_DIR", "SAMPLES", "SPLIT_SAMPLE",
            "clean", "concat_drives", "load_csv", "load_drives", "load_file", "load_sample",
            "load_sample_campaign", "merge_drives", "resample"]

@@ -12,6 +12,7 @@ Other folders are walked. Every file or folder that is not used gets a line in
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import zipfile
@@ -36,6 +37,11 @@ _SYSTEM_FILES = {".ds_store", "thumbs.db", "desktop.ini"}
 Progress = Callable[[float, str], None]
 
 
+def drives_fingerprint(fingerprints: dict[str, str]) -> str:
+    """One hash of {drive name: Dataset fingerprint}, independent of the drives' order."""
+    return hashlib.sha256(repr(sorted(fingerprints.items())).encode()).hexdigest()[:16]
+
+
 @dataclass
 class Campaign:
     """Drives of one or more vehicles, loaded together.
@@ -55,6 +61,11 @@ class Campaign:
     @property
     def names(self) -> list[str]:
         return list(self.drives)
+
+    def fingerprint(self) -> str:
+        """Hash of the drive names and contents (like ``Dataset.fingerprint()``): the data part
+        of the cache key of a run trained on this campaign."""
+        return drives_fingerprint({n: ds.fingerprint() for n, ds in self.drives.items()})
 
     @property
     def simulated(self) -> bool:

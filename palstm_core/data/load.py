@@ -91,12 +91,18 @@ def _usable_rows(frame: pd.DataFrame, tcol: str | None, name: str, report: list[
     return frame
 
 
+SAMPLES: tuple[str, ...] = ("urban", "motorway")
+"""The shipped sample drives (``load_sample(name)``). ``SPLIT_SAMPLE`` names the urban drive
+as two loggers' files (PEMS, OBD) for the merge demo."""
+SPLIT_SAMPLE: tuple[str, str] = ("urban_pems", "urban_obd")
+
+
 def load_sample(name: str = "urban") -> Dataset:
     """Load a shipped sample drive (simulated, see sample_data/README.md)."""
     path = SAMPLE_DIR / f"{name}.csv"
     if not path.exists():
-        names = sorted(p.stem for p in SAMPLE_DIR.glob("*.csv"))
-        raise DataError(f"There is no sample called '{name}'. Samples: {', '.join(names)}.")
+        raise DataError(f"There is no sample called '{name}'. Samples: "
+                        f"{', '.join((*SAMPLES, *SPLIT_SAMPLE))}.")
     ds = load_csv(path, name=f"sample: {name}")
     ds.simulated = True
     ds.report.insert(0, "Simulated drive made by palstm_core.simulate — not measured data.")

@@ -27,17 +27,19 @@ from ..metrics import regression_metrics
 from ..models import Forecaster
 from ..data.campaign import Campaign
 from ..windows import WindowSpec, input_groups
-from .config import Progress, TrainConfig, TrainingCancelled, TrainingError
+from .config import Progress, TrainConfig, TrainingCancelled, TrainingError, check_device
 from .device import (autocast, close_distributed, device_name, dist_info, init_distributed,
                      resolve_device)
 from .drives import Prepared, check_drive_names, prepare_campaign, prepare_single, sharded
+from .drives import natural as natural_key
 from .loop import DeviceDrive, check_scores, cpu_threads, fit
 from .run import TrainedRun, build_model, code_version, drive_metrics, run_key
 
 __all__ = [
-    "DeviceDrive", "Progress", "check_drive_names", "TrainConfig", "TrainedRun", "TrainingCancelled", "TrainingError",
-    "autocast", "build_model", "close_distributed", "code_version", "device_name", "dist_info",
-    "fit", "init_distributed", "resolve_device", "run_key", "train",
+    "DeviceDrive", "Progress", "TrainConfig", "TrainedRun", "TrainingCancelled", "TrainingError",
+    "autocast", "build_model", "check_device", "check_drive_names", "close_distributed",
+    "code_version", "device_name", "dist_info", "fit", "init_distributed", "natural_key",
+    "resolve_device", "run_key", "train",
 ]
 
 

@@ -14,7 +14,6 @@ every rank draws the same batches as one process would (see ``loop``).
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 
@@ -23,7 +22,7 @@ import torch
 import torch.distributed as dist
 
 from ..data import DataError, Dataset
-from ..data.campaign import Campaign
+from ..data.campaign import Campaign, drives_fingerprint
 from ..grouping import SensorGrouping
 from ..windows import (PARTS, Scaler, Windows, WindowSpec, input_columns, make_windows,
                        part_rows, stack_windows)
@@ -78,8 +77,7 @@ def campaign_fingerprint(drives: dict[str, Dataset], shard: bool = False) -> str
     """Hash of the drive names and contents (all ranks' drives when ``shard``)."""
     mine = {name: ds.fingerprint() for name, ds in drives.items()}
     every = {k: v for part in (_gather(mine) if shard else [mine]) for k, v in part.items()}
-    h = hashlib.sha256(repr(sorted(every.items())).encode())
-    return h.hexdigest()[:16]
+    return drives_fingerprint(every)
 
 
 def check_drive_names(window: WindowSpec, names: list[str]) -> None:
