@@ -28,6 +28,7 @@ from .metrics import exceedance_counts, highest_actual_time, regression_metrics
 from .models import MODELS
 from .training import (TrainConfig, TrainedRun, TrainingCancelled, TrainingError, check_device,
                        close_distributed, device_name, init_distributed, natural_key, train)
+from .trips import trip_results
 from .tune import TuneResult, tune
 from .windows import WindowSpec, window_steps
 
@@ -43,5 +44,5 @@ __all__ = [
     "lagged_correlation",
     "load_csv", "load_drives", "load_file", "load_sample", "load_sample_campaign",
     "merge_drives", "natural_key", "regression_metrics", "resample", "suggest_groups", "train",
-    "tune", "window_steps",
+    "trip_results", "tune", "window_steps",
 ]
