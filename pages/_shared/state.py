@@ -8,6 +8,7 @@ import palstm_core as pc
 
 from .keys import Groups, Loaded, Problem, Runs, forget_data
 from .session import MEMO_SIZE, UPLOAD_SIZE, Memo  # noqa: F401 - Memo: tests import it here
+from .settings import cache
 
 def memo(key, compute):
     """Per-session memo for predictions/attention (keyed by run key, data, part), bounded to
