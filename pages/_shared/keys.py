@@ -137,7 +137,7 @@ class Downloads(Space):
     dl_att = Key(PAGE, **W)
     dl_map_ = Key(PAGE, prefix=True, **W)
     dl_ready_ = Key(PAGE, prefix=True, **W)
-    dl_want_ = Key(SESSION, prefix=True, doc="a map the user asked to compute")
+    dl_want_ = Key(PAGE, prefix=True, doc="a map the user asked to compute on this visit")
     dl_weights = Key(PAGE, **W)
     dl_meta = Key(PAGE, **W)
 
