@@ -9,7 +9,10 @@ import streamlit as st
 
 from .session import DATA, PAGE, SESSION, SPACES, Key, Space
 
-W = dict(widget=True)
+def widgets(life: str, n: int) -> list[Key]:
+    """``n`` widget keys of lifetime ``life``, for ``a, b, c = widgets(PAGE, 3)`` in a space
+    (each gets its attribute name as its key)."""
+    return [Key(life, widget=True) for _ in range(n)]
 
 
 class Loaded(Space):
@@ -43,136 +46,65 @@ class Runs(Space):
 
 
 class Home(Space):
-    start_sample = Key(PAGE, **W)
-    demo = Key(PAGE, **W)
+    start_sample, demo = widgets(PAGE, 2)
 
 
 class DataPage(Space):
-    sample_name = Key(SESSION, **W)
-    load_sample = Key(PAGE, **W)
-    date_order = Key(SESSION, **W)
-    upload = Key(PAGE, **W)
+    (sample_name, date_order, mergeopt_sample, mergeopt_rate, mergeopt_pems_col,
+     mergeopt_obd_col, mergeopt_lag_on, mergeopt_lag) = widgets(SESSION, 8)
+    clean_on, clean_channels, clean_plot, plot_channels = widgets(DATA, 4)
+    (load_sample, upload, paste_text, load_paste, campaign_upload, load_campaign_sample,
+     merge_pems_file, merge_obd_file, merge_btn, to_groups) = widgets(PAGE, 10)
+    drive_table_ = Key(PAGE, widget=True, prefix=True, doc="the drive table of a campaign")
     _uploaded_id = Key(PAGE, doc="the upload (file id, date order) already loaded")
-    paste_text = Key(PAGE, **W)
-    load_paste = Key(PAGE, **W)
-    campaign_upload = Key(PAGE, **W)
     _campaign_upload_id = Key(PAGE, doc="the campaign upload already loaded")
     campaign_error = Key(PAGE)
-    load_campaign_sample = Key(PAGE, **W)
-    drive_table_ = Key(PAGE, prefix=True, **W)
-    mergeopt_sample = Key(SESSION, **W)
-    mergeopt_rate = Key(SESSION, **W)
-    mergeopt_pems_col = Key(SESSION, **W)
-    mergeopt_obd_col = Key(SESSION, **W)
-    mergeopt_lag_on = Key(SESSION, **W)
-    mergeopt_lag = Key(SESSION, **W)
-    merge_pems_file = Key(PAGE, **W)
-    merge_obd_file = Key(PAGE, **W)
-    merge_btn = Key(PAGE, **W)
-    clean_on = Key(DATA, **W)
-    clean_channels = Key(DATA, **W)
-    clean_plot = Key(DATA, **W)
-    plot_channels = Key(DATA, **W)
-    to_groups = Key(PAGE, **W)
 
 
 class Groups(Space):
-    target_select = Key(DATA, **W)
+    target_select, = widgets(DATA, 1)
+    gname_ = Key(DATA, widget=True, prefix=True, doc="name of editable group <id>")
+    gcols_ = Key(DATA, widget=True, prefix=True, doc="columns of editable group <id>")
+    gdel_ = Key(PAGE, widget=True, prefix=True, doc="delete button of group <id>")
     group_rows = Key(DATA, doc="ids of the editable groups, in order")
     groups_for_target = Key(DATA, doc="the target the editable groups were suggested for")
-    gname_ = Key(DATA, prefix=True, **W)
-    gcols_ = Key(DATA, prefix=True, **W)
-    gdel_ = Key(PAGE, prefix=True, **W)
     next_gid = Key(SESSION)
     group_error = Key(PAGE)
-    new_group_name = Key(PAGE, **W)
-    add_group = Key(PAGE, **W)
-    reset_groups = Key(PAGE, **W)
-    lookback_in = Key(SESSION, **W)
-    horizon_in = Key(SESSION, **W)
-    to_train = Key(PAGE, **W)
+    lookback_in, horizon_in = widgets(SESSION, 2)
+    new_group_name, add_group, reset_groups, to_train = widgets(PAGE, 4)
 
 
 class Train(Space):
-    trainset_models = Key(SESSION, **W)
-    trainset_hidden = Key(SESSION, **W)
-    trainset_epochs = Key(SESSION, **W)
-    trainset_batch = Key(SESSION, **W)
-    trainset_lr = Key(SESSION, **W)
-    trainset_patience = Key(SESSION, **W)
-    trainset_mode = Key(SESSION, **W)
-    tuneset_trials = Key(SESSION, **W)
-    tuneset_seconds = Key(SESSION, **W)
-    start_training = Key(PAGE, **W)
-    start_tuning = Key(PAGE, **W)
-    cancel_training = Key(PAGE, **W)
-    open_results = Key(PAGE, **W)
-    cached_pick = Key(PAGE, **W)
-    open_cached = Key(PAGE, **W)
-    delete_cached = Key(PAGE, **W)
+    (trainset_models, trainset_hidden, trainset_epochs, trainset_batch, trainset_lr,
+     trainset_patience, trainset_mode, tuneset_trials, tuneset_seconds) = widgets(SESSION, 9)
+    (start_training, start_tuning, cancel_training, open_results, cached_pick, open_cached,
+     delete_cached) = widgets(PAGE, 7)
 
 
 class Results(Space):
-    res_main = Key(SESSION, **W)
-    res_compare = Key(SESSION, **W)
+    res_main, res_compare, res_map, res_other = widgets(SESSION, 4)
+    res_drive, res_time, res_threshold = widgets(DATA, 3)
+    other_upload, pair_a, pair_b, peak_btn, score_btn = widgets(PAGE, 5)
     res_focus = Key(SESSION, doc='"peak": open on the highest actual value once')
-    res_drive = Key(DATA, **W)
-    res_time = Key(DATA, **W)
-    res_map = Key(SESSION, **W)
     res_map_run = Key(SESSION, doc="the run res_map was chosen for")
-    res_threshold = Key(DATA, **W)
     res_threshold_for = Key(DATA, doc="(data, target) the threshold was set for")
-    res_other = Key(SESSION, **W)
-    other_upload = Key(PAGE, **W)
-    pair_a = Key(PAGE, **W)
-    pair_b = Key(PAGE, **W)
-    peak_btn = Key(PAGE, **W)
-    score_btn = Key(PAGE, **W)
 
 
 class Downloads(Space):
-    dl_run = Key(PAGE, **W)
-    dl_part = Key(PAGE, **W)
-    dl_pred = Key(PAGE, **W)
-    dl_att = Key(PAGE, **W)
-    dl_map_ = Key(PAGE, prefix=True, **W)
-    dl_ready_ = Key(PAGE, prefix=True, **W)
+    dl_run, dl_part, dl_pred, dl_att, dl_weights, dl_meta = widgets(PAGE, 6)
+    dl_map_ = Key(PAGE, widget=True, prefix=True, doc="download button of map <name>")
+    dl_ready_ = Key(PAGE, widget=True, prefix=True, doc="'compute map <name>' button")
     dl_want_ = Key(PAGE, prefix=True, doc="a map the user asked to compute on this visit")
-    dl_weights = Key(PAGE, **W)
-    dl_meta = Key(PAGE, **W)
 
 
 class Learn(Space):
     learn_job = Key(SESSION, doc="planted-signal training Job")
     learn_planted = Key(SESSION, doc="(settings, result) of the last planted training")
-    learn_xai_job = Key(SESSION)
-    learn_xai = Key(SESSION)
-    src = Key(PAGE, **W)
-    sample = Key(PAGE, **W)
-    channel = Key(PAGE, **W)
-    start = Key(PAGE, **W)
-    length = Key(PAGE, **W)
-    values = Key(PAGE, **W)
-    hidden = Key(PAGE, **W)
-    trained = Key(PAGE, **W)
-    step = Key(PAGE, **W)
-    gate = Key(PAGE, **W)
-    lookback = Key(PAGE, **W)
-    fbias = Key(PAGE, **W)
-    q_level = Key(PAGE, **W)
-    q_change = Key(PAGE, **W)
-    pool_unit = Key(PAGE, **W)
-    pool_w = Key(PAGE, **W)
-    p_rows = Key(PAGE, **W)
-    p_lookback = Key(PAGE, **W)
-    p_lag = Key(PAGE, **W)
-    p_hidden = Key(PAGE, **W)
-    p_epochs = Key(PAGE, **W)
-    train_planted = Key(PAGE, **W)
-    cancel_planted = Key(PAGE, **W)
-    relative = Key(PAGE, **W)
-    run_xai = Key(PAGE, **W)
-    cancel_xai = Key(PAGE, **W)
+    learn_xai_job = Key(SESSION, doc="attention-vs-attribution Job")
+    learn_xai = Key(SESSION, doc="(settings, result) of the last comparison")
+    (src, sample, channel, start, length, values, hidden, trained, step, gate, lookback, fbias,
+     q_level, q_change, pool_unit, pool_w, p_rows, p_lookback, p_lag, p_hidden, p_epochs,
+     train_planted, cancel_planted, relative, run_xai, cancel_xai) = widgets(PAGE, 26)
 
 
 # ---------------------------------------------------------------------------- lookup
