@@ -46,7 +46,7 @@ with c2:
         ui.set_problem(target, g, window)
         job = ui.TrainingJob(ds, target, g, window, [pc.TrainConfig(**cfg)], ui.cache(),
                              open_results=True, focus="peak")
-        ui.keys.Runs.job.set(job.start())
+        ui.start_job(job)
         st.switch_page(ui.PAGE["train"])
 
 st.divider()

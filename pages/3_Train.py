@@ -98,8 +98,8 @@ else:
             except pc.DataError as exc:
                 st.error(str(exc))
             else:
-                R.job.set(ui.TrainingJob(ui.train_data(), target, g, window, configs,
-                                         cache).start())
+                ui.start_job(ui.TrainingJob(ui.train_data(), target, g, window, configs,
+                                            cache))
                 st.rerun()
     else:
         K.tuneset_trials.setdefault(int(d["tune_trials"]))
@@ -118,8 +118,8 @@ else:
             except pc.DataError as exc:
                 st.error(str(exc))
             else:
-                R.job.set(ui.TuneJob(ui.train_data(), target, g, window, config, cache,
-                                     int(trials), float(seconds)).start())
+                ui.start_job(ui.TuneJob(ui.train_data(), target, g, window, config, cache,
+                                        int(trials), float(seconds)))
                 st.rerun()
 
 # ---------------------------------------------------------------------------- live progress
@@ -208,8 +208,5 @@ else:
                     st.stop()
             st.switch_page(ui.PAGE["results"])
     if b2.button("Delete", key=K.delete_cached):
-        cache.delete(key)
-        ui.runs().pop(key, None)
-        if R.selected_run.get() == key:
-            R.selected_run.pop()
+        ui.delete_run(key)
         st.rerun()

@@ -343,7 +343,8 @@ def planted_results(stored: tuple, config: dict) -> None:
 
 def planted_section(config: dict, cache: pc.ModelCache) -> None:
     """Train DA-RNN and PA-LSTM on the planted signal in the background (``ui.background``)."""
-    running = K.learn_job.get() is not None
+    job = K.learn_job.get()
+    running = job is not None and job.running
     start = st.button("Train DA-RNN and PA-LSTM on the planted signal", key=K.train_planted,
                       type="primary", disabled=running)
     if start and config["lag"] >= config["lookback"]:
@@ -376,7 +377,7 @@ def xai_section(config: dict, cache: pc.ModelCache) -> None:
         "attention α, its relevance β·γ·α (the weight each input really gets) and integrated "
         "gradients (Captum), and each map is scored.")
     start = st.button("Compare attention and attribution on the planted signal", key=K.run_xai,
-                      disabled=(K.learn_xai_job.get() is not None
+                      disabled=((job := K.learn_xai_job.get()) is not None and job.running
                                 or config["lag"] >= config["lookback"]))
     ui.background(K.learn_xai_job, K.learn_xai, start, teach.attention_vs_attribution, config,
                   cache, ("Computing the maps", K.cancel_xai, "Cancel"))

@@ -23,22 +23,23 @@ from .nav import (PAGE, STEPS, collect_job, current_step, data_badge, need_data,
                   start_page, step_indicator)
 from .session import Memo
 from .settings import DEMO, cache, demo_settings, ui_defaults
-from .state import (add_run, base_dataset, campaign, dataset, default_clean_channels, deletion,
-                    fingerprint, fits, grouping, load_campaign_into_session, load_into_session,
-                    load_sample_into_session, memo, merge_into_session, on_campaign, open_cached,
-                    parse_upload, part_map_frame, predict_and_explain, runs, set_campaign,
-                    set_dataset, set_problem, set_test_drives, show_in_results, split_sample,
-                    target, test_drives, train_data, use_cleaned, window_map, window_spec)
+from .state import (add_run, base_dataset, campaign, dataset, default_clean_channels, delete_run,
+                    deletion, fingerprint, fits, grouping, load_campaign_into_session,
+                    load_into_session, load_sample_into_session, memo, merge_into_session,
+                    on_campaign, open_cached, parse_upload, part_map_frame, predict_and_explain,
+                    runs, set_campaign, set_dataset, set_problem, set_test_drives,
+                    show_in_results, split_sample, start_job, target, test_drives, train_data,
+                    use_cleaned, window_map, window_spec)
 
 __all__ = [
     "DEMO", "Job", "Memo", "PAGE", "STEPS", "TrainingJob", "TuneJob", "add_run", "background",
     "base_dataset", "cache", "campaign", "collect_job", "current_step", "data_badge", "dataset",
-    "default_clean_channels", "deletion", "demo_settings", "fingerprint", "fits",
+    "default_clean_channels", "delete_run", "deletion", "demo_settings", "fingerprint", "fits",
     "forget_data", "grouping", "keys", "limit_threads", "load_campaign_into_session",
     "load_into_session", "load_sample_into_session", "memo", "merge_into_session", "need_data",
     "need_runs", "on_campaign", "open_cached", "parse_upload", "part_map_frame",
     "predict_and_explain", "runs", "set_campaign", "set_dataset", "set_problem",
-    "set_test_drives", "show_in_results", "split_sample", "start_page", "step_indicator",
-    "target", "test_drives", "train_data", "train_threads", "ui_defaults", "use_cleaned",
-    "watch", "window_map", "window_spec",
+    "set_test_drives", "show_in_results", "split_sample", "start_job", "start_page",
+    "step_indicator", "target", "test_drives", "train_data", "train_threads", "ui_defaults",
+    "use_cleaned", "watch", "window_map", "window_spec",
 ]

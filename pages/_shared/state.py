@@ -145,6 +145,19 @@ def add_run(run: pc.TrainedRun, select: bool = True) -> None:
         Runs.selected_run.set(run.key)
 
 
+def delete_run(key: str) -> None:
+    """Delete run ``key`` from the model cache and from this session."""
+    cache().delete(key)
+    runs().pop(key, None)
+    if Runs.selected_run.get() == key:
+        Runs.selected_run.pop()
+
+
+def start_job(job):
+    """Start a training / tuning job (Train, the demo) as the session's one job."""
+    return Runs.job.set(job.start())
+
+
 def open_cached(key: str) -> pc.TrainedRun | None:
     run = runs().get(key) or cache().load(key)
     if run is not None:
