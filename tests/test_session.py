@@ -84,6 +84,11 @@ def test_every_page_writes_only_declared_keys(app, small_ds):
     at = train(at)
     at = walk_results_and_downloads(at, attribution=False)
     assert at.session_state["res_drive"] == "trip03_rural"
+    # another drive of the campaign: the warning threshold starts again from that drive
+    at = checked(at.switch_page(RESULTS).run())
+    at = checked(at.number_input(key="res_threshold").set_value(123.0).run())
+    at = checked(at.selectbox(key="res_drive").set_value("trip06_rural").run())
+    assert at.number_input(key="res_threshold").value != 123.0
     at = checked(at.switch_page(HOME).run())
 
 
