@@ -21,7 +21,7 @@ from .cache import ModelCache
 from .data import (MAX_BYTES, SAMPLES, SPLIT_SAMPLE, Campaign, DataError, Dataset, clean,
                    concat_drives, load_csv, load_drives, load_file, load_sample,
                    load_sample_campaign, merge_drives, resample)
-from .data.formats import SUFFIXES as FILE_SUFFIXES
+from .data import SUFFIXES as FILE_SUFFIXES
 from .explain import Attention, Attribution, attribute
 from .grouping import SensorGrouping, lagged_correlation, suggest_groups
 from .metrics import exceedance_counts, highest_actual_time, regression_metrics

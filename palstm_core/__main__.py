@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from . import (FILE_SUFFIXES, MODELS, Campaign, DataError, ModelCache, SensorGrouping,
                TrainConfig, TrainingError, WindowSpec, check_device, close_distributed, explain,
-               init_distributed, load_csv, load_drives, load_sample, natural_key,
+               init_distributed, load_drives, load_file, load_sample, natural_key,
                regression_metrics, suggest_groups, train, tune)
 from .bench import format_table, run_bench
 
@@ -46,7 +46,7 @@ def _cache_notes(cache: ModelCache | None) -> None:
 
 def _dataset(args):
     if args.csv:
-        return load_csv(args.csv, time_column=args.time_column)
+        return load_file(args.csv, time_column=args.time_column)
     return load_sample(args.sample)
 
 
