@@ -279,3 +279,25 @@ def test_public_name_check_catches_a_private_import(tmp_path):
                     "from palstm_core import simulate\npc.cache.DEFAULT_DIR\npc.explain.maps.SHORT\n")
     got = _private_uses(page, PUBLIC_MODULES)
     assert len(got) == 4, got
+
+
+# ---------------------------------------------------------------------------- (e) one list of samples
+def test_sample_names_have_one_source():
+    """``pc.SAMPLES`` (data/load.py) is the one list of the shipped sample drives: no other core
+    module spells out two of them as a list; the generator has a plan for each."""
+    import palstm_core as pc
+    from palstm_core import simulate
+    assert set(simulate.DRIVES) == set(pc.SAMPLES)
+    names = set(pc.SAMPLES) | set(pc.SPLIT_SAMPLE)
+    copies = []
+    for path in _modules().values():
+        if path == PKG / "data" / "load.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+                words = {e.value for e in node.elts if isinstance(e, ast.Constant)
+                         and isinstance(e.value, str)}
+                found = words & names
+                if len(found) >= 2 and found == words:      # (phase kinds include 'rural')
+                    copies.append(f"{_rel(path)}:{node.lineno} {sorted(found)}")
+    assert copies == []
