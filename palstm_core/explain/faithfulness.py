@@ -46,7 +46,8 @@ def _feature_scores(model, att, sensors: list[int]) -> np.ndarray:
 
 def faithfulness(run, ds, part: str = "test", k: int = 1, mode: str = "window",
                  batch_size: int = 1024) -> Faithfulness:
-    """Deletion check of the feature attention of ``run`` on the ``part`` windows of ``ds``.
+    """Deletion check of the feature attention of ``run`` on the ``part`` windows of ``ds`` (a
+    Dataset or a Campaign, windows from ``run.inputs``: a run with ``test_drives`` scores them).
 
     The k most-attended sensor inputs are replaced by their training mean (0 in the scaled
     space the model sees) and the RMSE is recomputed; likewise for the k least-attended ones.
