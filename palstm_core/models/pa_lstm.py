@@ -30,6 +30,8 @@ The inputs are split into G sensor groups. Each group g has its own branch, run 
       l_t   = v_τᵀ tanh(W_τ u_t + Q_τ z_L + p_t + b_τ);     β_t = softmax_t(l_t)
       s     = Σ_t β_t u_t
       ŷ     = w_oᵀ tanh(W_o s + b_s) + b_o                 (the head sees the context only)
+      steps S > 1: ŷ = W'_o tanh(W_o s + b_s) + b_o ∈ R^S   (one context, S outputs; α, γ, β and
+                   the relevance are per window and serve all S steps)
 
 Why the temporal attention looks like this (the paper gives the idea, not every equation).
 Attention over recurrent states alone cannot say *when* an input mattered: h_t at the newest
@@ -81,8 +83,9 @@ class PALSTM(Forecaster):
     has_temporal_attention = True
     has_group_weights = True
 
-    def __init__(self, groups, lookback, hidden_size=32, target_index=None, attention_size=None):
-        super().__init__(groups, lookback, hidden_size, target_index)
+    def __init__(self, groups, lookback, hidden_size=32, target_index=None, attention_size=None,
+                 steps=1):
+        super().__init__(groups, lookback, hidden_size, target_index, steps)
         H, L, F = self.hidden_size, self.lookback, self.n_features
         A = attention_size or H
         self.encoder = ParallelInputAttentionEncoder(self.groups, L, H, A)
@@ -93,7 +96,7 @@ class PALSTM(Forecaster):
         self.position = nn.Parameter(torch.zeros(L, A))    # p_t
         self.temporal_score = nn.Linear(A, 1, bias=False)  # v_τ
         self.context_proj = nn.Linear(H + F, H)            # W_o, b_s
-        self.head = nn.Linear(H, 1)                        # w_o, b_o
+        self.head = nn.Linear(H, self.steps)               # w_o, b_o (W'_o for S steps)
         group_of = torch.zeros(F, dtype=torch.long)
         for g, cols in enumerate(self.groups):
             group_of[cols] = g
@@ -110,6 +113,6 @@ class PALSTM(Forecaster):
         pre = self.temporal_key(u) + self.temporal_query(z[:, -1:]) + self.position  # (B, L, A)
         beta = torch.softmax(self.temporal_score(torch.tanh(pre)).squeeze(-1), dim=-1)  # (B, L)
         context = torch.bmm(beta[:, None, :].to(u.dtype), u).squeeze(1)     # (B, H+F)
-        y = self.head(torch.tanh(self.context_proj(context))).squeeze(-1)   # (B,)
+        y = self.shaped(self.head(torch.tanh(self.context_proj(context))))  # (B,) or (B, S)
         relevance = beta.float()[:, :, None] * alpha.float() * gamma.float()[:, None, self.group_of]
         return ModelOutput(y, alpha, beta, gamma, relevance)                # relevance (B, L, F)
