@@ -38,6 +38,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..models.base import first_step
+
 METHODS = ("integrated_gradients", "occlusion", "feature_ablation", "saliency")
 BASELINE = "training mean (0 in the scaled inputs; the scaler is fitted on the training part)"
 
@@ -136,7 +138,7 @@ def attribute(run, ds, method: str = "integrated_gradients", windows=None, part:
         return result
 
     def f(x: torch.Tensor) -> torch.Tensor:
-        return model(x).y.float()
+        return first_step(model(x).y).float()         # step 1 of a multi-step forecast
 
     was_training = model.training
     model.eval()

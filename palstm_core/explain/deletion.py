@@ -28,6 +28,7 @@ import pandas as pd
 import torch
 
 from .attribution import METHODS, attribute, part_windows
+from ..models.base import first_step
 
 MAP_NAMES = ("relevance", "feature", "temporal") + METHODS
 MARGIN = 0.01
@@ -109,7 +110,7 @@ def _masked_predictions(model, x_all: np.ndarray, valid: np.ndarray, ranks: np.n
                 r = torch.as_tensor(ranks[:, i:i + b], device=device).view(len(ranks), 1, b, L, F)
                 keep = (r >= k_t[:, :, :, :, None]).reshape(-1, b, L, F)          # (O·S, b, L, F)
                 batch = torch.cat([x[None], torch.zeros_like(x)[None], x[None] * keep])
-                preds[:, i:i + b] = model(batch.reshape(-1, L, F)).y.float().view(
+                preds[:, i:i + b] = first_step(model(batch.reshape(-1, L, F)).y).float().view(
                     n_masks, b).cpu().numpy()
     finally:
         model.train(was_training)

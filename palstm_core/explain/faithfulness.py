@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from ..windows import make_windows
+from ..models.base import first_step
 
 
 @dataclass
@@ -97,7 +98,7 @@ def _deletion_predictions(model, w, starts: np.ndarray, sensors: list[int], k: i
     model.eval()
 
     def predict(x: torch.Tensor) -> np.ndarray:
-        return model(x).y.float().cpu().numpy()
+        return first_step(model(x).y).float().cpu().numpy()
 
     base, top, bottom, global_scores, chunks = [], [], [], [], []
     with torch.no_grad():
@@ -105,7 +106,7 @@ def _deletion_predictions(model, w, starts: np.ndarray, sensors: list[int], k: i
             x = torch.as_tensor(np.ascontiguousarray(w.inputs(starts[i:i + batch_size])),
                                 device=device)                               # (B, L, F)
             out = model(x)
-            base.append(out.y.float().cpu().numpy())
+            base.append(first_step(out.y).float().cpu().numpy())
             score = _feature_scores(model, out, sensors)                       # (B, L, S)
             chunks.append((x, score, out.temporal))
             global_scores.append(score.sum(axis=(0, 1)))

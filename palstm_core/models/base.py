@@ -36,6 +36,13 @@ import torch
 from torch import nn
 
 
+def first_step(y: torch.Tensor) -> torch.Tensor:
+    """``ModelOutput.y`` of the first forecast step (B,): the prediction of t+horizon, which is
+    what the explanation tools (attribution, deletion checks) explain and score for a
+    multi-step model. A one-step (B,) output is returned as it is."""
+    return y if y.dim() == 1 else y[:, 0]
+
+
 @dataclass
 class ModelOutput:
     y: torch.Tensor
