@@ -275,3 +275,19 @@ def test_multi_step_ddp_matches_one_process(model, tmp_path):
         assert a["val_loss"] == pytest.approx(b["val_loss"], rel=1e-4)
     for name, p in single.model.state_dict().items():
         torch.testing.assert_close(ddp["state"][name], p, rtol=1e-4, atol=1e-4, msg=name)
+
+
+# ---------------------------------------------------------------- leaderboard
+def test_leaderboard_steps_block_leaves_the_one_step_block(tmp_path):
+    from palstm_core import leaderboard
+    out = tmp_path / "lb.md"
+    out.write_text("# Benchmarks\n\n<!-- leaderboard:start -->\none-step table\n"
+                   "<!-- leaderboard:end -->\n\n### Notes\nkept\n")
+    assert leaderboard.main(["--models", "persistence", "linear", "--steps", "3", "--seeds", "0",
+                             "--device", "cpu", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "one-step table" in text and "### Notes\nkept\n" in text     # the new block is added
+    block = text.split("<!-- leaderboard-steps-3:start -->")[1].split("<!-- leaderboard-steps-3:end -->")[0]
+    assert "3-step forecasts" in block and "R² by step" in block
+    row = next(line for line in block.splitlines() if line.startswith("| linear |"))
+    assert row.count("|") == 14 and len(row.split("|")[-2].split("·")) == 3
