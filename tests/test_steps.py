@@ -291,3 +291,60 @@ def test_leaderboard_steps_block_leaves_the_one_step_block(tmp_path):
     assert "3-step forecasts" in block and "R² by step" in block
     row = next(line for line in block.splitlines() if line.startswith("| linear |"))
     assert row.count("|") == 14 and len(row.split("|")[-2].split("·")) == 3
+
+
+# ---------------------------------------------------------------- figures and Learn computations
+def _long_frame(n_windows: int = 30, S: int = 4) -> pd.DataFrame:
+    origin = np.repeat(np.arange(n_windows, dtype=float) + 100.0, S)
+    step = np.tile(np.arange(1, S + 1), n_windows)
+    actual = np.sin((origin + step) / 5.0) * 31.4159 + 50.0
+    return pd.DataFrame({"time": origin + step, "origin": origin, "step": step,
+                         "actual": actual, "predicted": actual + 0.1 * step})
+
+
+def test_at_step_and_lead_time_pick_one_step():
+    from palstm_core.metrics import at_step, step_for_lead
+    pred = _long_frame()
+    s3 = at_step(pred, 3)
+    assert list(s3.columns) == ["time", "origin", "actual", "predicted"] and len(s3) == 30
+    assert (s3["time"] - s3["origin"] == 3).all()
+    assert step_for_lead(lead=3, horizon=1, steps=4) == 3
+    assert step_for_lead(lead=9, horizon=1, steps=4) == 4 and step_for_lead(0, 1, 4) == 1
+    with pytest.raises(ValueError):
+        at_step(pred, 5)
+
+
+def test_fan_and_error_by_step_figures():
+    from palstm_core import plots
+    pred = _long_frame()
+    fig = plots.forecast_fan_figure(pred, origin=120.0, target="NOx", unit="mg/s", n_origins=3)
+    names = [t.name for t in fig.data]
+    assert names[0] == "actual" and names.count("forecast from the chosen origin") == 1
+    chosen = next(t for t in fig.data if t.name == "forecast from the chosen origin")
+    np.testing.assert_array_equal(chosen.x, [121.0, 122.0, 123.0, 124.0])
+    assert len(fig.data) == 1 + 3
+    by_step = {k: regression_metrics(g["actual"], g["predicted"]) for k, g in pred.groupby("step")}
+    fig = plots.error_by_step_figure({"run a": by_step}, metric="rmse", unit="mg/s")
+    np.testing.assert_allclose(fig.data[0].y, [0.1, 0.2, 0.3, 0.4], rtol=1e-9)
+    with pytest.raises(ValueError):
+        plots.error_by_step_figure({"run a": by_step}, metric="accuracy")
+
+
+def test_learn_decoder_and_self_attention_computations():
+    from palstm_core import teach
+    seq = teach.sample_sequence("urban", "speed", start=120, length=40)
+    demo = teach.decoder_demo(seq.scaled, lookback=8, steps=3, train_steps=15)
+    assert demo.attention.shape == demo.forced_attention.shape == (3, 8)
+    np.testing.assert_allclose(demo.attention.sum(1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(demo.forecast[0], demo.forced_forecast[0], rtol=1e-6)
+    assert demo.losses[-1] < demo.losses[0] and len(demo.table()) == 3
+    other = teach.decoder_demo(seq.scaled, lookback=8, steps=3, train_steps=15,
+                               attention="bahdanau")
+    assert not np.allclose(other.attention, demo.attention)
+    sa = teach.self_attention(seq.scaled[:10], heads=2, d_model=8)
+    assert sa.scores.shape == sa.weights.shape == (2, 10, 10)
+    np.testing.assert_allclose(sa.weights.sum(-1), 1.0, rtol=1e-5)
+    assert sa.check < 1e-5                      # equals torch's nn.MultiheadAttention
+    assert sa.query_row(-1).shape == (2, 10)
+    with pytest.raises(ValueError):
+        teach.self_attention(seq.scaled[:10], heads=3, d_model=8)

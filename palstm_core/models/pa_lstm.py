@@ -104,7 +104,7 @@ class PALSTM(Forecaster):
         self.context_proj = nn.Linear(H + F, H)            # W_o, b_s
         self.head = nn.Linear(H, self.steps)               # w_o, b_o (W'_o for S steps)
         if self.steps > 1:       # created last: a one-step model's initialisation is unchanged
-            self.step_query = nn.Parameter(torch.zeros(self.steps, A))     # q_k
+            self.step_position = nn.Parameter(torch.zeros(self.steps, L, A))  # p_{k,t}
         group_of = torch.zeros(F, dtype=torch.long)
         for g, cols in enumerate(self.groups):
             group_of[cols] = g
@@ -130,7 +130,7 @@ class PALSTM(Forecaster):
 
     def _step_attention(self, pre: torch.Tensor) -> torch.Tensor:
         """β_{k,t} (B, S, L): the temporal attention of every forecast step (S > 1)."""
-        pre = pre[:, None] + self.step_query[None, :, None].to(pre.dtype)   # (B, S, L, A)
+        pre = pre[:, None] + self.step_position.to(pre.dtype)              # (B, S, L, A)
         return torch.softmax(self.temporal_score(torch.tanh(pre)).squeeze(-1), dim=-1)
 
     def _steps_head(self, pre: torch.Tensor, u: torch.Tensor):
