@@ -322,6 +322,18 @@ def _add_tune_parser(sub) -> None:
     p.set_defaults(func=cmd_tune)
 
 
+def _add_forecast_args(p: argparse.ArgumentParser) -> None:
+    """``train``'s multi-step and seq2seq options."""
+    d = TrainConfig()
+    p.add_argument("--steps", type=int, default=1,
+                   help="forecast steps per window: t+horizon … t+horizon+steps-1 (default 1)")
+    p.add_argument("--attention", default=d.attention, choices=["luong", "bahdanau"],
+                   help="seq2seq decoder attention: luong (dot product) or bahdanau (additive)")
+    p.add_argument("--teacher-forcing", type=float, default=d.teacher_forcing,
+                   help="seq2seq: share of decoder steps fed the true previous target in epoch "
+                   f"1, decaying to 0 at the last epoch (default {d.teacher_forcing})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="python -m palstm_core",
                                      description="PA-LSTM Explorer: train and use emission models.")
@@ -343,16 +355,10 @@ def main(argv: list[str] | None = None) -> int:
                    "(default: suggested from the column names)")
     p.add_argument("--lookback", type=int, default=30)
     p.add_argument("--horizon", type=int, default=1)
-    p.add_argument("--steps", type=int, default=1,
-                   help="forecast steps per window: t+horizon … t+horizon+steps-1 (default 1)")
     p.add_argument("--target-history", action="store_true",
                    help="also use the target's past values as an input")
+    _add_forecast_args(p)
     d = TrainConfig()
-    p.add_argument("--attention", default=d.attention, choices=["luong", "bahdanau"],
-                   help="seq2seq decoder attention: luong (dot product) or bahdanau (additive)")
-    p.add_argument("--teacher-forcing", type=float, default=d.teacher_forcing,
-                   help="seq2seq: share of decoder steps fed the true previous target in epoch "
-                   f"1, decaying to 0 at the last epoch (default {d.teacher_forcing})")
     p.add_argument("--hidden-size", type=int, default=d.hidden_size)
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--batch-size", type=int, default=d.batch_size)

@@ -208,14 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     steps = max([r.get("steps", 1) for r in results] + [args.steps if args.models else 1])
     w = WindowSpec(steps=steps)
     body = table(results, with_ensemble=not args.no_ensemble)
-    start, end = START, END
-    if steps > 1:
-        start, end = (m.replace("leaderboard:", f"leaderboard-steps-{steps}:") for m in (START, END))
-    title = "" if steps == 1 else f", {steps}-step forecasts"
-    ahead = ("" if steps == 1 else
-             f", forecast steps {steps} (t+{w.horizon} … t+{w.horizon + steps - 1} from each "
-             "window; RMSE, MAE and R² over all steps, *by step*: the urban test R² of step 1 … "
-             f"{steps}; deletion and maps judge step 1)")
+    start, end = (START, END) if steps == 1 else (
+        m.replace("leaderboard:", f"leaderboard-steps-{steps}:") for m in (START, END))
+    title, ahead = _steps_words(steps, w.horizon)
     text = (
         f"## Leaderboard{title} (simulated sample drives)\n\n"
         f"Target {args.target} from the sensors only (no target history), lookback {w.lookback}, "
@@ -241,17 +236,32 @@ def main(argv: list[str] | None = None) -> int:
         "(`palstm_core.simulate`)." + (f" {args.note}" if args.note else "") + "\n")
     print(body)
     if args.out != "-":
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        old = out.read_text() if out.is_file() else ""
-        if start in old and end in old:
-            head, rest = old.split(start, 1)
-            tail = rest.split(end, 1)[1]
-        else:
-            head, tail = old + ("\n" if old else ""), "\n"
-        out.write_text(f"{head}{start}\n{text}{end}{tail}")
-        print(f"written to {out}", file=sys.stderr)
+        write_block(Path(args.out), start, end, text)
+        print(f"written to {args.out}", file=sys.stderr)
     return 0
+
+
+def _steps_words(steps: int, horizon: int) -> tuple[str, str]:
+    """The title suffix and the sentence part that describe an N-step leaderboard."""
+    if steps == 1:
+        return "", ""
+    return (f", {steps}-step forecasts",
+            f", forecast steps {steps} (t+{horizon} … t+{horizon + steps - 1} from each window; "
+            f"RMSE, MAE and R² over all steps, *by step*: the urban test R² of step 1 … {steps}; "
+            "deletion and maps judge step 1)")
+
+
+def write_block(out: Path, start: str, end: str, text: str) -> None:
+    """Replace the part of ``out`` between the ``start`` and ``end`` lines by ``text`` (append
+    it with the two lines when the file has none); the rest of the file is kept as written."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    old = out.read_text() if out.is_file() else ""
+    if start in old and end in old:
+        head, rest = old.split(start, 1)
+        tail = rest.split(end, 1)[1]
+    else:
+        head, tail = old + ("\n" if old else ""), "\n"
+    out.write_text(f"{head}{start}\n{text}{end}{tail}")
 
 
 if __name__ == "__main__":

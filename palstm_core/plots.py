@@ -452,63 +452,49 @@ def drive_metrics_figure(metrics_by_drive: Mapping[str, Mapping[str, float]], un
 def forecast_fan_figure(pred: pd.DataFrame, origin: float, target: str, unit: str = "",
                         time_kind: str = "seconds", n_origins: int = 5,
                         context: int | None = None, height: int = 340) -> go.Figure:
-    """A fan of multi-step forecasts against the actual target.
-
-    ``pred`` is ``run.predict(ds)`` of a run with ``steps`` > 1 (time, origin, step, actual,
-    predicted; one drive's rows). Drawn: the actual target around ``origin`` (``context`` rows
-    before it, default ``steps``, and the forecast span after it), the forecast made at
-    ``origin`` (t+horizon … t+horizon+steps−1, bold) and those of the ``n_origins − 1``
-    origins before it (fainter), and a dashed line at the origin (the newest input)."""
+    """Fan of multi-step forecasts (``run.predict(ds)`` of one drive, steps > 1) from the origin
+    nearest ``origin`` (bold) and the ``n_origins − 1`` before it, against the actual target
+    from ``context`` rows (default: steps) before the origin; a dashed line at the origin."""
     origins = np.unique(pred["origin"].to_numpy(dtype=float))
     if not len(origins):
         raise ValueError("no forecasts to draw")
-    o = origins[min(int(np.searchsorted(origins, float(origin))), len(origins) - 1)]
-    S = int(pred["step"].max())
-    chosen = origins[max(0, int(np.searchsorted(origins, o)) - max(int(n_origins), 1) + 1):
-                     int(np.searchsorted(origins, o)) + 1]
-    fig = go.Figure()
-    actual = pred[pred["step"] == 1][["time", "actual"]]
-    t_all = np.unique(np.r_[actual["time"].to_numpy(dtype=float), pred["time"].to_numpy(dtype=float)])
-    back = S if context is None else int(context)
-    i0 = int(np.searchsorted(t_all, o))
-    lo, hi = t_all[max(0, i0 - back)], pred.loc[pred["origin"] == o, "time"].max()
-    span = pred[(pred["time"] >= lo) & (pred["time"] <= hi)].drop_duplicates("time")
+    i = min(int(np.searchsorted(origins, float(origin))), len(origins) - 1)
+    o, chosen = origins[i], origins[max(0, i - max(int(n_origins), 1) + 1): i + 1]
+    times = np.unique(pred["time"].to_numpy(dtype=float))
+    back = int(pred["step"].max()) if context is None else int(context)
+    span = pred[(pred["time"] >= times[max(0, int(np.searchsorted(times, o)) - back)])
+                & (pred["time"] <= pred.loc[pred["origin"] == o, "time"].max())]
+    span = span.drop_duplicates("time")
+    fig = go.Figure()                           # the actual target, then the forecasts
     if span["actual"].notna().any():
         fig.add_trace(go.Scatter(x=time_values(span["time"], time_kind), y=span["actual"],
                                  name="actual", mode="lines+markers",
                                  line=dict(color=ACTUAL, width=2), marker=dict(size=4)))
     for j, oj in enumerate(chosen):
-        f = pred[pred["origin"] == oj].sort_values("step")
-        last = oj == o
+        f, last = pred[pred["origin"] == oj].sort_values("step"), oj == o
         fig.add_trace(go.Scatter(
             x=time_values(f["time"], time_kind), y=f["predicted"], mode="lines+markers",
-            name=("forecast from the chosen origin" if last else "earlier origins"),
-            showlegend=bool(last or j == 0), legendgroup="last" if last else "earlier",
+            name="forecast from the chosen origin" if last else "earlier origins",
+            showlegend=bool(last or j == 0), legendgroup=str(last),
             opacity=1.0 if last else 0.25 + 0.5 * (j + 1) / len(chosen),
             line=dict(color=PALETTE[0] if last else PALETTE[1], width=2.5 if last else 1),
-            marker=dict(size=5 if last else 3),
             customdata=f["step"], hovertemplate="step %{customdata}: %{y:.4g}<extra></extra>"))
     fig.add_vline(x=time_values([o], time_kind)[0], line=dict(color=SEPARATOR, dash="dash"),
                   annotation_text="origin (newest input)", annotation_position="top left")
     fig.update_yaxes(title_text=with_unit(target, unit))
-    fig.update_xaxes(title_text=time_title(time_kind))
-    return _layout(fig, height=height)
+    return _layout(fig.update_xaxes(title_text=time_title(time_kind)), height=height)
 
 
 def error_by_step_figure(metrics_by_step: Mapping[str, Mapping[int, Mapping[str, float]]],
                          metric: str = "rmse", unit: str = "", height: int = 300) -> go.Figure:
-    """Test error of every forecast step, one line per run: ``{run label:
-    run.metrics_by_step}``; ``metric`` is "rmse", "mae", "mape" or "r2"."""
-    labels = {"rmse": with_unit("RMSE", unit), "mae": with_unit("MAE", unit), "mape": "MAPE [%]",
-              "r2": "R²"}
+    """Test error by forecast step, a line per run ``{label: run.metrics_by_step}``."""
+    labels = {"rmse": with_unit("RMSE", unit), "mae": with_unit("MAE", unit), "r2": "R²"}
     if metric not in labels:
         raise ValueError(f"metric must be one of {', '.join(labels)}, not {metric!r}")
     fig = go.Figure()
     for i, (name, by_step) in enumerate(metrics_by_step.items()):
         steps = sorted(int(k) for k in by_step)
         fig.add_trace(go.Scatter(x=steps, y=[by_step[k][metric] for k in steps], name=name,
-                                 mode="lines+markers",
-                                 line=dict(color=PALETTE[i % len(PALETTE)], width=2)))
+                                 mode="lines+markers", line=dict(color=PALETTE[i % len(PALETTE)])))
     fig.update_xaxes(title_text="forecast step (1 = t + horizon)", dtick=1)
-    fig.update_yaxes(title_text=labels[metric])
-    return _layout(fig, height=height)
+    return _layout(fig.update_yaxes(title_text=labels[metric]), height=height)
