@@ -348,3 +348,19 @@ def test_learn_decoder_and_self_attention_computations():
     assert sa.query_row(-1).shape == (2, 10)
     with pytest.raises(ValueError):
         teach.self_attention(seq.scaled[:10], heads=3, d_model=8)
+
+
+def test_model_maps_of_a_trained_run(small):
+    from palstm_core.explain.heads import model_maps
+    window = pc.WindowSpec(lookback=6, horizon=1, steps=3)
+    s2s = pc.train(small, "NOx", GROUPS, window, _cfg("seq2seq", attention="bahdanau"))
+    m = model_maps(s2s, small, windows=[0, 4, 9])
+    assert m["decoder"].shape == (3, 3, 6)
+    np.testing.assert_allclose(m["decoder"].mean(1), s2s.explain(small).temporal[[0, 4, 9]],
+                               rtol=1e-5, atol=1e-6)
+    tr = pc.train(small, "NOx", GROUPS, pc.WindowSpec(lookback=6), _cfg("transformer"))
+    m = model_maps(tr, small, windows=[2])
+    assert m["layer 1"].shape == (1, 4, 6, 6)
+    np.testing.assert_allclose(m["layer 2"][:, :, -1].mean(1), tr.explain(small).temporal[[2]],
+                               rtol=1e-5, atol=1e-6)
+    assert model_maps(pc.train(small, "NOx", GROUPS, window, _cfg("rnn")), small) == {}
