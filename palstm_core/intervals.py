@@ -119,8 +119,10 @@ class Calibration:
     @classmethod
     def from_dict(cls, d: dict) -> "Calibration":
         m = d.get("multiplier")
-        return cls(np.asarray(d["residuals"], float), np.asarray(d["predicted"], float),
-                   math.inf if m is None else float(m), float(d.get("level_hint", 0.9)))
+        r, p = np.asarray(d["residuals"], float), np.asarray(d["predicted"], float)
+        if r.ndim != 2 or r.shape != p.shape or not len(r):
+            raise ValueError(f"calibration residuals {r.shape} and predictions {p.shape} differ")
+        return cls(r, p, math.inf if m is None else float(m), float(d.get("level_hint", 0.9)))
 
 
 def check_level(level) -> float:
