@@ -135,3 +135,20 @@ def test_public_early_warning_and_tradeoff(run3, small_ds):
     assert curve["false_alarms"].iloc[0] >= curve["false_alarms"].iloc[-1]
     with pytest.raises(pc.DataError, match="lead time must be 1 to 3"):
         pc.early_warning(run3, small_ds, thr, lead=4)
+
+
+def test_cli_predict_interval_writes_lower_upper(tmp_path, capsys):
+    from palstm_core.__main__ import main
+    import pandas as pd
+    ds = pc.load_sample("urban")
+    cache = pc.ModelCache(tmp_path / "cache")
+    run = _train(ds, cache=cache)
+    out = tmp_path / "pred.csv"
+    assert main(["predict", "--run", run.key, "--cache-dir", str(cache.root), "--out", str(out),
+                 "--interval", "0.9"]) == 0
+    got = pd.read_csv(out)
+    assert list(got.columns) == ["time", "actual", "predicted", "lower", "upper"]
+    assert "inside the 90% interval" in capsys.readouterr().out
+    assert main(["predict", "--run", run.key, "--cache-dir", str(cache.root), "--out", str(out),
+                 "--interval", "90"]) == 2
+    assert "between 0 and 1" in capsys.readouterr().err
