@@ -88,6 +88,8 @@ class Results(Space):
     res_focus = Key(SESSION, doc='"peak": open on the highest actual value once')
     res_map_run = Key(SESSION, doc="the run res_map was chosen for")
     res_threshold_for = Key(DATA, doc="(data, target) the threshold was set for")
+    res_level, res_alarm_p = widgets(SESSION, 2)      # interval level, alarm probability
+    res_lead, = widgets(DATA, 1)                      # warning lead time (forecast steps)
 
 
 class Downloads(Space):

@@ -187,3 +187,5 @@ def _calibrate(run: TrainedRun, data: Dataset | Campaign, test: pd.DataFrame) ->
         run.report.append(f"No prediction intervals: {exc}")
         return
     run.intervals = interval_summary(test, run.calibration, LEVEL)
+    if not isinstance(data, Campaign):
+        run.intervals["by_drive"] = {data.name: dict(run.intervals["overall"])}
