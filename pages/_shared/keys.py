@@ -107,6 +107,7 @@ class Learn(Space):
     (src, sample, channel, start, length, values, hidden, trained, step, gate, lookback, fbias,
      q_level, q_change, pool_unit, pool_w, p_rows, p_lookback, p_lag, p_hidden, p_epochs,
      train_planted, cancel_planted, relative, run_xai, cancel_xai) = widgets(PAGE, 26)
+    conf_level, conf_scaled = widgets(PAGE, 2)        # the conformal-interval section
 
 
 # ---------------------------------------------------------------------------- lookup
