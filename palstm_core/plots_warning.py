@@ -12,14 +12,15 @@ from .plot_base import OUTCOME_COLOURS, PALETTE, _layout
 def tradeoff_figure(curve: pd.DataFrame, chosen: float | None = None,
                     title: str | None = None, height: int = 340) -> go.Figure:
     """One point per alarm probability (``curve``: probability, hit_rate, false_alarms):
-    false alarms on x, hit rate on y, each point labelled with its probability; ``chosen``
+    false alarms on x, hit rate on y, points p = 0.1, 0.3, … labelled (all in the hover); ``chosen``
     (the probability in use) is ringed."""
     fig = go.Figure()
     hover = ("alarm at p ≥ %{customdata[0]:.2f}<br>hit rate %{y:.0%}<br>"
              "false alarms %{x}<br>hits %{customdata[1]}, misses %{customdata[2]}<extra></extra>")
     fig.add_trace(go.Scatter(
         x=curve["false_alarms"], y=curve["hit_rate"], mode="lines+markers+text",
-        text=[f"{p:.2f}" for p in curve["probability"]], textposition="top center",
+        text=[f"p {p:.1f}" if round(p * 10) % 2 and abs(p * 10 - round(p * 10)) < 1e-6 else ""
+              for p in curve["probability"]], textposition="top center",
         textfont=dict(size=9), line=dict(color=PALETTE[0]), name="alarm probability",
         customdata=np.c_[curve["probability"], curve["hits"], curve["misses"]],
         hovertemplate=hover))
