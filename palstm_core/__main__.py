@@ -330,6 +330,18 @@ def _add_forecast_args(p: argparse.ArgumentParser) -> None:
                    f"1, decaying to 0 at the last epoch (default {d.teacher_forcing})")
 
 
+def _add_predict_parser(sub) -> None:
+    p = sub.add_parser("predict", help="predict a drive with a cached run, write a CSV")
+    _add_data_args(p)
+    p.add_argument("--run", required=True, help="run key (see `list`)")
+    p.add_argument("--out", default="predictions.csv")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--interval", type=float, metavar="LEVEL",
+                   help="also write lower and upper of the LEVEL prediction interval (e.g. 0.9), "
+                        "calibrated on the validation part of the run's training data")
+    p.set_defaults(func=cmd_predict)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="python -m palstm_core",
                                      description="PA-LSTM Explorer: train and use emission models.")
@@ -366,15 +378,7 @@ def main(argv: list[str] | None = None) -> int:
 
     _add_tune_parser(sub)
 
-    p = sub.add_parser("predict", help="predict a drive with a cached run, write a CSV")
-    _add_data_args(p)
-    p.add_argument("--run", required=True, help="run key (see `list`)")
-    p.add_argument("--out", default="predictions.csv")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--interval", type=float, metavar="LEVEL",
-                   help="also write lower and upper of the LEVEL prediction interval (e.g. 0.9), "
-                        "calibrated on the validation part of the run's training data")
-    p.set_defaults(func=cmd_predict)
+    _add_predict_parser(sub)
 
     p = sub.add_parser("list", help="list cached runs")
     p.add_argument("--cache-dir")
