@@ -1,4 +1,5 @@
-"""Real-browser test (issue 23): after training from the browser, the Results page draws the
+"""Real-browser test (issue 23): after the Demo button (sample drive, tiny model trained in the
+browser session), the Results page draws the
 prediction interval band and the early warning's trade-off curve (hit rate against false alarms
 as the alarm probability moves). Same server and browser set-up as test_browser.py."""
 from __future__ import annotations
@@ -18,15 +19,8 @@ def test_results_draw_the_band_and_the_tradeoff_curve(server):  # noqa: F811
     with _browser_page(2000) as page:
         page.goto(server)
         expect(page.get_by_role("heading", name="PA-LSTM Explorer")).to_be_visible()
-        page.get_by_role("button", name="Start with sample data").click()
-        expect(page.get_by_role("heading", name="2 · Sensor groups")).to_be_visible()
-        page.get_by_role("button", name="Next: train →").click()
-        expect(page.get_by_role("heading", name="3 · Train")).to_be_visible()
-        page.get_by_role("button", name="Train", exact=True).click()
-        open_results = page.get_by_role("button", name="Open results →")
-        expect(open_results).to_be_visible(timeout=180_000)
-        open_results.click()
-        expect(page.get_by_role("heading", name="4 · Results")).to_be_visible()
+        page.get_by_role("button", name="Demo").click()           # sample, train, open Results
+        expect(page.get_by_role("heading", name="4 · Results")).to_be_visible(timeout=240_000)
         # the band on the predictions plot and its coverage next to the nominal level
         pred_plot = page.locator(".js-plotly-plot", has=page.get_by_text(
             re.compile(r"90% interval"))).first
