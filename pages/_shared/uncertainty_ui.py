@@ -51,7 +51,23 @@ def interval_band(run: pc.TrainedRun, pred: pd.DataFrame, ds: pc.Dataset) -> pd.
                      "windows (split conformal, per forecast step).")
     sentence = pc.coverage_sentence(m["coverage"], level, m["n"])
     (st.caption if sentence.endswith("as promised.") else st.warning)(sentence)
+    interval_tables(run, band, level)
     return band
+
+
+def interval_tables(run: pc.TrainedRun, band: pd.DataFrame, level: float) -> None:
+    """Coverage, width and Winkler score of this drive overall and per forecast step, and (a
+    campaign run) the stored 90 % figures of every test drive."""
+    with st.expander("Interval metrics per forecast step and per drive"):
+        table = pc.interval_table(band, level)
+        st.dataframe(table[table["scope"] != "drive"], hide_index=True, width="stretch",
+                     key="interval_table")
+        by_drive = run.intervals.get("by_drive", {})
+        if len(by_drive) > 1:
+            st.caption(f"Every test drive, {run.intervals['level']:.0%} interval (stored with "
+                       "the run):")
+            st.dataframe(pd.DataFrame([{"drive": d, **v} for d, v in by_drive.items()]),
+                         hide_index=True, width="stretch", key="interval_drives")
 
 
 def warning_settings(run: pc.TrainedRun, pred: pd.DataFrame, ds: pc.Dataset) -> tuple:
