@@ -27,6 +27,10 @@ def test_results_draw_the_band_and_the_tradeoff_curve(server):  # noqa: F811
         expect(pred_plot).to_be_attached(timeout=60_000)
         expect(pred_plot.locator("path.js-fill").first).to_be_attached()
         expect(page.get_by_text(re.compile(r"Coverage on the test span: \d+\.\d%"))).to_be_visible()
+        page.get_by_role("heading", name=re.compile("^Predicted vs actual")).evaluate(
+            "e => e.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(ARTIFACTS / "results-band.png"))
         # the warning section: its trade-off curve, one marker per alarm probability
         heading = page.get_by_role("heading", name="High-emission early warning")
         heading.scroll_into_view_if_needed()
