@@ -171,7 +171,7 @@ class _Search:
         self.stop = _Stop(cancel, self.t0 + timeout_s)
         self.rows: list[dict] = []
         self.best: tuple[float, TrainedRun | None] = (math.inf, None)
-        self.stopped_by = "trials"
+        self.stopped_by = N_("trials")
         self.space = SPACE
 
     def _report(self, trial_no: int, fraction: float, message: str) -> None:
@@ -199,7 +199,7 @@ class _Search:
         except TrainingCancelled:
             if self.stop.user():
                 raise
-            self.stopped_by = "time budget"
+            self.stopped_by = N_("time budget")
             trial.set_user_attr("note", "stopped: time budget")
             trial.study.stop()
             raise optuna.TrialPruned("time budget") from None
@@ -224,7 +224,7 @@ class _Search:
         if self.stop.user():
             study.stop()
         elif time.monotonic() > self.stop.deadline:
-            self.stopped_by = "time budget"
+            self.stopped_by = N_("time budget")
             study.stop()
 
     def result(self, study, cache) -> TuneResult:

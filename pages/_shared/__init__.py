@@ -6,12 +6,14 @@
     nav       steps, step indicator, need_data / need_runs
     jobs      the one background-job runner (Train and Learn) and torch's thread count
     figures   figures only the Learn page draws
+    lang      the session's language, the sidebar switch, translated page links
 
 This lives in a sub-folder of ``pages/`` on purpose: Streamlit makes a page of every ``*.py``
 file directly in ``pages/`` (a leading "_" does not hide it), but ignores sub-folders. Nothing
 here computes anything; computation is in ``palstm_core``.
 """
 from .jobs import Job, TrainingJob, TuneJob, limit_threads, train_threads
+from .lang import LANG_KEY, init_language, language_switch, page_setup
 from .nav import (PAGE, STEPS, collect_job, current_step, data_badge, keep_widget_state,
                   need_data, need_runs, step_indicator)
 from .settings import DEMO, cache, demo_settings, ui_defaults
@@ -23,6 +25,7 @@ from .state import (Memo, add_run, base_dataset, campaign, dataset, default_clea
                     use_cleaned, window_map, window_spec)
 
 __all__ = [
+    "LANG_KEY", "init_language", "language_switch", "page_setup",
     "DEMO", "Job", "Memo", "PAGE", "STEPS", "TrainingJob", "TuneJob", "add_run", "base_dataset",
     "cache", "campaign", "fingerprint", "load_campaign_into_session", "on_campaign",
     "set_campaign", "test_drives", "train_data",

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 import palstm_core as pc
+from palstm_core import i18n
+from palstm_core.i18n import _
 
 
 # PyTorch CPU threads: $PALSTM_TORCH_THREADS, default 1. The Streamlit server (and often the
@@ -42,7 +44,8 @@ class Job:
         self.name = name
         self.info = info                     # what the caller needs back (e.g. the settings)
         self.fraction = 0.0
-        self.message = "starting…"
+        self.lang = i18n.current()           # the session's language, for the thread's messages
+        self.message = _("starting…")
         self.result: Any = None
         self.error: str | None = None
         self.cancelled = False
@@ -81,15 +84,19 @@ class Job:
 
     def _main(self) -> None:
         limit_threads()
+        with i18n.language(self.lang):
+            self._work()
+
+    def _work(self) -> None:
         try:
             self.result = self.work(self)
         except pc.TrainingCancelled:
             self.cancelled = True
-            self.message = "Cancelled."
+            self.message = _("Cancelled.")
         except (pc.DataError, pc.TrainingError, ValueError) as exc:
             self.error = str(exc)
         except Exception as exc:  # noqa: BLE001 - shown to the user, never a traceback
-            self.error = f"unexpected {type(exc).__name__}: {exc}"
+            self.error = _("unexpected {kind}: {error}", kind=type(exc).__name__, error=exc)
         finally:
             self.finished = time.time()
             self.done = True
@@ -128,12 +135,13 @@ class TrainingJob(Job):
                 self.errors.append(f"{cfg.model}: {exc}")
                 continue
             except Exception as exc:  # noqa: BLE001 - shown to the user, never a traceback
-                self.errors.append(f"{cfg.model}: unexpected {type(exc).__name__}: {exc}")
+                self.errors.append(_("{model}: unexpected {kind}: {error}", model=cfg.model,
+                                     kind=type(exc).__name__, error=exc))
                 continue
             if run.from_cache and not self.histories[cfg.model]:
                 self.histories[cfg.model] = list(run.history)
             self.runs.append(run)
-        self.progress(1.0, f"Done: {len(self.runs)} of {n} model(s) ready.")
+        self.progress(1.0, _("Done: {ready} of {n} model(s) ready.", ready=len(self.runs), n=n))
         return self.runs
 
 
@@ -157,7 +165,7 @@ class TuneJob(TrainingJob):
                                  progress=self.progress, cancel=self.cancel,
                                  search_lookback=False, on_trial=self.trials.append)
         except (pc.DataError, pc.TrainingError) as exc:
-            self.errors.append(f"tuning: {exc}")
+            self.errors.append(_("tuning: {error}", error=exc))
             return self.runs
         self.runs = [self.tuned.run]
         return self.runs

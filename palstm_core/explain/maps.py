@@ -18,15 +18,17 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from .attribution import attribute
+from ..i18n import N_
 
-MAP_LABELS = {
-    "relevance": "relevance (weight each input really gets)",
-    "feature": "feature attention α: within-group weights, not a which-sensor-when map",
-    "integrated_gradients": "integrated gradients (Captum, 50 steps, baseline = training mean)",
-    "occlusion": "occlusion (Captum: one cell set to its training mean)",
+MAP_LABELS = {                        # English msgids: the UI shows them with i18n.tr
+    "relevance": N_("relevance (weight each input really gets)"),
+    "feature": N_("feature attention α: within-group weights, not a which-sensor-when map"),
+    "integrated_gradients": N_("integrated gradients (Captum, 50 steps, baseline = training "
+                               "mean)"),
+    "occlusion": N_("occlusion (Captum: one cell set to its training mean)"),
 }
-SHORT = {"relevance": "relevance", "feature": "feature attention α",
-         "integrated_gradients": "integrated gradients", "occlusion": "occlusion"}
+SHORT = {"relevance": N_("relevance"), "feature": N_("feature attention α"),
+         "integrated_gradients": N_("integrated gradients"), "occlusion": N_("occlusion")}
 DISAGREE = 0.3
 
 

@@ -1,0 +1,86 @@
+"""The dashboard's language: the session's choice, the sidebar switch and the translated page
+links. Strings themselves go through ``palstm_core.i18n`` (``_``); this module only decides
+which language that is for the session.
+
+Default, once per session: $PALSTM_LANG (en, ko), else the browser's language
+(``st.context.locale``, navigator.language, e.g. "ko-KR"), else English. The choice is kept
+in ``st.session_state["lang"]`` (lifetime: all pages of the session); the sidebar radio is
+only a view of it, so the choice survives page changes (Streamlit drops the state of widgets
+a page does not draw). The core reads it through ``i18n.set_resolver``, so fragment reruns
+and every page agree without each call passing it around.
+"""
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from palstm_core import i18n
+from palstm_core.i18n import _
+
+LANG_KEY = "lang"              # session: the chosen language code (all pages)
+PICK_KEY = "lang_pick"         # the sidebar radio's own state (re-set from LANG_KEY each run)
+
+# Page links in the sidebar (Streamlit's own page list shows untranslatable file names, so
+# .streamlit/config.toml hides it): path, English label (msgid), icon.
+NAV = [("app.py", i18n.N_("Home"), ":material/home:"),
+       ("pages/1_Data.py", i18n.N_("1 · Data"), ":material/folder_open:"),
+       ("pages/2_Sensor_groups.py", i18n.N_("2 · Sensor groups"), ":material/category:"),
+       ("pages/3_Train.py", i18n.N_("3 · Train"), ":material/model_training:"),
+       ("pages/4_Results.py", i18n.N_("4 · Results"), ":material/monitoring:"),
+       ("pages/5_Downloads.py", i18n.N_("Downloads"), ":material/download:"),
+       ("pages/6_Learn.py", i18n.N_("Learn"), ":material/school:")]
+
+
+def _session_language() -> str | None:
+    """The session's language inside a script run (any thread Streamlit runs the page in);
+    None elsewhere (background jobs carry their own)."""
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return None
+    try:
+        return st.session_state.get(LANG_KEY)
+    except Exception:  # noqa: BLE001 - no session (bare mode): the default language
+        return None
+
+
+i18n.set_resolver(_session_language)
+
+
+def browser_language() -> str | None:
+    try:
+        return i18n.normalize(st.context.locale)
+    except Exception:  # noqa: BLE001 - no browser context (AppTest, bare mode)
+        return None
+
+
+def init_language() -> str:
+    """The session's language, chosen once: $PALSTM_LANG, the browser, English."""
+    ss = st.session_state
+    if i18n.normalize(ss.get(LANG_KEY)) is None:
+        ss[LANG_KEY] = i18n.env_language() or browser_language() or i18n.DEFAULT
+    return ss[LANG_KEY]
+
+
+def _picked() -> None:
+    st.session_state[LANG_KEY] = st.session_state[PICK_KEY]
+
+
+def language_switch() -> None:
+    """The sidebar switch (its label in both languages, so either reader finds it) and the
+    page links in the session's language."""
+    ss = st.session_state
+    ss[PICK_KEY] = init_language()
+    with st.sidebar:
+        st.radio("언어 · Language", list(i18n.LANGUAGES), key=PICK_KEY, horizontal=True,
+                 format_func=i18n.LANGUAGES.get, on_change=_picked)
+        for path, label, icon in NAV:
+            st.page_link(path, label=i18n.tr(label), icon=icon)
+
+
+def page_setup(title: str, icon: str | None = None) -> None:
+    """First call of every page: the language, the page config (browser-tab title
+    "<title> · PA-LSTM Explorer" in the session's language) and the sidebar."""
+    init_language()
+    full = "PA-LSTM Explorer" if title == "PA-LSTM Explorer" else _(
+        "{page} · PA-LSTM Explorer", page=i18n.tr(title))
+    st.set_page_config(page_title=full, page_icon=icon, layout="wide")
+    language_switch()
