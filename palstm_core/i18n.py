@@ -151,6 +151,7 @@ def _render(msgid: str, fields: dict, lang: str, plural: str | None = None, n: i
     text = _lookup(msgid, lang, plural, n)
     if not fields:
         return text
+    fields = {k: v.render(lang) if isinstance(v, Msg) else v for k, v in fields.items()}
     try:
         return text.format(**fields)
     except (KeyError, IndexError, ValueError):      # a broken translation: the English text

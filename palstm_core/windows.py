@@ -20,6 +20,7 @@ import numpy as np
 from .checks import flag, real_number, whole_number
 from .data import DataError, Dataset
 from .grouping import SensorGrouping
+from .i18n import _
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,8 @@ class WindowSpec:
         else:
             split = tuple(real_number("Each split fraction", f, minimum=0.0) for f in split)
         if split is None or min(split) <= 0 or abs(sum(split) - 1) > 1e-6:
-            raise DataError("Split must be three positive fractions (train, validation, test) "
-                            "that add up to 1, e.g. 0.7, 0.15, 0.15.")
+            raise DataError(_("Split must be three positive fractions (train, validation, test) "
+                            "that add up to 1, e.g. 0.7, 0.15, 0.15."))
         object.__setattr__(self, "lookback", lookback)
         object.__setattr__(self, "horizon", horizon)
         object.__setattr__(self, "target_history", flag("target_history", self.target_history))
@@ -59,8 +60,9 @@ class WindowSpec:
         test, val = _names("test_drives", self.test_drives), _names("val_drives", self.val_drives)
         both = sorted(set(test) & set(val))
         if both:
-            raise DataError(f"Drive(s) {', '.join(map(repr, both))} are chosen both for testing "
-                            "and for validation; pick each drive for one of them only.")
+            raise DataError(_("Drive(s) {join} are chosen both for testing and for "
+                               "validation; pick each drive for one of them only.",
+                               join=', '.join(map(repr, both))))
         object.__setattr__(self, "test_drives", test)
         object.__setattr__(self, "val_drives", val)
 
@@ -91,7 +93,8 @@ def _names(what: str, names) -> tuple[str, ...]:
     if isinstance(names, str):
         names = [names]
     if not hasattr(names, "__iter__") or not all(isinstance(n, str) for n in names):
-        raise DataError(f"{what} must be a list of drive names, e.g. ['trip 7', 'trip 9'].")
+        raise DataError(_("{what} must be a list of drive names, e.g. ['trip 7', 'trip 9'].",
+                           what=what))
     return tuple(dict.fromkeys(names))
 
 
@@ -257,8 +260,9 @@ def make_windows(ds: Dataset, columns: list[str], target: str, spec: WindowSpec,
     """
     missing = [c for c in columns if c not in ds.frame.columns]
     if missing:
-        raise DataError(f"{ds.label} lacks the input column(s) {', '.join(map(repr, missing))} "
-                        "that the model was trained on.")
+        raise DataError(_("{label} lacks the input column(s) {join} that the model was "
+                           "trained on.", label=ds.label,
+                           join=', '.join(map(repr, missing))))
     F = len(columns)
     x = ((ds.frame[columns].to_numpy(dtype=float) - scaler.mean[:F]) / scaler.std[:F])
     y = (ds.frame[target].to_numpy(dtype=float) if target in ds.frame.columns
@@ -268,8 +272,9 @@ def make_windows(ds: Dataset, columns: list[str], target: str, spec: WindowSpec,
     L, h = spec.lookback, spec.horizon
     n_windows = len(ds) - L - h + 1
     if n_windows <= 0:
-        raise DataError(f"{ds.label} has {len(ds)} rows, fewer than lookback + horizon "
-                        f"({L + h}). Use a shorter lookback or a longer recording.")
+        raise DataError(_("{label} has {n} rows, fewer than lookback + horizon ({value}). "
+                           "Use a shorter lookback or a longer recording.",
+                           label=ds.label, n=len(ds), value=L + h))
     bad = np.r_[0, np.cumsum(~np.isfinite(x).all(axis=1))]
     starts = np.arange(n_windows)
     ok = bad[starts + L] - bad[starts] == 0
@@ -282,7 +287,7 @@ def stack_windows(parts: list[tuple[str, Windows]]) -> Windows:
     """The windows of several drives as one ``Windows``: rows stacked drive after drive, each
     drive's window starts shifted by its first row (so none spans two drives)."""
     if not parts:
-        raise DataError("No drive is left to make windows from.")
+        raise DataError(_("No drive is left to make windows from."))
     lengths = [len(w.x) for _, w in parts]
     bounds = np.r_[0, np.cumsum(lengths)]
     first = parts[0][1]

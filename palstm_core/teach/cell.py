@@ -11,12 +11,14 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
+from ..i18n import N_
 
 LSTM_GATES = ("i", "f", "g", "o")
 
 
-GATE_NAMES = {"i": "input gate", "f": "forget gate", "g": "candidate", "o": "output gate",
-              "r": "reset gate", "z": "update gate", "n": "candidate"}
+GATE_NAMES = {"i": N_("input gate"), "f": N_("forget gate"), "g": N_("candidate"),   # msgids:
+              "o": N_("output gate"), "r": N_("reset gate"), "z": N_("update gate"),  # shown
+              "n": N_("candidate")}                                                   # with tr
 
 
 @dataclass

@@ -19,6 +19,7 @@ from ..models import MODELS, Forecaster
 from ..windows import Scaler, Windows, WindowSpec, input_groups, make_windows
 from .config import TrainConfig
 from .loop import DeviceDrive
+from ..i18n import _
 
 
 @lru_cache(maxsize=1)
@@ -116,13 +117,16 @@ class TrainedRun:
         where = ", ".join(f"'{c}' ({n} of {len(ds)} rows)" for c, n in gaps.items())
         if len(starts) == 0:
             if empty:
-                raise DataError(f"{ds.label}: the input column(s) {', '.join(map(repr, empty))} "
-                                "have no usable values (all missing), so none of the "
-                                f"{possible} windows can be predicted. Load a drive that records "
-                                "them, or train a model without them.")
-            raise DataError(f"{ds.label}: every one of the {possible} windows has a missing "
-                            f"input value (missing: {where}). Fill the gaps or use a shorter "
-                            "lookback.")
+                raise DataError(_("{label}: the input column(s) {join} have no usable "
+                                   "values (all missing), so none of the {possible} "
+                                   "windows can be predicted. Load a drive that records "
+                                   "them, or train a model without them.",
+                                   label=ds.label, join=', '.join(map(repr, empty)),
+                                   possible=possible))
+            raise DataError(_("{label}: every one of the {possible} windows has a missing "
+                               "input value (missing: {where}). Fill the gaps or use a "
+                               "shorter lookback.",
+                               label=ds.label, possible=possible, where=where))
         return [f"{dropped} of {possible} windows were skipped because an input value is "
                 f"missing (missing: {where}); their rows have no prediction."]
 
@@ -178,7 +182,7 @@ class TrainedRun:
         if isinstance(data, Campaign):
             parts, _ = self._each_drive(data, lambda ds: self.explain(ds, part))
             if not parts:
-                raise DataError(f"{data.label}: no drive has windows to explain.")
+                raise DataError(_("{label}: no drive has windows to explain.", label=data.label))
             parts = [(n, a) for n, a in parts if len(a)] or parts   # a drive not in ``part``
             cat = lambda k: (None if getattr(parts[0][1], k) is None   # noqa: E731
                              else np.concatenate([getattr(a, k) for _, a in parts]))
@@ -200,9 +204,10 @@ class TrainedRun:
             try:
                 done.append((name, fn(ds)))
             except DataError as exc:
-                report.append(f"Drive '{name}' skipped: {exc}")
+                report.append(_("Drive '{name}' skipped: {exc}", name=name, exc=exc))
         if report and not done:
-            raise DataError(f"{camp.label}: no drive can be used.\n" + "\n".join(report))
+            raise DataError(_("{label}: no drive can be used.", label=camp.label) + "\n"
+                            + "\n".join(report))
         return done, report
 
     def _attention_groups(self) -> dict[str, list[str]]:
