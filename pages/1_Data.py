@@ -27,7 +27,8 @@ with src_upload:
     st.write(_("A CSV with one row per time step and one column per sensor. Units in the header "
              "like `speed [km/h]` are kept; a time column (time, timestamp, elapsed…) is found "
              "automatically, else the row number is the clock."))
-    order = st.selectbox(_("Date order"), list(DATE_ORDER), key="date_order", format_func=tr,
+    order = st.selectbox(_("Date order"), list(DATE_ORDER), key="date_order",
+                         format_func=ui.fmt(),
                          help=_("Dates like 08/07/2019: the data usually settles it (a day above "
                               "12); otherwise the report says which order was assumed."))
     dayfirst = DATE_ORDER[order]
@@ -161,10 +162,10 @@ with st.expander(_("PEMS + OBD from two files"),
             st.session_state[k] = AUTO
     auto_label = lambda c: _("automatic") if c == AUTO else c  # noqa: E731
     pcol = m2.selectbox(_("PEMS channel for the delay"), pems_cols, key="mergeopt_pems_col",
-                        format_func=auto_label,
+                        format_func=ui.fmt(auto_label),
                         help=_("A gas channel, e.g. CO2. 'automatic' tries every gas/driver pair."))
     ocol = m3.selectbox(_("OBD channel for the delay"), obd_cols, key="mergeopt_obd_col",
-                        format_func=auto_label,
+                        format_func=ui.fmt(auto_label),
                         help=_("What drives that gas, e.g. fuel_rate or MAF."))
     l1, l2 = st.columns([1, 2])
     lag_on = l1.toggle(_("Set the delay myself"), key="mergeopt_lag_on")

@@ -77,7 +77,7 @@ else:
         ss.setdefault(key, value)
     models = st.multiselect(
         _("Models"), list(pc.MODELS), key="trainset_models",
-        format_func=lambda m: f"{m} — {pc.MODELS[m].description}",
+        format_func=ui.fmt(lambda m: f"{m} — {tr(pc.MODELS[m].description)}"),
         help=_("PA-LSTM plus baselines to compare on the same split."))
     c1, c2, c3 = st.columns(3)
     hidden = c1.number_input(_("Hidden size (per branch)"), 1, 512, key="trainset_hidden")
@@ -90,7 +90,7 @@ else:
                                    key="trainset_patience")
     running = job is not None and job.running
     mode = st.radio(_("Run"), [N_("Train"), N_("Tune")], horizontal=True, key="trainset_mode",
-                    format_func=tr,
+                    format_func=ui.fmt(),
                     help=_("Tune: an Optuna search of learning rate, hidden size, Huber delta, "
                          "weight decay and batch size for the first chosen model, judged on the "
                          "validation part only (never the test part); the best run is kept."))

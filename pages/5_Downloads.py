@@ -22,7 +22,7 @@ key = st.selectbox(_("Run"), keys, key="dl_run",
                                          f"{k}")
 run = usable[key]
 part = st.radio(_("Rows"), ["test", "all"], horizontal=True, key="dl_part",
-                format_func={"test": _("test span"), "all": _("whole drive")}.get)
+                format_func=ui.fmt({"test": N_("test span"), "all": N_("whole drive")}.get))
 stem = f"{run.config.model}_{run.target}_{key[:8]}_{part}"
 data = ui.campaign() if ui.on_campaign(run) else ds     # a campaign run: all its drives
 try:

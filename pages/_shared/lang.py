@@ -76,6 +76,19 @@ def language_switch() -> None:
             st.page_link(path, label=i18n.tr(label), icon=icon)
 
 
+def fmt(func=None):
+    """A widget's ``format_func`` that shows options in the language of this page run
+    (default: ``i18n.tr`` of the option). Streamlit's test harness calls format functions
+    outside the script run, where the session's language is not known."""
+    lang = i18n.current()
+    func = func or i18n.tr
+
+    def format_option(value):
+        with i18n.language(lang):
+            return str(func(value))
+    return format_option
+
+
 def page_setup(title: str, icon: str | None = None) -> None:
     """First call of every page: the language, the page config (browser-tab title
     "<title> · PA-LSTM Explorer" in the session's language) and the sidebar."""

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset import DataError
-from ..i18n import _
+from ..i18n import N_, _
 
 _DATE = re.compile(r"^\s*(\d{1,4})([-/.])(\d{1,2})\2(\d{1,4})(?:[ T]+(.*))?$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*([AaPp]\.?[Mm]\.?)?$")
@@ -156,16 +156,18 @@ def numeric_clock(x: np.ndarray, column: str, unit: str) -> tuple[np.ndarray, st
     med = float(np.median(np.abs(finite))) if len(finite) else 0.0
     if excel_serial(x, column, unit):
         return ((x - 25569.0) * 86400.0, "datetime",
-                f"Time column '{column}' holds Excel serial dates (days since 1899-12-30); "
-                "converted to date-times.")
-    for limit, div, what in ((1e17, 1e9, "nanoseconds"), (1e14, 1e6, "microseconds"),
-                             (1e11, 1e3, "milliseconds")):
+                _("Time column '{column}' holds Excel serial dates (days since 1899-12-30); "
+                  "converted to date-times.", column=column))
+    for limit, div, what in ((1e17, 1e9, N_("nanoseconds")), (1e14, 1e6, N_("microseconds")),
+                             (1e11, 1e3, N_("milliseconds"))):
         if med > limit:
-            return x / div, "datetime", f"Time column '{column}' holds epoch {what} (Unix time); " \
-                                        "converted to seconds."
+            return x / div, "datetime", _("Time column '{column}' holds epoch {what} (Unix "
+                                          "time); converted to seconds.", column=column,
+                                          what=_(what))
     if unit.strip().lower() == "ms" or column.lower().endswith("_ms"):
-        return x / 1000.0, "seconds", f"Time column '{column}' is in milliseconds; converted " \
-                                      "to seconds."
+        return x / 1000.0, "seconds", _("Time column '{column}' is in milliseconds; converted "
+                                        "to seconds.", column=column)
     if med > 1e8:
-        return x, "datetime", f"Time column '{column}' holds epoch seconds (Unix time)."
-    return x, "seconds", f"Time column '{column}' holds seconds."
+        return x, "datetime", _("Time column '{column}' holds epoch seconds (Unix time).",
+                                column=column)
+    return x, "seconds", _("Time column '{column}' holds seconds.", column=column)

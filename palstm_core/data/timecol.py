@@ -62,7 +62,8 @@ def _time_to_seconds(values: pd.Series, column: str, unit: str, name: str = "the
     if is_clock(text):
         secs = _clock_seconds(text)
         secs = secs + 86400 * np.cumsum(np.r_[0, np.diff(np.nan_to_num(secs)) < -43200])  # midnight
-        return secs, "seconds", f"Time column '{column}' holds clock times (HH:MM:SS)."
+        return secs, "seconds", _("Time column '{column}' holds clock times (HH:MM:SS).",
+                                  column=column)
     secs = text_to_seconds(text, column, name, dayfirst, report)
     if secs is None:
         ts = pd.to_datetime(text, errors="coerce", format="ISO8601")
@@ -70,7 +71,7 @@ def _time_to_seconds(values: pd.Series, column: str, unit: str, name: str = "the
             ts = pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=bool(dayfirst))
         secs = (ts - pd.Timestamp(0)).dt.total_seconds().to_numpy(dtype=float)
     if np.isfinite(secs).mean() > 0.95:
-        return secs, "datetime", f"Time column '{column}' holds date-times."
+        return secs, "datetime", _("Time column '{column}' holds date-times.", column=column)
     bad = text[~np.isfinite(secs)].head(1)
     eg = _(" (e.g. '{value}' in data row {row})", value=bad.iloc[0][:40],
            row=int(bad.index[0]) + 1) if len(bad) else ""
