@@ -23,25 +23,27 @@ from .data import (MAX_BYTES, SAMPLES, SPLIT_SAMPLE, Campaign, DataError, Datase
                    load_sample_campaign, merge_drives, resample)
 from .data.formats import SUFFIXES as FILE_SUFFIXES
 from .explain import Attention, Attribution, attribute
+from .explore import Edit, Sensitivity, WhatIf, error_by_value, sensitivity, what_if
 from .grouping import SensorGrouping, lagged_correlation, suggest_groups
 from .metrics import exceedance_counts, highest_actual_time, regression_metrics
 from .models import MODELS
 from .training import (TrainConfig, TrainedRun, TrainingCancelled, TrainingError, check_device,
                        close_distributed, device_name, init_distributed, natural_key, train)
+from .trips import trip_results
 from .tune import TuneResult, tune
 from .windows import WindowSpec, window_steps
 
 # The public names: pages, the CLI and notebooks use these (plus the modules ``plots``,
 # ``teach`` and ``bench``); everything else is internal and may change.
 __all__ = [
-    "Attention", "Attribution", "Campaign", "DEFAULT_CACHE_DIR", "DataError", "Dataset",
+    "Attention", "Attribution", "Campaign", "DEFAULT_CACHE_DIR", "DataError", "Dataset", "Edit",
     "FILE_SUFFIXES", "MAX_BYTES", "MODELS", "ModelCache", "SAMPLES", "SPLIT_SAMPLE",
-    "SensorGrouping", "TrainConfig", "TrainedRun", "TrainingCancelled", "TrainingError",
-    "TuneResult", "WindowSpec", "attribute", "check_device", "clean", "close_distributed",
+    "SensorGrouping", "Sensitivity", "TrainConfig", "TrainedRun", "TrainingCancelled", "TrainingError",
+    "TuneResult", "WhatIf", "WindowSpec", "attribute", "check_device", "clean", "close_distributed",
     "concat_drives",
-    "device_name", "exceedance_counts", "explain", "highest_actual_time", "i18n", "init_distributed",
+    "device_name", "error_by_value", "exceedance_counts", "explain", "highest_actual_time", "i18n", "init_distributed",
     "lagged_correlation",
     "load_csv", "load_drives", "load_file", "load_sample", "load_sample_campaign",
-    "merge_drives", "natural_key", "regression_metrics", "resample", "suggest_groups", "train",
-    "tune", "window_steps",
+    "merge_drives", "natural_key", "regression_metrics", "resample", "sensitivity", "suggest_groups", "train",
+    "trip_results", "tune", "what_if", "window_steps",
 ]
