@@ -418,7 +418,7 @@ def importance_figure(att: Attention) -> go.Figure | None:
     if fi is not None:
         other = _("other")
         group_of = {f: g for g, cs in att.groups.items() for f in cs}
-        order, _ = _grouped_order(list(fi.index), att.groups)
+        order, _bounds = _grouped_order(list(fi.index), att.groups)
         for g in dict.fromkeys(group_of.get(f, other) for f in order):
             feats = [f for f in order if group_of.get(f, other) == g]
             fig.add_trace(go.Bar(x=fi[feats].values, y=feats, orientation="h", name=g,

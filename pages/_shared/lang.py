@@ -72,8 +72,16 @@ def language_switch() -> None:
     with st.sidebar:
         st.radio("언어 · Language", list(i18n.LANGUAGES), key=PICK_KEY, horizontal=True,
                  format_func=i18n.LANGUAGES.get, on_change=_picked)
-        for path, label, icon in NAV:
-            st.page_link(path, label=i18n.tr(label), icon=icon)
+        if _runs_the_app():
+            for path, label, icon in NAV:
+                st.page_link(path, label=i18n.tr(label), icon=icon)
+
+
+def _runs_the_app() -> bool:
+    """Whether the session runs app.py with its pages/ (a page run on its own, as some tests
+    do, has no other pages to link to)."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return ctx is not None and str(ctx.main_script_path).endswith("app.py")
 
 
 def fmt(func=None):

@@ -13,7 +13,7 @@ STEPS = [("data", N_("1 · Data"), "pages/1_Data.py"),       # labels: msgids, s
          ("groups", N_("2 · Sensor groups"), "pages/2_Sensor_groups.py"),
          ("train", N_("3 · Train"), "pages/3_Train.py"),
          ("results", N_("4 · Results"), "pages/4_Results.py")]
-PAGE = {k: path for k, _, path in STEPS}
+PAGE = {k: path for k, _label, path in STEPS}
 PAGE["downloads"] = "pages/5_Downloads.py"
 PAGE["home"] = "app.py"
 
