@@ -63,7 +63,7 @@ for col, name in zip(st.columns(len(names)), names):
         if isinstance(frame, str):
             col.error(frame)
         else:
-            col.download_button(_("{map} CSV", map=tr(pc.explain.SHORT[name]).capitalize()),
+            col.download_button(_("{map} CSV", map=ui.first_upper(tr(pc.explain.SHORT[name]))),
                                  frame.to_csv(index=False).encode(), f"{stem}_{name}.csv",
                                  "text/csv", key=f"dl_{name}")
     elif col.button(_("Compute {map}", map=tr(pc.explain.SHORT[name])), key=f"dl_ready_{name}"):

@@ -97,6 +97,12 @@ def fmt(func=None):
     return format_option
 
 
+def first_upper(text: str) -> str:
+    """``text`` with its first letter upper-case (``str.capitalize`` would lower-case the
+    rest, e.g. "Captum" inside a translation)."""
+    return text[:1].upper() + text[1:]
+
+
 def page_setup(title: str, icon: str | None = None) -> None:
     """First call of every page: the language, the page config (browser-tab title
     "<title> · PA-LSTM Explorer" in the session's language) and the sidebar."""
