@@ -53,4 +53,4 @@ with c2:
 st.divider()
 st.caption(_("Compute device: {device}. Trained models are cached on disk and shared between "
              "browser sessions; everything else belongs to this browser tab.",
-             device=pc.device_name()))
+             device=ui.device_label(pc.device_name())))

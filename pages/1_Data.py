@@ -66,13 +66,14 @@ def _drive_table(camp: pc.Campaign) -> None:
     edited = st.data_editor(
         table, key=f"drive_table_{st.session_state.get('campaign_gen', 0)}", hide_index=True,
         width="stretch", disabled=[c for c in table.columns if c != "test drive"],
-        column_config={
+        column_config=ui.headers(table, {
             "test drive": st.column_config.CheckboxColumn(
-                _("test drive"), help=_("Held out whole: the model never sees it while training and is scored "
-                     "on it. Lab → road = tick the road drives.")),
+                _("test drive"), help=_("Held out whole: the model never sees it while training "
+                                        "and is scored on it. Lab → road = tick the road "
+                                        "drives.")),
             "duration [min]": st.column_config.NumberColumn(format="%.1f"),
             "rate [Hz]": st.column_config.NumberColumn(format="%.3g"),
-            "report": st.column_config.TextColumn(width="large")})
+            "report": st.column_config.TextColumn(width="large")}))
     st.session_state["campaign_test"] = edited.loc[edited["test drive"], "drive"].tolist()
 
 
@@ -243,8 +244,9 @@ with st.expander(_("Clean PEMS channels"), expanded=bool(st.session_state.get("c
                 else:
                     ui.use_cleaned(cleaned)
                     info = cleaned.cleaning or {}
-                    st.dataframe(plots.cleaning_table(cleaned, chosen), hide_index=True,
-                                 width="stretch")
+                    ctable = plots.cleaning_table(cleaned, chosen)
+                    st.dataframe(ctable, hide_index=True, width="stretch",
+                                 column_config=ui.headers(ctable))
                     if st.session_state.get("clean_plot") not in chosen:
                         st.session_state["clean_plot"] = max(
                             chosen, key=lambda c: (info.get(c) or {}).get("spikes", 0))
@@ -279,10 +281,10 @@ with st.expander(_("Validation report"), expanded=True):
     for line in ds.report or [_("Nothing had to be fixed.")]:
         st.markdown(f"- {tr(line)}")
 
-st.dataframe(plots.column_table(ds), hide_index=True, width="stretch",
-             column_config={"min": st.column_config.NumberColumn(format="%.3g"),
-                            "max": st.column_config.NumberColumn(format="%.3g"),
-                            "mean": st.column_config.NumberColumn(format="%.3g")})
+table = plots.column_table(ds)
+st.dataframe(table, hide_index=True, width="stretch",
+             column_config=ui.headers(table, {
+                 c: st.column_config.NumberColumn(format="%.3g") for c in ("min", "max", "mean")}))
 
 if "plot_channels" not in st.session_state:
     st.session_state["plot_channels"] = ([c for c in ("speed", "rpm", "NOx") if c in ds.columns]

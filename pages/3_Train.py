@@ -23,7 +23,7 @@ job = ss.get("job")
 st.title(_("3 · Train"))
 ui.step_indicator("train")
 
-device = pc.device_name()
+device = ui.device_label(pc.device_name())
 st.caption(_("Device: **{device}**", device=device) if device.startswith("GPU") else
            _("Device: **{device}** — training uses {threads} CPU thread(s) "
              "($PALSTM_TORCH_THREADS)", device=device, threads=ui.train_threads()))
@@ -198,13 +198,14 @@ if not rows:
 else:
     fp = ui.fingerprint(ui.train_data())
     table = pd.DataFrame([{
-        "model": r["model"], "data": r["data"] + (" (simulated)" if r["simulated"] else ""),
-        "target": r["target"], "this data": r["data_fingerprint"] == fp,
-        "RMSE": r["rmse"], "MAE": r["mae"], "R²": r["r2"], "created (UTC)": r["created"],
-        "key": r["key"]} for r in rows])
+        N_("model"): r["model"],
+        N_("data"): _("{name} (simulated)", name=r["data"]) if r["simulated"] else r["data"],
+        N_("target"): r["target"], N_("this data"): r["data_fingerprint"] == fp,
+        "RMSE": r["rmse"], "MAE": r["mae"], "R²": r["r2"], N_("created (UTC)"): r["created"],
+        N_("key"): r["key"]} for r in rows])
     st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="%.3g")
-                                for c in ("RMSE", "MAE", "R²")})
+                 column_config=ui.headers(table, {c: st.column_config.NumberColumn(format="%.3g")
+                                                  for c in ("RMSE", "MAE", "R²")}))
     labels = {r["key"]: " · ".join((r["model"], r["data"], r["target"], r["created"], r["key"]))
               for r in rows}
     key = st.selectbox(_("Run"), list(labels), format_func=labels.get, key="cached_pick")

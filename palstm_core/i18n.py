@@ -175,13 +175,16 @@ def N_(msgid: str) -> str:
     return msgid
 
 
-def tr(text, lang: str | None = None) -> str:
+def tr(text, lang: str | None = None, quiet: bool = False) -> str:
     """A ``Msg`` in ``lang`` (default: current), a plain string looked up in the catalog
-    (``N_`` constants), anything else as ``str``."""
+    (``N_`` constants), anything else as ``str``. ``quiet``: a plain string that is not a
+    msgid (a sensor name, a formula) is not logged as missing."""
     lang = normalize(lang) or current()
     if isinstance(text, Msg):
         return text.render(lang)
     if isinstance(text, str):
+        if quiet and not has_translation(text, lang):
+            return text
         return _lookup(text, lang) if text else text
     return str(text)
 
@@ -197,6 +200,8 @@ def clear_missing() -> None:
 
 
 def has_translation(msgid: str, lang: str = "ko") -> bool:
+    if lang == DEFAULT:
+        return True
     cat = catalog(lang)
     return msgid in getattr(cat, "_catalog", {}) or (msgid, 0) in getattr(cat, "_catalog", {})
 

@@ -60,8 +60,9 @@ def column_table(ds: Dataset) -> pd.DataFrame:
     rows = []
     for c in ds.columns:
         v = f[c]
-        rows.append({"column": c, "unit": ds.units.get(c, ""), "min": v.min(), "max": v.max(),
-                     "mean": v.mean(), "missing %": round(100 * float(v.isna().mean()), 2)})
+        rows.append({N_("column"): c, N_("unit"): ds.units.get(c, ""), N_("min"): v.min(),
+                     N_("max"): v.max(), N_("mean"): v.mean(),
+                     N_("missing %"): round(100 * float(v.isna().mean()), 2)})
     return pd.DataFrame(rows)
 
 
@@ -72,10 +73,10 @@ def cleaning_table(cleaned: Dataset, channels: Sequence[str]) -> pd.DataFrame:
     for c in channels:
         i = info.get(c) or {}
         unit = cleaned.units.get(c, "")
-        rows.append({"channel": c, "spikes removed": int(i.get("spikes", 0)),
-                     "peaks kept (seen in other gases)": int(i.get("events_kept", 0)),
-                     "drift corrected": bool(i.get("drift_corrected", False)),
-                     "drift over the drive": (f"{i['drift']:+.3g} {unit}".strip()
+        rows.append({N_("channel"): c, N_("spikes removed"): int(i.get("spikes", 0)),
+                     N_("peaks kept (seen in other gases)"): int(i.get("events_kept", 0)),
+                     N_("drift corrected"): bool(i.get("drift_corrected", False)),
+                     N_("drift over the drive"): (f"{i['drift']:+.3g} {unit}".strip()
                                               if i.get("drift") is not None else "")})
     return pd.DataFrame(rows)
 
@@ -435,7 +436,7 @@ def importance_figure(att: Attention) -> go.Figure | None:
 def drive_metrics_table(metrics_by_drive: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
     """``run.metrics_by_drive`` as a table: drive, RMSE, MAE, MAPE %, R² (one row per drive)."""
     names = {"rmse": "RMSE", "mae": "MAE", "mape": "MAPE %", "r2": "R²"}
-    return pd.DataFrame([{"drive": d, **{names[k]: float(m.get(k, np.nan)) for k in names}}
+    return pd.DataFrame([{N_("drive"): d, **{names[k]: float(m.get(k, np.nan)) for k in names}}
                          for d, m in metrics_by_drive.items()],
                         columns=["drive", *names.values()])
 

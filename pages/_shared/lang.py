@@ -11,6 +11,8 @@ and every page agree without each call passing it around.
 """
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
@@ -95,6 +97,27 @@ def fmt(func=None):
         with i18n.language(lang):
             return str(func(value))
     return format_option
+
+
+def headers(frame, config: dict | None = None) -> dict:
+    """A ``column_config`` that shows ``frame``'s column names in the session's language;
+    the data keeps its English column names (the tests, the CSV downloads and the code that
+    reads the table use them). Columns that are not msgids (sensor names) stay as they are."""
+    config = dict(config or {})
+    for c in frame.columns:
+        label = i18n.tr(str(c), quiet=True)
+        if label == str(c):
+            continue
+        cfg = config.get(c)
+        config[c] = (st.column_config.Column(label=label) if cfg is None else
+                     {**cfg, "label": cfg.get("label") or label} if isinstance(cfg, dict) else cfg)
+    return config
+
+
+def device_label(name: str) -> str:
+    """``pc.device_name()`` for the page ("CPU (2 threads)" in the session's language)."""
+    m = re.fullmatch(r"CPU \((\d+) threads\)", name)
+    return _("CPU ({n} threads)", n=int(m.group(1))) if m else name
 
 
 def first_upper(text: str) -> str:

@@ -7,6 +7,7 @@ from collections import OrderedDict
 import streamlit as st
 
 import palstm_core as pc
+from palstm_core.i18n import _, tr
 
 from .settings import cache
 
@@ -101,13 +102,14 @@ def parse_upload(up, what: str, dayfirst: bool | None = None) -> pc.Dataset | No
             except pc.DataError as exc:
                 store[key] = str(exc)
         if isinstance(store[key], str):
-            st.error(f"The {what} file '{u.name}' could not be used. " + store[key])
+            st.error(_("The {what} file '{name}' could not be used. {error}", what=what,
+                       name=u.name, error=tr(store[key])))
             return None
         parts.append(store[key])
     try:
         return pc.concat_drives(parts)
     except pc.DataError as exc:
-        st.error(f"The {what} files could not be joined. " + str(exc))
+        st.error(_("The {what} files could not be joined. {error}", what=what, error=exc))
         return None
 
 
