@@ -13,7 +13,7 @@ file directly in ``pages/`` (a leading "_" does not hide it), but ignores sub-fo
 here computes anything; computation is in ``palstm_core``.
 """
 from .jobs import Job, TrainingJob, TuneJob, limit_threads, train_threads
-from .lang import LANG_KEY, device_label, first_upper, fmt, headers, init_language, language_switch, page_setup
+from .lang import LANG_KEY, device_label, first_upper, fmt, headers, init_language, localized, language_switch, page_setup
 from .nav import (PAGE, STEPS, collect_job, current_step, data_badge, keep_widget_state,
                   need_data, need_runs, step_indicator)
 from .settings import DEMO, cache, demo_settings, ui_defaults
@@ -25,7 +25,7 @@ from .state import (Memo, add_run, base_dataset, campaign, dataset, default_clea
                     use_cleaned, window_map, window_spec)
 
 __all__ = [
-    "LANG_KEY", "device_label", "first_upper", "fmt", "headers", "init_language", "language_switch", "page_setup",
+    "LANG_KEY", "device_label", "first_upper", "fmt", "headers", "init_language", "localized", "language_switch", "page_setup",
     "DEMO", "Job", "Memo", "PAGE", "STEPS", "TrainingJob", "TuneJob", "add_run", "base_dataset",
     "cache", "campaign", "fingerprint", "load_campaign_into_session", "on_campaign",
     "set_campaign", "test_drives", "train_data",

@@ -114,6 +114,18 @@ def headers(frame, config: dict | None = None) -> dict:
     return config
 
 
+def localized(frame):
+    """A copy of ``frame`` for display: column names, index labels and text cells that are
+    msgids in the session's language (numbers, sensor names and formulas as they are)."""
+    def tr(v):
+        return i18n.tr(v, quiet=True) if isinstance(v, str) else v
+    out = frame.rename(columns=tr, index=tr)
+    out.index.name = tr(out.index.name)
+    for c in out.select_dtypes("object").columns:
+        out[c] = out[c].map(tr)
+    return out
+
+
 def device_label(name: str) -> str:
     """``pc.device_name()`` for the page ("CPU (2 threads)" in the session's language)."""
     m = re.fullmatch(r"CPU \((\d+) threads\)", name)

@@ -24,7 +24,7 @@ from ..simulate import planted_signal
 from ..training import TrainConfig, train
 from ..windows import WindowSpec
 from .planted import step_labels
-from ..i18n import _, tr
+from ..i18n import N_, _, tr
 
 MAPS = ("feature", "relevance", "integrated_gradients")
 
@@ -80,11 +80,11 @@ def attention_vs_attribution(n_rows: int = 1500, lag: int = 4, lookback: int = 1
         shares[name] = _mean_share(m, run.columns, lookback)
         top = np.unravel_index(int(np.argmax(np.abs(m).mean(0))), cells.shape)
         rows[SHORT[name]] = {
-            "precision@1 (per window)": planted_score(m, cells, k=1)["precision"],
-            "recall@3 (per window)": planted_score(m, cells, k=3)["recall"],
-            "mean map's top cell = planted": bool(cells[top]),
-            "deletion area": curve.area, "random order area": curve.area_random,
-            "beats random": curve.beats_random}
+            N_("precision@1 (per window)"): planted_score(m, cells, k=1)["precision"],
+            N_("recall@3 (per window)"): planted_score(m, cells, k=3)["recall"],
+            N_("mean map's top cell = planted"): bool(cells[top]),
+            N_("deletion area"): curve.area, N_("random order area"): curve.area_random,
+            N_("beats random"): curve.beats_random}
         summaries[name] = curve.summary
     column = step_labels(lookback)[lookback - 1 - lag]
     truth = pd.DataFrame(0.0, index=list(run.columns), columns=step_labels(lookback))

@@ -11,7 +11,7 @@ import pandas as pd
 from ..simulate import planted_signal
 from ..training import TrainConfig, train
 from ..windows import WindowSpec
-from ..i18n import _
+from ..i18n import N_, _
 
 MODEL_LABELS = {"da_rnn": "DA-RNN", "pa_lstm": "PA-LSTM"}
 
@@ -114,14 +114,14 @@ def planted_summary(res: PlantedResult) -> pd.DataFrame:
         rows[MODEL_LABELS.get(m, m)] = {
             f"{feat} share in its group": float(mean[feat] / mean[members].sum()),
             f"{feat} × uniform": float(rel[feat]),
-            "best other sensor × uniform": float(rel.drop(feat).max()),
+            N_("best other sensor × uniform"): float(rel.drop(feat).max()),
             f"{feat} rank (of {len(rel)})": rank,
             f"group weight of {group}": (float(res.group[m][group]) if m in res.group
                                        else float("nan")),
-            "test R²": float(res.metrics[m]["r2"]),
-            "test RMSE": float(res.metrics[m]["rmse"]),
-            "training s": float(res.seconds[m]),
-            "from cache": "yes" if res.from_cache[m] else "no",
+            N_("test R²"): float(res.metrics[m]["r2"]),
+            N_("test RMSE"): float(res.metrics[m]["rmse"]),
+            N_("training s"): float(res.seconds[m]),
+            N_("from cache"): N_("yes") if res.from_cache[m] else N_("no"),
         }
     return pd.DataFrame.from_dict(rows, orient="index")
 
