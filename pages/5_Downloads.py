@@ -7,21 +7,23 @@ from palstm_core.i18n import N_, _, tr
 from pages import _shared as ui
 
 ui.page_setup(N_("Downloads"), "⬇️")
+ui.start_page(ui.keys.Downloads)
+K = ui.keys.Downloads
 st.title(_("Downloads"))
 ui.step_indicator("results")
-ss = st.session_state
 ds = ui.need_data()
 ui.data_badge(ds)
 
-usable = ui.need_runs(ds, "No trained run for this data yet.")
+usable = ui.need_runs(ds, _("No trained run for this data yet."))
 keys = list(usable)
-if ss.get("dl_run") not in keys:
-    ss["dl_run"] = ss.get("selected_run") if ss.get("selected_run") in keys else keys[-1]
-key = st.selectbox(_("Run"), keys, key="dl_run",
+if K.dl_run.get() not in keys:
+    selected = ui.keys.Runs.selected_run.get()
+    K.dl_run.set(selected if selected in keys else keys[-1])
+key = st.selectbox(_("Run"), keys, key=K.dl_run,
                    format_func=lambda k: f"{usable[k].config.model} · {usable[k].data_name} · "
                                          f"{k}")
 run = usable[key]
-part = st.radio(_("Rows"), ["test", "all"], horizontal=True, key="dl_part",
+part = st.radio(_("Rows"), ["test", "all"], horizontal=True, key=K.dl_part,
                 format_func=ui.fmt({"test": N_("test span"), "all": N_("whole drive")}.get))
 stem = f"{run.config.model}_{run.target}_{key[:8]}_{part}"
 data = ui.campaign() if ui.on_campaign(run) else ds     # a campaign run: all its drives
@@ -36,7 +38,7 @@ st.subheader(_("Predictions"))
 st.caption(_("{rows} rows: time, actual, predicted ({unit}).", rows=len(pred),
              unit=run.target_unit or _("target unit")) + note)
 st.download_button(_("Predictions CSV"), pred.to_csv(index=False).encode(), f"{stem}_predictions.csv",
-                   "text/csv", key="dl_pred")
+                   "text/csv", key=K.dl_pred)
 
 st.subheader(_("Attention"))
 if att.feature is None and att.temporal is None:
@@ -45,7 +47,7 @@ else:
     st.caption(_("Long format: one row per (window, lag, feature) with the feature and temporal "
                "attention weight; lag 0 = newest input step."))
     st.download_button(_("Attention CSV"), att.to_frame().to_csv(index=False).encode(),
-                       f"{stem}_attention.csv", "text/csv", key="dl_att")
+                       f"{stem}_attention.csv", "text/csv", key=K.dl_att)
 
 st.subheader(_("Which sensor, when: relevance and attribution maps"))
 names = [n for n in pc.explain.available_maps(run) if n != "feature"]
@@ -56,18 +58,18 @@ st.caption(_("Long format: one row per (window, lag, feature) with the map's val
            + _("Attributions are computed for every window when you ask (about 0.03 s a "
                "window)."))
 for col, name in zip(st.columns(len(names)), names):
-    if name == "relevance" or ss.get(f"dl_want_{name}"):
+    if name == "relevance" or K.dl_want_.of(name).get():
         with st.spinner(_("Computing {map} for {n} windows…", map=tr(pc.explain.SHORT[name]),
                            n=len(pred))):
             frame = ui.part_map_frame(run, data, name, part)
         if isinstance(frame, str):
-            col.error(frame)
+            col.error(tr(frame))
         else:
             col.download_button(_("{map} CSV", map=ui.first_upper(tr(pc.explain.SHORT[name]))),
                                  frame.to_csv(index=False).encode(), f"{stem}_{name}.csv",
-                                 "text/csv", key=f"dl_{name}")
-    elif col.button(_("Compute {map}", map=tr(pc.explain.SHORT[name])), key=f"dl_ready_{name}"):
-        ss[f"dl_want_{name}"] = True
+                                 "text/csv", key=K.dl_map_.of(name))
+    elif col.button(_("Compute {map}", map=tr(pc.explain.SHORT[name])), key=K.dl_ready_.of(name)):
+        K.dl_want_.of(name).set(True)
         st.rerun()
 
 st.subheader(_("Model"))
@@ -77,9 +79,9 @@ if run.path is not None and (run.path / "weights.safetensors").is_file():
     d1, d2 = st.columns(2)
     d1.download_button(_("Model weights (safetensors)"),
                        (run.path / "weights.safetensors").read_bytes(), f"{key}.safetensors",
-                       "application/octet-stream", key="dl_weights")
+                       "application/octet-stream", key=K.dl_weights)
     d2.download_button(_("Run metadata (run.json)"), (run.path / "run.json").read_bytes(),
-                       f"{key}.json", "application/json", key="dl_meta")
+                       f"{key}.json", "application/json", key=K.dl_meta)
 else:
     st.info(_("This run is not in the model cache (it may have been deleted); train it again to "
             "download its weights."))

@@ -19,8 +19,10 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from palstm_core import i18n
 from palstm_core.i18n import _
 
-LANG_KEY = "lang"              # session: the chosen language code (all pages)
-PICK_KEY = "lang_pick"         # the sidebar radio's own state (re-set from LANG_KEY each run)
+from .keys import Language
+
+LANG_KEY = str(Language.lang)        # the chosen language code (lifetime: the session)
+PICK = Language.lang_pick            # the sidebar radio, re-set from LANG_KEY on every run
 
 # Page links in the sidebar (Streamlit's own page list shows untranslatable file names, so
 # .streamlit/config.toml hides it): path, English label (msgid), icon.
@@ -39,7 +41,7 @@ def _session_language() -> str | None:
     if get_script_run_ctx(suppress_warning=True) is None:
         return None
     try:
-        return st.session_state.get(LANG_KEY)
+        return Language.lang.get()
     except Exception:  # noqa: BLE001 - no session (bare mode): the default language
         return None
 
@@ -56,23 +58,21 @@ def browser_language() -> str | None:
 
 def init_language() -> str:
     """The session's language, chosen once: $PALSTM_LANG, the browser, English."""
-    ss = st.session_state
-    if i18n.normalize(ss.get(LANG_KEY)) is None:
-        ss[LANG_KEY] = i18n.env_language() or browser_language() or i18n.DEFAULT
-    return ss[LANG_KEY]
+    if i18n.normalize(Language.lang.get()) is None:
+        Language.lang.set(i18n.env_language() or browser_language() or i18n.DEFAULT)
+    return Language.lang.get()
 
 
 def _picked() -> None:
-    st.session_state[LANG_KEY] = st.session_state[PICK_KEY]
+    Language.lang.set(PICK.get())
 
 
 def language_switch() -> None:
     """The sidebar switch (its label in both languages, so either reader finds it) and the
     page links in the session's language."""
-    ss = st.session_state
-    ss[PICK_KEY] = init_language()
+    PICK.set(init_language())
     with st.sidebar:
-        st.radio("언어 · Language", list(i18n.LANGUAGES), key=PICK_KEY, horizontal=True,
+        st.radio("언어 · Language", list(i18n.LANGUAGES), key=str(PICK), horizontal=True,
                  format_func=i18n.LANGUAGES.get, on_change=_picked)
         if _runs_the_app():
             for path, label, icon in NAV:

@@ -70,4 +70,4 @@ def parse_values(text: str, max_len: int = 200) -> Sequence:
         raise ValueError(_("At most {max_len} numbers, please (got {n}).", max_len=max_len,
                             n=len(values)))
     raw = np.array(values)
-    return Sequence(np.arange(len(raw), dtype=float), raw, scale(raw), "your values")
+    return Sequence(np.arange(len(raw), dtype=float), raw, scale(raw), _("your values"))
