@@ -10,6 +10,9 @@ from palstm_core import plots
 from palstm_core.i18n import N_, _, tr
 from pages import _shared as ui
 
+DRIVE_TYPES = sorted(s[1:] for s in pc.FILE_SUFFIXES if s)   # every format load_file reads
+CAMPAIGN_TYPES = ["zip", *DRIVE_TYPES]
+
 ui.page_setup(N_("Data"), "📂")
 ui.start_page(ui.keys.DataPage)
 K, L = ui.keys.DataPage, ui.keys.Loaded
@@ -34,7 +37,7 @@ with src_upload:
                          help=_("Dates like 08/07/2019: the data usually settles it (a day above "
                               "12); otherwise the report says which order was assumed."))
     dayfirst = DATE_ORDER[order]
-    up = st.file_uploader(_("CSV file"), type=["csv", "txt"], key=K.upload)
+    up = st.file_uploader(_("Drive file (CSV, Parquet, xlsx or MF4)"), type=DRIVE_TYPES, key=K.upload)
     if up is not None and K._uploaded_id.get() != (up.file_id, dayfirst):
         K._uploaded_id.set((up.file_id, dayfirst))
         ui.load_into_session(up, name=up.name, dayfirst=dayfirst)
@@ -46,7 +49,6 @@ with src_paste:
 
 
 # ---------------------------------------------------------------------------- campaign
-CAMPAIGN_TYPES = ["zip", "csv", "txt", "tsv", "parquet", "pq", "xlsx", "xlsm", "mf4", "mdf"]
 
 
 def _load_campaign(source) -> None:

@@ -120,7 +120,7 @@ class ModelCache:
                 fh.write(json.dumps(meta, indent=1, allow_nan=True))
                 fh.flush()
                 os.fsync(fh.fileno())
-            for _ in range(5):
+            for __ in range(5):
                 try:
                     os.rename(tmp, final)                       # atomic: all or nothing
                     break

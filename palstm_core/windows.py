@@ -113,11 +113,11 @@ def drive_fractions(spec: WindowSpec, name: str) -> dict[str, tuple[float, float
     if name in spec.val_drives:
         return {"val": (0.0, 1.0)}
     if not spec.by_drive:
-        train, val, _ = spec.split
+        train, val, __ = spec.split
         return {"train": (0.0, train), "val": (train, train + val), "test": (train + val, 1.0)}
     held = {"test": bool(spec.test_drives), "val": bool(spec.val_drives)}
     keep = [(p, f) for p, f in zip(PARTS, spec.split) if not held.get(p)]
-    total = sum(f for _, f in keep)
+    total = sum(f for __, f in keep)
     out, lo = {}, 0.0
     for i, (p, f) in enumerate(keep):
         hi = 1.0 if i == len(keep) - 1 else lo + f / total
@@ -175,7 +175,7 @@ def input_groups(grouping: SensorGrouping, target: str, spec: WindowSpec) -> dic
 
 def split_rows(n_rows: int, spec: WindowSpec) -> tuple[int, int]:
     """Row indices where validation and test begin."""
-    train, val, _ = spec.split
+    train, val, __ = spec.split
     return int(round(n_rows * train)), int(round(n_rows * (train + val)))
 
 
@@ -288,16 +288,16 @@ def stack_windows(parts: list[tuple[str, Windows]]) -> Windows:
     drive's window starts shifted by its first row (so none spans two drives)."""
     if not parts:
         raise DataError(_("No drive is left to make windows from."))
-    lengths = [len(w.x) for _, w in parts]
+    lengths = [len(w.x) for __, w in parts]
     bounds = np.r_[0, np.cumsum(lengths)]
     first = parts[0][1]
     if len(parts) == 1:
         x, y = first.x, first.y
     else:
-        x = np.concatenate([w.x for _, w in parts])
-        y = np.concatenate([w.y for _, w in parts])
-    starts = np.concatenate([w.starts + b for (_, w), b in zip(parts, bounds)])
-    return Windows(x, y, starts, first.lookback, first.horizon, bounds, [n for n, _ in parts])
+        x = np.concatenate([w.x for __, w in parts])
+        y = np.concatenate([w.y for __, w in parts])
+    starts = np.concatenate([w.starts + b for (__, w), b in zip(parts, bounds)])
+    return Windows(x, y, starts, first.lookback, first.horizon, bounds, [n for n, __ in parts])
 
 
 def window_steps(ds_times: np.ndarray, predicted_time: float, lookback: int,

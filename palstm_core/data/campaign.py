@@ -24,9 +24,10 @@ import numpy as np
 import pandas as pd
 
 from .dataset import SAMPLE_DIR, DataError, Dataset
-from .formats import SUFFIXES, file_kind, load_file, read_bytes
+from .load import load_file
 from .merge import concat_drives, merge_drives
-from .source import MAX_BYTES, PathOrFile, source_name
+from .source import SUFFIXES, PathOrFile, head, kind, read, source_name
+from ..i18n import _, ngettext
 
 MAX_ZIP_TOTAL = 4 * 2**30     # uncompressed bytes of all members of one zip
 MAX_ZIP_MEMBERS = 20000
@@ -75,7 +76,10 @@ class Campaign:
     @property
     def label(self) -> str:
         n = len(self.drives)
-        return f"{self.name} ({n} drive{'s' * (n != 1)}{', simulated' * self.simulated})"
+        if self.simulated:
+            return ngettext("{name} ({n} drive, simulated)", "{name} ({n} drives, simulated)",
+                            n, name=self.name)
+        return ngettext("{name} ({n} drive)", "{name} ({n} drives)", n, name=self.name)
 
     @property
     def common_columns(self) -> list[str]:
@@ -144,21 +148,26 @@ def _upload(data: bytes, name: str) -> io.BytesIO:
 
 
 def _zip_entries(data_or_path, prefix: PurePosixPath, skipped: dict[str, str],
-                 keep: list) -> list[_Entry]:
-    """Members of a zip as entries (read lazily, never extracted to disk, never executed)."""
+                 keep: list, limit: int | None) -> list[_Entry]:
+    """Members of a zip as entries (read lazily, never extracted to disk, never executed); a
+    member over ``limit`` (the UI's upload limit; None: only the zip's own bound) is skipped."""
+    cap = MAX_ZIP_TOTAL if limit is None else limit
     label = str(prefix) if str(prefix) != "." else "the zip"
     try:
         zf = zipfile.ZipFile(data_or_path if isinstance(data_or_path, (str, Path))
                              else io.BytesIO(data_or_path))
         infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise DataError(f"'{label}' is not a readable ZIP archive ({exc}). Pack the drives "
-                        "again, or choose the folder instead.") from None
+        raise DataError(_("'{label}' is not a readable ZIP archive ({exc}). Pack the "
+                           "drives again, or choose the folder instead.",
+                           label=label, exc=exc)) from None
     keep.append(zf)
     if len(infos) > MAX_ZIP_MEMBERS or sum(i.file_size for i in infos) > MAX_ZIP_TOTAL:
-        raise DataError(f"'{label}' holds {len(infos)} files, {sum(i.file_size for i in infos) / 2**30:.1f}"
-                        f" GB unpacked; the limit is {MAX_ZIP_MEMBERS} files and "
-                        f"{MAX_ZIP_TOTAL / 2**30:.0f} GB. Split the campaign into smaller zips.")
+        raise DataError(_("'{label}' holds {n} files, {value:.1f} GB unpacked; the limit "
+                           "is {MAX_ZIP_MEMBERS} files and {value2:.0f} GB. Split the "
+                           "campaign into smaller zips.", label=label,
+                           n=len(infos), value=sum(i.file_size for i in infos) / 2**30,
+                           MAX_ZIP_MEMBERS=MAX_ZIP_MEMBERS, value2=MAX_ZIP_TOTAL / 2**30))
     out = []
     for info in infos:
         if info.is_dir():
@@ -169,35 +178,30 @@ def _zip_entries(data_or_path, prefix: PurePosixPath, skipped: dict[str, str],
             skipped[where] = "unsafe path inside the zip (absolute or with '..'); not read"
         elif info.flag_bits & 0x1:
             skipped[where] = "password-protected inside the zip; unpack it and load the files"
-        elif info.file_size > MAX_BYTES:
+        elif info.file_size > cap:
             skipped[where] = (f"{info.file_size / 2**20:.0f} MB unpacked; the limit is "
-                              f"{MAX_BYTES / 2**20:.0f} MB per file")
+                              f"{cap / 2**20:.0f} MB per file")
         else:
-            out.append(_Entry(prefix / rel, lambda i=info, z=zf, w=where: _read_member(z, i, w)))
+            out.append(_Entry(prefix / rel,
+                              lambda i=info, z=zf, w=where: _read_member(z, i, w, cap)))
     return out
 
 
-def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> io.BytesIO:
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, cap: int) -> bytes:
     with zf.open(info) as fh:
-        data = fh.read(MAX_BYTES + 1)           # the size in the header may lie (zip bombs)
-    if len(data) > MAX_BYTES:
-        raise DataError(f"'{where}' unpacks to more than {MAX_BYTES / 2**20:.0f} MB; split it.")
-    return _upload(data, PurePosixPath(where).name)
+        data = fh.read(cap + 1)                 # the size in the header may lie (zip bombs)
+    if len(data) > cap:
+        raise DataError(_("'{where}' unpacks to more than {value:.0f} MB; split it.",
+                           where=where, value=cap / 2**20))
+    return data
 
 
-def _is_zip(name: str, head: bytes) -> bool:
-    return file_kind(name, head) == "zip" or (not head and name.lower().endswith(".zip"))
+def _is_zip(name: str, first: bytes) -> bool:
+    return kind(first, name) == "zip" or (not first and name.lower().endswith(".zip"))
 
 
-def _head(path: Path) -> bytes:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(4)
-    except OSError:
-        return b""              # the reader then says what is wrong with the path
-
-
-def _entries(source, skipped: dict[str, str], keep: list) -> tuple[list[_Entry], str]:
+def _entries(source, skipped: dict[str, str], keep: list, limit: int | None = None
+             ) -> tuple[list[_Entry], str]:
     """All files of the source (folder, zip, or list of paths/uploads) and its display name."""
     if isinstance(source, (str, Path)):
         path = Path(source)
@@ -206,31 +210,33 @@ def _entries(source, skipped: dict[str, str], keep: list) -> tuple[list[_Entry],
                            key=lambda p: _natural(PurePosixPath(p.relative_to(path).as_posix())))
             return [_Entry(PurePosixPath(p.relative_to(path).as_posix()), lambda p=p: p)
                     for p in files], path.name
-        if path.is_file() and _is_zip(path.name, _head(path)):
-            return _zip_entries(path, PurePosixPath("."), skipped, keep), path.stem
+        if path.is_file() and _is_zip(path.name, head(path)):
+            return _zip_entries(path, PurePosixPath("."), skipped, keep, limit), path.stem
         if not path.exists():
-            raise DataError(f"'{path.name}' does not exist. Choose a folder of drives, a zip "
-                            "or a list of files.")
+            raise DataError(_("'{name}' does not exist. Choose a folder of drives, a zip "
+                               "or a list of files.",
+                               name=path.name))
         source = [path]
     if not isinstance(source, Sequence) or isinstance(source, (str, bytes)):
         source = [source]                       # one upload
     out: list[_Entry] = []
     for item in source:
         if isinstance(item, (str, Path)) and Path(item).is_dir():
-            sub, name = _entries(item, skipped, keep)
+            sub, name = _entries(item, skipped, keep, limit)
             out += [_Entry(PurePosixPath(name) / e.path, e.open) for e in sub]
             continue
         if isinstance(item, (str, Path)):
-            rel, head = PurePosixPath(Path(item).name), _head(Path(item))
+            rel, first = PurePosixPath(Path(item).name), head(item)
         else:                 # an upload's name may keep its folders ('trip 3/OBD/log.csv')
             rel = PurePosixPath(str(getattr(item, "name", None) or "uploaded file")
                                 .replace("\\", "/"))
             if rel.is_absolute() or ".." in rel.parts:
                 rel = PurePosixPath(rel.name)
-            head = read_bytes(item)[:4]
-        if _is_zip(rel.name, head):
-            data = item if isinstance(item, (str, Path)) else read_bytes(item, MAX_ZIP_TOTAL)
-            out += _zip_entries(data, rel.parent / rel.stem, skipped, keep)
+            item = read(item, MAX_ZIP_TOTAL)        # an upload is read once, kept as bytes
+            first = head(item)
+        if _is_zip(rel.name, first):
+            data = item
+            out += _zip_entries(data, rel.parent / rel.stem, skipped, keep, limit)
         else:
             out.append(_Entry(rel, lambda i=item: i))
     return out, "uploaded files" if len(source) != 1 else source_name(source[0])
@@ -311,6 +317,7 @@ def _plans(entries: list[_Entry], prefix: PurePosixPath, root_name: str,
 
 # ------------------------------------------------------------------ loading the drives
 def _load_one(entry: _Entry, opts: dict) -> Dataset:
+    """One drive file (path or bytes) through ``load_file``; ``opts``: dayfirst, max_bytes."""
     return load_file(entry.open(), name=str(entry.path), **opts)
 
 
@@ -327,11 +334,12 @@ def _load_trip(plan: _Plan, opts: dict, rate_hz: float, skipped: dict[str, str])
         if parts:
             loaded[logger] = concat_drives(parts, name=f"{plan.name} {logger.upper()}")
     if not loaded:
-        raise DataError(f"Trip '{plan.name}': none of its OBD/PEMS files could be read (see the "
-                        "lines of its files).")
+        raise DataError(_("Trip '{name}': none of its OBD/PEMS files could be read (see "
+                           "the lines of its files).", name=plan.name))
     if len(loaded) == 1:
         (logger, ds), = loaded.items()
-        ds.report.insert(0, f"Only {logger.upper()} data in this trip; nothing to merge.")
+        ds.report.insert(0, _("Only {logger} data in this trip; nothing to merge.",
+                              logger=logger.upper()))
         return ds
     return merge_drives(loaded["pems"], loaded["obd"], rate_hz=rate_hz)
 
@@ -349,19 +357,24 @@ def _clock(ds: Dataset) -> tuple[float, float]:
 def _describe(ds: Dataset, usual: list[str]) -> str:
     """The report line of one drive: size, clock, columns against the others, drops."""
     minutes, rate = _clock(ds)
-    clock = (f"{minutes:.1f} min at {rate:.3g} Hz" if np.isfinite(rate)
-             else "no clock (row numbers)")
-    parts = [f"{ds.name}: {len(ds)} rows, {clock}, {len(ds.columns)} sensor columns"]
+    clock = (_("{minutes:.1f} min at {rate:.3g} Hz", minutes=minutes, rate=rate)
+             if np.isfinite(rate) else _("no clock (row numbers)"))
+    parts = [_("{name}: {rows} rows, {clock}, {n} sensor columns", name=ds.name, rows=len(ds),
+               clock=clock, n=len(ds.columns))]
     missing = [c for c in usual if c not in ds.columns]
     extra = [c for c in ds.columns if c not in usual]
     if missing:
-        parts.append("missing " + ", ".join(f"'{c}'" for c in missing) + " (more than half of the drives have it)")
+        parts.append(_("missing {columns} (more than half of the drives have it)",
+                       columns=", ".join(f"'{c}'" for c in missing)))
     if extra:
-        parts.append("extra " + ", ".join(f"'{c}'" for c in extra) + " (at most half of the drives have it)")
-    drops = [ln for ln in ds.report if re.search(r"\b(dropped|removed)\b", ln, re.I)]
+        parts.append(_("extra {columns} (at most half of the drives have it)",
+                       columns=", ".join(f"'{c}'" for c in extra)))
+    drops = [ln for ln in ds.report                       # the English msgid decides
+             if re.search(r"\b(dropped|removed)\b", getattr(ln, "msgid", ln), re.I)]
     if drops:
-        parts.append("loading: " + " ".join(ln.rstrip(".") + "." for ln in drops).rstrip("."))
-    return "; ".join(parts) + "."
+        parts.append(_("loading: {lines}", lines=" ".join(
+            str(ln).rstrip(".") + "." for ln in drops).rstrip(".")))
+    return _("{parts}.", parts="; ".join(parts))
 
 
 def _usual_columns(drives: dict[str, Dataset]) -> list[str]:
@@ -387,7 +400,7 @@ def _drop_strays(drives: dict[str, Dataset], usual: list[str], skipped: dict[str
 
 
 def load_drives(source, *, progress: Progress | None = None, dayfirst: bool | None = None,
-                rate_hz: float = 1.0) -> Campaign:
+                rate_hz: float = 1.0, max_bytes: int | None = None) -> Campaign:
     """Load a campaign: ``source`` is a folder, a ``.zip`` (path or upload), or a list of files
     or uploads (objects with ``.name`` and ``.getvalue()``/``.read()``; a name with '/' keeps its
     folders; a zip among them is unpacked in memory).
@@ -398,14 +411,17 @@ def load_drives(source, *, progress: Progress | None = None, dayfirst: bool | No
     too short, not the columns the other drives share) is skipped with a reason in
     ``skipped`` and ``report``; ``DataError`` only when no drive is usable, listing why each
     failed. Zips are read in memory (never extracted, nothing executed), with size limits.
+    ``max_bytes`` refuses files (and zip members) over it: only the UI passes it (``MAX_BYTES``,
+    the browser's upload limit); from Python and the command line there is none.
     """
     skipped: dict[str, str] = {}
     keep: list[zipfile.ZipFile] = []
     try:
-        entries, name = _entries(source, skipped, keep)
+        entries, name = _entries(source, skipped, keep, max_bytes)
         entries, top = _strip_top(_usable(entries, skipped))
         plans = _plans(entries, PurePosixPath("."), top or Path(name).stem or name, skipped)
-        drives = _load_plans(plans, rate_hz, dayfirst, progress, skipped)
+        drives = _load_plans(plans, rate_hz, {"dayfirst": dayfirst, "max_bytes": max_bytes},
+                             progress, skipped)
     finally:
         for zf in keep:
             zf.close()
@@ -413,27 +429,28 @@ def load_drives(source, *, progress: Progress | None = None, dayfirst: bool | No
     _drop_strays(drives, usual, skipped)
     if not drives:
         why = "\n".join(f"- {k}: {v}" for k, v in skipped.items()) or "- it holds no files"
-        raise DataError(f"No usable drive in '{name}'. Why each file or folder was not used:\n"
-                        f"{why}")
+        raise DataError(_("No usable drive in '{name}'. Why each file or folder was not "
+                           "used:\n{why}", name=name, why=why))
     camp = Campaign(drives, [], skipped, name=name)
     usual = _usual_columns(drives)
     camp.report = [f"{len(drives)} drive(s) loaded from '{name}', {len(skipped)} item(s) not "
                    f"used; {len(camp.common_columns)} sensor columns in every drive."]
     camp.report += [_describe(ds, usual) for ds in drives.values()]
-    camp.report += [f"Not used: {k}: {v}" for k, v in skipped.items()]
+    camp.report += [_("Not used: {drive}: {why}", drive=k, why=v) for k, v in skipped.items()]
     camp.report += _campaign_notes(drives)
     if progress is not None:
-        progress(1.0, f"Loaded {len(drives)} drive(s), {len(skipped)} item(s) not used")
+        progress(1.0, _("Loaded {n} drive(s), {n2} item(s) not used", n=len(drives),
+                         n2=len(skipped)))
     return camp
 
 
-def _load_plans(plans: list[_Plan], rate_hz: float, dayfirst: bool | None,
-                progress: Progress | None, skipped: dict[str, str]) -> dict[str, Dataset]:
-    opts = {} if dayfirst is None else {"dayfirst": dayfirst}
+def _load_plans(plans: list[_Plan], rate_hz: float, opts: dict, progress: Progress | None,
+                skipped: dict[str, str]) -> dict[str, Dataset]:
     drives: dict[str, Dataset] = {}
     for i, plan in enumerate(plans):
         if progress is not None:
-            progress(i / max(len(plans), 1), f"Drive {i + 1} of {len(plans)}: {plan.name}")
+            progress(i / max(len(plans), 1), _("Drive {value} of {n}: {name}", value=i + 1,
+                                                n=len(plans), name=plan.name))
         try:
             if plan.loggers:
                 ds = _load_trip(plan, opts, rate_hz, skipped)
@@ -468,6 +485,8 @@ def load_sample_campaign(progress: Progress | None = None) -> Campaign:
     camp.name = "sample campaign"
     for ds in camp:
         ds.simulated = True
-        ds.report.insert(0, "Simulated drive made by palstm_core.simulate — not measured data.")
-    camp.report.insert(0, "Simulated campaign made by palstm_core.simulate — not measured data.")
+        ds.report.insert(0, _("Simulated drive made by palstm_core.simulate — not measured "
+                              "data."))
+    camp.report.insert(0, _("Simulated campaign made by palstm_core.simulate — not measured "
+                            "data."))
     return camp

@@ -88,7 +88,7 @@ def clean(ds: Dataset, channels: list[str] | None = None, *, spikes: bool = True
             base = pd.Series(x).rolling(w, center=True, min_periods=max(3, w // 4)).quantile(0.02)
             ok = base.notna().to_numpy() & np.isfinite(t)
             if ok.sum() >= 3:
-                slope, _ = np.polyfit(t[ok], base.to_numpy()[ok], 1)
+                slope, __ = np.polyfit(t[ok], base.to_numpy()[ok], 1)
                 t0, t1 = np.nanmin(t), np.nanmax(t)
                 amount = float(slope * (t1 - t0))
                 spread = float(np.nanpercentile(x, 95) - np.nanpercentile(x, 5))

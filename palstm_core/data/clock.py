@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset import DataError
-from ..i18n import N_, _
+from ..i18n import N_, _, tr
 
 _DATE = re.compile(r"^\s*(\d{1,4})([-/.])(\d{1,2})\2(\d{1,4})(?:[ T]+(.*))?$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*([AaPp]\.?[Mm]\.?)?$")
@@ -163,7 +163,7 @@ def numeric_clock(x: np.ndarray, column: str, unit: str) -> tuple[np.ndarray, st
         if med > limit:
             return x / div, "datetime", _("Time column '{column}' holds epoch {what} (Unix "
                                           "time); converted to seconds.", column=column,
-                                          what=_(what))
+                                          what=tr(what))
     if unit.strip().lower() == "ms" or column.lower().endswith("_ms"):
         return x / 1000.0, "seconds", _("Time column '{column}' is in milliseconds; converted "
                                         "to seconds.", column=column)

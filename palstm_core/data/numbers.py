@@ -80,7 +80,7 @@ def numeric_columns(rows: list[list[str]]) -> int:
     at least 80 % of their filled cells, under the number reading the cells themselves suggest."""
     if not rows:
         return 0
-    decimal, thousands, _ = reading([c for r in rows for c in r])
+    decimal, thousands, __ = reading([c for r in rows for c in r])
     width = max(len(r) for r in rows)
     n = 0
     for k in range(width):

@@ -199,7 +199,7 @@ def _column_names(header: list[str] | None, unit_cells: list[str], width: int,
             unit = unit or unit_cells[i].strip().strip("[]()").strip()
         cells.append((raw_name, clean, unit))
     units_of: dict[str, set[str]] = {}
-    for _, clean, unit in cells:
+    for __, clean, unit in cells:
         units_of.setdefault(clean, set()).add(unit)
     units: dict[str, str] = {}
     raw_names: dict[str, str] = {}

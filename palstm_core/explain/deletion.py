@@ -27,9 +27,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .attribution import METHODS, attribute, part_windows
+from .maps import part_maps
+from .scoring import removed_predictions
+from ..i18n import _, tr
 
-MAP_NAMES = ("relevance", "feature", "temporal") + METHODS
 MARGIN = 0.01
 
 
@@ -61,25 +62,6 @@ class DeletionCurve:
         return d
 
 
-def map_for(run, ds, name: str, part: str = "test", windows=None) -> np.ndarray:
-    """(n, L, F) map called ``name`` for the ``part`` windows (rows ``windows`` of them)."""
-    if name in METHODS:
-        return attribute(run, ds, name, windows=windows, part=part).values
-    if name not in MAP_NAMES:
-        raise ValueError(f"Unknown map '{name}'. Choose one of: {', '.join(MAP_NAMES)}, "
-                         "or pass an (n, lookback, features) array.")
-    att = run.explain(ds, part=part)
-    if name == "temporal":
-        m = None if att.temporal is None else np.repeat(att.temporal[:, :, None],
-                                                        len(att.features), axis=2)
-    else:
-        m = getattr(att, name)
-    if m is None:
-        raise ValueError(f"{run.config.model} has no {name} map; use an attribution method "
-                         f"({', '.join(METHODS)}).")
-    return m if windows is None else m[windows]
-
-
 def _ranks(scores: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """(n, C) rank of every cell, 0 = largest score; ties broken at random."""
     order = np.lexsort((rng.random(scores.shape), -scores), axis=-1)
@@ -88,32 +70,25 @@ def _ranks(scores: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return ranks
 
 
-def _masked_predictions(model, x_all: np.ndarray, valid: np.ndarray, ranks: np.ndarray,
-                        inner: np.ndarray, batch_size: int) -> np.ndarray:
-    """Scaled predictions (2 + len(inner)·orders, n): inputs intact, all removed, then each
-    order's top-k cells removed (k in ``inner``), replaced by the training mean (0 scaled)."""
-    n, (L, F) = len(valid), x_all.shape[1:]
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    n_masks = 2 + len(inner) * len(ranks)
-    chunk = max(1, batch_size // n_masks)
-    preds = np.empty((n_masks, n), dtype=np.float32)
-    k_t = torch.as_tensor(inner, device=device).view(1, -1, 1, 1)
-    try:
-        with torch.no_grad():
-            for i in range(0, n, chunk):
-                sel = valid[i:i + chunk]
-                x = torch.as_tensor(np.ascontiguousarray(x_all[sel]), device=device)  # (b, L, F)
-                b = len(x)
-                r = torch.as_tensor(ranks[:, i:i + b], device=device).view(len(ranks), 1, b, L, F)
-                keep = (r >= k_t[:, :, :, :, None]).reshape(-1, b, L, F)          # (O·S, b, L, F)
-                batch = torch.cat([x[None], torch.zeros_like(x)[None], x[None] * keep])
-                preds[:, i:i + b] = model(batch.reshape(-1, L, F)).y.float().view(
-                    n_masks, b).cpu().numpy()
-    finally:
-        model.train(was_training)
-    return preds
+def _top_removed(ranks: np.ndarray, inner: np.ndarray, L: int, F: int):
+    """Masks for ``removed_predictions``: inputs intact, all removed, then each order's top-k
+    cells removed (k in ``inner``); ``ranks`` (orders, n, L·F)."""
+    def keep(i: int, x: torch.Tensor) -> torch.Tensor:
+        b = len(x)
+        k_t = torch.as_tensor(inner, device=x.device).view(1, -1, 1, 1, 1)
+        r = torch.as_tensor(ranks[:, i:i + b], device=x.device).view(len(ranks), 1, b, L, F)
+        top = (r >= k_t).reshape(-1, b, L, F)                              # (O·S, b, L, F)
+        return torch.cat([torch.ones_like(x, dtype=torch.bool)[None],
+                          torch.zeros_like(x, dtype=torch.bool)[None], top])
+    return keep
+
+
+def _map_name(name: str):
+    """The map's short name as shown (re-rendered in the language it is shown in)."""
+    from ..i18n import Msg
+    from .maps import SHORT
+    msgid = SHORT.get(name, name)
+    return Msg(tr(msgid), msgid)
 
 
 def deletion_curve(run, ds, maps="relevance", part: str = "test", steps: int = 11,
@@ -128,19 +103,21 @@ def deletion_curve(run, ds, maps="relevance", part: str = "test", steps: int = 1
     975 at 2048 — because the recurrence's per-step buffers stay in cache).
     """
     t0 = time.perf_counter()
-    x_all, y_all, _ = part_windows(run, ds, part)
+    inp = run.inputs(ds, part)
+    x_all, y_all = inp.x, inp.y
     valid = np.flatnonzero(np.isfinite(y_all))
     if len(valid) == 0:
-        raise ValueError(f"no windows with a known target in the {part!r} part")
+        raise ValueError(_("no windows with a known target in the {part!r} part", part=part))
     if isinstance(maps, str):
         name = maps
-        scores = map_for(run, ds, maps, part, windows=valid)
+        scores = part_maps(run, ds, maps, part, windows=valid)
     else:
         name = "map"
         scores = np.asarray(maps, dtype=float)
         if scores.shape != x_all.shape:
-            raise ValueError(f"maps has shape {scores.shape}; expected {x_all.shape} "
-                             f"(the {part!r} windows × lookback × inputs)")
+            raise ValueError(_("maps has shape {shape}; expected {shape2} (the {part!r} "
+                                "windows × lookback × inputs)",
+                                shape=scores.shape, shape2=x_all.shape, part=part))
         scores = scores[valid]
     n, L, F = len(valid), x_all.shape[1], x_all.shape[2]
     C = L * F
@@ -149,8 +126,10 @@ def deletion_curve(run, ds, maps="relevance", part: str = "test", steps: int = 1
     ks = np.rint(fractions * C).astype(int)
     inner = ks[1:-1]                                     # 0 and C are the same for any order
     ranks = np.stack([_ranks(np.abs(scores.reshape(n, C)), rng)] +
-                     [_ranks(rng.random((n, C)), rng) for _ in range(n_random)])  # (O, n, C)
-    preds = _masked_predictions(run.model, x_all, valid, ranks, inner, batch_size)
+                     [_ranks(rng.random((n, C)), rng) for __ in range(n_random)])  # (O, n, C)
+    n_masks = 2 + len(inner) * len(ranks)
+    preds = removed_predictions(run.model, x_all, valid, _top_removed(ranks, inner, L, F),
+                                n_masks, max(1, batch_size // n_masks))
     y = run.scaler.inverse(y_all[valid].astype(float))
     rmse = np.sqrt(np.mean((run.scaler.inverse(preds.astype(float)) - y) ** 2, axis=1))
     e0, e1 = rmse[0], rmse[1]
@@ -165,17 +144,19 @@ def deletion_curve(run, ds, maps="relevance", part: str = "test", steps: int = 1
     a, ar = area(error), area(error_random)
     change = abs(e1 - e0) / e0 if e0 > 0 else 0.0
     if change < 0.02:
-        summary = (f"Removing every input changes {run.config.model}'s {part} error by only "
-                   f"{100 * change:.1f} %: the model hardly uses its inputs, so deletion cannot "
-                   f"tell a faithful map from a random one (area {a:.3f} vs {ar:.3f}).")
+        summary = _("Removing every input changes {model}'s {part} error by only {change:.1f} %: "
+                    "the model hardly uses its inputs, so deletion cannot tell a faithful map "
+                    "from a random one (area {a:.3f} vs {ar:.3f}).", model=run.config.model,
+                    part=part, change=100 * change, a=a, ar=ar)
     elif a > ar + MARGIN:
-        summary = (f"Removing the top cells of the {name} map raised the {part} error faster "
-                   f"than a random order (area {a:.2f} vs {ar:.2f}), so the map points at "
-                   "inputs the model really uses.")
+        summary = _("Removing the top cells of the {name} map raised the {part} error faster "
+                    "than a random order (area {a:.2f} vs {ar:.2f}), so the map points at "
+                    "inputs the model really uses.", name=_map_name(name), part=part, a=a, ar=ar)
     else:
-        summary = (f"Removing the top cells of the {name} map did not raise the {part} error "
-                   f"faster than a random order (area {a:.2f} vs {ar:.2f}), so the map is no "
-                   "better than a random choice of inputs.")
+        summary = _("Removing the top cells of the {name} map did not raise the {part} error "
+                    "faster than a random order (area {a:.2f} vs {ar:.2f}), so the map is no "
+                    "better than a random choice of inputs.", name=_map_name(name), part=part,
+                    a=a, ar=ar)
     return DeletionCurve(fractions, error, error_random, a, ar, name, n, n_random,
                          time.perf_counter() - t0, summary)
 

@@ -4,8 +4,10 @@ agree, and the long tables the Downloads page and the CLI write.
     MAP_LABELS                       name -> what the map is, in words
     available_maps(run)              the names that apply to ``run`` (relevance first)
     window_map(run, ds, name, i)     (L, F) map of window i of the part
-    part_maps(run, ds, name)         (n, L, F) map of every window of the part
-    map_frame(times, values, names)  long table: time, lag, feature, value
+    part_maps(run, data, name)       (n, L, F) map of every window of the part: the one
+                                     name -> map dispatcher (the deletion curve uses it too)
+    map_table(run, data, name)       long table of a map (time, [drive,] lag, feature, value)
+    map_frame(times, values, names)  long table: time, lag, feature, value (``long_table``)
     shares(m)                        |m| / Σ|m|: a map as shares of its window's total
     agreement(a, b)                  Spearman rank correlation of the cells, and a sentence
 """
@@ -17,8 +19,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from .attribution import attribute
-from ..i18n import N_
+from .attention import long_table
+from .attribution import METHODS, attribute
+from ..i18n import N_, _, ngettext
 
 MAP_LABELS = {                        # English msgids: the UI shows them with i18n.tr
     "relevance": N_("relevance (weight each input really gets)"),
@@ -30,6 +33,7 @@ MAP_LABELS = {                        # English msgids: the UI shows them with i
 SHORT = {"relevance": N_("relevance"), "feature": N_("feature attention α"),
          "integrated_gradients": N_("integrated gradients"), "occlusion": N_("occlusion")}
 DISAGREE = 0.3
+MAP_NAMES = ("relevance", "feature", "temporal") + METHODS
 
 
 def available_maps(run) -> list[str]:
@@ -44,14 +48,25 @@ def default_map(run) -> str:
 
 
 def part_maps(run, ds, name: str, part: str = "test", windows=None) -> np.ndarray:
-    """(n, L, F) map ``name`` of the ``part`` windows of ``ds`` (rows ``windows`` of them)."""
-    if name in ("integrated_gradients", "occlusion", "feature_ablation", "saliency"):
+    """(n, L, F) map ``name`` of the ``part`` windows of ``ds`` (a Dataset or a Campaign; rows
+    ``windows`` of them, aligned with ``run.predict(ds, part)``): "relevance", "feature" (α),
+    "temporal" (β on every input of a step) or an attribution method (``METHODS``)."""
+    if name in METHODS:
         return attribute(run, ds, name, windows=windows, part=part).values
+    if name not in MAP_NAMES:
+        raise ValueError(_("Unknown map '{name}'. Choose one of: {join}, or pass an (n, "
+                            "lookback, features) array.", name=name,
+                            join=', '.join(MAP_NAMES)))
     att = run.explain(ds, part=part)
-    m = getattr(att, name, None) if name in ("relevance", "feature") else None
+    if name == "temporal":
+        m = None if att.temporal is None else np.repeat(att.temporal[:, :, None],
+                                                        len(att.features), axis=2)
+    else:
+        m = getattr(att, name)
     if m is None:
-        raise ValueError(f"{run.config.model} has no {SHORT.get(name, name)} map; choose "
-                         "integrated gradients or occlusion.")
+        raise ValueError(_("{model} has no {get} map; choose integrated gradients or "
+                            "occlusion.", model=run.config.model,
+                            get=SHORT.get(name, name)))
     return m if windows is None else m[np.atleast_1d(windows)]
 
 
@@ -60,15 +75,17 @@ def window_map(run, ds, name: str, index: int, part: str = "test") -> np.ndarray
     return part_maps(run, ds, name, part, windows=[int(index)])[0]
 
 
-def map_frame(times, values: np.ndarray, features) -> pd.DataFrame:
-    """Long format, one row per (window, step, feature): time, lag (0 = newest), feature, value."""
-    n, L, F = values.shape
-    return pd.DataFrame({
-        "time": np.repeat(np.asarray(times), L * F),
-        "lag": np.tile(np.repeat(np.arange(L - 1, -1, -1), F), n),
-        "feature": np.tile(np.asarray(list(features), dtype=object), n * L),
-        "value": values.reshape(-1),
-    })
+def map_frame(times, values: np.ndarray, features, drives=None) -> pd.DataFrame:
+    """Long format, one row per (window, step, feature): time, [drive,] lag (0 = newest),
+    feature, value (``long_table``, the one builder)."""
+    return long_table(times, values, features, drives)
+
+
+def map_table(run, data, name: str, part: str = "test") -> pd.DataFrame:
+    """Long table of map ``name`` for every ``part`` window of ``data`` (a Dataset, or a Campaign:
+    then with each window's drive): what the Downloads page and the CLI write."""
+    inp = run.inputs(data, part)
+    return long_table(inp.times, part_maps(run, data, name, part), run.columns, inp.drives)
 
 
 def shares(m: np.ndarray) -> np.ndarray:
@@ -102,20 +119,23 @@ def agreement(a: np.ndarray, b: np.ndarray, features, label_a: str = "the first 
 
     def cell(t):
         if t[1] == 0:
-            return f"{t[0]} at the newest input"
-        return f"{t[0]} {t[1]} step{'s' if t[1] != 1 else ''} before the newest input"
+            return _("{feature} at the newest input", feature=t[0])
+        return ngettext("{feature} {n} step before the newest input",
+                        "{feature} {n} steps before the newest input", t[1], feature=t[0])
     if not np.isfinite(rho):
         flat = label_a if a.std() == 0 else label_b
-        s = f"No agreement can be computed: {flat} gives every cell the same weight."
+        s = _("No agreement can be computed: {map} gives every cell the same weight.", map=flat)
     elif rho < DISAGREE:
-        s = (f"These two maps disagree about which inputs mattered (Spearman ρ = {rho:.2f}): "
-             f"{label_a} puts its largest weight on {cell(ta)}, {label_b} on {cell(tb)}. At most "
-             "one of them can describe what the model used; the deletion score below says which "
-             "one does better than chance.")
+        s = _("These two maps disagree about which inputs mattered (Spearman ρ = {rho:.2f}): "
+              "{a} puts its largest weight on {cell_a}, {b} on {cell_b}. At most one of them "
+              "can describe what the model used; the deletion score below says which one does "
+              "better than chance.", rho=rho, a=label_a, cell_a=cell(ta), b=label_b,
+              cell_b=cell(tb))
     elif rho < 0.7:
-        s = (f"The two maps partly agree (Spearman ρ = {rho:.2f}): {label_a}'s top cell is "
-             f"{cell(ta)}, {label_b}'s is {cell(tb)}.")
+        s = _("The two maps partly agree (Spearman ρ = {rho:.2f}): {a}'s top cell is {cell_a}, "
+              "{b}'s is {cell_b}.", rho=rho, a=label_a, cell_a=cell(ta), b=label_b,
+              cell_b=cell(tb))
     else:
-        s = (f"The two maps agree on the ranking of the inputs (Spearman ρ = {rho:.2f}); "
-             f"top cells: {cell(ta)} and {cell(tb)}.")
+        s = _("The two maps agree on the ranking of the inputs (Spearman ρ = {rho:.2f}); top "
+              "cells: {cell_a} and {cell_b}.", rho=rho, cell_a=cell(ta), cell_b=cell(tb))
     return Agreement(rho, ta, tb, s)

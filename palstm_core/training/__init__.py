@@ -62,7 +62,7 @@ def train(data: Dataset | Campaign, target: str, grouping: SensorGrouping | None
     history entry; setting ``cancel`` stops with ``TrainingCancelled``.
     """
     t_start = time.perf_counter()
-    _, rank = dist_info()
+    __, rank = dist_info()
     if rank != 0:                                   # only rank 0 reports and writes the cache
         progress = on_epoch = None
     window = window or WindowSpec()

@@ -37,7 +37,7 @@ def dist_info() -> tuple[int, int]:
 
 
 def resolve_device(device: str = "auto") -> torch.device:
-    world, _ = dist_info()
+    world, __ = dist_info()
     if world > 1 and device in ("auto", "cuda") and torch.cuda.is_available():
         return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
     if device == "auto":

@@ -66,7 +66,7 @@ def sharded(data) -> bool:
 
 def _gather(obj) -> list:
     """``obj`` of every rank (rank order); ``[obj]`` outside torch.distributed."""
-    world, _ = dist_info()
+    world, __ = dist_info()
     if world <= 1:
         return [obj]
     out = [None] * world
@@ -207,7 +207,7 @@ def prepare_campaign(camp: Campaign, target: str, grouping: SensorGrouping,
                            "validation drives, or were skipped). Keep some drives for "
                            "training.", label=camp.label))
     pairs = _windows(drives, columns, target, window, scaler, report)
-    drives = {n: drives[n] for n, _ in pairs}
+    drives = {n: drives[n] for n, __ in pairs}
     report = [ln for part in _gather(report) for ln in part] if shard else report
     if not pairs and not shard:
         raise DataError(_("{label}: no drive can be used.", label=camp.label) + "\n"

@@ -5,6 +5,7 @@ import hashlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -12,11 +13,11 @@ import torch
 
 from ..data import DataError, Dataset
 from ..data.campaign import Campaign
-from ..explain.attention import Attention
 from ..grouping import SensorGrouping
 from ..metrics import regression_metrics
 from ..models import MODELS, Forecaster
 from ..windows import Scaler, Windows, WindowSpec, input_groups, make_windows
+from .attention import Attention
 from .config import TrainConfig
 from .loop import DeviceDrive
 from ..i18n import _
@@ -59,6 +60,24 @@ def build_model(config: TrainConfig, groups: dict[str, list[str]], columns: list
         groups=[[index[c] for c in cols] for cols in groups.values()],
         lookback=window.lookback, hidden_size=config.hidden_size,
         target_index=index[target] if window.target_history else None)
+
+
+class Inputs(NamedTuple):
+    """The windows of a part as the model sees them (``TrainedRun.inputs``); row i is row i of
+    ``run.predict(data, part)``.
+
+    x       (n, L, F) float32 scaled inputs (the scaler of the training part); last step = newest
+    y       (n,) scaled target of each window (NaN where the data has no target value)
+    times   (n,) the time each window predicts
+    drives  (n,) drive name of each window for a Campaign, else None
+    report  lines on windows or drives skipped (missing inputs, too short)
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    times: np.ndarray
+    drives: np.ndarray | None
+    report: list[str]
 
 
 @dataclass
@@ -130,6 +149,23 @@ class TrainedRun:
         return [f"{dropped} of {possible} windows were skipped because an input value is "
                 f"missing (missing: {where}); their rows have no prediction."]
 
+    def inputs(self, data: Dataset | Campaign, part: str = "all") -> Inputs:
+        """Scaled inputs, scaled targets, times (and for a ``Campaign`` the drive) of every
+        ``part`` window of ``data``, in the order of ``predict(data, part)``: what explanation
+        methods (attribution, deletion, faithfulness) feed to ``run.model``. For one drive ``x``
+        is a read-only strided view; a campaign's windows are stacked drive after drive."""
+        if isinstance(data, Campaign):
+            parts, report = self._each_drive(data, lambda ds: self.inputs(ds, part))
+            if not parts:
+                raise DataError(f"{data.label}: no drive has windows in the {part!r} part.")
+            cat = lambda k: np.concatenate([getattr(p, k) for __, p in parts])  # noqa: E731
+            drives = np.concatenate([[n] * len(p.times) for n, p in parts]).astype(str)
+            return Inputs(cat("x"), cat("y"), cat("times"), drives,
+                          report + [ln for __, p in parts for ln in p.report])
+        w, starts, report = self._windows(data, part)
+        rows = w.target_row(starts)
+        return Inputs(w.inputs(starts), w.y[rows], data.times[rows], None, report)
+
     @torch.no_grad()
     def _forward(self, ds: Dataset, part: str, batch_size: int = 2048):
         w, starts, report = self._windows(ds, part)
@@ -137,7 +173,7 @@ class TrainedRun:
         drive = DeviceDrive(w, device)
         self.model.eval()
         outs = {"y": [], "feature": [], "temporal": [], "group": [], "relevance": []}
-        for xb, _ in drive.batches(torch.as_tensor(starts, device=device), batch_size):
+        for xb, __ in drive.batches(torch.as_tensor(starts, device=device), batch_size):
             out = self.model(xb)
             for k in outs:
                 v = getattr(out, k)
@@ -164,7 +200,7 @@ class TrainedRun:
             frame = (pd.concat([f.assign(drive=n) for n, f in frames], ignore_index=True)
                      if frames else pd.DataFrame({"time": [], "actual": [], "predicted": [],
                                                   "drive": []}))
-            frame.attrs["report"] = report + [ln for _, f in frames
+            frame.attrs["report"] = report + [ln for __, f in frames
                                               for ln in f.attrs.get("report", [])]
             return frame
         times, y, out, report = self._forward(data, part)
@@ -180,18 +216,18 @@ class TrainedRun:
         """Attention of every window of ``data`` (row i matches ``predict(data)`` row i); for a
         ``Campaign`` ``att.drives`` names each window's drive (``att.for_drive(name)``)."""
         if isinstance(data, Campaign):
-            parts, _ = self._each_drive(data, lambda ds: self.explain(ds, part))
+            parts, __ = self._each_drive(data, lambda ds: self.explain(ds, part))
             if not parts:
                 raise DataError(_("{label}: no drive has windows to explain.", label=data.label))
             parts = [(n, a) for n, a in parts if len(a)] or parts   # a drive not in ``part``
             cat = lambda k: (None if getattr(parts[0][1], k) is None   # noqa: E731
-                             else np.concatenate([getattr(a, k) for _, a in parts]))
+                             else np.concatenate([getattr(a, k) for __, a in parts]))
             return Attention(times=cat("times"), feature=cat("feature"),
                              temporal=cat("temporal"), group=cat("group"),
                              features=list(self.columns), groups=self._attention_groups(),
                              relevance=cat("relevance"),
                              drives=np.concatenate([[n] * len(a) for n, a in parts]).astype(str))
-        times, _, out, _ = self._forward(data, part)
+        times, __, out, __ = self._forward(data, part)
         return Attention(times=times, feature=out["feature"], temporal=out["temporal"],
                          group=out["group"], features=list(self.columns),
                          groups=self._attention_groups(), relevance=out["relevance"])
