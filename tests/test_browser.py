@@ -127,7 +127,7 @@ def test_sample_to_trained_pa_lstm_with_heatmaps(server, lang):
         page.goto(server + "/Data")
         expect(page.get_by_role("heading", name=w("1 · Data"))).to_be_visible()
         page.get_by_role("tab", name=w("Upload CSV")).click()
-        page.get_by_label(w("CSV file"), exact=True).locator('input[type="file"]'
+        page.get_by_label(w("Drive file (CSV, Parquet, xlsx or MF4)"), exact=True).locator('input[type="file"]'
                                                              ).set_input_files(
             files=[{"name": "broken.csv", "mimeType": "text/csv",
                     "buffer": b"speed,rpm\n1,2\n3,4\n"}])
