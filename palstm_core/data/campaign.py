@@ -27,7 +27,7 @@ from .dataset import SAMPLE_DIR, DataError, Dataset
 from .load import load_file
 from .merge import concat_drives, merge_drives
 from .source import SUFFIXES, PathOrFile, head, kind, read, source_name
-from ..i18n import _, ngettext
+from ..i18n import N_, _, ngettext
 
 MAX_ZIP_TOTAL = 4 * 2**30     # uncompressed bytes of all members of one zip
 MAX_ZIP_MEMBERS = 20000
@@ -101,8 +101,9 @@ class Campaign:
                          "rate [Hz]": rate,
                          "missing columns": ", ".join(c for c in usual if c not in ds.columns),
                          "report": _describe(ds, usual)})
-        return pd.DataFrame(rows, columns=["drive", "rows", "duration [min]", "rate [Hz]",
-                                           "missing columns", "report"])
+        return pd.DataFrame(rows, columns=[N_("drive"), N_("rows"), N_("duration [min]"),
+                                           N_("rate [Hz]"), N_("missing columns"),
+                                           N_("report")])       # msgids: the UI's headers
 
     def preview(self) -> Dataset:
         """The first drive with only the columns every drive has: what a page that looks at one
