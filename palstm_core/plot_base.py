@@ -6,12 +6,15 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from .i18n import N_, _
+
 ACTUAL = "#7f7f7f"
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#17becf", "#bcbd22"]
 GRID = "rgba(128,128,128,0.25)"
 SEPARATOR = "rgba(128,128,128,0.95)"
 OUTCOME_COLOURS = {"hit": "#2ca02c", "miss": "#d62728", "false alarm": "#ff7f0e"}
+OUTCOME_NAMES = {"hit": N_("hit"), "miss": N_("miss"), "false alarm": N_("false alarm")}
 
 
 def _layout(fig: go.Figure, height: int, title: str | None = None, **kw) -> go.Figure:
@@ -32,7 +35,7 @@ def time_values(times: np.ndarray, time_kind: str = "seconds"):
 
 
 def time_title(time_kind: str = "seconds") -> str:
-    return {"datetime": "time", "row": "row"}.get(time_kind, "time [s]")
+    return {"datetime": _("time"), "row": _("row")}.get(time_kind) or _("time [s]")
 
 
 def with_unit(name: str, unit: str) -> str:
