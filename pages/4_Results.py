@@ -165,9 +165,9 @@ def predictions_section(preds: dict[str, pd.DataFrame], run: pc.TrainedRun,
     band = IV.interval_band(run, next(iter(preds.values())), ds)
     st.plotly_chart(plots.predictions_figure(preds, run.target, run.target_unit, ds.time_kind,
                                              marker_time=K.res_time.get(), band=band,
-                                             band_name=_("{model}: {level} interval",
+                                             band_name=_("{model}: {level:.0%} interval",
                                                          model=run.config.model,
-                                                         level=f"{K.res_level.get():.0%}")),
+                                                         level=K.res_level.get())),
                     width="stretch", key="pred_fig")
     with st.expander(_("Residuals")):
         st.plotly_chart(plots.residuals_figure(preds, run.target, run.target_unit, ds.time_kind),

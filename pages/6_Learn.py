@@ -440,8 +440,8 @@ def xai_section(config: dict, cache: pc.ModelCache) -> None:
 # ---------------------------------------------------------------- 7. intervals
 def conformal_section() -> None:
     """What a 90 % interval means and how split-conformal calibration makes one (live)."""
-    st.header("7. How sure is a prediction? Conformal intervals")
-    st.markdown(
+    st.header(_("7. How sure is a prediction? Conformal intervals"))
+    st.markdown(_(
         "A **90 % prediction interval** is a band around each prediction that should hold the "
         "measured value 9 times out of 10, on data the model has not seen. *Split conformal* "
         "calibration makes one without retraining: take the model's errors on a calibration "
@@ -449,24 +449,26 @@ def conformal_section() -> None:
         "$\\lceil (n+1) \\cdot 0.9 \\rceil$ as $q$; the band is prediction $\\pm q$. If new "
         "points behave like the calibration points, at least 90 % fall inside. Here a straight "
         "line (least squares on the sensors) predicts NOx of the **simulated** urban sample; "
-        "after its fit part, every other 20-s block calibrates and the others test.")
+        "after its fit part, every other 20-s block calibrates and the others test."))
     c1, c2 = st.columns(2)
-    level = c1.slider("Interval level", 0.5, 0.99, 0.9, 0.01, key=K.conf_level)
-    scaled = c2.toggle("Wider where the prediction is high (the app's scaled interval)",
+    level = c1.slider(_("Interval level"), 0.5, 0.99, 0.9, 0.01, key=K.conf_level)
+    scaled = c2.toggle(_("Wider where the prediction is high (the app's scaled interval)"),
                        key=K.conf_scaled,
-                       help="Scores are |error| ÷ σ̂ with σ̂ = |ŷ| + m·median|ŷ|; the band is "
-                            "ŷ ± q·σ̂.")
+                       help=_("Scores are |error| ÷ σ̂ with σ̂ = |ŷ| + m·median|ŷ|; the band is "
+                              "ŷ ± q·σ̂."))
     demo = _conformal(float(level), bool(scaled))
     a, b = st.columns([2, 3])
     a.plotly_chart(figures.conformal_scores_figure(demo), key="conf_scores_chart")
     b.plotly_chart(figures.conformal_band_figure(demo), key="conf_band_chart")
-    st.markdown(
-        f"{demo.n_calibration} calibration points: $q$ is the **{demo.rank}**-th smallest "
-        f"score, {demo.quantile:.3g}. On the {len(demo.test)} test points the band holds "
-        f"**{demo.coverage:.1%}** of the measured values (asked for: {level:.0%}); mean width "
-        f"{demo.width:.3g} {demo.unit}. Red dots are outside. A higher level widens the band; "
-        "the promise holds only while the test points are like the calibration points — on a "
-        "new drive or in new conditions the coverage must be measured again (Results does).")
+    st.markdown(_(
+        "{n} calibration points: $q$ is the **{rank}**-th smallest score, {q:.3g}. On the "
+        "{n_test} test points the band holds **{coverage:.1%}** of the measured values (asked "
+        "for: {level:.0%}); mean width {width:.3g} {unit}. Red dots are outside. A higher level "
+        "widens the band; the promise holds only while the test points are like the calibration "
+        "points — on a new drive or in new conditions the coverage must be measured again "
+        "(Results does).", n=demo.n_calibration, rank=demo.rank, q=demo.quantile,
+        n_test=len(demo.test), coverage=demo.coverage, level=level, width=demo.width,
+        unit=demo.unit))
 
 
 # ---------------------------------------------------------------- page

@@ -27,7 +27,8 @@ from .evaluation import DriveCheck, drive_check, leaderboard_table, score_runs
 from .explain import Attention, Attribution, attribute
 from .explore import Edit, Sensitivity, WhatIf, error_by_value, sensitivity, what_if
 from .grouping import SensorGrouping, lagged_correlation, suggest_groups
-from .intervals import Calibration, coverage_sentence, interval_metrics, interval_table
+from .intervals import (Calibration, coverage_sentence, coverage_verdict, interval_metrics,
+                        interval_table)
 from .metrics import exceedance_counts, highest_actual_time, regression_metrics
 from .models import MODELS
 from .training import (TrainConfig, TrainedRun, TrainingCancelled, TrainingError, check_device,
@@ -43,7 +44,7 @@ __all__ = [
     "DriveCheck", "EarlyWarning", "Edit", "FILE_SUFFIXES", "MAX_BYTES", "MODELS", "ModelCache", "SAMPLES",
     "SPLIT_SAMPLE", "Sensitivity", "SensorGrouping", "TrainConfig", "TrainedRun",
     "TrainingCancelled", "TrainingError", "TuneResult", "WhatIf", "WindowSpec", "attribute",
-    "check_device", "clean", "close_distributed", "concat_drives", "coverage_sentence", "device_name",
+    "check_device", "clean", "close_distributed", "concat_drives", "coverage_sentence", "coverage_verdict", "device_name",
     "drive_check", "early_warning",
     "error_by_value", "exceedance_counts", "explain", "highest_actual_time", "i18n",
     "init_distributed", "interval_metrics", "interval_table",

@@ -54,7 +54,7 @@ def predictions_figure(preds: Mapping[str, pd.DataFrame], target: str, unit: str
         band = band[band["step"] == 1] if "step" in band else band
         x = time_values(band["time"], time_kind)
         fig.add_trace(go.Scatter(x=x, y=band["upper"], mode="lines", line=dict(width=0),
-                                 showlegend=False, hoverinfo="skip", name=f"{band_name} upper"))
+                                 showlegend=False, hoverinfo="skip", name=band_name))
         fig.add_trace(go.Scatter(x=x, y=band["lower"], mode="lines", line=dict(width=0),
                                  fill="tonexty", fillcolor="rgba(31,119,180,0.18)",
                                  name=band_name))

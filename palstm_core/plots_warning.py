@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from .i18n import _
 from .plot_base import OUTCOME_COLOURS, PALETTE, _layout
 
 
@@ -21,7 +22,7 @@ def tradeoff_figure(curve: pd.DataFrame, chosen: float | None = None,
         x=curve["false_alarms"], y=curve["hit_rate"], mode="lines+markers+text",
         text=[f"p {p:.1f}" if round(p * 10) % 2 and abs(p * 10 - round(p * 10)) < 1e-6 else ""
               for p in curve["probability"]], textposition="top center",
-        textfont=dict(size=9), line=dict(color=PALETTE[0]), name="alarm probability",
+        textfont=dict(size=9), line=dict(color=PALETTE[0]), name=_("alarm probability"),
         customdata=np.c_[curve["probability"], curve["hits"], curve["misses"]],
         hovertemplate=hover))
     if chosen is not None and len(curve):
@@ -29,8 +30,8 @@ def tradeoff_figure(curve: pd.DataFrame, chosen: float | None = None,
         fig.add_trace(go.Scatter(x=[row["false_alarms"]], y=[row["hit_rate"]], mode="markers",
                                  marker=dict(size=16, color="rgba(0,0,0,0)", line=dict(
                                      color=OUTCOME_COLOURS["miss"], width=2)),
-                                 name=f"in use: p ≥ {chosen:.2f}", hoverinfo="skip"))
-    fig.update_xaxes(title_text="false alarms (count)", rangemode="tozero")
-    fig.update_yaxes(title_text="hit rate (crossings warned in time)", range=[-0.05, 1.08],
+                                 name=_("in use: p ≥ {p:.2f}", p=chosen), hoverinfo="skip"))
+    fig.update_xaxes(title_text=_("false alarms (count)"), rangemode="tozero")
+    fig.update_yaxes(title_text=_("hit rate (crossings warned in time)"), range=[-0.05, 1.08],
                      tickformat=".0%")
     return _layout(fig, height=height, title=title)

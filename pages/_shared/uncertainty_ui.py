@@ -10,6 +10,7 @@ import streamlit as st
 
 import palstm_core as pc
 from palstm_core import plots
+from palstm_core.i18n import _
 
 from . import state as ui
 from .keys import Results as K
@@ -29,11 +30,11 @@ def interval_band(run: pc.TrainedRun, pred: pd.DataFrame, ds: pc.Dataset) -> pd.
     if K.res_level.get() not in LEVELS:
         K.res_level.set(0.9)
     c1, c2 = st.columns([2, 3])
-    level = c1.select_slider("Prediction interval", LEVELS, key=K.res_level,
+    level = c1.select_slider(_("Prediction interval"), LEVELS, key=K.res_level,
                              format_func=lambda v: f"{v:.0%}",
-                             help="Split-conformal interval calibrated on the run's validation "
-                                  "part (never the test part): the band should hold this share "
-                                  "of the measured values.")
+                             help=_("Split-conformal interval calibrated on the run's validation "
+                                    "part (never the test part): the band should hold this share "
+                                    "of the measured values."))
     try:
         band = run.with_interval(pred, level, data=training_data(run, ds))
     except pc.DataError as exc:
@@ -41,16 +42,20 @@ def interval_band(run: pc.TrainedRun, pred: pd.DataFrame, ds: pc.Dataset) -> pd.
         return None
     m = pc.interval_metrics(band, level)
     if not np.isfinite(m["coverage"]):
-        c2.caption("This drive has no measured target here, so the coverage cannot be checked.")
+        c2.caption(_("This drive has no measured target here, so the coverage cannot be "
+                     "checked."))
         return band
     info = band.attrs["interval"]
-    c2.markdown(f"Coverage on the test span: **{m['coverage']:.1%}** of the measured values "
-                f"inside the **{level:.0%}** interval (nominal); mean width {m['width']:.3g} "
-                f"{run.target_unit}, Winkler score {m['winkler']:.3g}.",
-                help=f"{info['method']} interval from {info['calibration_windows']} validation "
-                     "windows (split conformal, per forecast step).")
+    c2.markdown(_("Coverage on the test span: **{coverage:.1%}** of the measured values inside "
+                  "the **{level:.0%}** interval (nominal); mean width {width:.3g} {unit}, "
+                  "Winkler score {winkler:.3g}.", coverage=m["coverage"], level=level,
+                  width=m["width"], unit=run.target_unit, winkler=m["winkler"]),
+                help=_("{method} interval from {n} validation windows (split conformal, per "
+                       "forecast step).", method=info["method"],
+                       n=info["calibration_windows"]))
     sentence = pc.coverage_sentence(m["coverage"], level, m["n"])
-    (st.caption if sentence.endswith("as promised.") else st.warning)(sentence)
+    verdict = pc.coverage_verdict(m["coverage"], level, m["n"])
+    (st.caption if verdict == "as promised" else st.warning)(sentence)
     interval_tables(run, band, level)
     return band
 
@@ -58,14 +63,14 @@ def interval_band(run: pc.TrainedRun, pred: pd.DataFrame, ds: pc.Dataset) -> pd.
 def interval_tables(run: pc.TrainedRun, band: pd.DataFrame, level: float) -> None:
     """Coverage, width and Winkler score of this drive overall and per forecast step, and (a
     campaign run) the stored 90 % figures of every test drive."""
-    with st.expander("Interval metrics per forecast step and per drive"):
+    with st.expander(_("Interval metrics per forecast step and per drive")):
         table = pc.interval_table(band, level)
         st.dataframe(table[table["scope"] != "drive"], hide_index=True, width="stretch",
                      key="interval_table")
         by_drive = run.intervals.get("by_drive", {})
         if len(by_drive) > 1:
-            st.caption(f"Every test drive, {run.intervals['level']:.0%} interval (stored with "
-                       "the run):")
+            st.caption(_("Every test drive, {level:.0%} interval (stored with the run):",
+                         level=run.intervals["level"]))
             st.dataframe(pd.DataFrame([{"drive": d, **v} for d, v in by_drive.items()]),
                          hide_index=True, width="stretch", key="interval_drives")
 
@@ -85,19 +90,20 @@ def warning_settings(run: pc.TrainedRun, pred: pd.DataFrame, ds: pc.Dataset) -> 
     if not isinstance(K.res_alarm_p.get(), float):
         K.res_alarm_p.set(0.5)
     c1, c2, c3 = st.columns(3)
-    thr = c1.number_input(f"Warn when {run.target} exceeds ({run.target_unit or 'target unit'})",
+    thr = c1.number_input(_("Warn when {target} exceeds ({unit})", target=run.target,
+                            unit=run.target_unit or _("target unit")),
                           key=K.res_threshold, format="%.3f")
     if S > 1:
-        lead = c2.slider("Lead time (forecast steps)", 1, S, key=K.res_lead,
-                         help=f"Warn when the target may pass the threshold within this many "
-                              f"forecast steps (step k forecasts t+{h}+k−1).")
+        lead = c2.slider(_("Lead time (forecast steps)"), 1, S, key=K.res_lead,
+                         help=_("Warn when the target may pass the threshold within this many "
+                                "forecast steps (step k forecasts t+{h}+k−1).", h=h))
     else:
         lead = 1
-        c2.caption(f"Lead time: this run forecasts one step, {h} sampling step(s) ahead; train "
-                   "with more forecast steps for a longer lead.")
-    p = c3.slider("Alarm probability", 0.05, 0.95, step=0.05, key=K.res_alarm_p,
-                  help="Raise the alarm when the probability that the target passes the "
-                       "threshold within the lead time reaches this value.")
+        c2.caption(_("Lead time: this run forecasts one step, {h} sampling step(s) ahead; train "
+                     "with more forecast steps for a longer lead.", h=h))
+    p = c3.slider(_("Alarm probability"), 0.05, 0.95, step=0.05, key=K.res_alarm_p,
+                  help=_("Raise the alarm when the probability that the target passes the "
+                         "threshold within the lead time reaches this value."))
     return thr, lead, p
 
 
@@ -121,19 +127,21 @@ def warning(run: pc.TrainedRun, pred: pd.DataFrame, ds: pc.Dataset) -> None:
         return
     tot = w.total
     k1, k2, k3, k4 = st.columns(4)
-    k1.metric("Hits", tot["hits"], help="crossings of the threshold warned within the lead time")
-    k2.metric("Misses", tot["misses"], help="crossings without a warning in time")
-    k3.metric("False alarms", tot["false_alarms"], help="alarms with no crossing in the lead time")
-    k4.metric("Mean warning time", f"{tot['mean_warning_s']:.1f} s"
+    k1.metric(_("Hits"), tot["hits"],
+              help=_("crossings of the threshold warned within the lead time"))
+    k2.metric(_("Misses"), tot["misses"], help=_("crossings without a warning in time"))
+    k3.metric(_("False alarms"), tot["false_alarms"],
+              help=_("alarms with no crossing in the lead time"))
+    k4.metric(_("Mean warning time"), f"{tot['mean_warning_s']:.1f} s"
               if np.isfinite(tot["mean_warning_s"]) else "—",
-              help="seconds from the first alarm to the crossing, over the hits")
+              help=_("seconds from the first alarm to the crossing, over the hits"))
     if len(w.scores) > 1 or "drive" in test:
         st.dataframe(w.scores.rename(columns={"false_alarms": "false alarms", "hit_rate":
                                               "hit rate", "mean_warning_s": "mean warning s"}),
                      hide_index=True, width="stretch", key="warn_table")
     st.plotly_chart(plots.tradeoff_figure(curve, p), width="stretch", key="tradeoff_fig")
-    st.caption(f"{tot['crossings']} crossing(s) of {thr:.3g} {run.target_unit} on the test span"
-               f"{'s of the drives' if data is not ds else ''}; the warning looks {w.lead_s:g} s "
-               "ahead. Each point of the curve is one alarm probability: a lower one warns of "
-               "more crossings and raises more false alarms. The probability comes from the "
-               "run's validation errors (all forecast steps together).")
+    st.caption(_("{n} crossing(s) of {thr:.3g} {unit} on the test span; the warning looks "
+                 "{lead:g} s ahead. Each point of the curve is one alarm probability: a lower "
+                 "one warns of more crossings and raises more false alarms. The probability "
+                 "comes from the run's validation errors (all forecast steps together).",
+                 n=tot["crossings"], thr=thr, unit=run.target_unit, lead=w.lead_s))
