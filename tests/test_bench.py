@@ -1,4 +1,5 @@
-"""The fast PA-LSTM encoder computes exactly the naive reference's function (values and grads)."""
+"""The fast grouped input-attention encoder (DA-RNN's; PA-LSTM's until issue 20) computes exactly
+the naive reference's function (values and grads)."""
 import pytest
 import torch
 
@@ -59,9 +60,9 @@ def test_fast_encoder_no_grad_equals_grad_path():
     torch.testing.assert_close(a1.detach(), a2)
 
 
-def test_naive_pa_lstm_model_matches_fast_model():
+def test_naive_da_rnn_model_matches_fast_model():
     torch.manual_seed(1)
-    model = MODELS["pa_lstm"](groups=[[0, 1, 2], [3], [4, 5]], lookback=6, hidden_size=4).double()
+    model = MODELS["da_rnn"](groups=[[0, 1, 2], [3], [4, 5]], lookback=6, hidden_size=4).double()
     naive = naive_copy(model)
     x = torch.randn(8, 6, 6, dtype=torch.float64)
     out, ref = model(x), naive(x)

@@ -3,80 +3,97 @@
 Xie, Zhang, He, You, Fan, Yu, Lei, Zhang. "Parallel attention-based LSTM for building a prediction
 model of vehicle emissions using PEMS and OBD." Measurement 185 (2021) 110074.
 
-Shapes: B batch, L lookback, F input columns, G sensor groups, H hidden size per branch,
-A attention size.
+Shapes: B batch, L lookback, F input columns, G sensor groups, K columns of group g, H hidden
+size per branch, A attention size.
 
-The inputs are split into G sensor groups. Each group g has its own branch, run in parallel:
+The inputs are split into G sensor groups. Each group g has its own branch, run in parallel, and
+each branch has its own feature attention, LSTM and temporal attention:
 
-  feature attention (DA-RNN input attention, within the group, conditioned on the branch state)
-      e^k_t  = v_gᵀ tanh(W_g [h^g_{t-1}; c^g_{t-1}] + U_g x^k + b_k)      for k in group g
-      α^k_t  = exp(e^k_t) / Σ_{j∈g} exp(e^j_t)                            (sums to 1 per group)
+  feature attention, within the group ("which sensor of the group, at which step")
+      e^k_t  = v_gᵀ tanh(U_g x^k + b_k) + c^k_t                          for k in group g
+      α^k_t  = exp(e^k_t) / Σ_{j∈g} exp(e^j_t)                           (sums to 1 per group)
       x̃^g_t  = (α^1_t x^1_t, …, α^K_t x^K_t)
   branch LSTM
-      i, f, o = σ(W_i x̃ + U_i h + b_i), …;  ĉ = tanh(W_c x̃ + U_c h + b_c)
-      c^g_t  = f ⊙ c^g_{t-1} + i ⊙ ĉ;        h^g_t = o ⊙ tanh(c^g_t)
+      i, f, o = σ(W_i x̃^g_t + U_i h + b_i), …;  ĉ = tanh(W_c x̃^g_t + U_c h + b_c)
+      c^g_t  = f ⊙ c^g_{t-1} + i ⊙ ĉ;           h^g_t = o ⊙ tanh(c^g_t)
+  branch temporal attention over the lookback, queried by the branch's newest state
+      u^g_t  = [h^g_t; x̃^g_t]                                              (∈ R^{H+K})
+      l^g_t  = v_τ,gᵀ tanh(W_τ,g u^g_t + Q_τ,g h^g_L + p^g_t + b_τ,g);   β^g_t = softmax_t(l^g_t)
 
-  here x^k ∈ R^L is the whole lookback of feature k (as in DA-RNN), x^k_t its value at step t,
-  and b_k is a learned per-feature vector. DA-RNN's score has a shared bias, so it can only tell
-  features apart by the shape of their series; with b_k it can learn *which* sensor matters.
+  here x^k ∈ R^L is the whole lookback of feature k (as in DA-RNN's input attention), x^k_t its
+  value at step t, b_k a learned vector per feature and c^k_t a learned number per (feature,
+  position in the window).
 
   group weights and fusion ("which sensor group matters")
       γ_g   = softmax_g( u_γᵀ tanh(W_γ h^g_L + b_γ) )
-      z_t   = Σ_g γ_g h^g_t                                                (∈ R^H)
-      x̄_t   = (G · γ_{g(k)} · α^k_t x^k_t)_k        attended inputs of all groups (∈ R^F)
+      s_h   = Σ_g γ_g Σ_t β^g_t h^g_t                                       (∈ R^H)
+      s_x   = (G · γ_{g(k)} · Σ_t β^{g(k)}_t α^k_t x^k_t)_k                  (∈ R^F)
+      ŷ     = w_oᵀ tanh(W_o [s_h; s_x] + b_s) + b_o          (the head sees the context only)
 
-  temporal attention over the lookback, queried by the newest fused state
-      u_t   = [z_t; x̄_t]                                                   (∈ R^{H+F})
-      l_t   = v_τᵀ tanh(W_τ u_t + Q_τ z_L + p_t + b_τ);     β_t = softmax_t(l_t)
-      s     = Σ_t β_t u_t
-      ŷ     = w_oᵀ tanh(W_o s + b_s) + b_o                 (the head sees the context only)
+Relevance (``ModelOutput.relevance``, (B, L, F)): the weight input x^k_t gets in the context on
+its direct path, s_x^k = G·γ_g·Σ_t β^g_t α^k_t x^k_t, normalised per window (Σ_g γ_g = 1, Σ_t β^g_t
+= 1, Σ_{k∈g} α^k_t = 1):
 
-Why the temporal attention looks like this (the paper gives the idea, not every equation).
-Attention over recurrent states alone cannot say *when* an input mattered: h_t at the newest
-step already carries the memory of an input many steps back, so a head on Σ β_t h_t has no
-reason to look back, and β drifts towards the newest steps whatever the true lag is (checked on
-``simulate.planted_signal``: β rose monotonically to the newest step with the signal 8 steps
-back). Three changes make β point at the step that carries the information:
-  * the values u_t include the step's own attended inputs x̃_t, so the context can read a lagged
-    input directly instead of through the recurrent memory;
-  * p_t ∈ R^A is a learned position-in-window embedding (learned positions as in Gehring et al.,
-    2017 and Vaswani et al., 2017). A PEMS analyzer sees the exhaust after a fixed transport
-    delay, so "k steps back" is a property of the position, which content alone cannot express;
-  * the head is a small non-linear layer on the context only (no skip from z_L), so a
-    non-linear response to the lagged input is formed after the attention has selected it.
-Why the fusion is a weighted *sum* of the branch states and not a concatenation: every branch
-state is bounded (|h^g_t| ≤ 1), and in a sum all branches share the layers after it, so γ_g bounds
-group g's share of z_t and a group with a small γ_g really contributes little. After a
-concatenation [γ_1 h^1; …; γ_G h^G] the next linear layer has separate weights per group and can
-undo any γ (measured on the urban sample: the engine group got γ = 0.08 while deleting MAF or
-fuel rate raised the error by +240 % / +160 %). The direct input path x̄ is scaled by the same γ.
-Relevance (``ModelOutput.relevance``, (B, L, F)): the weight input x^k_t gets in the context s
-on its direct path. x^k_t enters s only as β_t · x̄^k_t = β_t · G·γ_{g(k)} · α^k_t · x^k_t, so its
-weight is β_t · G·γ_{g(k)} · α^k_t; normalised per window (Σ_{t,k} = G·Σ_t β_t·Σ_g γ_g = G):
+      r^k_t = γ_{g(k)} · β^{g(k)}_t · α^k_t                    Σ_t Σ_k r^k_t = 1
 
-      r^k_t = β_t · γ_{g(k)} · α^k_t                        Σ_t Σ_k r^k_t = 1
+``ModelOutput.temporal`` is the overall profile Σ_g γ_g β^g_t (sums to 1), ``feature`` is α. The
+relevance covers the direct path only: x^k_t also reaches the context through h^g, which
+carries no per-input weight; ``palstm_core.explain.attribute`` measures the whole function and
+``palstm_core.explain.relevance_agreement`` compares the two.
 
-Unlike α (which is nearly constant along t) it says *which sensor, when*. It covers the direct
-path only: x^k_t also reaches s through the recurrent states z_t, which carry no per-input
-weight; ``palstm_core.attribution.attribute`` measures the whole function.
-With these, β peaks at the planted lag (tests/test_planted.py) and the accuracy on the sample
-drives is unchanged or better (docs/benchmarks.md).
+Why each choice (numbers: docs/benchmarks.md, "Issue 20"):
+* One temporal attention *per branch* (β^g, not one β for all). With a single β the relevance
+  β_t·γ_g·α^k_t is close to an outer product of a time profile and a sensor profile: with the
+  target depending on a sensor of one group 9 steps back and a sensor of another group 3 steps
+  back, both lags get weight for every sensor, and the top cells were the planted ones in 1 of 5
+  seeds. With β^g each group points at its own lag.
+* c^k_t, a per-(sensor, position) term in α. β^g is one profile for the whole group, so two
+  sensors of *one* group that matter at two lags can only be told apart if α changes along the
+  window. The paper's (DA-RNN's) input attention conditions α on the previous branch state
+  [h_{t-1}; c_{t-1}] instead; measured, that α was nearly constant along t, and it made the
+  recurrence ~35 small kernels per step, 7.6× the project's LSTM per training step. A PEMS
+  analyzer sees a sensor after a fixed transport delay, so "sensor k matters k' steps back" is
+  a property of the position, which c^k_t expresses directly.
+* α does not depend on the recurrent state, so it is computed for all steps at once and each
+  branch is a plain LSTM; the G branches run as one fused LSTM (``torch``'s cuDNN / oneDNN
+  kernel) with block-diagonal weights, so branch g sees only its own attended inputs and
+  state. This is what brings a training step near the plain LSTM's.
+* u^g_t holds the step's own attended inputs x̃^g_t and a learned position embedding p^g_t
+  (learned positions as in Gehring et al., 2017): attention over recurrent states alone cannot
+  say *when* an input mattered, because h_t at the newest step already carries the memory of
+  earlier inputs (β then drifts to the newest steps whatever the true lag); the head is a
+  small non-linear layer on the context only (no skip from h_L), so a non-linear response to a
+  lagged input is formed after the attention has selected it.
+* Fusion is a γ-weighted *sum*, not a concatenation: every branch state is bounded
+  (|h| ≤ 1) and all branches share the layers after the sum, so γ_g bounds group g's share; after
+  a concatenation the next layer has separate weights per group and can undo any γ (measured on
+  the urban sample: γ = 0.08 for the engine group while deleting MAF raised the error +240 %).
 
-The branches are computed by ``ParallelInputAttentionEncoder`` (attention_encoder.py), which
-advances all of them together with batched matmuls over the group dimension.
+Limitation (measured, docs/benchmarks.md): c^k_t is one number per sensor and position, shared
+by all windows; when two sensors of one group matter at two lags the map separates them only
+as far as c has learned it. ``palstm_core.explain.relevance_agreement`` reports per group whether
+the map is close to a (time × sensor) outer product there, i.e. cannot separate two of its
+sensors at two lags.
 """
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
 
-from .attention_encoder import ParallelInputAttentionEncoder
 from .base import Forecaster, ModelOutput
+
+
+def _uniform(*shape: int, fan_in: int) -> nn.Parameter:
+    bound = 1.0 / math.sqrt(fan_in)
+    return nn.Parameter(torch.empty(*shape).uniform_(-bound, bound))
 
 
 class PALSTM(Forecaster):
     name = "pa_lstm"
-    description = "PA-LSTM: one attention LSTM branch per sensor group, group weights, temporal attention"
+    description = ("PA-LSTM: one branch per sensor group (feature attention, LSTM, temporal "
+                   "attention), group weights")
     has_feature_attention = True
     has_temporal_attention = True
     has_group_weights = True
@@ -84,14 +101,40 @@ class PALSTM(Forecaster):
     def __init__(self, groups, lookback, hidden_size=32, target_index=None, attention_size=None):
         super().__init__(groups, lookback, hidden_size, target_index)
         H, L, F = self.hidden_size, self.lookback, self.n_features
+        G, K = len(self.groups), max(len(g) for g in self.groups)          # K: widest group
         A = attention_size or H
-        self.encoder = ParallelInputAttentionEncoder(self.groups, L, H, A)
+        self.G, self.K, self.A = G, K, A
+        # padded (G, K) layout of the columns; padded slots get α = 0
+        index = torch.zeros(G, K, dtype=torch.long)
+        mask = torch.zeros(G, K, dtype=torch.bool)
+        for g, cols in enumerate(self.groups):
+            index[g, :len(cols)] = torch.tensor(cols)
+            mask[g, :len(cols)] = True
+        order = torch.empty(F, dtype=torch.long)           # column j sits at flat slot order[j]
+        order[index[mask]] = torch.arange(G * K).view(G, K)[mask]
+        self.register_buffer("index", index, persistent=False)
+        self.register_buffer("mask", mask, persistent=False)
+        self.register_buffer("order", order, persistent=False)
+        # feature attention
+        self.U_att = _uniform(G, L, A, fan_in=L)           # U_g on the series x^k
+        self.b_att = _uniform(G, K, A, fan_in=A)           # b_k
+        self.v_att = _uniform(G, A, fan_in=A)              # v_g
+        self.c_att = nn.Parameter(torch.zeros(L, G, K))    # c^k_t
+        # branch LSTMs: one fused LSTM (cuDNN / oneDNN kernel) per group, on its own columns
+        self.branches = nn.ModuleList(nn.LSTM(len(cols), H, batch_first=True) for cols in self.groups)
+        with torch.no_grad():
+            for lstm in self.branches:                     # forget-gate bias 1 (Jozefowicz 2015)
+                lstm.bias_ih_l0[H:2 * H] = 1.0
+                lstm.bias_hh_l0[H:2 * H] = 0.0
+        # temporal attention per branch
+        self.W_tau = _uniform(G, H + K, A, fan_in=H + K)   # W_τ,g on u^g_t
+        self.Q_tau = _uniform(G, H, A, fan_in=H)           # Q_τ,g on h^g_L
+        self.b_tau = nn.Parameter(torch.zeros(G, A))       # b_τ,g
+        self.position = nn.Parameter(torch.zeros(L, G, A))  # p^g_t
+        self.v_tau = _uniform(G, A, fan_in=A)              # v_τ,g
+        # group weights and head
         self.group_proj = nn.Linear(H, A)                  # W_γ, b_γ
         self.group_score = nn.Linear(A, 1, bias=False)     # u_γ
-        self.temporal_key = nn.Linear(H + F, A)            # W_τ, b_τ  on u_t = [z_t; x̄_t]
-        self.temporal_query = nn.Linear(H, A, bias=False)  # Q_τ       on z_L
-        self.position = nn.Parameter(torch.zeros(L, A))    # p_t
-        self.temporal_score = nn.Linear(A, 1, bias=False)  # v_τ
         self.context_proj = nn.Linear(H + F, H)            # W_o, b_s
         self.head = nn.Linear(H, 1)                        # w_o, b_o
         group_of = torch.zeros(F, dtype=torch.long)
@@ -101,15 +144,29 @@ class PALSTM(Forecaster):
 
     def forward(self, x: torch.Tensor) -> ModelOutput:
         B, L, _ = x.shape                                                   # x: (B, L, F)
-        states, alpha = self.encoder(x)                                     # (B, L, G, H), (B, L, F)
-        G = states.shape[2]
-        gamma = torch.softmax(self.group_score(torch.tanh(self.group_proj(states[:, -1]))).squeeze(-1), -1)  # (B, G)
-        z = (states * gamma[:, None, :, None].to(states.dtype)).sum(2)      # (B, L, H)
-        x_bar = alpha.to(z.dtype) * x.to(z.dtype) * (G * gamma[:, None, self.group_of]).to(z.dtype)
-        u = torch.cat([z, x_bar], -1)                                       # (B, L, H+F)
-        pre = self.temporal_key(u) + self.temporal_query(z[:, -1:]) + self.position  # (B, L, A)
-        beta = torch.softmax(self.temporal_score(torch.tanh(pre)).squeeze(-1), dim=-1)  # (B, L)
-        context = torch.bmm(beta[:, None, :].to(u.dtype), u).squeeze(1)     # (B, H+F)
-        y = self.head(torch.tanh(self.context_proj(context))).squeeze(-1)   # (B,)
-        relevance = beta.float()[:, :, None] * alpha.float() * gamma.float()[:, None, self.group_of]
-        return ModelOutput(y, alpha, beta, gamma, relevance)                # relevance (B, L, F)
+        G, K, H = self.G, self.K, self.hidden_size
+        xg = x[:, :, self.index] * self.mask                                # (B, L, G, K)
+        # feature attention: content of each series (once per window) + position term
+        content = torch.tanh(torch.einsum("blgk,gla->bgka", xg, self.U_att) + self.b_att)
+        e = torch.einsum("bgka,ga->bgk", content, self.v_att)[:, None] + self.c_att  # (B, L, G, K)
+        alpha = torch.softmax(e.masked_fill(~self.mask, float("-inf")), dim=-1)
+        xt = alpha * xg                                                     # x̃ (B, L, G, K)
+        # the G branch LSTMs, each on its group's attended inputs (padded slots left out)
+        h = torch.stack([lstm(xt[:, :, g, :len(cols)])[0]
+                         for g, (lstm, cols) in enumerate(zip(self.branches, self.groups))], 2)  # (B, L, G, H)
+        # branch temporal attention
+        u = torch.cat([h, xt], -1)                                          # (B, L, G, H+K)
+        pre = (torch.einsum("blgu,gua->blga", u, self.W_tau)
+               + torch.einsum("bgh,gha->bga", h[:, -1], self.Q_tau)[:, None]
+               + self.position + self.b_tau)                                # (B, L, G, A)
+        beta = torch.softmax(torch.einsum("blga,ga->blg", torch.tanh(pre), self.v_tau), dim=1)
+        # group weights, fusion, head
+        gamma = torch.softmax(self.group_score(torch.tanh(self.group_proj(h[:, -1]))).squeeze(-1), -1)
+        ctx = torch.einsum("blg,blgu->bgu", beta, u)                        # (B, G, H+K)
+        s_h = torch.einsum("bg,bgh->bh", gamma, ctx[..., :H])
+        s_x = (G * gamma[:, :, None] * ctx[..., H:]).reshape(B, G * K)[:, self.order]
+        y = self.head(torch.tanh(self.context_proj(torch.cat([s_h, s_x], -1)))).squeeze(-1)
+        flat = lambda a: a.reshape(B, L, G * K)[..., self.order]            # (B, L, G, K) -> (B, L, F)
+        rel = gamma[:, None, :, None] * beta[..., None] * alpha
+        temporal = torch.einsum("bg,blg->bl", gamma, beta)
+        return ModelOutput(y, flat(alpha), temporal, gamma, flat(rel).float())

@@ -116,7 +116,8 @@ def busy() -> bool:
 
 
 # models whose recurrence is many small kernels per step (attention_encoder.py): one thread
-SMALL_KERNEL_MODELS = ("pa_lstm", "da_rnn")
+# (PA-LSTM runs its branches as fused LSTMs since issue 20 and follows the rule of the others)
+SMALL_KERNEL_MODELS = ("da_rnn",)
 
 
 def auto_threads(model: str = "") -> int:
