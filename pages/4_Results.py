@@ -29,7 +29,7 @@ def run_label(key: str) -> str:
 
 
 MAP_CAPTIONS = {
-    "relevance": "Brighter = a larger share of the window's weight (cells sum to 1): β_t·γ_g·α^k_t "
+    "relevance": "Brighter = a larger share of the window's weight (cells sum to 1): γ_g·β^g_t·α^k_t "
                  "for PA-LSTM, β·α for DA-RNN. Bottom: temporal attention β.",
     "feature": "Feature attention α: at each step the weights sum to 1 *within each sensor group*, "
                "so it is not a which-sensor-when map (it barely changes along the window); "
@@ -324,6 +324,21 @@ show_pair(t)
 # ---------------------------------------------------------------------------- deletion score
 st.subheader(f"Is the {maps.SHORT[map_name]} map faithful? Deletion curve over the test span")
 show_deletion(run, map_name)
+
+# ---------------------------------------------------------------------------- relevance vs IG (issue 20)
+if "relevance" in maps.available_maps(run):
+    st.subheader("Relevance checked against integrated gradients (whole test span)")
+    agr_key = ("relevance_agreement", run.key, ds.fingerprint())
+    if st.button("Compare relevance with integrated gradients", key="res_agree_btn") or \
+            agr_key in (ss.get("memo") or {}):
+        with st.spinner("Integrated gradients and two deletion curves over the test span…"):
+            ra = ui.memo(agr_key, lambda: pc.explain.relevance_agreement(run, ds))
+        a1, a2, a3 = st.columns(3)
+        a1.metric("Spearman ρ (mean maps)", f"{ra.spearman:.2f}")
+        a2.metric(f"Top-{ra.k} cells shared", f"{round(ra.top_overlap * ra.k)} of {ra.k}")
+        a3.metric("Trust (deletion decides)", {"relevance": "relevance",
+                  "integrated_gradients": "integrated gradients"}.get(ra.trust, "neither"))
+        (st.warning if ra.inseparable or ra.spearman < 0.7 else st.write)(ra.summary)
 
 # ---------------------------------------------------------------------------- importance
 st.subheader("Which sensor groups matter (whole test span)")

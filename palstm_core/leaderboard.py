@@ -54,7 +54,7 @@ def evaluate(model: str, seed: int = 0, target: str = "NOx", device: str = "auto
     transfer = regression_metrics(pred["actual"], pred["predicted"])
     faith = explain.faithfulness(run, ds, part="test", k=1)
     test = run.predict(ds, part="test")
-    return {**deletion_areas(run, ds), "model": model, "seed": seed, "urban_rmse": run.metrics["rmse"],
+    return {**deletion_areas(run, ds), **relevance_vs_ig(run, ds), "model": model, "seed": seed, "urban_rmse": run.metrics["rmse"],
             "urban_mae": run.metrics["mae"], "urban_r2": run.metrics["r2"],
             "motorway_rmse": transfer["rmse"], "motorway_r2": transfer["r2"],
             "seconds": seconds, "epochs": len(run.history),
@@ -76,6 +76,16 @@ def deletion_areas(run, ds) -> dict:
            if run.model.has_feature_attention else None)
     return {"area_relevance": rel.area if rel else nan, "area_ig": ig.area,
             "area_random": ig.area_random}
+
+
+def relevance_vs_ig(run, ds) -> dict:
+    """Agreement of the relevance map with integrated gradients on the urban test part
+    (``explain.relevance_agreement``: Spearman ρ of the mean maps, share of shared top-5 cells);
+    NaN for models without relevance."""
+    if not run.model.has_feature_attention:
+        return {"agree_rho": float("nan"), "agree_top": float("nan")}
+    a = explain.relevance_agreement(run, ds, part="test", deletion=False)
+    return {"agree_rho": a.spearman, "agree_top": a.top_overlap}
 
 
 def faithfulness_cell(rs: list[dict], key: str) -> str:
@@ -119,7 +129,9 @@ def _row(name: str, rs: list[dict]) -> str:
     return (f"| {name} | {_fmt(col('urban_rmse'), 3)} | {_fmt(col('urban_mae'), 3)} | "
             f"{_fmt(col('urban_r2'), 3)} | {_fmt(col('motorway_rmse'), 2)} | "
             f"{_fmt(col('motorway_r2'), 3)} | {deletion} | {faithfulness_cell(rs, 'area_relevance')} | "
-            f"{faithfulness_cell(rs, 'area_ig')} | {_fmt(col('best_epoch'), 1)} | "
+            f"{faithfulness_cell(rs, 'area_ig')} | {_fmt(col('agree_rho'), 2)} | "
+            f"{_fmt([100 * v for v in col('agree_top')], 0, True).lstrip('+')} | "
+            f"{_fmt(col('best_epoch'), 1)} | "
             f"{_fmt(col('epochs'), 0)} | {_fmt(col('seconds'), 0)} |")
 
 
@@ -133,8 +145,9 @@ def table(results: list[dict], with_ensemble: bool = True) -> str:
     lines = ["| model | urban test RMSE (mg/s) | urban test MAE (mg/s) | urban test R² | "
              "motorway RMSE (mg/s) | motorway R² | deletion: top / bottom sensor | "
              "deletion area: relevance | deletion area: integrated gradients | "
+             "relevance vs IG: Spearman ρ | relevance vs IG: top-5 cells shared | "
              "epochs to best val. loss | epochs | train s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for m in order:
         rs = by_model[m]
         lines.append(_row(m, rs))
@@ -200,7 +213,9 @@ def main(argv: list[str] | None = None) -> int:
         "error curve as the top 0…100 % input cells of each window (by the map) are replaced by "
         "their training mean, error ÷ intact error, against 3 random orders "
         "(`palstm_core.explain.deletion_curve`; larger than random = the map points at inputs "
-        "the model uses). *seed ensemble*: the average of the seeds' predictions, scored like one "
+        "the model uses). *relevance vs IG*: Spearman ρ of the urban test span's mean relevance "
+        "and mean |integrated gradients| maps, and the share of their top-5 cells that are the "
+        "same (`palstm_core.explain.relevance_agreement`). *seed ensemble*: the average of the seeds' predictions, scored like one "
         "model. *epochs to best val. loss*: the epoch whose weights were kept (lowest validation "
         "loss).\n\n"
         f"{body}\n\n"
