@@ -145,28 +145,36 @@ class PALSTM(Forecaster):
     def forward(self, x: torch.Tensor) -> ModelOutput:
         B, L, _ = x.shape                                                   # x: (B, L, F)
         G, K, H = self.G, self.K, self.hidden_size
-        xg = x[:, :, self.index] * self.mask                                # (B, L, G, K)
+        # (G, ·) leading layout: every per-branch product is one batched matmul over the groups
+        xs = (x[:, :, self.index] * self.mask).permute(2, 0, 3, 1)          # (G, B, K, L) series x^k
         # feature attention: content of each series (once per window) + position term
-        content = torch.tanh(torch.einsum("blgk,gla->bgka", xg, self.U_att) + self.b_att)
-        e = torch.einsum("bgka,ga->bgk", content, self.v_att)[:, None] + self.c_att  # (B, L, G, K)
-        alpha = torch.softmax(e.masked_fill(~self.mask, float("-inf")), dim=-1)
-        xt = alpha * xg                                                     # x̃ (B, L, G, K)
+        content = torch.tanh(torch.bmm(xs.reshape(G, B * K, L), self.U_att).view(G, B, K, -1)
+                             + self.b_att[:, None])                        # (G, B, K, A)
+        score = torch.bmm(content.view(G, B * K, -1), self.v_att[..., None]).view(G, B, K)
+        e = score[:, :, None] + self.c_att.permute(1, 0, 2)[:, None]        # (G, B, L, K)
+        alpha = torch.softmax(e.masked_fill(~self.mask[:, None, None], float("-inf")), dim=-1)
+        xt = alpha * xs.transpose(2, 3)                                     # x̃ (G, B, L, K)
         # the G branch LSTMs, each on its group's attended inputs (padded slots left out)
-        h = torch.stack([lstm(xt[:, :, g, :len(cols)])[0]
-                         for g, (lstm, cols) in enumerate(zip(self.branches, self.groups))], 2)  # (B, L, G, H)
-        # branch temporal attention
-        u = torch.cat([h, xt], -1)                                          # (B, L, G, H+K)
-        pre = (torch.einsum("blgu,gua->blga", u, self.W_tau)
-               + torch.einsum("bgh,gha->bga", h[:, -1], self.Q_tau)[:, None]
-               + self.position + self.b_tau)                                # (B, L, G, A)
-        beta = torch.softmax(torch.einsum("blga,ga->blg", torch.tanh(pre), self.v_tau), dim=1)
+        h = torch.stack([lstm(xt[g, :, :, :len(cols)])[0]
+                         for g, (lstm, cols) in enumerate(zip(self.branches, self.groups))])  # (G, B, L, H)
+        last = h[:, :, -1]                                                  # (G, B, H) h^g_L
+        # branch temporal attention: W_τ,g u^g_t = W_τ,g,h h^g_t + W_τ,g,x x̃^g_t
+        A = self.A
+        pre = (torch.bmm(h.reshape(G, B * L, H), self.W_tau[:, :H])
+               + torch.bmm(xt.reshape(G, B * L, K), self.W_tau[:, H:])).view(G, B, L, A)
+        pre = pre + (torch.bmm(last, self.Q_tau) + self.b_tau[:, None])[:, :, None] \
+            + self.position.transpose(0, 1)[:, None]
+        logits = torch.bmm(torch.tanh(pre).view(G, B * L, A), self.v_tau[..., None]).view(G, B, L)
+        beta = torch.softmax(logits, dim=-1)                               # β^g_t
         # group weights, fusion, head
-        gamma = torch.softmax(self.group_score(torch.tanh(self.group_proj(h[:, -1]))).squeeze(-1), -1)
-        ctx = torch.einsum("blg,blgu->bgu", beta, u)                        # (B, G, H+K)
-        s_h = torch.einsum("bg,bgh->bh", gamma, ctx[..., :H])
-        s_x = (G * gamma[:, :, None] * ctx[..., H:]).reshape(B, G * K)[:, self.order]
+        gamma = torch.softmax(self.group_score(torch.tanh(self.group_proj(last))).squeeze(-1), 0)  # (G, B)
+        w = (gamma[..., None] * beta).view(G * B, 1, L)                    # γ_g β^g_t
+        s_h = torch.bmm(w, h.reshape(G * B, L, H)).view(G, B, H).sum(0)     # Σ_g γ_g Σ_t β^g_t h^g_t
+        ctx_x = (beta[..., None] * xt).sum(2)                               # (G, B, K)
+        s_x = (G * gamma[..., None] * ctx_x).permute(1, 0, 2).reshape(B, G * K)[:, self.order]
         y = self.head(torch.tanh(self.context_proj(torch.cat([s_h, s_x], -1)))).squeeze(-1)
-        flat = lambda a: a.reshape(B, L, G * K)[..., self.order]            # (B, L, G, K) -> (B, L, F)
-        rel = gamma[:, None, :, None] * beta[..., None] * alpha
-        temporal = torch.einsum("bg,blg->bl", gamma, beta)
-        return ModelOutput(y, flat(alpha), temporal, gamma, flat(rel).float())
+        # maps for explain, (G, B, L, K) -> (B, L, F)
+        flat = lambda a: a.permute(1, 2, 0, 3).reshape(B, L, G * K)[..., self.order]  # noqa: E731
+        rel = gamma[:, :, None, None] * beta[..., None] * alpha             # γ_g β^g_t α^k_t
+        temporal = torch.einsum("gb,gbl->bl", gamma, beta)                  # Σ_g γ_g β^g_t
+        return ModelOutput(y, flat(alpha), temporal, gamma.T, flat(rel).float())
