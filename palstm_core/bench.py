@@ -563,7 +563,8 @@ def format_table(res: dict) -> str:
             f"≤1.3 {'ok' if ok else 'NO'}")
     cw = res.get("campaign_wallclock")
     if cw and "pa_over_lstm" in cw:
-        rows = f"{cw['drives'] * cw['rows'] // 1000}k-row campaign"
+        n = cw["drives"] * cw["rows"]
+        rows = f"{n // 1000}k-row campaign" if n >= 1000 else f"{n}-row campaign"
         ms = cw["models"]
         row(f"wall-clock to trained PA-LSTM, {rows}", f"{ms['pa_lstm']['seconds']:.0f} s")
         row(f"wall-clock to trained LSTM, {rows}", f"{ms['lstm']['seconds']:.0f} s")
