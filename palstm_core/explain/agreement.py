@@ -12,12 +12,13 @@ top-k cells. When they disagree, the deletion curve decides: the map whose top c
 first, raise the error faster (larger area over a random order) is the one to trust.
 
 Separability (PA-LSTM, docs/benchmarks.md "Issue 20"): within one group the relevance is
-γ_g·β^g_t·α^k_t, a time profile β^g times sensor weights α that change along the window only
-through a learned per-(sensor, position) term. If a group's mean map is (close to) rank one,
-the map cannot place two of its sensors at two different lags: it gives both sensors both lags.
-``rank_one_share`` per group (σ₁² / Σσ² of the group's L × K block of the mean map) is reported,
-and groups at or above ``RANK_ONE`` in which at least two sensors carry weight are listed in
-``inseparable``.
+γ_g·β^g_t·α^k_t, one time profile β^g for the whole group times sensor weights α that change
+along the window only through a learned per-(sensor, position) term; two sensors of one group
+that matter at two different lags may then be shown at the same lag(s). ``inseparable`` lists
+the groups where this happened on the data: IG (the whole function) finds two of the group's
+sensors peaking at lags ≥ ``MIN_LAG_GAP`` steps apart while the relevance puts their peaks
+together (``unseparated``). ``rank_one_share`` per group (σ₁² / Σσ² of the group's L × K block
+of the mean relevance; 1 = exactly a time × sensor product) is reported as a diagnostic.
 """
 from __future__ import annotations
 
@@ -29,8 +30,8 @@ from scipy.stats import spearmanr
 from .attribution import attribute
 from .deletion import deletion_curve
 
-RANK_ONE = 0.98          # rank-one share at or above which a group's map is a time × sensor product
-SENSOR_SHARE = 0.2       # a sensor "carries weight" in its group with at least this share
+SENSOR_SHARE = 0.2       # a sensor "carries weight" in its group with at least this share of |IG|
+MIN_LAG_GAP = 2          # peaks at least this many steps apart count as two different lags
 MAX_WINDOWS = 1024       # IG on at most this many evenly spaced windows of the part
 
 
@@ -43,7 +44,7 @@ class RelevanceAgreement:
     top_ig: list[tuple[str, int]]
     n_windows: int                       # windows the IG mean map was taken over
     rank_one_share: dict[str, float]     # group -> σ₁² / Σσ² of its block of the mean relevance
-    inseparable: list[str]               # groups whose map cannot place two sensors at two lags
+    inseparable: list[str]               # groups where relevance merged two sensors' lags (IG did not)
     deletion_area: dict[str, float] = field(default_factory=dict)   # map -> area, and "random"
     trust: str | None = None             # "relevance", "integrated_gradients" or None (neither)
     summary: str = ""
@@ -76,6 +77,23 @@ def rank_one_shares(mean_map: np.ndarray, features, groups: dict) -> dict[str, f
     return out
 
 
+def unseparated(rel: np.ndarray, ig: np.ndarray, idx: list[int]) -> bool:
+    """True when, within one group (columns ``idx`` of the (L, F) mean maps), IG finds two
+    sensors that each carry ≥ ``SENSOR_SHARE`` of the group's |IG| and peak at lags at least
+    ``MIN_LAG_GAP`` steps apart, while the relevance peaks of those two sensors are closer than
+    that: the map shows both sensors at the same lag(s) and cannot separate them."""
+    if len(idx) < 2:
+        return False
+    block = ig[:, idx]
+    share = block.sum(0) / max(float(block.sum()), 1e-12)
+    strong = [j for j in range(len(idx)) if share[j] >= SENSOR_SHARE]
+    ig_peak = block.argmax(0)
+    rel_peak = rel[:, idx].argmax(0)
+    return any(abs(int(ig_peak[a]) - int(ig_peak[b])) >= MIN_LAG_GAP
+               and abs(int(rel_peak[a]) - int(rel_peak[b])) < MIN_LAG_GAP
+               for i, a in enumerate(strong) for b in strong[i + 1:])
+
+
 def _cell(c: tuple[str, int]) -> str:
     return f"{c[0]} at the newest input" if c[1] == 0 else f"{c[0]} {c[1]} s before"
 
@@ -103,13 +121,8 @@ def relevance_agreement(run, data, part: str = "test", k: int = 5, n_steps: int 
     top_r, top_i = top_cells(rel_mean, att.features, k), top_cells(ig_mean, att.features, k)
     overlap = len(set(top_r) & set(top_i)) / k
     shares = rank_one_shares(rel_mean, att.features, att.groups or {})
-    inseparable = []
-    for g, share in shares.items():
-        idx = [list(att.features).index(c) for c in att.groups[g]]
-        within = rel_mean[:, idx].sum(0)
-        carried = int(np.sum(within / max(within.sum(), 1e-12) >= SENSOR_SHARE))
-        if share >= RANK_ONE and carried >= 2:
-            inseparable.append(g)
+    inseparable = [g for g, cols in (att.groups or {}).items()
+                   if unseparated(rel_mean, ig_mean, [list(att.features).index(c) for c in cols])]
     out = RelevanceAgreement(rho, overlap, k, top_r, top_i, len(windows), shares, inseparable)
     if deletion:
         full_ig = np.zeros_like(rel_all)
@@ -143,7 +156,8 @@ def _summary(a: RelevanceAgreement) -> str:
             s += (f" They disagree: trust {label[a.trust]}, whose top cells, removed first, "
                   f"raise the error faster ({areas}).")
     if a.inseparable:
-        s += (f" In group(s) {', '.join(a.inseparable)} the relevance is a time profile × a "
-              "sensor profile: it cannot show two of their sensors mattering at two different "
-              "lags (it gives each of them every lag); use IG there.")
+        s += (f" In group(s) {', '.join(a.inseparable)} the relevance map cannot separate two "
+              "sensors that matter at two different lags: IG finds them at different lags, the "
+              "relevance shows both at the same lag(s) (one time profile per group). Use IG for "
+              "that group.")
     return s
