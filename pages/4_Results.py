@@ -329,7 +329,7 @@ show_deletion(run, map_name)
 if "relevance" in maps.available_maps(run):
     st.subheader("Relevance checked against integrated gradients (whole test span)")
     agr_key = ("relevance_agreement", run.key, ds.fingerprint())
-    if st.button("Compare relevance with integrated gradients", key="res_agree_btn") or \
+    if st.button("Compare relevance with integrated gradients", key="agree_btn") or \
             agr_key in (ss.get("memo") or {}):
         with st.spinner("Integrated gradients and two deletion curves over the test span…"):
             ra = ui.memo(agr_key, lambda: pc.explain.relevance_agreement(run, ds))

@@ -525,7 +525,7 @@ def test_results_map_selector_pair_and_deletion_score(app, small_ds):
     assert at.session_state["memo"][("deletion", pa.key, small_ds.fingerprint(), "relevance",
                                      "test")] is curve
     # relevance vs integrated gradients over the test span (issue 20), on a button, memoised
-    at.button(key="res_agree_btn").click().run()
+    at.button(key="agree_btn").click().run()
     no_exception(at)
     ra = at.session_state["memo"][("relevance_agreement", pa.key, small_ds.fingerprint())]
     assert next(m for m in at.metric if m.label == "Spearman ρ (mean maps)").value == \
