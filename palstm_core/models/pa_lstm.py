@@ -10,7 +10,7 @@ The inputs are split into G sensor groups. Each group g has its own branch, run 
 each branch has its own feature attention, LSTM and temporal attention:
 
   feature attention, within the group ("which sensor of the group, at which step")
-      e^k_t  = v_gᵀ tanh(U_g x^k + b_k) + c^k_t                          for k in group g
+      e^k_t  = v_gᵀ tanh(U_g x^k + b_k) + (W_g x^g_t)_k + c^k_t           for k in group g
       α^k_t  = exp(e^k_t) / Σ_{j∈g} exp(e^j_t)                           (sums to 1 per group)
       x̃^g_t  = (α^1_t x^1_t, …, α^K_t x^K_t)
   branch LSTM
@@ -21,8 +21,8 @@ each branch has its own feature attention, LSTM and temporal attention:
       l^g_t  = v_τ,gᵀ tanh(W_τ,g u^g_t + Q_τ,g h^g_L + p^g_t + b_τ,g);   β^g_t = softmax_t(l^g_t)
 
   here x^k ∈ R^L is the whole lookback of feature k (as in DA-RNN's input attention), x^k_t its
-  value at step t, b_k a learned vector per feature and c^k_t a learned number per (feature,
-  position in the window).
+  value at step t, x^g_t = (x^1_t, …, x^K_t) the group's inputs at step t (W_g ∈ R^{K×K}), b_k
+  a learned vector per feature and c^k_t a learned number per (feature, position in the window).
 
   group weights and fusion ("which sensor group matters")
       γ_g   = softmax_g( u_γᵀ tanh(W_γ h^g_L + b_γ) )
@@ -125,6 +125,7 @@ class PALSTM(Forecaster):
         self.b_att = _uniform(G, K, A, fan_in=A)           # b_k
         self.v_att = _uniform(G, A, fan_in=A)              # v_g
         self.c_att = nn.Parameter(torch.zeros(L, G, K))    # c^k_t
+        self.W_step = nn.Parameter(torch.zeros(G, K, K))   # W_g on the group's inputs x^g_t
         # branch LSTMs: one fused LSTM (cuDNN / oneDNN kernel) per group, on its own columns
         self.branches = nn.ModuleList(nn.LSTM(len(cols), H, batch_first=True) for cols in self.groups)
         with torch.no_grad():
@@ -156,9 +157,11 @@ class PALSTM(Forecaster):
         content = torch.tanh(torch.bmm(xs.reshape(G, B * K, L), self.U_att).view(G, B, K, -1)
                              + self.b_att[:, None])                        # (G, B, K, A)
         score = torch.bmm(content.view(G, B * K, -1), self.v_att[..., None]).view(G, B, K)
-        e = score[:, :, None] + self.c_att.permute(1, 0, 2)[:, None]        # (G, B, L, K)
+        xt_in = xs.transpose(2, 3)                                          # (G, B, L, K) x^g_t
+        step = torch.bmm(xt_in.reshape(G, B * L, K), self.W_step).view(G, B, L, K)
+        e = score[:, :, None] + step + self.c_att.permute(1, 0, 2)[:, None]  # (G, B, L, K)
         alpha = torch.softmax(e.masked_fill(~self.mask[:, None, None], float("-inf")), dim=-1)
-        xt = alpha * xs.transpose(2, 3)                                     # x̃ (G, B, L, K)
+        xt = alpha * xt_in                                                  # x̃ (G, B, L, K)
         # the G branch LSTMs, each on its group's attended inputs (padded slots left out)
         h = torch.stack([lstm(xt[g, :, :, :len(cols)])[0]
                          for g, (lstm, cols) in enumerate(zip(self.branches, self.groups))])  # (G, B, L, H)
