@@ -71,9 +71,13 @@ a second sensor 3 steps back; "hit" = the two planted cells are the top 2 of the
   a concatenation the next layer has separate weights per group and can undo any γ (measured on
   the urban sample: γ = 0.08 for the engine group while deleting MAF raised the error +240 %).
 
-Cost of these choices (measured, docs/benchmarks.md): urban-sample test R² 0.974 ± 0.006 over 3
-seeds (0.982 ± 0.006 before issue 20) and a worse Mazda real-log trip (MAE 0.045 vs 0.034 g/s);
-better with a vehicle held out whole and on a 60k-row campaign.
+* (W_g x^g_t)_k, a linear term in the group's inputs at step t, lets α follow the driving
+  situation inside a window (what the old state-conditioned α could do) at the cost of one small
+  matmul: urban-sample test R² 0.985 ± 0.006 over 3 seeds with it, 0.974 ± 0.006 without (0.982
+  ± 0.006 before issue 20); planted sources unchanged (10/10, 9/10, 10/10).
+
+Still worse than before issue 20 (measured, docs/benchmarks.md): the Mazda real-log trip (MAE
+0.047 vs 0.034 g/s) and Toyota trip 2 (0.080 vs 0.074).
 
 Limitation: c^k_t is one number per sensor and position, shared by all windows; when two sensors
 of one group matter at lags that change from window to window, the map cannot separate them.
