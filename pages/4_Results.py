@@ -15,7 +15,7 @@ K = ui.keys.Results
 METRIC_FORMAT = {c: st.column_config.NumberColumn(format="%.3g")
                  for c in ("RMSE", "MAE", "MAPE %", "R²")}
 MAP_CAPTIONS = {
-    "relevance": "Brighter = a larger share of the window's weight (cells sum to 1): β_t·γ_g·α^k_t "
+    "relevance": "Brighter = a larger share of the window's weight (cells sum to 1): γ_g·β^g_t·α^k_t "
                  "for PA-LSTM, β·α for DA-RNN. Bottom: temporal attention β.",
     "feature": "Feature attention α: at each step the weights sum to 1 *within each sensor group*, "
                "so it is not a which-sensor-when map (it barely changes along the window); "
@@ -333,6 +333,27 @@ def deletion_section(run: pc.TrainedRun, ds: pc.Dataset, name: str) -> None:
                f"({curve.seconds:.1f} s).")
 
 
+# ---------------------------------------------------------------------------- relevance vs IG
+def relevance_vs_ig_section(run: pc.TrainedRun, ds: pc.Dataset) -> None:
+    """The relevance map against integrated gradients over the test span, on a button
+    (memoised): Spearman ρ, shared top cells, which map the deletion check trusts."""
+    if "relevance" not in pc.explain.available_maps(run):
+        return
+    st.subheader("Relevance checked against integrated gradients (whole test span)")
+    ra = ui.relevance_agreement(run, ds, compute=False)
+    if ra is None:
+        if not st.button("Compare relevance with integrated gradients", key=K.agree_btn):
+            return
+        with st.spinner("Integrated gradients and two deletion curves over the test span…"):
+            ra = ui.relevance_agreement(run, ds)
+    a1, a2, a3 = st.columns(3)
+    a1.metric("Spearman ρ (mean maps)", f"{ra.spearman:.2f}")
+    a2.metric(f"Top-{ra.k} cells shared", f"{round(ra.top_overlap * ra.k)} of {ra.k}")
+    a3.metric("Trust (deletion decides)", {"relevance": "relevance",
+              "integrated_gradients": "integrated gradients"}.get(ra.trust, "neither"))
+    (st.warning if ra.inseparable or ra.spearman < 0.7 else st.write)(ra.summary)
+
+
 # ---------------------------------------------------------------------------- importance
 def importance_section(run: pc.TrainedRun, att: pc.Attention) -> None:
     st.subheader("Which sensor groups matter (whole test span)")
@@ -439,6 +460,7 @@ def main() -> None:
     t, map_name = window_section(run, pred, att, preds, drive, times, step)
     pair_section(usable, main_key, drive, t)
     deletion_section(run, drive, map_name)
+    relevance_vs_ig_section(run, drive)
     importance_section(run, att)
     warning_section(run, pred, drive)
     lab_to_road_section(run, drive)
