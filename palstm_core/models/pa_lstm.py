@@ -32,7 +32,20 @@ each branch has its own feature attention, LSTM and temporal attention:
       steps S > 1 (``steps``): the same context, a head with one row per step,
                     ŷ_k = w_kᵀ tanh(W_o [s_h; s_x] + b_s) + b_{o,k}      (k = 1…S)
                     (w_o, b_o → the (S, H) weight and (S,) bias of ``nn.Linear(H, S)``); β^g, α,
-                    γ and so the relevance and ``temporal`` are shared by all steps.
+                    γ and so the relevance and ``temporal`` are shared by all steps. With S = 1
+                    this is the one-step model, parameter for parameter.
+                    Why this form (urban sample, NOx, ``WindowSpec(30, 1, steps=10)``,
+                    ``TrainConfig`` defaults, seed 0, one CPU thread; steps=1: test R² 0.989):
+                    this head: step-1 R² 0.956, mean over the 10 steps −0.325 (steps 1-5 ≥ 0.88,
+                    step 10 −4.03). A per-step temporal query per branch (β^g_{k,t} with a
+                    zero-initialised position term p^g_{k,t}, per-step context): step 1 0.942,
+                    mean 0.02 (step 10 −2.76); with a per-step share W_{o,k} of W_o as well:
+                    step 1 0.942, mean −0.45. The per-step query costs step-1 accuracy (the step
+                    explain judges) and S attention maps per branch for a better mean, so the
+                    plain head is kept. Targets: the step-1 R² is 0.033 below the one-step run
+                    (issue 22 asked for 0.01: not met); the mean beats persistence (−6.85) and
+                    linear (at most −0.37 at any step, −0.85 mean), but steps 8-10 alone are
+                    worse than linear's (docs/benchmarks.md, "Issue 20 merged with issue 22").
 
 Relevance (``ModelOutput.relevance``, (B, L, F)): the weight input x^k_t gets in the context on
 its direct path, s_x^k = G·γ_g·Σ_t β^g_t α^k_t x^k_t, normalised per window (Σ_g γ_g = 1, Σ_t β^g_t
