@@ -11,6 +11,7 @@ import palstm_core as pc
 from palstm_core import plots
 from palstm_core.i18n import N_, _, tr
 from pages import _shared as ui
+from pages._shared import uncertainty_ui as IV   # the band, coverage and warning (issue 23)
 
 K = ui.keys.Results
 NOT_SCORED = N_("not scored yet")
@@ -161,8 +162,12 @@ def pick_time(pred: pd.DataFrame) -> tuple[np.ndarray, float]:
 def predictions_section(preds: dict[str, pd.DataFrame], run: pc.TrainedRun,
                         ds: pc.Dataset) -> None:
     st.subheader(_("Predicted vs actual {target}", target=run.target))
+    band = IV.interval_band(run, next(iter(preds.values())), ds)
     st.plotly_chart(plots.predictions_figure(preds, run.target, run.target_unit, ds.time_kind,
-                                             marker_time=K.res_time.get()),
+                                             marker_time=K.res_time.get(), band=band,
+                                             band_name=_("{model}: {level:.0%} interval",
+                                                         model=run.config.model,
+                                                         level=K.res_level.get())),
                     width="stretch", key="pred_fig")
     with st.expander(_("Residuals")):
         st.plotly_chart(plots.residuals_figure(preds, run.target, run.target_unit, ds.time_kind),
@@ -390,27 +395,10 @@ def importance_section(run: pc.TrainedRun, att: pc.Attention) -> None:
 
 # ---------------------------------------------------------------------------- early warning
 def warning_section(run: pc.TrainedRun, pred: pd.DataFrame, ds: pc.Dataset) -> None:
-    """Hits, misses and false alarms of a threshold; it starts at the 90th percentile of the
-    actual values of each new drive or target."""
+    """The early warning with a lead time and an alarm probability on the test span: hits,
+    misses, false alarms, mean warning time (per drive) and the trade-off curve."""
     st.subheader(_("High-emission early warning"))
-    context = (ui.fingerprint(ds), run.target)
-    thr = K.res_threshold.get()
-    if K.res_threshold_for.get() != context or thr is None or not np.isfinite(thr):
-        actual = pred["actual"].to_numpy(dtype=float)
-        K.res_threshold.set(float(np.round(np.nanpercentile(actual, 90), 3)))
-        K.res_threshold_for.set(context)
-    thr = st.number_input(_("Warn when {target} exceeds ({unit})", target=run.target,
-                             unit=run.target_unit or _("target unit")),
-                          key=K.res_threshold, format="%.3f")
-    counts = pc.exceedance_counts(pred["actual"], pred["predicted"], thr)
-    k1, k2, k3, k4 = st.columns(4)
-    k1.metric(_("Hits"), counts["hits"], help=_("actual above the threshold and warned"))
-    k2.metric(_("Misses"), counts["misses"], help=_("actual above the threshold, no warning"))
-    k3.metric(_("False alarms"), counts["false_alarms"], help=_("warned, actual below the threshold"))
-    k4.metric(_("Hit rate"), f"{counts['hit_rate']:.0%}" if np.isfinite(counts["hit_rate"]) else "—")
-    st.plotly_chart(plots.exceedance_figure(pred, thr, run.target, run.target_unit,
-                                            ds.time_kind), width="stretch", key="warn_fig")
-    st.caption(_("Counted per time step of the test span."))
+    IV.warning(run, pred, ds)
 
 
 # ---------------------------------------------------------------------------- lab → road

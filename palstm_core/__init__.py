@@ -22,10 +22,13 @@ from .data import (MAX_BYTES, SAMPLES, SPLIT_SAMPLE, Campaign, DataError, Datase
                    concat_drives, load_csv, load_drives, load_file, load_sample,
                    load_sample_campaign, merge_drives, resample)
 from .data import SUFFIXES as FILE_SUFFIXES
+from .early_warning import EarlyWarning, early_warning, warning_tradeoff
 from .evaluation import DriveCheck, drive_check, leaderboard_table, score_runs
 from .explain import Attention, Attribution, attribute
 from .explore import Edit, Sensitivity, WhatIf, error_by_value, sensitivity, what_if
 from .grouping import SensorGrouping, lagged_correlation, suggest_groups
+from .intervals import (Calibration, coverage_sentence, coverage_verdict, interval_metrics,
+                        interval_table)
 from .metrics import exceedance_counts, highest_actual_time, regression_metrics
 from .models import MODELS
 from .training import (TrainConfig, TrainedRun, TrainingCancelled, TrainingError, check_device,
@@ -37,14 +40,16 @@ from .windows import WindowSpec, window_steps
 # The public names: pages, the CLI and notebooks use these (plus the modules ``plots``,
 # ``teach`` and ``bench``); everything else is internal and may change.
 __all__ = [
-    "Attention", "Attribution", "Campaign", "DEFAULT_CACHE_DIR", "DataError", "Dataset",
-    "DriveCheck", "Edit", "FILE_SUFFIXES", "MAX_BYTES", "MODELS", "ModelCache", "SAMPLES",
+    "Attention", "Attribution", "Calibration", "Campaign", "DEFAULT_CACHE_DIR", "DataError", "Dataset",
+    "DriveCheck", "EarlyWarning", "Edit", "FILE_SUFFIXES", "MAX_BYTES", "MODELS", "ModelCache", "SAMPLES",
     "SPLIT_SAMPLE", "Sensitivity", "SensorGrouping", "TrainConfig", "TrainedRun",
     "TrainingCancelled", "TrainingError", "TuneResult", "WhatIf", "WindowSpec", "attribute",
-    "check_device", "clean", "close_distributed", "concat_drives", "device_name", "drive_check",
-    "error_by_value", "exceedance_counts", "explain", "highest_actual_time", "i18n", "init_distributed",
+    "check_device", "clean", "close_distributed", "concat_drives", "coverage_sentence", "coverage_verdict", "device_name",
+    "drive_check", "early_warning",
+    "error_by_value", "exceedance_counts", "explain", "highest_actual_time", "i18n",
+    "init_distributed", "interval_metrics", "interval_table",
     "lagged_correlation", "leaderboard_table", "load_csv", "load_drives", "load_file",
     "load_sample", "load_sample_campaign", "merge_drives", "natural_key", "regression_metrics",
     "resample", "score_runs", "sensitivity", "suggest_groups", "train", "trip_results", "tune",
-    "what_if", "window_steps",
+    "warning_tradeoff", "what_if", "window_steps",
 ]

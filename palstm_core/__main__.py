@@ -13,8 +13,8 @@ import torch
 from tqdm import tqdm
 
 from . import (FILE_SUFFIXES, MODELS, SAMPLES, Campaign, DataError, ModelCache, SensorGrouping,
-               TrainConfig, TrainingError, WindowSpec, check_device, close_distributed, explain,
-               init_distributed, load_drives, load_file, load_sample, natural_key,
+               TrainConfig, TrainingError, WindowSpec, check_device, close_distributed,
+               coverage_sentence, explain, init_distributed, interval_metrics, load_drives, load_file, load_sample, natural_key,
                regression_metrics, suggest_groups, train, tune)
 from .bench import format_table, run_bench
 
@@ -218,7 +218,7 @@ def cmd_predict(args) -> int:
         raise DataError(f"No cached run '{args.run}' in {cache.root}. "
                         "`python -m palstm_core list` shows the cached runs.")
     ds = _dataset(args)
-    pred = run.predict(ds)
+    pred = run.predict(ds, interval=args.interval)
     for line in pred.attrs.get("report", []):
         print(f"note: {line}", file=sys.stderr)
     if not out.parent.exists():
@@ -229,6 +229,10 @@ def cmd_predict(args) -> int:
           f"on {ds.label} -> {out}")
     if pred["actual"].notna().any():
         _print_metrics([("this drive", regression_metrics(pred["actual"], pred["predicted"]))])
+        if args.interval is not None:
+            m = interval_metrics(pred, args.interval)
+            print(coverage_sentence(m["coverage"], args.interval, m["n"]) +
+                  f" Mean width {m['width']:.4g} {run.target_unit}.".rstrip())
     return 0
 
 
@@ -326,6 +330,18 @@ def _add_forecast_args(p: argparse.ArgumentParser) -> None:
                    f"1, decaying to 0 at the last epoch (default {d.teacher_forcing})")
 
 
+def _add_predict_parser(sub) -> None:
+    p = sub.add_parser("predict", help="predict a drive with a cached run, write a CSV")
+    _add_data_args(p)
+    p.add_argument("--run", required=True, help="run key (see `list`)")
+    p.add_argument("--out", default="predictions.csv")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--interval", type=float, metavar="LEVEL",
+                   help="also write lower and upper of the LEVEL prediction interval (e.g. 0.9), "
+                        "calibrated on the validation part of the run's training data")
+    p.set_defaults(func=cmd_predict)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="python -m palstm_core",
                                      description="PA-LSTM Explorer: train and use emission models.")
@@ -362,12 +378,7 @@ def main(argv: list[str] | None = None) -> int:
 
     _add_tune_parser(sub)
 
-    p = sub.add_parser("predict", help="predict a drive with a cached run, write a CSV")
-    _add_data_args(p)
-    p.add_argument("--run", required=True, help="run key (see `list`)")
-    p.add_argument("--out", default="predictions.csv")
-    p.add_argument("--device", default="auto")
-    p.set_defaults(func=cmd_predict)
+    _add_predict_parser(sub)
 
     p = sub.add_parser("list", help="list cached runs")
     p.add_argument("--cache-dir")

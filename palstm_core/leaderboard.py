@@ -66,6 +66,8 @@ def evaluate(model: str, seed: int = 0, target: str = "NOx", device: str = "auto
             "urban_r2_by_step": [run.metrics_by_step[k]["r2"] for k in sorted(run.metrics_by_step)],
             "urban_rmse": run.metrics["rmse"],
             "urban_mae": run.metrics["mae"], "urban_r2": run.metrics["r2"],
+            "urban_coverage90": run.intervals.get("overall", {}).get("coverage", np.nan),
+            "urban_width90": run.intervals.get("overall", {}).get("width", np.nan),
             "motorway_rmse": transfer["rmse"], "motorway_r2": transfer["r2"],
             "seconds": seconds, "epochs": len(run.history),
             "best_epoch": run.timings["best_epoch"],
@@ -145,7 +147,8 @@ def _row(name: str, rs: list[dict], steps: bool = False) -> str:
     deletion = ("–" if np.isnan(np.asarray(col("del_top"), dtype=float)).all()
                 else f"{_fmt(col('del_top'), 0, True)} / {_fmt(col('del_bottom'), 0, True)}")
     return (f"| {name} | {_fmt(col('urban_rmse'), 3)} | {_fmt(col('urban_mae'), 3)} | "
-            f"{_fmt(col('urban_r2'), 3)} | {_fmt(col('motorway_rmse'), 2)} | "
+            f"{_fmt(col('urban_r2'), 3)} | {_fmt(col('urban_coverage90'), 3)} / "
+            f"{_fmt(col('urban_width90'), 2)} | {_fmt(col('motorway_rmse'), 2)} | "
             f"{_fmt(col('motorway_r2'), 3)} | {deletion} | {faithfulness_cell(rs, 'area_relevance')} | "
             f"{faithfulness_cell(rs, 'area_ig')} | {_fmt(col('agree_rho'), 2)} | "
             f"{_fmt([100 * v for v in col('agree_top')], 0, True).lstrip('+')} | "
@@ -163,12 +166,13 @@ def table(results: list[dict], with_ensemble: bool = True) -> str:
     order = sorted(by_model, key=lambda m: -np.nanmean([r["urban_r2"] for r in by_model[m]]))
     steps = any(r.get("steps", 1) > 1 for r in results)
     lines = ["| model | urban test RMSE (mg/s) | urban test MAE (mg/s) | urban test R² | "
-             "motorway RMSE (mg/s) | motorway R² | deletion: top / bottom sensor | "
+             "urban 90 % interval: coverage / width (mg/s) | motorway RMSE (mg/s) | motorway R² | "
+             "deletion: top / bottom sensor | "
              "deletion area: relevance | deletion area: integrated gradients | "
              "relevance vs IG: Spearman ρ | relevance vs IG: top-5 cells shared | "
              "epochs to best val. loss | epochs | train s |"
              + (" urban test R² by step |" if steps else ""),
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if steps else "")]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if steps else "")]
     for m in order:
         rs = by_model[m]
         lines.append(_row(m, rs, steps))
@@ -234,7 +238,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{d.loss} loss δ {d.huber_delta}); seeds "
         f"{', '.join(map(str, args.seeds))}"
         f"{' (mean ± std)' if len(args.seeds) > 1 else ''}.\n"
-        "*urban test*: the last 15 % of the urban drive (chronological split). *motorway*: the "
+        "*urban test*: the last 15 % of the urban drive (chronological split). *90 % interval*: "
+        "the split-conformal interval calibrated on the validation part (`run.intervals`), its "
+        "coverage of the urban test values and mean width. *motorway*: the "
         "whole motorway drive, never seen in training. *deletion*: RMSE increase on the urban test "
         "part when the most- / least-attended sensor of each window is replaced by its training "
         "mean (`palstm_core.explain.faithfulness`). *deletion area*: area under the "

@@ -88,6 +88,8 @@ class Results(Space):
     res_focus = Key(SESSION, doc='"peak": open on the highest actual value once')
     res_map_run = Key(SESSION, doc="the run res_map was chosen for")
     res_threshold_for = Key(DATA, doc="(data, target) the threshold was set for")
+    res_level, res_alarm_p = widgets(SESSION, 2)      # interval level, alarm probability
+    res_lead, = widgets(DATA, 1)                      # warning lead time (forecast steps)
 
 
 class Downloads(Space):
@@ -105,6 +107,7 @@ class Learn(Space):
     (src, sample, channel, start, length, values, hidden, trained, step, gate, lookback, fbias,
      q_level, q_change, pool_unit, pool_w, p_rows, p_lookback, p_lag, p_hidden, p_epochs,
      train_planted, cancel_planted, relative, run_xai, cancel_xai) = widgets(PAGE, 26)
+    conf_level, conf_scaled = widgets(PAGE, 2)        # the conformal-interval section
 
 
 class Language(Space):
