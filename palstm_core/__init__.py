@@ -28,6 +28,7 @@ from .explore import Edit, Sensitivity, WhatIf, error_by_value, sensitivity, wha
 from .grouping import SensorGrouping, lagged_correlation, suggest_groups
 from .metrics import exceedance_counts, highest_actual_time, regression_metrics
 from .models import MODELS
+from .report import report_html, write_report
 from .training import (TrainConfig, TrainedRun, TrainingCancelled, TrainingError, check_device,
                        close_distributed, device_name, init_distributed, natural_key, train)
 from .trips import trip_results
@@ -49,3 +50,4 @@ __all__ = [
     "trip_results", "tune", "what_if", "window_steps",
 ]
 __all__ += ["DriveCheck", "drive_check", "leaderboard_table", "score_runs"]   # evaluation.py
+__all__ += ["report_html", "write_report"]                                    # report.py
