@@ -446,3 +446,6 @@ def drive_metrics_figure(metrics_by_drive: Mapping[str, Mapping[str, float]], un
     fig = _layout(fig, height=max(220, 34 * len(table) + 90))
     fig.update_layout(margin=dict(t=40))
     return fig
+
+
+from .explore_plots import error_by_value_figure, sensitivity_figure  # noqa: E402,F401 - explore

@@ -90,6 +90,18 @@ class Results(Space):
     res_threshold_for = Key(DATA, doc="(data, target) the threshold was set for")
 
 
+class Explore(Space):
+    """Results' what-if, sensitivity, report and link sections (``explore_ui.py``)."""
+    (wi_what, wi_op, wi_value, wi_span, wi_add, wi_reset, wi_pin, sens_col, sens_range,
+     report_btn, report_dl) = widgets(PAGE, 11)
+    wi_edits = Key(DATA, doc="the what-if edits being built: {'time': window, 'edits': [Edit]}")
+    wi_pinned = Key(DATA, doc="pinned what-if results (pc.WhatIf) that go into the report")
+    report = Key(DATA, doc="the last prepared report: (what it shows, HTML)")
+    link_done = Key(SESSION, doc="the link this session was opened with has been read")
+    link_pending = Key(SESSION, doc="that link's view, until its data is loaded")
+    link_note = Key(DATA, doc="what that link asked for that is not here, in words")
+
+
 class Downloads(Space):
     dl_run, dl_part, dl_pred, dl_att, dl_weights, dl_meta = widgets(PAGE, 6)
     dl_map_ = Key(PAGE, widget=True, prefix=True, doc="download button of map <name>")
