@@ -65,13 +65,15 @@ def _section(title: str, *body: str) -> str:
     return f"<h2>{html.escape(title)}</h2>\n" + "\n".join(b for b in body if b)
 
 
-def _map_section(run, ds, times, fig) -> str:
-    """Each chosen window's default map, and the map's deletion score over the test span."""
+def _map_section(run, ds, times, fig, curve=None) -> str:
+    """Each chosen window's default map, and the map's deletion score over the test span
+    (``curve``: that score already computed, else computed here)."""
     if not times:
         return ""
     name = available_maps(run)[0]
     pred = run.predict(ds, part="test")
-    curve = deletion_curve(run, ds, name, part="test")
+    if curve is None:
+        curve = deletion_curve(run, ds, name, part="test")
     parts = [f"<p>Map: <b>{html.escape(SHORT[name])}</b>. Deletion check over the test span "
              f"({curve.n_windows} windows): area {curve.area:.3g} vs {curve.area_random:.3g} for "
              f"a random order — {html.escape(curve.summary)}</p>", fig(plots.deletion_curve_figure(
@@ -108,10 +110,12 @@ def _pinned_section(pinned, fig) -> str:
 
 
 def report_html(run, ds, times=(), leaderboard: pd.DataFrame | None = None, pinned=(),
-                title: str | None = None) -> str:
+                title: str | None = None, deletion=None) -> str:
     """The report of ``run`` on ``ds`` (the data it was trained on, or another drive) as one
     HTML string. ``times``: prediction times whose windows' maps are shown; ``leaderboard``: a
-    table of runs to compare; ``pinned``: ``pc.what_if`` results to include."""
+    table of runs to compare; ``pinned``: ``pc.what_if`` results to include; ``deletion``: the
+    deletion curve of the run's default map on the test span of ``ds``, when the caller has
+    it already (else it is computed: the slowest part)."""
     fig = _Figures()
     pred = run.predict(ds, part="test")
     shown = pred if "step" not in pred else pred[pred["step"] == 1]
@@ -139,7 +143,7 @@ def report_html(run, ds, times=(), leaderboard: pd.DataFrame | None = None, pinn
                  else '<p class="note">No other run of this data to compare with.</p>'),
         _section("Predictions on the test span",
                  fig(plots.predictions_figure({label: shown}, run.target, run.target_unit))),
-        _map_section(run, ds, list(times), fig),
+        _map_section(run, ds, list(times), fig, deletion),
         _pinned_section(list(pinned), fig),
     ]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -92,6 +92,8 @@ def test_sensitivity_and_error_by_value_figures_are_the_core(results, small_ds):
     at, runs = results
     pa = runs["pa_lstm"]
     at.selectbox(key="sens_col").set_value("rpm").run()
+    assert not any("partial dependence" in str(f) for f in _figs(at).values())   # on a click
+    at.button(key="sens_btn").click().run()
     no_exception(at)
     want = pc.sensitivity(pa, small_ds, "rpm", np.linspace(50, 150, 11) / 100)
     fig = next(f for f in _figs(at).values()
@@ -102,6 +104,8 @@ def test_sensitivity_and_error_by_value_figures_are_the_core(results, small_ds):
     err = pc.error_by_value(pa, small_ds, "rpm", bins=8)
     efig = next(f for f in _figs(at).values() if "bins of equal count" in str(f["layout"]))
     np.testing.assert_allclose(_array(efig["data"][0]["y"]), err["mae"], rtol=1e-6)
+    at.run()                                                  # kept, not recomputed
+    assert any("partial dependence" in str(f) for f in _figs(at).values())
 
 
 def test_pin_and_report_download(results, small_ds):
