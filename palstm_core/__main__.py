@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from . import (FILE_SUFFIXES, MODELS, SAMPLES, Campaign, DataError, ModelCache, SensorGrouping,
                TrainConfig, TrainingError, WindowSpec, check_device, close_distributed, explain,
-               highest_actual_time, init_distributed, load_csv, load_drives, load_sample,
+               highest_actual_time, init_distributed, load_drives, load_file, load_sample,
                natural_key, regression_metrics, suggest_groups, train, tune, write_report)
 from .bench import format_table, run_bench
 
@@ -46,13 +46,14 @@ def _cache_notes(cache: ModelCache | None) -> None:
 
 def _dataset(args):
     if args.csv:
-        return load_csv(args.csv, time_column=args.time_column)
+        return load_file(args.csv, time_column=args.time_column)
     return load_sample(args.sample)
 
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--sample", default="urban", help="shipped sample drive: urban or motorway")
+    src.add_argument("--sample", default=SAMPLES[0],
+                     help=f"shipped sample drive: {' or '.join(SAMPLES)}")
     src.add_argument("--csv", help="path to a PEMS/OBD CSV file")
     p.add_argument("--time-column", help="name of the time column (default: detected)")
     p.add_argument("--cache-dir", help="run cache folder (default: $PALSTM_CACHE_DIR or .palstm_cache)")
