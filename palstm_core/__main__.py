@@ -204,15 +204,22 @@ def _print_trials(res) -> None:
               f"{t['seconds']:6.0f}  {vals}  {t['note']}")
 
 
-def cmd_predict(args) -> int:
+def _cached_run(args):
+    """The model cache of ``--cache-dir`` and its run ``--run`` on ``--device``, or a plain
+    error naming the cache and how to list it."""
     cache = ModelCache(args.cache_dir)
-    out = Path(args.out)
-    if out.is_dir():
-        raise DataError(f"--out '{out}' is a folder; give a file name, e.g. {out / 'predictions.csv'}.")
     run = cache.load(args.run, device=check_device(args.device))
     if run is None:
         raise DataError(f"No cached run '{args.run}' in {cache.root}. "
                         "`python -m palstm_core list` shows the cached runs.")
+    return cache, run
+
+
+def cmd_predict(args) -> int:
+    out = Path(args.out)
+    if out.is_dir():
+        raise DataError(f"--out '{out}' is a folder; give a file name, e.g. {out / 'predictions.csv'}.")
+    _, run = _cached_run(args)
     ds = _dataset(args)
     pred = run.predict(ds)
     for line in pred.attrs.get("report", []):
@@ -252,11 +259,7 @@ def cmd_bench(args) -> int:
 
 def cmd_explain(args) -> int:
     """Maps (long CSV) and scores (JSON) of a cached run on a drive; tqdm over the windows."""
-    cache = ModelCache(args.cache_dir)
-    run = cache.load(args.run, device=check_device(args.device))
-    if run is None:
-        raise DataError(f"No cached run '{args.run}' in {cache.root}. "
-                        "`python -m palstm_core list` shows the cached runs.")
+    _, run = _cached_run(args)
     if args.method not in explain.available_maps(run) or args.method == "feature":
         raise DataError(f"{run.config.model} has no '{args.method}' map. Choose one of: "
                         f"{', '.join(n for n in explain.available_maps(run) if n != 'feature')}.")
@@ -317,11 +320,7 @@ def _report_data(args, run):
 
 def cmd_report(args) -> int:
     """One self-contained HTML report of a cached run (``pc.write_report``)."""
-    cache = ModelCache(args.cache_dir)
-    run = cache.load(args.run, device=check_device(args.device))
-    if run is None:
-        raise DataError(f"No cached run '{args.run}' in {cache.root}. "
-                        "`python -m palstm_core list` shows the cached runs.")
+    cache, run = _cached_run(args)
     ds, fingerprint = _report_data(args, run)
     times = args.time
     if not times:
