@@ -75,14 +75,24 @@ def test_whatif_mean_of_the_most_relevant_sensor_matches_the_core(results, small
                                atol=1e-7)
     np.testing.assert_allclose(_array(heats[1]["z"]), np.abs(after[:, order].T), rtol=1e-4,
                                atol=1e-7)
-    # a second edit over part of the window, then reset
-    at.selectbox(key="wi_what").set_value(next(o for o in at.selectbox(key="wi_what").options
-                                               if o.startswith("group: ")))
+    # a second edit over part of the window (a whole group × 1.1), a third copying the
+    # window before; the table is the core's for the same edits; then reset
+    group = next(o for o in at.selectbox(key="wi_what").options if o.startswith("group: "))
+    at.selectbox(key="wi_what").set_value(group)
     at.selectbox(key="wi_op").set_value("scale").run()
     at.slider(key="wi_span").set_value((3, pa.window.lookback)).run()
     at.button(key="wi_add").click().run()
+    at.selectbox(key="wi_op").set_value("copy").run()
+    at.button(key="wi_add").click().run()
     no_exception(at)
-    assert len(at.session_state["wi_edits"]["edits"]) == 2
+    edits = at.session_state["wi_edits"]["edits"]
+    steps = pc.window_steps(small_ds.times, t, pa.window.lookback, pa.window.horizon)
+    cols = tuple(pa.groups[group.split(" ")[1]])
+    assert edits[1] == pc.Edit(cols, "scale", 1.1, float(steps[2]), float(steps[-1]))
+    assert edits[2].op == "copy" and "copied from the window ending at" in edits[2].describe()
+    want = pc.what_if([pa, lstm], small_ds, t, [pc.Edit([top], "mean"), edits[1], edits[2]])
+    table = next(d.value for d in at.dataframe if "change" in d.value.columns)
+    np.testing.assert_allclose(table["edited"], want.table["edited"], rtol=1e-6, atol=1e-9)
     at.button(key="wi_reset").click().run()
     assert at.session_state["wi_edits"]["edits"] == []
     assert not any(m.label.startswith("pa_lstm · ") for m in at.metric)

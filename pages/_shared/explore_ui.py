@@ -24,7 +24,7 @@ OP_LABELS = {"scale": "scale (× factor)", "shift": "shift (+ amount)",
              "mean": "set to its training mean", "constant": "set to a constant",
              "copy": "copy another window's trace"}
 VALUE_LABELS = {"scale": "Factor", "shift": "Amount to add", "constant": "Value",
-                "copy": "Prediction time of the window to copy from"}
+                "copy": "Copy from the window whose newest input is at (s)"}
 
 
 # ---------------------------------------------------------------------------- what-if
@@ -53,13 +53,13 @@ def _edit_value(op: str, ds: pc.Dataset, t: float, lookback: int) -> float | Non
         return 1.0
     if op == "copy":
         row = int(np.searchsorted(ds.times, t))
-        default = float(ds.times[max(row - lookback, lookback)])
-        got = st.number_input(VALUE_LABELS[op], value=default, key=K.wi_value,
-                              help="The trace of the window that predicts this time replaces "
-                                   "the edited steps (same positions in the window).")
+        default = float(ds.times[max(row - 1 - lookback, lookback - 1)])   # the window before
+        got = st.number_input(VALUE_LABELS[op], value=default, key=K.wi_value_.of(op),
+                              help="That window's trace replaces the edited steps, at the "
+                                   "same positions in the window.")
         return float(ds.times[int(np.argmin(np.abs(ds.times - got)))])   # a row of the drive
     default = {"scale": 1.1, "shift": 0.0, "constant": 0.0}[op]
-    return float(st.number_input(VALUE_LABELS[op], value=default, key=K.wi_value,
+    return float(st.number_input(VALUE_LABELS[op], value=default, key=K.wi_value_.of(op),
                                  format="%.4g"))
 
 

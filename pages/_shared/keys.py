@@ -92,8 +92,9 @@ class Results(Space):
 
 class Explore(Space):
     """Results' what-if, sensitivity, report and link sections (``explore_ui.py``)."""
-    (wi_what, wi_op, wi_value, wi_span, wi_add, wi_reset, wi_pin, sens_col, sens_range,
-     sens_btn, report_btn, report_dl) = widgets(PAGE, 12)
+    (wi_what, wi_op, wi_span, wi_add, wi_reset, wi_pin, sens_col, sens_range, sens_btn,
+     report_btn, report_dl) = widgets(PAGE, 11)
+    wi_value_ = Key(PAGE, widget=True, prefix=True, doc="the number of a what-if edit <op>")
     wi_edits = Key(DATA, doc="the what-if edits being built: {'time': window, 'edits': [Edit]}")
     wi_pinned = Key(DATA, doc="pinned what-if results (pc.WhatIf) that go into the report")
     sens = Key(DATA, doc="the last sensitivity curves: (what they show, Sensitivity, error table)")
