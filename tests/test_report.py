@@ -101,3 +101,20 @@ def test_cli_report_says_what_is_missing(cached, capsys):
                 "--out", str(root / "x.html")]) == 2
     assert "--csv FILE" in capsys.readouterr().err
     assert np.isfinite(pa.metrics["rmse"])
+
+
+def test_cli_report_of_a_campaign_run_on_its_test_drive(tmp_path, capsys):
+    folder = pc.data.SAMPLE_DIR / "campaign"
+    camp = pc.load_drives(folder)
+    cache = pc.ModelCache(tmp_path / "cache")
+    run = pc.train(camp, "NOx", GROUPS, pc.WindowSpec(8, 1, test_drives=[camp.names[-1]]),
+                   pc.TrainConfig(model="linear", device="cpu"), cache=cache)
+    out = tmp_path / "camp.html"
+    args = ["report", "--run", run.key, "--drives", str(folder), "--cache-dir", str(cache.root)]
+    assert cli([*args, "--out", str(out)]) == 0
+    assert f"on {camp.names[-1]}" in capsys.readouterr().out     # the run's test drive
+    text = out.read_text(encoding="utf-8")
+    assert parse(text).h2 == SECTIONS[:-1]
+    assert "No other run of this data" not in text              # the campaign's leaderboard
+    assert cli([*args, "--drive", "nope"]) == 2
+    assert "is not a drive of" in capsys.readouterr().err
