@@ -86,22 +86,24 @@ def edit_builder(run: pc.TrainedRun, ds: pc.Dataset, t: float, steps: np.ndarray
 
 
 def _what_if(chosen: list[pc.TrainedRun], ds: pc.Dataset, t: float, edits, map_name: str):
-    """``pc.what_if`` of every compared run (the map only of the run explained), memoised."""
+    """(``pc.what_if`` of every compared run with the map of the first (the run explained)
+    only, seconds it took), memoised; a plain message when the edits cannot be applied."""
     def compute():
+        started = time.perf_counter()
         try:
             res = pc.what_if(chosen, ds, t, edits)
             if map_name in pc.explain.available_maps(chosen[0]):
                 mapped = pc.what_if(chosen[:1], ds, t, edits, map_name=map_name)
                 res.maps, res.map_names = mapped.maps, mapped.map_names
                 res.map_features, res.map_groups = mapped.map_features, mapped.map_groups
-            return res
         except (pc.DataError, ValueError) as exc:
             return str(exc)
+        return res, time.perf_counter() - started
     return memo(("what_if", tuple(r.key for r in chosen), fingerprint(ds), t, tuple(edits),
                  map_name), compute)
 
 
-def _changes(res: pc.WhatIf, chosen: list[pc.TrainedRun], unit: str) -> None:
+def _changes(res: pc.WhatIf, unit: str) -> None:
     """One metric per compared run: its edited prediction and the change."""
     first = res.table.drop_duplicates("run")
     cols = st.columns(min(len(first), 4) or 1)
@@ -146,14 +148,14 @@ def whatif_section(usable: dict[str, pc.TrainedRun], compare: list[str], run: pc
         return
     st.markdown("**Edits of this window:**\n" + "\n".join(f"{k}. {e.describe()}"
                                                           for k, e in enumerate(edits, 1)))
-    chosen = [usable[k] for k in compare if fits(usable[k], ds)]
-    started = time.perf_counter()
-    res = _what_if(chosen, ds, t, edits, map_name)
-    if isinstance(res, str):
-        st.error(f"This edit cannot be applied: {res}")
+    chosen = [run] + [usable[k] for k in compare if k != run.key and fits(usable[k], ds)]
+    got = _what_if(chosen, ds, t, edits, map_name)
+    if isinstance(got, str):
+        st.error(f"This edit cannot be applied: {got}")
         return
-    _changes(res, chosen, run.target_unit)
-    st.caption(f"{len(chosen)} run(s) re-predicted in {time.perf_counter() - started:.2f} s.")
+    res, seconds = got
+    _changes(res, run.target_unit)
+    st.caption(f"{len(chosen)} run(s) predicted the edited window again in {seconds:.2f} s.")
     _map_pair(res, run, ds, t, steps)
     pinned = K.wi_pinned.setdefault([])
     if st.button("Pin this what-if for the report", key=K.wi_pin):
