@@ -102,7 +102,8 @@ def test_sample_to_trained_pa_lstm_with_heatmaps(server):
         page.goto(server + "/Data")
         expect(page.get_by_role("heading", name="1 · Data")).to_be_visible()
         page.get_by_role("tab", name="Upload CSV").click()
-        page.get_by_label("CSV file", exact=True).locator('input[type="file"]').set_input_files(
+        upload = page.get_by_label("Drive file (CSV, Parquet, xlsx or MF4)", exact=True)
+        upload.locator('input[type="file"]').set_input_files(
             files=[{"name": "broken.csv", "mimeType": "text/csv",
                     "buffer": b"speed,rpm\n1,2\n3,4\n"}])
         expect(page.get_by_text("This file could not be used")).to_be_visible()
