@@ -12,6 +12,7 @@ import streamlit as st
 
 import palstm_core as pc
 from palstm_core import plots
+from palstm_core.i18n import N_, _, tr
 
 from . import keys
 from .settings import cache
@@ -20,11 +21,11 @@ from .state import (add_run, campaign, dataset, deletion, fingerprint, fits,
 
 K = keys.Explore
 R = keys.Results
-OP_LABELS = {"scale": "scale (× factor)", "shift": "shift (+ amount)",
-             "mean": "set to its training mean", "constant": "set to a constant",
-             "copy": "copy another window's trace"}
-VALUE_LABELS = {"scale": "Factor", "shift": "Amount to add", "constant": "Value",
-                "copy": "Copy from the window whose newest input is at (s)"}
+OP_LABELS = {"scale": N_("scale (× factor)"), "shift": N_("shift (+ amount)"),   # msgids
+             "mean": N_("set to its training mean"), "constant": N_("set to a constant"),
+             "copy": N_("copy another window's trace")}
+VALUE_LABELS = {"scale": N_("Factor"), "shift": N_("Amount to add"), "constant": N_("Value"),
+                "copy": N_("Copy from the window whose newest input is at (s)")}
 
 
 # ---------------------------------------------------------------------------- what-if
@@ -54,12 +55,12 @@ def _edit_value(op: str, ds: pc.Dataset, t: float, lookback: int) -> float | Non
     if op == "copy":
         row = int(np.searchsorted(ds.times, t))
         default = float(ds.times[max(row - 1 - lookback, lookback - 1)])   # the window before
-        got = st.number_input(VALUE_LABELS[op], value=default, key=K.wi_value_.of(op),
-                              help="That window's trace replaces the edited steps, at the "
-                                   "same positions in the window.")
+        got = st.number_input(tr(VALUE_LABELS[op]), value=default, key=K.wi_value_.of(op),
+                              help=_("That window's trace replaces the edited steps, at the "
+                                     "same positions in the window."))
         return float(ds.times[int(np.argmin(np.abs(ds.times - got)))])   # a row of the drive
     default = {"scale": 1.1, "shift": 0.0, "constant": 0.0}[op]
-    return float(st.number_input(VALUE_LABELS[op], value=default, key=K.wi_value_.of(op),
+    return float(st.number_input(tr(VALUE_LABELS[op]), value=default, key=K.wi_value_.of(op),
                                  format="%.4g"))
 
 
@@ -68,20 +69,21 @@ def edit_builder(run: pc.TrainedRun, ds: pc.Dataset, t: float, steps: np.ndarray
     options = _target_options(run)
     L = run.window.lookback
     c1, c2, c3 = st.columns([3, 2, 2])
-    what = c1.selectbox("Change", list(options), key=K.wi_what,
-                        help="One sensor, or every sensor of a group at once.")
-    op = c2.selectbox("How", list(OP_LABELS), key=K.wi_op, format_func=OP_LABELS.get)
+    what = c1.selectbox(_("Change"), list(options), key=K.wi_what,
+                        help=_("One sensor, or every sensor of a group at once."))
+    op = c2.selectbox(_("How"), list(OP_LABELS), key=K.wi_op,
+                      format_func=lambda o: tr(OP_LABELS[o]))
     with c3:
         value = _edit_value(op, ds, t, L)
-    lo, hi = st.slider("Steps of the lookback to edit (1 = oldest input, "
-                       f"{L} = newest)", 1, L, (1, L), key=K.wi_span)
+    lo, hi = st.slider(_("Steps of the lookback to edit (1 = oldest input, {n} = newest)",
+                         n=L), 1, L, (1, L), key=K.wi_span)
     whole = (lo, hi) == (1, L)
     edit = pc.Edit(options[what], op, value, None if whole else float(steps[lo - 1]),
                    None if whole else float(steps[hi - 1]))
-    b1, b2, _ = st.columns([1, 1, 3])
-    if b1.button("Add this edit", key=K.wi_add, type="primary"):
+    b1, b2 = st.columns([1, 1, 3])[:2]
+    if b1.button(_("Add this edit"), key=K.wi_add, type="primary"):
         current_edits(t).append(edit)
-    if b2.button("Reset the edits", key=K.wi_reset):
+    if b2.button(_("Reset the edits"), key=K.wi_reset):
         current_edits(t).clear()
 
 
@@ -107,12 +109,13 @@ def _changes(res: pc.WhatIf, unit: str) -> None:
     """One metric per compared run: its edited prediction and the change."""
     first = res.table.drop_duplicates("run")
     cols = st.columns(min(len(first), 4) or 1)
-    for k, (_, row) in enumerate(first.iterrows()):
+    for k, row in enumerate(first.to_dict("records")):
         cols[k % len(cols)].metric(f"{row['model']} · {row['run'][:6]}",
                                    f"{row['edited']:.4g} {unit}".strip(),
                                    delta=f"{row['change']:+.4g} {unit}".strip(),
                                    delta_color="off",
-                                   help=f"was {row['original']:.4g} {unit}".strip())
+                                   help=_("was {value:.4g} {unit}", value=row["original"],
+                                          unit=unit))
     st.dataframe(res.table, hide_index=True, width="stretch", key="whatif_table",
                  column_config={c: st.column_config.NumberColumn(format="%.5g")
                                 for c in ("time", "original", "edited", "change")})
@@ -125,64 +128,65 @@ def _map_pair(res: pc.WhatIf, run: pc.TrainedRun, ds: pc.Dataset, t: float, step
     before, after = res.maps[run.key]
     name = pc.explain.SHORT[res.map_names[run.key]]
     x, x_title = plots.window_axis(run.window.lookback, steps, t)
-    fig = plots.map_pair_figure([before, after], [f"{name}: original window",
-                                                  f"{name}: edited window"],
+    fig = plots.map_pair_figure([before, after], [_("{name}: original window", name=name),
+                                                  _("{name}: edited window", name=name)],
                                 res.map_features[run.key], res.map_groups[run.key], [x, x],
                                 x_title)
     st.plotly_chart(fig, width="stretch", key="whatif_map_fig")
-    st.caption(f"The {name} map of this window as the model sees it now (left) and after the "
-               "edits (right), on one colour scale (|value|).")
+    st.caption(_("The {name} map of this window as the model sees it now (left) and after the "
+                 "edits (right), on one colour scale (|value|).", name=name))
 
 
 def whatif_section(usable: dict[str, pc.TrainedRun], compare: list[str], run: pc.TrainedRun,
                    ds: pc.Dataset, t: float, map_name: str) -> None:
     """Edit the chosen window, every compared run re-predicts; the map before and after."""
-    st.subheader("What if this window had been different?")
-    st.caption("Change a sensor (or a whole group) over the lookback or a part of it, add as "
-               "many edits as you like; every compared run predicts the edited window again.")
+    st.subheader(_("What if this window had been different?"))
+    st.caption(_("Change a sensor (or a whole group) over the lookback or a part of it, add as "
+                 "many edits as you like; every compared run predicts the edited window again."))
     steps = pc.window_steps(ds.times, t, run.window.lookback, run.window.horizon)
     edit_builder(run, ds, t, steps)
     edits = current_edits(t)
     if not edits:
-        st.caption(f"No edit yet for the window that predicts {t:g} s.")
+        st.caption(_("No edit yet for the window that predicts {t:g} s.", t=t))
         return
-    st.markdown("**Edits of this window:**\n" + "\n".join(f"{k}. {e.describe()}"
+    st.markdown(_("**Edits of this window:**") + "\n" + "\n".join(f"{k}. {e.describe()}"
                                                           for k, e in enumerate(edits, 1)))
     chosen = [run] + [usable[k] for k in compare if k != run.key and fits(usable[k], ds)]
     got = _what_if(chosen, ds, t, edits, map_name)
     if isinstance(got, str):
-        st.error(f"This edit cannot be applied: {got}")
+        st.error(_("This edit cannot be applied: {why}", why=got))
         return
     res, seconds = got
     _changes(res, run.target_unit)
-    st.caption(f"{len(chosen)} run(s) predicted the edited window again in {seconds:.2f} s.")
+    st.caption(_("{n} run(s) predicted the edited window again in {seconds:.2f} s.",
+                 n=len(chosen), seconds=seconds))
     _map_pair(res, run, ds, t, steps)
     pinned = K.wi_pinned.setdefault([])
-    if st.button("Pin this what-if for the report", key=K.wi_pin):
+    if st.button(_("Pin this what-if for the report"), key=K.wi_pin):
         if all(p is not res for p in pinned):
             pinned.append(res)
     if pinned:
-        st.caption(f"{len(pinned)} what-if(s) pinned: they go into the report below.")
+        st.caption(_("{n} what-if(s) pinned: they go into the report below.", n=len(pinned)))
 
 
 # ---------------------------------------------------------------------------- sensitivity
 def sensitivity_section(run: pc.TrainedRun, ds: pc.Dataset, t: float) -> None:
     """ICE lines and partial dependence of one sensor, and the error binned by its value
     (computed on a button: every test window is predicted once per scale)."""
-    st.subheader("Sensitivity: the prediction as one sensor is scaled")
+    st.subheader(_("Sensitivity: the prediction as one sensor is scaled"))
     inputs = [c for c in run.columns if c != run.target]
     c1, c2 = st.columns([2, 3])
-    col = c1.selectbox("Sensor", inputs, key=K.sens_col)
-    lo, hi = c2.slider("Scale the sensor over the whole window (% of its value)", 0, 200,
+    col = c1.selectbox(_("Sensor"), inputs, key=K.sens_col)
+    lo, hi = c2.slider(_("Scale the sensor over the whole window (% of its value)"), 0, 200,
                        (50, 150), step=10, key=K.sens_range)
     what = (run.key, fingerprint(ds), col, lo, hi)
     got = K.sens.get()
     if got is None or got[0] != what:
-        st.caption("Predicts every test window again at 11 scales of the sensor (about 8 s "
-                   "for a 32-unit PA-LSTM on the urban test span on 2 busy CPU cores).")
-        if not st.button("Compute the sensitivity curves", key=K.sens_btn):
+        st.caption(_("Predicts every test window again at 11 scales of the sensor (about 8 s "
+                     "for a 32-unit PA-LSTM on the urban test span on 2 busy CPU cores)."))
+        if not st.button(_("Compute the sensitivity curves"), key=K.sens_btn):
             return
-        with st.spinner(f"Predicting the test span with {col} scaled…"):
+        with st.spinner(_("Predicting the test span with {col} scaled…", col=col)):
             try:
                 got = K.sens.set((what, pc.sensitivity(run, ds, col, np.linspace(lo, hi, 11)
                                                        / 100),
@@ -190,16 +194,17 @@ def sensitivity_section(run: pc.TrainedRun, ds: pc.Dataset, t: float) -> None:
             except pc.DataError as exc:
                 st.error(str(exc))
                 return
-    _, sens, err = got
+    sens, err = got[1], got[2]
     st.plotly_chart(plots.sensitivity_figure(sens, run.target, run.target_unit, highlight=t),
                     width="stretch", key="sens_fig")
-    st.caption(f"Each thin line is one test window (ICE); the thick line is their mean over all "
-               f"{len(sens.ice)} test windows (partial dependence); green is the chosen window. "
-               f"{run.config.model} predicted every window again with {col} scaled.")
+    st.caption(_("Each thin line is one test window (ICE); the thick line is their mean over all "
+                 "{n} test windows (partial dependence); green is the chosen window. {model} "
+                 "predicted every window again with {col} scaled.", n=len(sens.ice),
+                 model=run.config.model, col=col))
     st.plotly_chart(plots.error_by_value_figure(err, col, run.target_unit), width="stretch",
                     key="err_by_value_fig")
-    st.caption(f"The test error in bins of {col}'s value at the predicted time (each bin holds "
-               "about the same number of windows).")
+    st.caption(_("The test error in bins of {col}'s value at the predicted time (each bin "
+                 "holds about the same number of windows).", col=col))
 
 
 # ---------------------------------------------------------------------------- report
@@ -211,24 +216,25 @@ def _leaderboard(run: pc.TrainedRun, ds: pc.Dataset, compared: list[pc.TrainedRu
 def report_section(run: pc.TrainedRun, ds: pc.Dataset, t: float,
                    compared: list[pc.TrainedRun]) -> None:
     """Prepare the HTML report (the chosen window, the pinned what-ifs) and download it."""
-    st.subheader("A report to hand in")
+    st.subheader(_("A report to hand in"))
     pinned = K.wi_pinned.get([])
-    st.caption("One HTML file that opens without a network: data report, sensor groups, "
-               "configuration, training curve, leaderboard, predictions, the chosen window's "
-               f"map with its deletion score and {len(pinned)} pinned what-if(s). Scoring the map "
-               "(its deletion curve) is the slow part: about 30 s for a 32-unit PA-LSTM on the "
-               "urban test span on 2 busy CPU cores, much less when it was scored above.")
+    st.caption(_("One HTML file that opens without a network: data report, sensor groups, "
+                 "configuration, training curve, leaderboard, predictions, the chosen window's "
+                 "map with its deletion score and {n} pinned what-if(s). Scoring the map (its "
+                 "deletion curve) is the slow part: about 30 s for a 32-unit PA-LSTM on the "
+                 "urban test span on 2 busy CPU cores, much less when it was scored above.",
+                 n=len(pinned)))
     what = (run.key, fingerprint(ds), t, tuple(id(p) for p in pinned))
-    if st.button("Prepare the report", key=K.report_btn):
+    if st.button(_("Prepare the report"), key=K.report_btn):
         curve = deletion(run, ds, pc.explain.default_map(run), compute=False)
-        with st.spinner("Writing the report (predictions, maps, deletion curve)…"):
+        with st.spinner(_("Writing the report (predictions, maps, deletion curve)…")):
             html = pc.report_html(run, ds, times=[t], leaderboard=_leaderboard(run, ds, compared),
                                   pinned=pinned, deletion=None if isinstance(curve, str) else curve)
         K.report.set((what, html))
     ready = K.report.get()
     if ready is None or ready[0] != what:
         return
-    st.download_button("Download the report (HTML)", ready[1].encode("utf-8"),
+    st.download_button(_("Download the report (HTML)"), ready[1].encode("utf-8"),
                        file_name=f"palstm-report-{run.key[:8]}.html", mime="text/html",
                        key=K.report_dl, on_click="ignore", icon=":material/download:")
 
@@ -253,14 +259,16 @@ def _load_link_data(data: str) -> str | None:
     if data.startswith("sample:"):
         name = data.removeprefix("sample:")
         if name not in pc.SAMPLES:
-            return f"This link is for a sample drive '{name}' that this version does not have."
+            return _("This link is for a sample drive '{name}' that this version does not have.",
+                     name=name)
         if ds is None or _data_id(ds) != data:
             load_sample_into_session(name)
         return None
     have = {fingerprint(d) for d in (ds, campaign()) if d is not None}
     if data and data not in have:
-        return (f"This link is for data with fingerprint {data}, which is not loaded in this "
-                "session. Load the same file on the Data page, then open the link again.")
+        return _("This link is for data with fingerprint {data}, which is not loaded in this "
+                 "session. Load the same file on the Data page, then open the link again.",
+                 data=data)
     return None
 
 
@@ -279,8 +287,8 @@ def restore_link() -> None:
     missing = _load_link_data(q.get("data", ""))
     if missing:
         gone = q["run"] not in runs() and q["run"] not in cache()
-        K.link_note.set([missing] + [f"This link is for run {q['run']} which is not in this "
-                                     "cache either."] * gone)
+        K.link_note.set([missing] + [_("This link is for run {key} which is not in this cache "
+                                       "either.", key=q["run"])] * gone)
         return
     K.link_pending.pop()
     K.link_note.set(_apply_link(q))
@@ -291,14 +299,14 @@ def _apply_link(q: dict) -> list[str]:
     key = q["run"]
     run = runs().get(key) or cache().load(key)
     if run is None:
-        return [f"This link is for run {key} which is not in this cache; train it again "
-                "(Train page) or open another run."]
+        return [_("This link is for run {key} which is not in this cache; train it again "
+                  "(Train page) or open another run.", key=key)]
     add_run(run)
     notes = []
     for k in [k for k in q.get("compare", "").split(",") if k]:
         other = runs().get(k) or cache().load(k)
         if other is None:
-            notes.append(f"The compared run {k} of this link is not in this cache.")
+            notes.append(_("The compared run {key} of this link is not in this cache.", key=k))
         else:
             add_run(other, select=False)
     show_in_results(key, [key, *[k for k in q.get("compare", "").split(",") if k in runs()]])
@@ -306,7 +314,7 @@ def _apply_link(q: dict) -> list[str]:
         try:
             R.res_time.set(float(q["t"]))
         except ValueError:
-            notes.append(f"The prediction time '{q['t']}' in the link is not a number.")
+            notes.append(_("The prediction time '{t}' in the link is not a number.", t=q["t"]))
     if q.get("map"):
         R.res_map.set(q["map"])
         R.res_map_run.set(key)
@@ -331,8 +339,8 @@ def link_section(run: pc.TrainedRun, ds: pc.Dataset, t: float, map_name: str,
         params["drive"] = R.res_drive.get()
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
-    st.subheader("A link to this view")
+    st.subheader(_("A link to this view"))
     url = (st.context.url or "").split("?")[0]
     st.code(f"{url}?{urlencode(params)}", language=None)
-    st.caption("The address bar holds the same link. Opened in another browser session with the "
-               "same data and model cache, it comes back to this run, window and map.")
+    st.caption(_("The address bar holds the same link. Opened in another browser session with "
+                 "the same data and model cache, it comes back to this run, window and map."))
