@@ -15,6 +15,7 @@ from palstm_core import plots
 from palstm_core.i18n import N_, _, tr
 
 from . import keys
+from .lang import fmt
 from .settings import cache
 from .state import (add_run, campaign, dataset, deletion, fingerprint, fits,
                     load_sample_into_session, memo, runs, show_in_results)
@@ -72,7 +73,7 @@ def edit_builder(run: pc.TrainedRun, ds: pc.Dataset, t: float, steps: np.ndarray
     what = c1.selectbox(_("Change"), list(options), key=K.wi_what,
                         help=_("One sensor, or every sensor of a group at once."))
     op = c2.selectbox(_("How"), list(OP_LABELS), key=K.wi_op,
-                      format_func=lambda o: tr(OP_LABELS[o]))
+                      format_func=fmt(lambda o: tr(OP_LABELS[o])))
     with c3:
         value = _edit_value(op, ds, t, L)
     lo, hi = st.slider(_("Steps of the lookback to edit (1 = oldest input, {n} = newest)",
