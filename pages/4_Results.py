@@ -14,6 +14,7 @@ from pages import _shared as ui
 from pages._shared import uncertainty_ui as IV   # the band, coverage and warning (issue 23)
 
 K = ui.keys.Results
+EX = ui.explore_ui           # what-if, sensitivity, report, link (issue 24)
 NOT_SCORED = N_("not scored yet")
 UPLOAD = "Upload a CSV…"             # option value of the drive selector; shown translated
 METRIC_FORMAT = {c: st.column_config.NumberColumn(format="%.3g")
@@ -451,8 +452,11 @@ def main() -> None:
     ui.start_page(K)
     st.title(_("4 · Results"))
     ui.step_indicator("results")
+    EX.restore_link()                          # a link's data, run, window and map, once
+    EX.link_notes()
     ds = ui.need_data()
     ui.data_badge(ds)
+    ui.adopt_cached_runs()                     # the cache's runs of this data
     usable = ui.need_runs(ds, _("No trained run for this data yet. Train one (or open a cached "
                                 "run) first."))
     main_key, compare = pick_runs(usable, ds)
@@ -472,12 +476,16 @@ def main() -> None:
     times, step = pick_time(pred)
     predictions_section(preds, run, drive)
     t, map_name = window_section(run, pred, att, preds, drive, times, step)
+    EX.whatif_section(usable, compare, run, drive, t, map_name)
     pair_section(usable, main_key, drive, t)
     deletion_section(run, drive, map_name)
     relevance_vs_ig_section(run, drive)
     importance_section(run, att)
+    EX.sensitivity_section(run, drive, t)
     warning_section(run, pred, drive)
     lab_to_road_section(run, drive)
+    EX.report_section(run, drive, t, [usable[k] for k in compare])
+    EX.link_section(run, drive, t, map_name, compare)
     st.page_link(ui.PAGE["downloads"], label=_("Download predictions, attention and the model"),
                  icon=":material/download:")
 

@@ -31,6 +31,7 @@ from .intervals import (Calibration, coverage_sentence, coverage_verdict, interv
                         interval_table)
 from .metrics import exceedance_counts, highest_actual_time, regression_metrics
 from .models import MODELS
+from .report import report_html, write_report
 from .training import (TrainConfig, TrainedRun, TrainingCancelled, TrainingError, check_device,
                        close_distributed, device_name, init_distributed, natural_key, train)
 from .trips import trip_results
@@ -53,3 +54,4 @@ __all__ = [
     "resample", "score_runs", "sensitivity", "suggest_groups", "train", "trip_results", "tune",
     "warning_tradeoff", "what_if", "window_steps",
 ]
+__all__ += ["report_html", "write_report"]                                    # report.py

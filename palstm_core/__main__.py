@@ -1,4 +1,4 @@
-"""Command line: ``python -m palstm_core train|predict|list|bench --help``."""
+"""Command line: ``python -m palstm_core train|predict|list|bench|explain|report --help``."""
 from __future__ import annotations
 
 import argparse
@@ -14,8 +14,9 @@ from tqdm import tqdm
 
 from . import (FILE_SUFFIXES, MODELS, SAMPLES, Campaign, DataError, ModelCache, SensorGrouping,
                TrainConfig, TrainingError, WindowSpec, check_device, close_distributed,
-               coverage_sentence, explain, init_distributed, interval_metrics, load_drives, load_file, load_sample, natural_key,
-               regression_metrics, suggest_groups, train, tune)
+               coverage_sentence, explain, highest_actual_time, init_distributed,
+               interval_metrics, load_drives, load_file, load_sample, natural_key,
+               regression_metrics, suggest_groups, train, tune, write_report)
 from .bench import format_table, run_bench
 
 
@@ -208,15 +209,22 @@ def _print_trials(res) -> None:
               f"{t['seconds']:6.0f}  {vals}  {t['note']}")
 
 
-def cmd_predict(args) -> int:
+def _cached_run(args):
+    """The model cache of ``--cache-dir`` and its run ``--run`` on ``--device``, or a plain
+    error naming the cache and how to list it."""
     cache = ModelCache(args.cache_dir)
-    out = Path(args.out)
-    if out.is_dir():
-        raise DataError(f"--out '{out}' is a folder; give a file name, e.g. {out / 'predictions.csv'}.")
     run = cache.load(args.run, device=check_device(args.device))
     if run is None:
         raise DataError(f"No cached run '{args.run}' in {cache.root}. "
                         "`python -m palstm_core list` shows the cached runs.")
+    return cache, run
+
+
+def cmd_predict(args) -> int:
+    out = Path(args.out)
+    if out.is_dir():
+        raise DataError(f"--out '{out}' is a folder; give a file name, e.g. {out / 'predictions.csv'}.")
+    _, run = _cached_run(args)
     ds = _dataset(args)
     pred = run.predict(ds, interval=args.interval)
     for line in pred.attrs.get("report", []):
@@ -260,11 +268,7 @@ def cmd_bench(args) -> int:
 
 def cmd_explain(args) -> int:
     """Maps (long CSV) and scores (JSON) of a cached run on a drive; tqdm over the windows."""
-    cache = ModelCache(args.cache_dir)
-    run = cache.load(args.run, device=check_device(args.device))
-    if run is None:
-        raise DataError(f"No cached run '{args.run}' in {cache.root}. "
-                        "`python -m palstm_core list` shows the cached runs.")
+    _, run = _cached_run(args)
     if args.method not in explain.available_maps(run) or args.method == "feature":
         raise DataError(f"{run.config.model} has no '{args.method}' map. Choose one of: "
                         f"{', '.join(n for n in explain.available_maps(run) if n != 'feature')}.")
@@ -297,6 +301,62 @@ def cmd_explain(args) -> int:
     print(f"{len(values)} windows × {values.shape[1]} steps × {values.shape[2]} inputs -> "
           f"{stem}_map.csv, {stem}_scores.json")
     return 0
+
+
+def _report_data(args, run):
+    """The drive to report on and the fingerprint of the data its leaderboard is of: --csv,
+    --sample, a drive of --drives (--drive, else the run's first test drive, else the first),
+    or the run's own sample drive."""
+    if args.drives and (args.csv or args.sample):
+        raise DataError("Give either --drives (a campaign) or --csv / --sample (one drive), "
+                        "not both.")
+    if args.drives:
+        camp = load_drives(args.drives)
+        name = args.drive or next((d for d in run.window.test_drives if d in camp), camp.names[0])
+        if name not in camp:
+            raise DataError(f"--drive '{name}' is not a drive of {camp.label}; its drives: "
+                            f"{', '.join(camp.names)}.")
+        return camp[name], camp.fingerprint()
+    if not args.csv and not args.sample:
+        sample = run.data_name.removeprefix("sample: ")
+        if sample not in SAMPLES:
+            raise DataError(f"Run {run.key} was trained on {run.data_name}; give that data with "
+                            "--csv FILE or --drives FOLDER.")
+        args.sample = sample
+    ds = _dataset(args)
+    return ds, ds.fingerprint()
+
+
+def cmd_report(args) -> int:
+    """One self-contained HTML report of a cached run (``pc.write_report``)."""
+    cache, run = _cached_run(args)
+    ds, fingerprint = _report_data(args, run)
+    times = args.time
+    if not times:
+        pred = run.predict(ds, part="test")
+        peak = highest_actual_time(pred[pred["step"] == 1] if "step" in pred else pred)
+        times = [] if peak is None else [float(peak)]
+    out = write_report(run, ds, args.out, times=times, cache=cache, fingerprint=fingerprint)
+    print(f"report of run {run.key} ({run.config.model}) on {ds.label}, window(s) at "
+          f"{', '.join(f'{t:g}' for t in times) or 'none'} -> {out}")
+    return 0
+
+
+def _add_report_parser(sub) -> None:
+    p = sub.add_parser("report", help="write one self-contained HTML report of a cached run "
+                       "(opens without a network)")
+    _add_data_args(p)
+    p.set_defaults(sample=None)                     # default: the run's own sample drive
+    p.add_argument("--drives", metavar="DIR_OR_ZIP", help="the campaign the run was trained on")
+    p.add_argument("--drive", help="the drive of --drives to report on (default: the run's "
+                   "first test drive)")
+    p.add_argument("--run", required=True, help="run key (see `list`)")
+    p.add_argument("--time", type=float, nargs="+", metavar="T",
+                   help="prediction times whose windows' maps are shown (default: the highest "
+                   "actual value of the test span)")
+    p.add_argument("--out", default="report.html", help="the HTML file to write")
+    p.add_argument("--device", default="auto")
+    p.set_defaults(func=cmd_report)
 
 
 def _add_tune_parser(sub) -> None:
@@ -377,6 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_train)
 
     _add_tune_parser(sub)
+    _add_report_parser(sub)
 
     _add_predict_parser(sub)
 

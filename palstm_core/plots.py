@@ -17,6 +17,7 @@ from plotly.subplots import make_subplots
 
 from .data import Dataset
 from .explain import Attention
+from .explore_plots import error_by_value_figure, sensitivity_figure  # noqa: F401 - re-export
 from .i18n import N_, _, tr
 from .metrics import exceedance_flags
 from .tables import cleaning_table, column_table  # noqa: F401 (re-exported display tables)

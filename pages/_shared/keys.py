@@ -92,6 +92,20 @@ class Results(Space):
     res_lead, = widgets(DATA, 1)                      # warning lead time (forecast steps)
 
 
+class Explore(Space):
+    """Results' what-if, sensitivity, report and link sections (``explore_ui.py``)."""
+    (wi_what, wi_op, wi_span, wi_add, wi_reset, wi_pin, sens_col, sens_range, sens_btn,
+     report_btn, report_dl) = widgets(PAGE, 11)
+    wi_value_ = Key(PAGE, widget=True, prefix=True, doc="the number of a what-if edit <op>")
+    wi_edits = Key(DATA, doc="the what-if edits being built: {'time': window, 'edits': [Edit]}")
+    wi_pinned = Key(DATA, doc="pinned what-if results (pc.WhatIf) that go into the report")
+    sens = Key(DATA, doc="the last sensitivity curves: (what they show, Sensitivity, error table)")
+    report = Key(DATA, doc="the last prepared report: (what it shows, HTML)")
+    link_done = Key(SESSION, doc="the link this session was opened with has been read")
+    link_pending = Key(SESSION, doc="that link's view, until its data is loaded")
+    link_note = Key(DATA, doc="what that link asked for that is not here, in words")
+
+
 class Downloads(Space):
     dl_run, dl_part, dl_pred, dl_att, dl_weights, dl_meta = widgets(PAGE, 6)
     dl_map_ = Key(PAGE, widget=True, prefix=True, doc="download button of map <name>")

@@ -168,6 +168,21 @@ def open_cached(key: str) -> pc.TrainedRun | None:
     return run
 
 
+def adopt_cached_runs() -> list[str]:
+    """Add the model cache's runs of the loaded data (drive or campaign: same fingerprint) to
+    this session's runs, so a returning user finds them; the cache is listed once per data.
+    Returns the keys added now."""
+    fps = {fingerprint(d) for d in (dataset(), campaign()) if d is not None}
+    keys = memo(("cached_runs_of", tuple(sorted(fps))),
+                lambda: [r["key"] for r in cache().list() if r["data_fingerprint"] in fps])
+    added = []
+    for key in reversed(keys):                          # oldest first, like the session's runs
+        if key not in runs() and (run := cache().load(key)) is not None:
+            add_run(run, select=False)
+            added.append(key)
+    return added
+
+
 def show_in_results(main: str, compare: list[str] | None = None,
                     focus: str | None = None) -> None:
     """Ask the Results page to open on run ``main`` (compared with ``compare``; ``focus``
