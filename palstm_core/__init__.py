@@ -18,7 +18,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from . import explain  # noqa: E402
 from .cache import DEFAULT_DIR as DEFAULT_CACHE_DIR
 from .cache import ModelCache
-from .data import (MAX_BYTES, SAMPLES, SPLIT_SAMPLE, Campaign, DataError, Dataset, clean,
+from .data import (MAX_BYTES, SAMPLES, SPLIT_SAMPLE, Campaign, DataError, Dataset, add_vehicles, clean,
                    concat_drives, load_csv, load_drives, load_file, load_sample,
                    load_sample_campaign, merge_drives, resample)
 from .data.formats import SUFFIXES as FILE_SUFFIXES
@@ -29,6 +29,7 @@ from .metrics import exceedance_counts, highest_actual_time, regression_metrics
 from .models import MODELS
 from .training import (TrainConfig, TrainedRun, TrainingCancelled, TrainingError, check_device,
                        close_distributed, device_name, init_distributed, natural_key, train)
+from .training.calibrate import Calibration, CalibrationSettings, calibrate
 from .trips import trip_results
 from .tune import TuneResult, tune
 from .windows import WindowSpec, window_steps
@@ -36,10 +37,10 @@ from .windows import WindowSpec, window_steps
 # The public names: pages, the CLI and notebooks use these (plus the modules ``plots``,
 # ``teach`` and ``bench``); everything else is internal and may change.
 __all__ = [
-    "Attention", "Attribution", "Campaign", "DEFAULT_CACHE_DIR", "DataError", "Dataset", "Edit",
+    "Attention", "Attribution", "Calibration", "CalibrationSettings", "Campaign", "DEFAULT_CACHE_DIR", "DataError", "Dataset", "Edit",
     "FILE_SUFFIXES", "MAX_BYTES", "MODELS", "ModelCache", "SAMPLES", "SPLIT_SAMPLE",
     "SensorGrouping", "Sensitivity", "TrainConfig", "TrainedRun", "TrainingCancelled", "TrainingError",
-    "TuneResult", "WhatIf", "WindowSpec", "attribute", "check_device", "clean", "close_distributed",
+    "TuneResult", "WhatIf", "WindowSpec", "add_vehicles", "attribute", "calibrate", "check_device", "clean", "close_distributed",
     "concat_drives",
     "device_name", "error_by_value", "exceedance_counts", "explain", "highest_actual_time", "init_distributed",
     "lagged_correlation",

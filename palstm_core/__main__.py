@@ -12,10 +12,10 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from . import (FILE_SUFFIXES, MODELS, Campaign, DataError, ModelCache, SensorGrouping,
-               TrainConfig, TrainingError, WindowSpec, check_device, close_distributed, explain,
-               init_distributed, load_csv, load_drives, load_sample, natural_key,
-               regression_metrics, suggest_groups, train, tune)
+from . import (FILE_SUFFIXES, MODELS, Campaign, CalibrationSettings, DataError, ModelCache,
+               SensorGrouping, TrainConfig, TrainingError, WindowSpec, add_vehicles, calibrate,
+               check_device, close_distributed, explain, init_distributed, load_csv, load_drives,
+               load_sample, natural_key, regression_metrics, suggest_groups, train, tune)
 from .bench import format_table, run_bench
 
 
@@ -290,6 +290,72 @@ def cmd_explain(args) -> int:
     return 0
 
 
+def _cached_run(args):
+    cache = ModelCache(args.cache_dir)
+    run = cache.load(args.run, device=check_device(args.device))
+    if run is None:
+        raise DataError(f"No cached run '{args.run}' in {cache.root}. "
+                        "`python -m palstm_core list` shows the cached runs.")
+    return run, cache
+
+
+def _new_drive(args):
+    """The drive to calibrate on: --csv (vehicle covariates from --vehicles), or --drive of the
+    campaign --drives."""
+    if bool(args.csv) == bool(args.drives):
+        raise DataError("Give the new vehicle's drive: --csv FILE, or --drives FOLDER_OR_ZIP with "
+                        "--drive NAME.")
+    if args.csv:
+        ds = load_csv(args.csv, time_column=args.time_column)
+        return add_vehicles(ds, args.vehicles) if args.vehicles else ds
+    camp = _campaign(args, 1, 0)
+    if args.drive not in camp:
+        raise DataError(f"No drive '{args.drive}' in {camp.label}; its drives: "
+                        f"{', '.join(camp.names[:12])}.")
+    return camp[args.drive]
+
+
+def cmd_calibrate(args) -> int:
+    """Fine-tune a cached fleet run on the first minutes of a new drive; print the comparison."""
+    run, cache = _cached_run(args)
+    ds = _new_drive(args)
+    settings = CalibrationSettings(epochs=args.epochs, lr=args.lr, seed=args.seed)
+    print(f"fleet run {run.key} ({run.config.model}, {run.data_name}); new drive: {ds.label}; "
+          f"calibration: first {args.minutes:g} min, test: the rest")
+    with _progress_bar("calibrate") as progress:
+        cal = calibrate(run, ds, args.minutes, settings=settings, cache=cache, device=args.device,
+                        progress=progress)
+    shown = cal.comparison.set_index("model")
+    with np.errstate(all="ignore"):
+        print(shown.to_string(float_format=lambda v: f"{v:.4g}"))
+    for line in cal.report:
+        print(f"  {line}")
+    _cache_notes(cache)
+    print(("loaded from cache: " if cal.from_cache else "") +
+          f"calibrated run {cal.key} (parent {cal.parent}) in {cache.root}")
+    return 0
+
+
+def _add_calibrate_parser(sub) -> None:
+    p = sub.add_parser("calibrate", help="fine-tune a cached fleet run on the first minutes of a "
+                       "new vehicle's drive; compare fleet, calibrated and drive-only on the rest")
+    p.add_argument("--run", required=True, help="key of the fleet run (see `list`)")
+    p.add_argument("--csv", help="the new vehicle's drive (one file)")
+    p.add_argument("--vehicles", help="vehicle table (CSV) with this drive's covariates")
+    p.add_argument("--drives", metavar="DIR_OR_ZIP", help="a campaign holding the new drive")
+    p.add_argument("--drive", help="name of the new drive in --drives")
+    p.add_argument("--time-column", help="name of the time column (default: detected)")
+    p.add_argument("--minutes", type=float, default=5.0,
+                   help="minutes at the start of the drive to calibrate on (default 5)")
+    d = CalibrationSettings()
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--lr", type=float, help="learning rate (default: a third of the fleet run's)")
+    p.add_argument("--seed", type=int, help="seed (default: the fleet run's)")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--cache-dir", help="run cache folder (default: $PALSTM_CACHE_DIR or .palstm_cache)")
+    p.set_defaults(func=cmd_calibrate)
+
+
 def _add_tune_parser(sub) -> None:
     p = sub.add_parser("tune", help="search training settings (Optuna), chosen on the validation "
                        "part; caches the best run with its search history")
@@ -343,6 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_train)
 
     _add_tune_parser(sub)
+    _add_calibrate_parser(sub)
 
     p = sub.add_parser("predict", help="predict a drive with a cached run, write a CSV")
     _add_data_args(p)

@@ -27,6 +27,7 @@ from .dataset import SAMPLE_DIR, DataError, Dataset
 from .formats import SUFFIXES, file_kind, load_file, read_bytes
 from .merge import concat_drives, merge_drives
 from .source import MAX_BYTES, PathOrFile, source_name
+from .vehicles import add_vehicles, vehicle_file
 
 MAX_ZIP_TOTAL = 4 * 2**30     # uncompressed bytes of all members of one zip
 MAX_ZIP_MEMBERS = 20000
@@ -51,12 +52,16 @@ class Campaign:
              extra against the other drives, what loading dropped) and per skipped item
     skipped  name of each file/folder/drive not used -> why
     name     where the campaign came from (folder, zip or 'uploaded files')
+    vehicles the vehicle table's columns per drive (index = drive name) or None; see
+             ``vehicles.py``. ``vehicle_columns``: the model inputs it added to every drive
     """
 
     drives: dict[str, Dataset]
     report: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     name: str = "campaign"
+    vehicles: pd.DataFrame | None = None
+    vehicle_columns: list[str] = field(default_factory=list)
 
     @property
     def names(self) -> list[str]:
@@ -88,7 +93,8 @@ class Campaign:
 
     def table(self) -> pd.DataFrame:
         """One row per drive: drive, rows, duration [min], rate [Hz] (NaN without a clock),
-        the columns it lacks that most drives have, and its report line."""
+        the columns it lacks that most drives have, the vehicle table's columns (if any) and its
+        report line."""
         usual = _usual_columns(self.drives)
         rows = []
         for name, ds in self.drives.items():
@@ -97,8 +103,12 @@ class Campaign:
                          "rate [Hz]": rate,
                          "missing columns": ", ".join(c for c in usual if c not in ds.columns),
                          "report": _describe(ds, usual)})
-        return pd.DataFrame(rows, columns=["drive", "rows", "duration [min]", "rate [Hz]",
-                                           "missing columns", "report"])
+        frame = pd.DataFrame(rows, columns=["drive", "rows", "duration [min]", "rate [Hz]",
+                                            "missing columns", "report"])
+        if self.vehicles is None:
+            return frame
+        shown = self.vehicles.reindex(frame["drive"]).reset_index(drop=True)
+        return pd.concat([frame.iloc[:, :4], shown, frame.iloc[:, 4:]], axis=1)
 
     def preview(self) -> Dataset:
         """The first drive with only the columns every drive has: what a page that looks at one
@@ -404,8 +414,11 @@ def load_drives(source, *, progress: Progress | None = None, dayfirst: bool | No
     try:
         entries, name = _entries(source, skipped, keep)
         entries, top = _strip_top(_usable(entries, skipped))
+        table = [e for e in entries if len(e.path.parts) == 1 and vehicle_file(e.path)]
+        entries = [e for e in entries if e not in table]
         plans = _plans(entries, PurePosixPath("."), top or Path(name).stem or name, skipped)
         drives = _load_plans(plans, rate_hz, dayfirst, progress, skipped)
+        table = table[0].open() if table else None
     finally:
         for zf in keep:
             zf.close()
@@ -422,6 +435,8 @@ def load_drives(source, *, progress: Progress | None = None, dayfirst: bool | No
     camp.report += [_describe(ds, usual) for ds in drives.values()]
     camp.report += [f"Not used: {k}: {v}" for k, v in skipped.items()]
     camp.report += _campaign_notes(drives)
+    if table is not None:                   # vehicles.csv beside the drives
+        camp = add_vehicles(camp, table)
     if progress is not None:
         progress(1.0, f"Loaded {len(drives)} drive(s), {len(skipped)} item(s) not used")
     return camp
