@@ -96,10 +96,11 @@ def _match(table: pd.DataFrame, drives: list[str], name: str,
     return out
 
 
-def _encode(table: pd.DataFrame, units: dict[str, str], name: str,
-            report: list[str]) -> tuple[pd.DataFrame, dict[str, str]]:
+def _encode(table: pd.DataFrame, units: dict[str, str], name: str, report: list[str],
+            single: bool = False) -> tuple[pd.DataFrame, dict[str, str]]:
     """The model inputs of the table: numeric columns as they are, text columns one-hot;
-    identifiers and columns with a single value left out (report lines)."""
+    identifiers and columns with a single value left out (report lines), unless the table is
+    for one drive (``single``: its values are what a trained model asks for)."""
     out, out_units = {}, {}
     for col in table.columns:
         if col in IDENTIFIERS:
@@ -113,14 +114,14 @@ def _encode(table: pd.DataFrame, units: dict[str, str], name: str,
                 report.append(f"{name}: {bad} cell(s) of '{col}' are not numbers; those drives "
                               f"have no '{col}'.")
             values = numbers.to_numpy(float)
-            if np.unique(values[np.isfinite(values)]).size <= 1:
+            if np.unique(values[np.isfinite(values)]).size <= 1 and not single:
                 report.append(f"{name}: '{col}' has the same value for every drive; it carries "
                               "nothing to learn from and is not a model input.")
                 continue
             out[col], out_units[col] = values, units.get(col, "")
             continue
         levels = sorted(set(text.dropna()))
-        if len(levels) <= 1:
+        if len(levels) <= 1 and not (single and levels):
             report.append(f"{name}: '{col}' is {levels[0] if levels else 'empty'!r} for every "
                           "drive; it carries nothing to learn from and is not a model input.")
             continue
@@ -146,7 +147,7 @@ def covariates(source, drives: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, d
     table, units = _columns(table, name)
     report: list[str] = []
     rows = _match(table, drives, name, report)
-    encoded, enc_units = _encode(table, units, name, report)
+    encoded, enc_units = _encode(table, units, name, report, single=len(drives) == 1)
     inputs = pd.DataFrame(index=pd.Index(drives, name="drive"), columns=encoded.columns,
                           dtype=float)
     shown_src = _display(table, units)

@@ -126,6 +126,18 @@ def calibration_key(parent: str, ds: Dataset, minutes: float,
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+def _other_levels(ds: Dataset, columns: list[str]) -> Dataset:
+    """A one-hot vehicle column of the run (``fuel=diesel``) that ``ds`` lacks while it has
+    another level of the same covariate (``fuel=petrol``) is 0 in ``ds`` (a report line)."""
+    add = [c for c in columns if "=" in c and c not in ds.frame.columns and any(
+        o.startswith(c.split("=")[0] + "=") for o in ds.frame.columns)]
+    if not add:
+        return ds
+    return replace(ds, frame=ds.frame.assign(**{c: 0.0 for c in add}), report=[
+        *ds.report, "Set to 0 (another value of the same vehicle covariate is given): "
+        + ", ".join(map(repr, add)) + "."])
+
+
 def _fine_tune(run: TrainedRun, ds: Dataset, spec: WindowSpec, settings: CalibrationSettings,
                device: str, progress: Progress | None,
                cancel: threading.Event | None) -> tuple[TrainedRun, dict[str, int]]:
@@ -237,6 +249,7 @@ def calibrate(run: TrainedRun, drive: Dataset, minutes: float = 5.0, *,
     ``progress(fraction, message)``; setting ``cancel`` stops with ``TrainingCancelled``."""
     settings = settings or CalibrationSettings()
     device = check_device(device)
+    drive = _other_levels(drive, run.columns)
     key = calibration_key(run.key, drive, minutes, settings)
     cached = _from_cache(cache, key, device)
     if cached is not None:
