@@ -5,6 +5,8 @@ import palstm_core as pc
 from pages import _shared as ui
 
 st.set_page_config(page_title="PA-LSTM Explorer", page_icon="🚗", layout="wide")
+ui.start_page(ui.keys.Home)
+K = ui.keys.Home
 
 st.title("PA-LSTM Explorer")
 st.markdown(
@@ -23,7 +25,7 @@ c1, c2 = st.columns(2)
 with c1:
     st.subheader("Start")
     st.write("Load the shipped urban drive (simulated) and go on to the sensor groups.")
-    if st.button("Start with sample data", type="primary", key="start_sample"):
+    if st.button("Start with sample data", type="primary", key=K.start_sample):
         ui.load_sample_into_session("urban")
         st.switch_page(ui.PAGE["groups"])
     st.write("Or bring your own CSV (one row per time step, one column per sensor).")
@@ -35,17 +37,16 @@ with c2:
     st.write(f"Train a small PA-LSTM on the urban sample (hidden {cfg['hidden_size']}, "
              f"{cfg['epochs']} epochs, lookback {demo['lookback']}) — or reopen it from the "
              "cache — and open the results at the highest NOx event of the test span.")
-    if st.button("Demo", key="demo"):
+    if st.button("Demo", key=K.demo):
         ds = pc.load_sample(demo["sample"])
         ui.set_dataset(ds)
         target = demo["target"]
         g = pc.suggest_groups(ds, target)
         window = pc.WindowSpec(lookback=demo["lookback"], horizon=demo["horizon"])
-        st.session_state.update(target=target, grouping=g.to_dict(), window=window,
-                                lookback_in=window.lookback, horizon_in=window.horizon)
+        ui.set_problem(target, g, window)
         job = ui.TrainingJob(ds, target, g, window, [pc.TrainConfig(**cfg)], ui.cache(),
                              open_results=True, focus="peak")
-        st.session_state["job"] = job.start()
+        ui.start_job(job)
         st.switch_page(ui.PAGE["train"])
 
 st.divider()

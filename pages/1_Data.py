@@ -10,6 +10,8 @@ from palstm_core import plots
 from pages import _shared as ui
 
 st.set_page_config(page_title="Data · PA-LSTM Explorer", page_icon="📂", layout="wide")
+ui.start_page(ui.keys.DataPage)
+K, L = ui.keys.DataPage, ui.keys.Loaded
 st.title("1 · Data")
 ui.step_indicator("data")
 
@@ -18,27 +20,26 @@ src_sample, src_upload, src_paste = st.tabs(["Sample drive", "Upload CSV", "Past
 with src_sample:
     st.write("Shipped one-hour drives made by `palstm_core.simulate` — **simulated**, not "
              "measured. Train on *urban*, test on *motorway* for a lab → road check.")
-    sample = st.selectbox("Sample", pc.SAMPLES, key="sample_name")
-    if st.button("Load sample", type="primary", key="load_sample"):
+    sample = st.selectbox("Sample", pc.SAMPLES, key=K.sample_name)
+    if st.button("Load sample", type="primary", key=K.load_sample):
         ui.load_sample_into_session(sample)
 with src_upload:
     st.write("A CSV with one row per time step and one column per sensor. Units in the header "
              "like `speed [km/h]` are kept; a time column (time, timestamp, elapsed…) is found "
              "automatically, else the row number is the clock.")
-    order = st.selectbox("Date order", list(DATE_ORDER), key="date_order",
+    order = st.selectbox("Date order", list(DATE_ORDER), key=K.date_order,
                          help="Dates like 08/07/2019: the data usually settles it (a day above "
                               "12); otherwise the report says which order was assumed.")
     dayfirst = DATE_ORDER[order]
-    up = st.file_uploader("CSV file", type=["csv", "txt"], key="upload")
-    if up is not None and st.session_state.get("_uploaded_id") != (up.file_id, dayfirst):
-        st.session_state["_uploaded_id"] = (up.file_id, dayfirst)
+    up = st.file_uploader("CSV file", type=["csv", "txt"], key=K.upload)
+    if up is not None and K._uploaded_id.get() != (up.file_id, dayfirst):
+        K._uploaded_id.set((up.file_id, dayfirst))
         ui.load_into_session(up, name=up.name, dayfirst=dayfirst)
 with src_paste:
-    text = st.text_area("CSV text (header row first)", key="paste_text", height=150)
-    if st.button("Load pasted text", key="load_paste"):
+    text = st.text_area("CSV text (header row first)", key=K.paste_text, height=150)
+    if st.button("Load pasted text", key=K.load_paste):
         ui.load_into_session(io.BytesIO(text.encode("utf-8")), name="pasted text",
-                             dayfirst=DATE_ORDER[st.session_state.get("date_order",
-                                                                      "automatic (from the data)")])
+                             dayfirst=DATE_ORDER[K.date_order.get("automatic (from the data)")])
 
 
 # ---------------------------------------------------------------------------- campaign
@@ -51,7 +52,7 @@ def _load_campaign(source) -> None:
     err = ui.load_campaign_into_session(
         source, lambda f, msg: bar.progress(min(max(float(f), 0.0), 1.0), text=msg))
     bar.empty()
-    st.session_state["campaign_error"] = err
+    K.campaign_error.set(err)
     if err is None:
         st.rerun()                      # the step indicator above shows the new data
 
@@ -61,7 +62,7 @@ def _drive_table(camp: pc.Campaign) -> None:
     table = camp.table()
     table.insert(0, "test drive", table["drive"].isin(ui.test_drives()))
     edited = st.data_editor(
-        table, key=f"drive_table_{st.session_state.get('campaign_gen', 0)}", hide_index=True,
+        table, key=K.drive_table_.of(L.campaign_gen.get(0)), hide_index=True,
         width="stretch", disabled=[c for c in table.columns if c != "test drive"],
         column_config={
             "test drive": st.column_config.CheckboxColumn(
@@ -70,7 +71,7 @@ def _drive_table(camp: pc.Campaign) -> None:
             "duration [min]": st.column_config.NumberColumn(format="%.1f"),
             "rate [Hz]": st.column_config.NumberColumn(format="%.3g"),
             "report": st.column_config.TextColumn(width="large")})
-    st.session_state["campaign_test"] = edited.loc[edited["test drive"], "drive"].tolist()
+    ui.set_test_drives(edited.loc[edited["test drive"], "drive"].tolist())
 
 
 def _campaign_section() -> None:
@@ -81,15 +82,15 @@ def _campaign_section() -> None:
                  "`PEMS/` subfolders is one drive (its loggers' files joined and merged). A "
                  "browser upload has no folders, so pack trip folders into a **zip**.")
         ups = st.file_uploader("Drive files or a zip", type=CAMPAIGN_TYPES,
-                               accept_multiple_files=True, key="campaign_upload")
+                               accept_multiple_files=True, key=K.campaign_upload)
         ids = tuple(u.file_id for u in ups or [])
-        if ids and st.session_state.get("_campaign_upload_id") != ids:
-            st.session_state["_campaign_upload_id"] = ids
+        if ids and K._campaign_upload_id.get() != ids:
+            K._campaign_upload_id.set(ids)
             _load_campaign(list(ups))
-        if st.button("Use the sample campaign (6 simulated drives)", key="load_campaign_sample"):
+        if st.button("Use the sample campaign (6 simulated drives)", key=K.load_campaign_sample):
             _load_campaign("sample")
-        if st.session_state.get("campaign_error"):
-            st.error("These drives could not be used. " + st.session_state["campaign_error"])
+        if K.campaign_error.get():
+            st.error("These drives could not be used. " + K.campaign_error.get())
         camp = ui.campaign()
         if camp is None:
             return
@@ -115,8 +116,8 @@ def _campaign_section() -> None:
 
 _campaign_section()
 
-if st.session_state.get("data_error"):
-    st.error("This file could not be used. " + st.session_state["data_error"])
+if L.data_error.get():
+    st.error("This file could not be used. " + L.data_error.get())
 
 # ---------------------------------------------------------------------------- PEMS + OBD
 AUTO = "automatic"
@@ -129,7 +130,7 @@ with st.expander("PEMS + OBD from two files",
              "the correlation of a PEMS/OBD channel pair, and the merged drive becomes the "
              "data of this session.")
     use_split = st.toggle("Use the split sample (urban drive as two files — simulated)",
-                          key="mergeopt_sample")
+                          key=K.mergeopt_sample)
     pems_src = obd_src = None
     if use_split:
         pems_src, obd_src = ui.split_sample()
@@ -138,33 +139,33 @@ with st.expander("PEMS + OBD from two files",
                    "response time adds about 1 s to the delay the correlation finds).")
     else:
         u1, u2 = st.columns(2)
-        up_p = u1.file_uploader("PEMS CSV file(s)", type=["csv", "txt"], key="merge_pems_file",
+        up_p = u1.file_uploader("PEMS CSV file(s)", type=["csv", "txt"], key=K.merge_pems_file,
                                 accept_multiple_files=True)
-        up_o = u2.file_uploader("OBD CSV file(s)", type=["csv", "txt"], key="merge_obd_file",
+        up_o = u2.file_uploader("OBD CSV file(s)", type=["csv", "txt"], key=K.merge_obd_file,
                                 accept_multiple_files=True)
-        first = DATE_ORDER[st.session_state.get("date_order", "automatic (from the data)")]
+        first = DATE_ORDER[K.date_order.get("automatic (from the data)")]
         pems_src = ui.parse_upload(up_p, "PEMS", first)
         obd_src = ui.parse_upload(up_o, "OBD", first)
-    st.session_state.setdefault("mergeopt_rate", 1.0)
-    st.session_state.setdefault("mergeopt_lag", 4.0)
+    K.mergeopt_rate.setdefault(1.0)
+    K.mergeopt_lag.setdefault(4.0)
     m1, m2, m3 = st.columns(3)
     rate = m1.number_input("Common rate [Hz]", 0.1, 100.0, step=0.5,
-                           key="mergeopt_rate", help="Samples per second of the merged drive.")
+                           key=K.mergeopt_rate, help="Samples per second of the merged drive.")
     pems_cols = [AUTO, *(pems_src.columns if pems_src is not None else [])]
     obd_cols = [AUTO, *(obd_src.columns if obd_src is not None else [])]
-    for k, opts in (("mergeopt_pems_col", pems_cols), ("mergeopt_obd_col", obd_cols)):
-        if st.session_state.get(k) not in opts:
-            st.session_state[k] = AUTO
-    pcol = m2.selectbox("PEMS channel for the delay", pems_cols, key="mergeopt_pems_col",
+    for k, opts in ((K.mergeopt_pems_col, pems_cols), (K.mergeopt_obd_col, obd_cols)):
+        if k.get() not in opts:
+            k.set(AUTO)
+    pcol = m2.selectbox("PEMS channel for the delay", pems_cols, key=K.mergeopt_pems_col,
                         help="A gas channel, e.g. CO2. 'automatic' tries every gas/driver pair.")
-    ocol = m3.selectbox("OBD channel for the delay", obd_cols, key="mergeopt_obd_col",
+    ocol = m3.selectbox("OBD channel for the delay", obd_cols, key=K.mergeopt_obd_col,
                         help="What drives that gas, e.g. fuel_rate or MAF.")
     l1, l2 = st.columns([1, 2])
-    lag_on = l1.toggle("Set the delay myself", key="mergeopt_lag_on")
+    lag_on = l1.toggle("Set the delay myself", key=K.mergeopt_lag_on)
     lag = l2.number_input("Analyzer delay [s]", 0.0, 120.0, step=0.5,
-                          key="mergeopt_lag", disabled=not lag_on)
+                          key=K.mergeopt_lag, disabled=not lag_on)
     ready = pems_src is not None and obd_src is not None
-    if st.button("Merge the two files", type="primary", disabled=not ready, key="merge_btn"):
+    if st.button("Merge the two files", type="primary", disabled=not ready, key=K.merge_btn):
         pair = None
         if (pcol == AUTO) != (ocol == AUTO):
             st.error("Pick both channels of the pair (PEMS and OBD), or leave both on "
@@ -200,7 +201,7 @@ with st.expander("PEMS + OBD from two files",
             st.plotly_chart(lag_fig, width="stretch", key="lag_fig")
 
 # ---------------------------------------------------------------------------- cleaning
-with st.expander("Clean PEMS channels", expanded=bool(st.session_state.get("clean_on"))):
+with st.expander("Clean PEMS channels", expanded=bool(K.clean_on.get())):
     raw = ui.base_dataset()
     if ui.campaign() is not None:
         st.caption("Cleaning works on one drive; it is not applied to a campaign.")
@@ -210,14 +211,12 @@ with st.expander("Clean PEMS channels", expanded=bool(st.session_state.get("clea
         st.write("Removes analyzer spikes (a Hampel filter; peaks seen in several gases at once "
                  "are kept as real engine events) and slow zero drift from the chosen channels. "
                  "Turn it off to get the data exactly as loaded back.")
-        on = st.toggle("Clean PEMS channels", key="clean_on")
+        on = st.toggle("Clean PEMS channels", key=K.clean_on)
         if on:
             gases = ui.default_clean_channels(raw)
-            if "clean_channels" not in st.session_state:
-                st.session_state["clean_channels"] = gases
-            st.session_state["clean_channels"] = [c for c in st.session_state["clean_channels"]
-                                                  if c in raw.columns]
-            chosen = st.multiselect("Channels to clean", raw.columns, key="clean_channels",
+            K.clean_channels.set([c for c in K.clean_channels.setdefault(gases)
+                                  if c in raw.columns])
+            chosen = st.multiselect("Channels to clean", raw.columns, key=K.clean_channels,
                                     help="Defaults to the exhaust gas channels present.")
             if not chosen:
                 st.info("Choose at least one channel to clean.")
@@ -234,10 +233,10 @@ with st.expander("Clean PEMS channels", expanded=bool(st.session_state.get("clea
                     info = cleaned.cleaning or {}
                     st.dataframe(plots.cleaning_table(cleaned, chosen), hide_index=True,
                                  width="stretch")
-                    if st.session_state.get("clean_plot") not in chosen:
-                        st.session_state["clean_plot"] = max(
-                            chosen, key=lambda c: (info.get(c) or {}).get("spikes", 0))
-                    col = st.selectbox("Before / after of", chosen, key="clean_plot")
+                    if K.clean_plot.get() not in chosen:
+                        K.clean_plot.set(max(
+                            chosen, key=lambda c: (info.get(c) or {}).get("spikes", 0)))
+                    col = st.selectbox("Before / after of", chosen, key=K.clean_plot)
                     st.plotly_chart(plots.cleaning_figure(raw, cleaned, col), width="stretch",
                                     key="clean_fig")
                     st.caption("The cleaned drive is what the next steps (groups, training, "
@@ -270,12 +269,12 @@ st.dataframe(plots.column_table(ds), hide_index=True, width="stretch",
                             "max": st.column_config.NumberColumn(format="%.3g"),
                             "mean": st.column_config.NumberColumn(format="%.3g")})
 
-if "plot_channels" not in st.session_state:
-    st.session_state["plot_channels"] = ([c for c in ("speed", "rpm", "NOx") if c in ds.columns]
-                                         or ds.columns[:3])
-channels = st.multiselect("Channels to plot", ds.columns, key="plot_channels")
+if not K.plot_channels.present:
+    K.plot_channels.set([c for c in ("speed", "rpm", "NOx") if c in ds.columns]
+                        or ds.columns[:3])
+channels = st.multiselect("Channels to plot", ds.columns, key=K.plot_channels)
 if channels:
     st.plotly_chart(plots.channels_figure(ds, channels), width="stretch")
 
-if st.button("Next: sensor groups →", type="primary", key="to_groups"):
+if st.button("Next: sensor groups →", type="primary", key=K.to_groups):
     st.switch_page(ui.PAGE["groups"])

@@ -7,76 +7,86 @@ from palstm_core import plots
 from pages import _shared as ui
 
 st.set_page_config(page_title="Sensor groups · PA-LSTM Explorer", page_icon="🧩", layout="wide")
+ui.start_page(ui.keys.Groups)
+K = ui.keys.Groups
 st.title("2 · Sensor groups")
 ui.step_indicator("groups")
 ds = ui.need_data()
 ui.data_badge(ds)
-ss = st.session_state
 
 
 # ---------------------------------------------------------------------------- group state
+def _rows() -> list[int]:
+    return K.group_rows.get([])
+
+
 def _reset_groups(target: str) -> None:
     """Replace the editable groups with the suggestion for ``target``."""
-    for gid in ss.get("group_rows", []):
-        ss.pop(f"gname_{gid}", None)
-        ss.pop(f"gcols_{gid}", None)
+    for gid in _rows():
+        K.gname_.of(gid).pop()
+        K.gcols_.of(gid).pop()
     try:
         suggestion = pc.suggest_groups(ds, target).groups
     except pc.DataError as exc:
-        ss["group_error"] = str(exc)
+        K.group_error.set(str(exc))
         suggestion = {}
-    ss["group_rows"] = []
+    K.group_rows.set([])
     for name, cols in suggestion.items():
         _new_group(name, cols)
-    ss["groups_for_target"] = target
+    K.groups_for_target.set(target)
 
 
 def _new_group(name: str, cols=()) -> None:
-    gid = ss.get("next_gid", 0)
-    ss["next_gid"] = gid + 1
-    ss[f"gname_{gid}"] = name
-    ss[f"gcols_{gid}"] = list(cols)
-    ss.setdefault("group_rows", []).append(gid)
+    gid = K.next_gid.get(0)
+    K.next_gid.set(gid + 1)
+    K.gname_.of(gid).set(name)
+    K.gcols_.of(gid).set(list(cols))
+    K.group_rows.set([*_rows(), gid])
 
 
 def _moved(gid: int) -> None:
     """Columns picked for group ``gid`` leave every other group (a column is in one group)."""
-    if f"gcols_{gid}" not in ss:        # a target change in the same rerun reset the groups
+    if not K.gcols_.of(gid).present:    # a target change in the same rerun reset the groups
         return
-    picked = set(ss[f"gcols_{gid}"])
-    for other in ss["group_rows"]:
+    picked = set(K.gcols_.of(gid).get())
+    for other in _rows():
         if other != gid:
-            ss[f"gcols_{other}"] = [c for c in ss[f"gcols_{other}"] if c not in picked]
+            K.gcols_.of(other).set([c for c in K.gcols_.of(other).get() if c not in picked])
 
 
 def _delete(gid: int) -> None:
-    ss["group_rows"] = [g for g in ss["group_rows"] if g != gid]
-    ss.pop(f"gname_{gid}", None)
-    ss.pop(f"gcols_{gid}", None)
+    K.group_rows.set([g for g in _rows() if g != gid])
+    K.gname_.of(gid).pop()
+    K.gcols_.of(gid).pop()
 
 
 def _add() -> None:
-    name = (ss.get("new_group_name") or "").strip() or f"group {len(ss['group_rows']) + 1}"
+    name = (K.new_group_name.get() or "").strip() or f"group {len(_rows()) + 1}"
     _new_group(name)
-    ss["new_group_name"] = ""
+    K.new_group_name.set("")
 
 
 def _target_changed() -> None:
-    _reset_groups(ss["target_select"])
+    _reset_groups(K.target_select.get())
+
+
+def _editable_groups() -> dict[str, list[str]]:
+    """Group name (as typed) -> columns, in the editor's order."""
+    return {K.gname_.of(gid).get(): K.gcols_.of(gid).get() for gid in _rows()}
 
 
 # ---------------------------------------------------------------------------- target
 columns = ds.columns
-if ss.get("target_select") not in columns:
-    ss["target_select"] = ss.get("target") if ss.get("target") in columns else (
-        "NOx" if "NOx" in columns else columns[-1])
-target = st.selectbox("Target (what to predict)", columns, key="target_select",
+if K.target_select.get() not in columns:
+    K.target_select.set(ui.target() if ui.target() in columns else (
+        "NOx" if "NOx" in columns else columns[-1]))
+target = st.selectbox("Target (what to predict)", columns, key=K.target_select,
                       on_change=_target_changed,
                       help="Usually an exhaust channel from the PEMS, e.g. NOx or CO2.")
-if ss.get("groups_for_target") != target or "group_rows" not in ss:
+if K.groups_for_target.get() != target or not K.group_rows.present:
     _reset_groups(target)
-if ss.get("group_error"):
-    st.error(ss.pop("group_error"))
+if K.group_error.get():
+    st.error(K.group_error.pop())
 
 # ---------------------------------------------------------------------------- groups editor
 st.subheader("Sensor groups")
@@ -84,19 +94,19 @@ st.caption("Each group gets its own PA-LSTM branch (feature attention + LSTM). P
            "the same sensor or the same physics together. Picking a column in one group moves it "
            "out of the others; columns in no group are not used.")
 options = [c for c in columns if c != target]
-for gid in list(ss["group_rows"]):
+for gid in list(_rows()):
     c_name, c_cols, c_del = st.columns([2, 7, 1], vertical_alignment="bottom")
-    c_name.text_input("Group name", key=f"gname_{gid}")
-    c_cols.multiselect("Columns", options, key=f"gcols_{gid}", on_change=_moved, args=(gid,))
-    c_del.button("Delete", key=f"gdel_{gid}", on_click=_delete, args=(gid,),
+    c_name.text_input("Group name", key=K.gname_.of(gid))
+    c_cols.multiselect("Columns", options, key=K.gcols_.of(gid), on_change=_moved, args=(gid,))
+    c_del.button("Delete", key=K.gdel_.of(gid), on_click=_delete, args=(gid,),
                  help="Delete this group (its columns become unused)")
 
 a1, a2, a3 = st.columns([3, 1, 2], vertical_alignment="bottom")
-a1.text_input("New group name", key="new_group_name", placeholder="e.g. exhaust")
-a2.button("Add group", key="add_group", on_click=_add)
-a3.button("Reset to suggestion", key="reset_groups", on_click=_reset_groups, args=(target,))
+a1.text_input("New group name", key=K.new_group_name, placeholder="e.g. exhaust")
+a2.button("Add group", key=K.add_group, on_click=_add)
+a3.button("Reset to suggestion", key=K.reset_groups, on_click=_reset_groups, args=(target,))
 
-groups = {ss[f"gname_{gid}"]: ss[f"gcols_{gid}"] for gid in ss["group_rows"]}
+groups = _editable_groups()
 used = {c for cols in groups.values() for c in cols}
 unused = [c for c in options if c not in used]
 if unused:
@@ -105,34 +115,33 @@ if unused:
 # ---------------------------------------------------------------------------- window
 st.subheader("Window")
 defaults = ui.ui_defaults()
-ss.setdefault("lookback_in", int(defaults["lookback"]))
-ss.setdefault("horizon_in", int(defaults["horizon"]))
+K.lookback_in.setdefault(int(defaults["lookback"]))
+K.horizon_in.setdefault(int(defaults["horizon"]))
 w1, w2 = st.columns(2)
-lookback = w1.number_input("Lookback (steps the model sees)", 1, 600, key="lookback_in")
+lookback = w1.number_input("Lookback (steps the model sees)", 1, 600, key=K.lookback_in)
 horizon = w2.number_input("Horizon (steps ahead; 0 = estimate the current step)", 0, 600,
-                          key="horizon_in")
+                          key=K.horizon_in)
 
 # ---------------------------------------------------------------------------- validate
-names = [ss[f"gname_{gid}"].strip() for gid in ss["group_rows"]]
+names = [K.gname_.of(gid).get().strip() for gid in _rows()]
 try:
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise pc.DataError(f"Two groups are called '{dup}'. Give each group its own name.")
-    grouping = pc.SensorGrouping({ss[f"gname_{gid}"]: ss[f"gcols_{gid}"]
-                                  for gid in ss["group_rows"]})
+    grouping = pc.SensorGrouping(_editable_groups())
     grouping.validate(ds, target)
     window = pc.WindowSpec(lookback=int(lookback), horizon=int(horizon))
 except pc.DataError as exc:
-    ss.pop("grouping", None)
+    ui.set_problem(target, None, ui.window_spec(), from_widgets=True)
     st.error(f"This grouping cannot be used yet: {exc}")
     ok = False
 else:
-    ss.update(grouping=grouping.to_dict(), target=target, window=window)
+    ui.set_problem(target, grouping, window, from_widgets=True)
     st.success(f"Ready: predict **{target}** from {len(grouping.features)} sensors in "
                f"{len(grouping.groups)} groups, lookback {window.lookback}, horizon "
                f"{window.horizon}.")
     ok = True
-if st.button("Next: train →", type="primary", disabled=not ok, key="to_train"):
+if st.button("Next: train →", type="primary", disabled=not ok, key=K.to_train):
     st.switch_page(ui.PAGE["train"])
 
 # ---------------------------------------------------------------------------- correlation

@@ -10,14 +10,15 @@ from palstm_core import plots
 from pages import _shared as ui
 
 st.set_page_config(page_title="Train · PA-LSTM Explorer", page_icon="🏋️", layout="wide")
-ss = st.session_state
+ui.start_page(ui.keys.Train)
+K, R = ui.keys.Train, ui.keys.Runs
 cache = ui.cache()
 
 # ---------------------------------------------------------------------------- finished job
-job = ui.collect_job()
-if job is not None and job.open_results and job.runs:
+job = R.job.get()
+if job is not None and job.done and job.open_results and job.runs:   # the demo's job
+    job.open_results = False
     st.switch_page(ui.PAGE["results"])
-job = ss.get("job")
 
 st.title("3 · Train")
 ui.step_indicator("train")
@@ -26,7 +27,7 @@ device = pc.device_name()
 st.caption(f"Device: **{device}**" + ("" if device.startswith("GPU") else
            f" — training uses {ui.train_threads()} CPU thread(s) ($PALSTM_TORCH_THREADS)"))
 ds = ui.dataset()
-g, target, window = ui.grouping(), ss.get("target"), ui.window_spec()
+g, target, window = ui.grouping(), ui.target(), ui.window_spec()
 ready = ds is not None and g is not None and target and window is not None
 
 
@@ -62,34 +63,34 @@ else:
              f"({', '.join(g.groups)}); lookback {window.lookback}, horizon {window.horizon}.")
     window = _campaign_window(window)
     d = ui.ui_defaults()
-    for key, value in (("trainset_models", ["pa_lstm"]),
-                       ("trainset_hidden", int(d["hidden_size"])),
-                       ("trainset_epochs", int(d["epochs"])),
-                       ("trainset_batch", int(d["batch_size"])),
-                       ("trainset_lr", float(d["lr"])),
-                       ("trainset_patience", int(d["patience"]))):
-        ss.setdefault(key, value)
+    for key, value in ((K.trainset_models, ["pa_lstm"]),
+                       (K.trainset_hidden, int(d["hidden_size"])),
+                       (K.trainset_epochs, int(d["epochs"])),
+                       (K.trainset_batch, int(d["batch_size"])),
+                       (K.trainset_lr, float(d["lr"])),
+                       (K.trainset_patience, int(d["patience"]))):
+        key.setdefault(value)
     models = st.multiselect(
-        "Models", list(pc.MODELS), key="trainset_models",
+        "Models", list(pc.MODELS), key=K.trainset_models,
         format_func=lambda m: f"{m} — {pc.MODELS[m].description}",
         help="PA-LSTM plus baselines to compare on the same split.")
     c1, c2, c3 = st.columns(3)
-    hidden = c1.number_input("Hidden size (per branch)", 1, 512, key="trainset_hidden")
-    epochs = c2.number_input("Max. epochs", 1, 500, key="trainset_epochs")
-    batch = c3.number_input("Batch size", 1, 4096, key="trainset_batch")
+    hidden = c1.number_input("Hidden size (per branch)", 1, 512, key=K.trainset_hidden)
+    epochs = c2.number_input("Max. epochs", 1, 500, key=K.trainset_epochs)
+    batch = c3.number_input("Batch size", 1, 4096, key=K.trainset_batch)
     with st.expander("More settings"):
         e1, e2 = st.columns(2)
-        lr = e1.number_input("Learning rate", 1e-5, 1.0, key="trainset_lr", format="%.4f")
+        lr = e1.number_input("Learning rate", 1e-5, 1.0, key=K.trainset_lr, format="%.4f")
         patience = e2.number_input("Early-stopping patience (epochs)", 1, 100,
-                                   key="trainset_patience")
+                                   key=K.trainset_patience)
     running = job is not None and job.running
-    mode = st.radio("Run", ["Train", "Tune"], horizontal=True, key="trainset_mode",
+    mode = st.radio("Run", ["Train", "Tune"], horizontal=True, key=K.trainset_mode,
                     help="Tune: an Optuna search of learning rate, hidden size, Huber delta, "
                          "weight decay and batch size for the first chosen model, judged on the "
                          "validation part only (never the test part); the best run is kept.")
     if mode == "Train":
         if st.button("Train", type="primary", disabled=running or not models,
-                     key="start_training"):
+                     key=K.start_training):
             try:
                 configs = [pc.TrainConfig(model=m, hidden_size=int(hidden), epochs=int(epochs),
                                           batch_size=int(batch), lr=float(lr),
@@ -97,19 +98,19 @@ else:
             except pc.DataError as exc:
                 st.error(str(exc))
             else:
-                ss["job"] = ui.TrainingJob(ui.train_data(), target, g, window, configs,
-                                           cache).start()
+                ui.start_job(ui.TrainingJob(ui.train_data(), target, g, window, configs,
+                                            cache))
                 st.rerun()
     else:
-        ss.setdefault("tuneset_trials", int(d["tune_trials"]))
-        ss.setdefault("tuneset_seconds", int(d["tune_seconds"]))
+        K.tuneset_trials.setdefault(int(d["tune_trials"]))
+        K.tuneset_seconds.setdefault(int(d["tune_seconds"]))
         t1, t2 = st.columns(2)
-        trials = t1.number_input("Trials (at most)", 1, 500, key="tuneset_trials")
-        seconds = t2.number_input("Time budget (seconds)", 5, 7200, key="tuneset_seconds")
+        trials = t1.number_input("Trials (at most)", 1, 500, key=K.tuneset_trials)
+        seconds = t2.number_input("Time budget (seconds)", 5, 7200, key=K.tuneset_seconds)
         st.caption(f"Tunes **{models[0] if models else '–'}**; the first trial is the settings "
                    "above, so the result is never worse than them on the validation part. The "
                    f"lookback stays {window.lookback}. Trials that fall behind are stopped early.")
-        if st.button("Tune", type="primary", disabled=running or not models, key="start_tuning"):
+        if st.button("Tune", type="primary", disabled=running or not models, key=K.start_tuning):
             try:
                 config = pc.TrainConfig(model=models[0], hidden_size=int(hidden),
                                         epochs=int(epochs), batch_size=int(batch), lr=float(lr),
@@ -117,19 +118,39 @@ else:
             except pc.DataError as exc:
                 st.error(str(exc))
             else:
-                ss["job"] = ui.TuneJob(ui.train_data(), target, g, window, config, cache,
-                                       int(trials), float(seconds)).start()
+                ui.start_job(ui.TuneJob(ui.train_data(), target, g, window, config, cache,
+                                        int(trials), float(seconds)))
                 st.rerun()
 
 # ---------------------------------------------------------------------------- live progress
-job = ss.get("job")
+def _job_done(job: ui.TrainingJob, tuning: bool) -> None:
+    """What a finished (and collected) job did: cancelled, errors, the runs, the tuning."""
+    if job.cancelled:
+        st.warning("Tuning was cancelled; nothing was saved." if tuning else
+                   "Training was cancelled; nothing was saved for the cancelled model.")
+    for err in job.errors:
+        st.error(err)
+    for run in job.runs:
+        how = "reopened from the cache" if run.from_cache else \
+            f"trained in {run.timings.get('train_seconds', 0):.1f} s"
+        m = run.metrics
+        st.success(f"**{run.config.model}** {how}: RMSE {m['rmse']:.3g}, MAE {m['mae']:.3g}, "
+                   f"R² {m['r2']:.3f} on the test span.")
+    if tuning and job.tuned is not None:
+        t = job.tuned
+        best = ", ".join(f"{k} = {v:.3g}" if isinstance(v, float) else f"{k} = {v}"
+                         for k, v in t.best_params.items()) or "the settings above"
+        st.info(f"Best of {len(t.trials)} trial(s) in {t.seconds:.0f} s (stopped by "
+                f"{t.stopped_by}): {best}; validation loss {t.best_val_loss:.4g} vs "
+                f"{t.base_val_loss:.4g} with the settings above. Chosen on the validation "
+                "part only; the test scores above were computed after the choice.")
+    if job.runs and st.button("Open results →", type="primary", key=K.open_results):
+        st.switch_page(ui.PAGE["results"])
 
 
-@st.fragment(run_every=0.5 if job is not None and job.running else None)
-def live_progress():
-    job = ss.get("job")
-    if job is None:
-        return
+def live_progress(job: ui.TrainingJob) -> None:
+    """Progress, trials, loss curves and a cancel button while ``job`` runs (polled by
+    ``ui.watch``); its outcome once it is done."""
     tuning = isinstance(job, ui.TuneJob)
     st.subheader("Tuning" if tuning else "Training")
     st.progress(min(max(job.fraction, 0.0), 1.0), text=job.message)
@@ -140,40 +161,18 @@ def live_progress():
     if any(job.histories.values()):
         snapshot = {k: list(v) for k, v in list(job.histories.items())}
         st.plotly_chart(plots.loss_figure(snapshot), width="stretch", key="loss_live")
-    if job.running:
-        if job.cancel.is_set():
-            st.caption("Cancelling…")
-        elif st.button("Cancel", key="cancel_training"):
-            job.cancel.set()
-            st.caption("Cancelling…")
-        st.caption(f"{job.elapsed:.0f} s — the page stays usable while the model trains.")
-    elif not job.collected:
-        st.rerun()                  # full rerun: collect the runs, stop polling
-    else:
-        if job.cancelled:
-            st.warning("Tuning was cancelled; nothing was saved." if tuning else
-                       "Training was cancelled; nothing was saved for the cancelled model.")
-        for err in job.errors:
-            st.error(err)
-        for run in job.runs:
-            how = "reopened from the cache" if run.from_cache else \
-                f"trained in {run.timings.get('train_seconds', 0):.1f} s"
-            m = run.metrics
-            st.success(f"**{run.config.model}** {how}: RMSE {m['rmse']:.3g}, MAE {m['mae']:.3g}, "
-                       f"R² {m['r2']:.3f} on the test span.")
-        if tuning and job.tuned is not None:
-            t = job.tuned
-            best = ", ".join(f"{k} = {v:.3g}" if isinstance(v, float) else f"{k} = {v}"
-                             for k, v in t.best_params.items()) or "the settings above"
-            st.info(f"Best of {len(t.trials)} trial(s) in {t.seconds:.0f} s (stopped by "
-                    f"{t.stopped_by}): {best}; validation loss {t.best_val_loss:.4g} vs "
-                    f"{t.base_val_loss:.4g} with the settings above. Chosen on the validation "
-                    "part only; the test scores above were computed after the choice.")
-        if job.runs and st.button("Open results →", type="primary", key="open_results"):
-            st.switch_page(ui.PAGE["results"])
+    if job.done:
+        _job_done(job, tuning)
+        return
+    if job.cancel.is_set():
+        st.caption("Cancelling…")
+    elif st.button("Cancel", key=K.cancel_training):
+        job.cancel.set()
+        st.caption("Cancelling…")
+    st.caption(f"{job.elapsed:.0f} s — the page stays usable while the model trains.")
 
 
-live_progress()
+ui.watch(R.job.get(), live_progress)
 
 # ---------------------------------------------------------------------------- cached runs
 st.divider()
@@ -195,9 +194,9 @@ else:
                                 for c in ("RMSE", "MAE", "R²")})
     labels = {r["key"]: " · ".join((r["model"], r["data"], r["target"], r["created"], r["key"]))
               for r in rows}
-    key = st.selectbox("Run", list(labels), format_func=labels.get, key="cached_pick")
+    key = st.selectbox("Run", list(labels), format_func=labels.get, key=K.cached_pick)
     b1, b2, _ = st.columns([1, 1, 4])
-    if b1.button("Open", key="open_cached"):
+    if b1.button("Open", key=K.open_cached):
         run = ui.open_cached(key)
         if run is None:
             st.error("That run could not be read from the cache; train it again.")
@@ -208,9 +207,6 @@ else:
                                "drive with the same columns) to see its results.")
                     st.stop()
             st.switch_page(ui.PAGE["results"])
-    if b2.button("Delete", key="delete_cached"):
-        cache.delete(key)
-        ui.runs().pop(key, None)
-        if ss.get("selected_run") == key:
-            ss.pop("selected_run", None)
+    if b2.button("Delete", key=K.delete_cached):
+        ui.delete_run(key)
         st.rerun()

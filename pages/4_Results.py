@@ -1,5 +1,8 @@
 """Results: predictions vs actual, leaderboard, residuals; a chosen prediction next to its feature-
-and temporal-attention heatmaps; group importance; lab → road; high-emission early warning."""
+and temporal-attention heatmaps; group importance; lab → road; high-emission early warning.
+
+Each section is a function of what it shows (the run, the drive, the predictions); ``main`` at
+the bottom calls them in page order. The numbers come from ``palstm_core``."""
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -8,23 +11,9 @@ import palstm_core as pc
 from palstm_core import plots
 from pages import _shared as ui
 
-st.set_page_config(page_title="Results · PA-LSTM Explorer", page_icon="📈", layout="wide")
-st.title("4 · Results")
-ui.step_indicator("results")
-ss = st.session_state
-ds = ui.need_data()
-ui.data_badge(ds)
-
-usable = ui.need_runs(ds, "No trained run for this data yet. Train one (or open a cached run) first.")
-
-
-def run_label(key: str) -> str:
-    r = usable[key]
-    extra = "" if r.data_fingerprint == ds.fingerprint() else f", trained on {r.data_name}"
-    return (f"{r.config.model} (hidden {r.config.hidden_size}, lookback {r.window.lookback}"
-            f"{extra}) · {key[:6]}")
-
-
+K = ui.keys.Results
+METRIC_FORMAT = {c: st.column_config.NumberColumn(format="%.3g")
+                 for c in ("RMSE", "MAE", "MAPE %", "R²")}
 MAP_CAPTIONS = {
     "relevance": "Brighter = a larger share of the window's weight (cells sum to 1): β_t·γ_g·α^k_t "
                  "for PA-LSTM, β·α for DA-RNN. Bottom: temporal attention β.",
@@ -38,67 +27,259 @@ MAP_CAPTIONS = {
 }
 
 
-def faith_cell(key: str, name: str) -> str:
+# ---------------------------------------------------------------------------- runs
+def pick_runs(usable: dict[str, pc.TrainedRun], ds: pc.Dataset) -> tuple[str, list[str]]:
+    """The run to explain and the runs to compare (a request from Train or the demo first)."""
+    keys = list(usable)
+    show = ui.keys.Runs.show.pop()
+    if show:
+        K.res_main.set(show["main"])
+        K.res_compare.set(show["compare"])
+        if show["focus"]:
+            K.res_focus.set(show["focus"])
+    if K.res_main.get() not in keys:
+        selected = ui.keys.Runs.selected_run.get()
+        K.res_main.set(selected if selected in keys else keys[-1])
+    K.res_compare.set([k for k in K.res_compare.get([]) if k in keys] or [K.res_main.get()])
+
+    def run_label(key: str) -> str:
+        r = usable[key]
+        extra = "" if r.data_fingerprint == ds.fingerprint() else f", trained on {r.data_name}"
+        return (f"{r.config.model} (hidden {r.config.hidden_size}, lookback {r.window.lookback}"
+                f"{extra}) · {key[:6]}")
+
+    c1, c2 = st.columns(2)
+    main_key = c1.selectbox("Run to explain", keys, key=K.res_main, format_func=run_label)
+    compare = c2.multiselect("Runs to compare in the plots", keys, key=K.res_compare,
+                             format_func=run_label)
+    return main_key, compare if main_key in compare else [main_key, *compare]
+
+
+# ---------------------------------------------------------------------------- campaign
+def campaign_section(run: pc.TrainedRun, ds: pc.Dataset) -> pc.Dataset:
+    """A run trained on the session's campaign: metrics of every scored drive (table + bar
+    chart from ``run.metrics_by_drive``) and a drive selector; returns the chosen drive, which
+    the rest of the page (predictions, heatmaps, early warning) shows. Else ``ds``."""
+    camp = ui.campaign()
+    if not ui.on_campaign(run):
+        return ds
+    by_drive = {d: m for d, m in run.metrics_by_drive.items() if d in camp}
+    if not by_drive:
+        st.warning("No drive of this campaign was scored (see the training report).")
+        return ds
+    st.subheader("Metrics per drive")
+    held = run.window.test_drives
+    st.caption(("Each test drive was held out whole: the model never saw it while training. "
+                if held else f"The last {run.window.split[2]:.0%} of every drive, which the model "
+                "never saw while training. ") + f"Overall: RMSE {run.metrics['rmse']:.3g}, "
+               f"R² {run.metrics['r2']:.3f} ({run.target_unit or 'target unit'}).")
+    if K.res_drive.get() not in by_drive:
+        K.res_drive.set(next(iter(by_drive)))
+    drive = st.selectbox("Drive to look at", list(by_drive), key=K.res_drive,
+                         help="Predictions, attention heatmaps and the early warning below are "
+                              "for this drive.")
+    st.dataframe(plots.drive_metrics_table(by_drive), hide_index=True, width="stretch",
+                 column_config=METRIC_FORMAT)
+    st.plotly_chart(plots.drive_metrics_figure(by_drive, run.target_unit, selected=drive),
+                    width="stretch", key="drive_metrics_fig")
+    for line in run.report:
+        st.caption(line)
+    return camp[drive]
+
+
+# ---------------------------------------------------------------------------- leaderboard
+def faith_cell(run: pc.TrainedRun, ds: pc.Dataset, name: str) -> str:
     """'1.37 vs 1.02 random' from a memoised deletion curve, or why there is none."""
-    if name not in pc.explain.available_maps(usable[key]):
+    if name not in pc.explain.available_maps(run):
         return "–"
-    c = ui.deletion(usable[key], ds, name, compute=False)
+    c = ui.deletion(run, ds, name, compute=False)
     if c is None:
         return "not scored yet"
     return c if isinstance(c, str) else f"{c.area:.2f} vs {c.area_random:.2f} random"
 
 
-def window_of(key: str, t: float) -> tuple[int, np.ndarray]:
-    """Row of run ``key``'s test windows that predicts time ``t`` and its step times."""
-    r = usable[key]
-    tk = ui.predict_and_explain(r, ds, "test")[0]["time"].to_numpy(dtype=float)
-    j = int(np.argmin(np.abs(tk - t)))
-    return j, pc.window_steps(ds.times, float(tk[j]), r.window.lookback, r.window.horizon)
+def leaderboard_section(run: pc.TrainedRun, ds: pc.Dataset, usable: dict[str, pc.TrainedRun],
+                        preds: dict[str, pd.DataFrame]) -> None:
+    """The cached runs of this drive and target (``pc.leaderboard_table``), else the compared
+    runs scored on its test span (``pc.score_runs``); the faithfulness cells scored so far."""
+    st.subheader("Leaderboard (test span of this data)")
+    board = pc.leaderboard_table(ui.cache().list(), ds.fingerprint(), run.target)
+    if len(board):
+        st.dataframe(board, hide_index=True, width="stretch", column_config=METRIC_FORMAT)
+    else:                           # runs trained on other data: score them on this test span
+        st.dataframe(pc.score_runs({k: usable[k] for k in preds}, ds, predictions=preds),
+                     hide_index=True, width="stretch")
+    scored = pd.DataFrame([{"model": r.config.model, "key": k[:6],
+                            **{f"deletion area: {pc.explain.SHORT[n]}": faith_cell(r, ds, n)
+                               for n in ("relevance", "integrated_gradients")}}
+                           for k, r in usable.items()])
+    if (scored.iloc[:, 2:] != "not scored yet").any(axis=None):
+        st.dataframe(scored, hide_index=True, width="stretch", key="faith_table")
+        st.caption("Faithfulness: deletion-curve area of the map vs a random order on the test "
+                   "span (larger than random = the map points at inputs the model uses). Score "
+                   "a map below to fill in a cell.")
+    if run.data_fingerprint != ds.fingerprint():
+        st.info(f"This run was trained on {run.data_name}; here it is evaluated on the test span "
+                f"of {ds.label}.")
+    st.caption(f"Metrics in {run.target_unit or 'the target unit'} on "
+               + ("the whole of this test drive" if ds.name in run.window.test_drives else
+                  f"the last {run.window.split[2]:.0%} of the drive") + ", which no model saw "
+               "while training.")
 
 
-def show_map(r, att, name: str, i: int, steps, t: float) -> None:
+# ---------------------------------------------------------------------------- time pick
+def pick_time(pred: pd.DataFrame) -> tuple[np.ndarray, float]:
+    """The predicted times of the test windows and their step; ``res_time`` set to a time of
+    this span (the highest actual value on a "peak" request or when it is outside)."""
+    times = pred["time"].to_numpy(dtype=float)
+    if K.res_focus.pop() == "peak":
+        peak = pc.highest_actual_time(pred)
+        if peak is not None:
+            K.res_time.set(float(peak))
+    t = K.res_time.get()
+    if not isinstance(t, float) or not times[0] <= t <= times[-1]:
+        K.res_time.set(float(pc.highest_actual_time(pred) or times[len(times) // 2]))
+    step = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
+    return times, step
+
+
+def predictions_section(preds: dict[str, pd.DataFrame], run: pc.TrainedRun,
+                        ds: pc.Dataset) -> None:
+    st.subheader(f"Predicted vs actual {run.target}")
+    st.plotly_chart(plots.predictions_figure(preds, run.target, run.target_unit, ds.time_kind,
+                                             marker_time=K.res_time.get()),
+                    width="stretch", key="pred_fig")
+    with st.expander("Residuals"):
+        st.plotly_chart(plots.residuals_figure(preds, run.target, run.target_unit, ds.time_kind),
+                        width="stretch", key="resid_fig")
+
+
+# ---------------------------------------------------------------------------- one window
+def window_numbers(run: pc.TrainedRun, pred: pd.DataFrame, preds: dict[str, pd.DataFrame],
+                   ds: pc.Dataset, i: int, step: float) -> np.ndarray:
+    """Actual and predicted value of window ``i``, the predictions around it with its lookback
+    shaded; returns the window's step times."""
+    target, unit, t = run.target, run.target_unit, float(pred["time"].iloc[i])
+    a, p = pred["actual"].iloc[i], pred["predicted"].iloc[i]
+    m1, m2 = st.columns(2)
+    m1.metric(f"Actual {target}", f"{a:.3g} {unit}" if np.isfinite(a) else "—")
+    m2.metric("Predicted", f"{p:.3g} {unit}",
+              delta=f"{p - a:+.3g} {unit}" if np.isfinite(a) else None, delta_color="off")
+    L, h = run.window.lookback, run.window.horizon
+    span = max(3 * L, 30) * step
+    near = {n: f[(f["time"] >= t - span) & (f["time"] <= t + span / 2)] for n, f in preds.items()}
+    fig = plots.predictions_figure(near, target, unit, ds.time_kind, marker_time=t,
+                                   range_slider=False, height=330)
+    steps = pc.window_steps(ds.times, t, L, h)
+    x0, x1 = plots.time_values([steps[0], steps[-1]], ds.time_kind)
+    fig.add_vrect(x0=x0, x1=x1, fillcolor="rgba(128,128,128,0.18)", line_width=0,
+                  annotation_text="lookback", annotation_position="top left")
+    st.plotly_chart(fig, width="stretch", key="near_fig")
+    st.caption(f"Window {i + 1} of {len(pred)}: the model saw the shaded {L} steps and predicted "
+               f"{target} at the dashed line ({h} step(s) after the newest input).")
+    return steps
+
+
+def show_map(run: pc.TrainedRun, att: pc.Attention, ds: pc.Dataset, name: str, i: int,
+             steps, t: float) -> None:
     """The chosen map of window ``i`` (computed on demand and memoised for attributions)."""
     if name == "feature":
         st.plotly_chart(plots.attention_window_figure(att, i, steps, t), width="stretch",
                         key="att_fig")
         return
     with st.spinner(f"Computing {pc.explain.SHORT[name]} for this window…"):
-        m = ui.window_map(r, ds, name, i)
+        m = ui.window_map(run, ds, name, i)
     if isinstance(m, str):
         st.error(m)
         return
-    x, x_title = plots.window_axis(r.window.lookback, steps, t)
+    x, x_title = plots.window_axis(run.window.lookback, steps, t)
     signed = name != "relevance"
-    fig = plots.map_window_figure(m, r.columns, r.groups, x, x_title,
+    fig = plots.map_window_figure(m, run.columns, run.groups, x, x_title,
                                   pc.explain.MAP_LABELS[name].capitalize(),
                                   None if att.temporal is None else att.temporal[i], signed,
                                   "share" if name == "relevance" else "attribution")
     st.plotly_chart(fig, width="stretch", key="att_fig")
 
 
-def pair_label(option: str) -> str:
-    key, name = option.split("|")
-    return f"{usable[key].config.model} · {key[:6]} — {pc.explain.SHORT[name]}"
+def map_column(run: pc.TrainedRun, att: pc.Attention, ds: pc.Dataset, i: int, steps,
+               t: float) -> str:
+    """The map selector (a new run starts on its default map) and the map; returns its name."""
+    map_names = pc.explain.available_maps(run)
+    if K.res_map.get() not in map_names or K.res_map_run.get() != run.key:
+        K.res_map.set(map_names[0])
+    K.res_map_run.set(run.key)
+    name = st.radio("Map", map_names, key=K.res_map, horizontal=True,
+                    format_func=pc.explain.SHORT.get,
+                    help="relevance: the weight each input x at each step really gets on the "
+                         "model's attention path (sums to 1). α: the feature attention inside "
+                         "each sensor group. Integrated gradients / occlusion: attribution "
+                         "(Captum), for any model.")
+    if not run.model.has_feature_attention:
+        what = ("has temporal attention only (no feature attention)"
+                if run.model.has_temporal_attention else "has no attention")
+        st.caption(f"**{run.config.model}** {what}; its map is an attribution computed for "
+                   "this window.")
+    show_map(run, att, ds, name, i, steps, t)
+    st.caption(MAP_CAPTIONS[name])
+    return name
 
 
-def show_pair(t: float) -> None:
+def window_section(run: pc.TrainedRun, pred: pd.DataFrame, att: pc.Attention,
+                   preds: dict[str, pd.DataFrame], ds: pc.Dataset, times: np.ndarray,
+                   step: float) -> tuple[float, str]:
+    """A moment of the test span: its numbers and its map; returns (its time, the map)."""
+    st.subheader("One prediction and which inputs mattered")
+    if times[-1] > times[0]:
+        label = {"row": "Prediction row", "datetime": "Prediction time (epoch seconds)"}.get(
+            ds.time_kind, "Prediction time [s]")
+        st.slider(label, float(times[0]), float(times[-1]), step=step, key=K.res_time,
+                  help="Pick a moment of the test span; the dashed line marks it above.")
+    b1, _, _ = st.columns([1, 1, 4])
+    if b1.button("Highest actual value", key=K.peak_btn):
+        K.res_focus.set("peak")
+        st.rerun()
+    i = int(np.argmin(np.abs(times - K.res_time.get())))
+    left, right = st.columns([2, 3])
+    with left:
+        steps = window_numbers(run, pred, preds, ds, i, step)
+    with right:
+        name = map_column(run, att, ds, i, steps, float(times[i]))
+    return float(times[i]), name
+
+
+# ---------------------------------------------------------------------------- side by side
+def window_of(run: pc.TrainedRun, ds: pc.Dataset, t: float) -> tuple[int, np.ndarray]:
+    """Row of ``run``'s test windows that predicts time ``t`` and its step times."""
+    tk = ui.predict_and_explain(run, ds, "test")[0]["time"].to_numpy(dtype=float)
+    j = int(np.argmin(np.abs(tk - t)))
+    return j, pc.window_steps(ds.times, float(tk[j]), run.window.lookback, run.window.horizon)
+
+
+def pair_section(usable: dict[str, pc.TrainedRun], main_key: str, ds: pc.Dataset,
+                 t: float) -> None:
     """Two (run, map) choices for the window at time ``t`` on one colour scale + agreement."""
+    st.subheader("Two maps of the same window, side by side")
+
+    def pair_label(option: str) -> str:
+        key, name = option.split("|")
+        return f"{usable[key].config.model} · {key[:6]} — {pc.explain.SHORT[name]}"
+
     options = [f"{k}|{n}" for k in usable for n in pc.explain.available_maps(usable[k])]
     main_opts = [o for o in options if o.startswith(main_key)]
-    if ss.get("pair_a") not in options:
-        ss["pair_a"] = main_opts[0]
-    if ss.get("pair_b") not in options:
+    if K.pair_a.get() not in options:
+        K.pair_a.set(main_opts[0])
+    if K.pair_b.get() not in options:
         others = [o for o in options if not o.startswith(main_key)]
         ig = [o for o in main_opts[1:] if o.endswith("integrated_gradients")]
-        ss["pair_b"] = (others or ig or main_opts)[0]
+        K.pair_b.set((others or ig or main_opts)[0])
     c1, c2 = st.columns(2)
-    picks = [c1.selectbox("Left", options, key="pair_a", format_func=pair_label),
-             c2.selectbox("Right", options, key="pair_b", format_func=pair_label)]
+    picks = [c1.selectbox("Left", options, key=K.pair_a, format_func=pair_label),
+             c2.selectbox("Right", options, key=K.pair_b, format_func=pair_label)]
     got, xs = [], []
     with st.spinner("Computing both maps for this window…"):
         for o in picks:
             key, name = o.split("|")
-            j, steps_k = window_of(key, t)
+            j, steps_k = window_of(usable[key], ds, t)
             got.append(ui.window_map(usable[key], ds, name, j))
             xs.append(plots.window_axis(usable[key].window.lookback, steps_k, t)[0])
     bad = [g for g in got if isinstance(g, str)]
@@ -117,29 +298,34 @@ def show_pair(t: float) -> None:
                 "ranked against each other.")
         return
     agr = pc.explain.agreement(got[0], got[1], runs_[0].columns, pair_label(picks[0]),
-                         pair_label(picks[1]))
+                               pair_label(picks[1]))
     st.metric("Agreement (Spearman ρ of the cells)",
               f"{agr.rho:.2f}" if np.isfinite(agr.rho) else "—")
-    (st.warning if np.isfinite(agr.rho) and agr.rho < pc.explain.DISAGREE else st.write)(agr.sentence)
+    (st.warning if np.isfinite(agr.rho) and agr.rho < pc.explain.DISAGREE else st.write)(
+        agr.sentence)
 
 
-def show_deletion(r, name: str) -> None:
+# ---------------------------------------------------------------------------- deletion score
+def deletion_section(run: pc.TrainedRun, ds: pc.Dataset, name: str) -> None:
     """Deletion curve of map ``name`` over the test span, on a button (memoised)."""
-    curve = ui.deletion(r, ds, name, compute=False)
+    st.subheader(f"Is the {pc.explain.SHORT[name]} map faithful? Deletion curve over the test "
+                 "span")
+    curve = ui.deletion(run, ds, name, compute=False)
     if curve is None:
         st.caption("Removes the top 0…100 % input cells of every test window (replaced by the "
                    "training mean) and compares the error with a random order. Takes a few "
                    "seconds (9–15 s for PA-LSTM on the urban test span on 2 CPU cores).")
-        if not st.button("Score this map (deletion curve)", key="score_btn"):
+        if not st.button("Score this map (deletion curve)", key=K.score_btn):
             return
-        with st.spinner(f"Deletion curve of the {pc.explain.SHORT[name]} map over the test span…"):
-            curve = ui.deletion(r, ds, name)
+        with st.spinner(f"Deletion curve of the {pc.explain.SHORT[name]} map over the test "
+                        "span…"):
+            curve = ui.deletion(run, ds, name)
         st.rerun()                                  # the leaderboard's faithfulness cell too
     if isinstance(curve, str):
         st.error(f"Could not score this map: {curve}")
         return
     st.write(curve.summary)
-    st.plotly_chart(plots.deletion_curve_figure(curve, r.target_unit), width="stretch",
+    st.plotly_chart(plots.deletion_curve_figure(curve, run.target_unit), width="stretch",
                     key="deletion_fig")
     st.caption(f"Area under the curve (error ÷ intact error, 1 = removing never hurts): "
                f"**{curve.area:.3f}** for the map vs **{curve.area_random:.3f}** for "
@@ -147,238 +333,117 @@ def show_deletion(r, name: str) -> None:
                f"({curve.seconds:.1f} s).")
 
 
-keys = list(usable)
-if ss.get("res_main") not in keys:
-    ss["res_main"] = ss.get("selected_run") if ss.get("selected_run") in keys else keys[-1]
-ss["res_compare"] = [k for k in ss.get("res_compare", []) if k in keys] or [ss["res_main"]]
-c1, c2 = st.columns(2)
-main_key = c1.selectbox("Run to explain", keys, key="res_main", format_func=run_label)
-compare = c2.multiselect("Runs to compare in the plots", keys, key="res_compare",
-                         format_func=run_label)
-if main_key not in compare:
-    compare = [main_key, *compare]
-run = usable[main_key]
-unit = run.target_unit
-target = run.target
-
-
-# ---------------------------------------------------------------------------- campaign
-def _campaign_section(run: pc.TrainedRun, ds: pc.Dataset) -> pc.Dataset:
-    """A run trained on the session's campaign: metrics of every scored drive (table + bar
-    chart from ``run.metrics_by_drive``) and a drive selector; returns the chosen drive, which
-    the rest of the page (predictions, heatmaps, early warning) shows. Else ``ds``."""
-    camp = ui.campaign()
-    if not ui.on_campaign(run):
-        return ds
-    by_drive = {d: m for d, m in run.metrics_by_drive.items() if d in camp}
-    if not by_drive:
-        st.warning("No drive of this campaign was scored (see the training report).")
-        return ds
-    st.subheader("Metrics per drive")
-    held = run.window.test_drives
-    st.caption(("Each test drive was held out whole: the model never saw it while training. "
-                if held else f"The last {run.window.split[2]:.0%} of every drive, which the model "
-                "never saw while training. ") + f"Overall: RMSE {run.metrics['rmse']:.3g}, "
-               f"R² {run.metrics['r2']:.3f} ({unit or 'target unit'}).")
-    if ss.get("res_drive") not in by_drive:
-        ss["res_drive"] = next(iter(by_drive))
-    drive = st.selectbox("Drive to look at", list(by_drive), key="res_drive",
-                         help="Predictions, attention heatmaps and the early warning below are "
-                              "for this drive.")
-    st.dataframe(plots.drive_metrics_table(by_drive), hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="%.3g")
-                                for c in ("RMSE", "MAE", "MAPE %", "R²")})
-    st.plotly_chart(plots.drive_metrics_figure(by_drive, unit, selected=drive),
-                    width="stretch", key="drive_metrics_fig")
-    for line in run.report:
-        st.caption(line)
-    return camp[drive]
-
-
-ds = _campaign_section(run, ds)
-
-try:
-    results = {k: ui.predict_and_explain(usable[k], ds, "test") for k in compare}
-except pc.DataError as exc:
-    st.error(str(exc))
-    st.stop()
-pred, att = results[main_key]
-if len(pred) == 0:
-    st.error("The test span of this drive has no complete window; use a longer drive.")
-    st.stop()
-names = {k: f"{usable[k].config.model} · {k[:6]}" for k in compare}
-preds = {names[k]: results[k][0] for k in compare}
-
-# ---------------------------------------------------------------------------- leaderboard
-st.subheader("Leaderboard (test span of this data)")
-board = [r for r in ui.cache().list()
-         if r["data_fingerprint"] == ds.fingerprint() and r["target"] == target]
-if board:
-    lb = pd.DataFrame([{"model": r["model"], "RMSE": r["rmse"], "MAE": r["mae"],
-                        "MAPE %": r["mape"], "R²": r["r2"], "created (UTC)": r["created"],
-                        "key": r["key"]} for r in board]).sort_values("RMSE")
-    st.dataframe(lb, hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="%.3g")
-                                for c in ("RMSE", "MAE", "MAPE %", "R²")})
-else:                               # runs trained on other data: score them on this test span
-    lb = pd.DataFrame([{"model": usable[k].config.model, "trained on": usable[k].data_name,
-                        **pc.regression_metrics(f["actual"], f["predicted"]), "key": k}
-                       for k, (f, _) in results.items()])
-    st.dataframe(lb, hide_index=True, width="stretch")
-scored = pd.DataFrame([{"model": usable[k].config.model, "key": k[:6],
-                        **{f"deletion area: {pc.explain.SHORT[n]}": faith_cell(k, n)
-                           for n in ("relevance", "integrated_gradients")}}
-                       for k in usable])
-if (scored.iloc[:, 2:] != "not scored yet").any(axis=None):
-    st.dataframe(scored, hide_index=True, width="stretch", key="faith_table")
-    st.caption("Faithfulness: deletion-curve area of the map vs a random order on the test span "
-               "(larger than random = the map points at inputs the model uses). Score a map "
-               "below to fill in a cell.")
-if run.data_fingerprint != ds.fingerprint():
-    st.info(f"This run was trained on {run.data_name}; here it is evaluated on the test span of "
-            f"{ds.label}.")
-st.caption(f"Metrics in {unit or 'the target unit'} on "
-           + ("the whole of this test drive" if ds.name in run.window.test_drives else
-              f"the last {run.window.split[2]:.0%} of the drive") + ", which no model saw while "
-           "training.")
-
-# ---------------------------------------------------------------------------- time pick
-times = pred["time"].to_numpy(dtype=float)
-focus = ss.pop("res_focus", None)
-if focus == "peak":
-    peak = pc.highest_actual_time(pred)
-    if peak is not None:
-        ss["res_time"] = float(peak)
-if not isinstance(ss.get("res_time"), float) or not times[0] <= ss["res_time"] <= times[-1]:
-    ss["res_time"] = float(pc.highest_actual_time(pred) or times[len(times) // 2])
-step = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
-
-# ---------------------------------------------------------------------------- predictions
-st.subheader(f"Predicted vs actual {target}")
-st.plotly_chart(plots.predictions_figure(preds, target, unit, ds.time_kind,
-                                         marker_time=ss["res_time"]),
-                width="stretch", key="pred_fig")
-with st.expander("Residuals"):
-    st.plotly_chart(plots.residuals_figure(preds, target, unit, ds.time_kind), width="stretch",
-                    key="resid_fig")
-
-# ---------------------------------------------------------------------------- attention
-st.subheader("One prediction and which inputs mattered")
-if times[-1] > times[0]:
-    label = {"row": "Prediction row", "datetime": "Prediction time (epoch seconds)"}.get(
-        ds.time_kind, "Prediction time [s]")
-    st.slider(label, float(times[0]),
-              float(times[-1]), step=step, key="res_time",
-              help="Pick a moment of the test span; the dashed line marks it above.")
-b1, b2, _ = st.columns([1, 1, 4])
-if b1.button("Highest actual value", key="peak_btn"):
-    ss["res_focus"] = "peak"
-    st.rerun()
-i = int(np.argmin(np.abs(times - ss["res_time"])))
-t = float(times[i])
-left, right = st.columns([2, 3])
-with left:
-    a, p = pred["actual"].iloc[i], pred["predicted"].iloc[i]
-    m1, m2 = st.columns(2)
-    m1.metric(f"Actual {target}", f"{a:.3g} {unit}" if np.isfinite(a) else "—")
-    m2.metric("Predicted", f"{p:.3g} {unit}",
-              delta=f"{p - a:+.3g} {unit}" if np.isfinite(a) else None, delta_color="off")
-    L, h = run.window.lookback, run.window.horizon
-    span = max(3 * L, 30) * step
-    near = {n: f[(f["time"] >= t - span) & (f["time"] <= t + span / 2)] for n, f in preds.items()}
-    fig = plots.predictions_figure(near, target, unit, ds.time_kind, marker_time=t,
-                                   range_slider=False, height=330)
-    steps = pc.window_steps(ds.times, t, L, h)
-    x0, x1 = plots.time_values([steps[0], steps[-1]], ds.time_kind)
-    fig.add_vrect(x0=x0, x1=x1, fillcolor="rgba(128,128,128,0.18)", line_width=0,
-                  annotation_text="lookback", annotation_position="top left")
-    st.plotly_chart(fig, width="stretch", key="near_fig")
-    st.caption(f"Window {i + 1} of {len(pred)}: the model saw the shaded {L} steps and predicted "
-               f"{target} at the dashed line ({h} step(s) after the newest input).")
-with right:
-    map_names = pc.explain.available_maps(run)
-    if ss.get("res_map") not in map_names or ss.get("res_map_run") != main_key:
-        ss["res_map"] = map_names[0]                # a new run starts on its default map
-    ss["res_map_run"] = main_key
-    map_name = st.radio("Map", map_names, key="res_map", horizontal=True,
-                        format_func=pc.explain.SHORT.get,
-                        help="relevance: the weight each input x at each step really gets on the "
-                             "model's attention path (sums to 1). α: the feature attention inside "
-                             "each sensor group. Integrated gradients / occlusion: attribution "
-                             "(Captum), for any model.")
-    if not run.model.has_feature_attention:
-        what = ("has temporal attention only (no feature attention)"
-                if run.model.has_temporal_attention else "has no attention")
-        st.caption(f"**{run.config.model}** {what}; its map is an attribution computed for "
-                   "this window.")
-    show_map(run, att, map_name, i, steps, t)
-    st.caption(MAP_CAPTIONS[map_name])
-
-# ---------------------------------------------------------------------------- side by side
-st.subheader("Two maps of the same window, side by side")
-show_pair(t)
-
-# ---------------------------------------------------------------------------- deletion score
-st.subheader(f"Is the {pc.explain.SHORT[map_name]} map faithful? Deletion curve over the test span")
-show_deletion(run, map_name)
-
 # ---------------------------------------------------------------------------- importance
-st.subheader("Which sensor groups matter (whole test span)")
-imp = plots.importance_figure(att)
-if imp is None:
-    st.info(f"{run.config.model} has no feature or group attention to aggregate.")
-else:
+def importance_section(run: pc.TrainedRun, att: pc.Attention) -> None:
+    st.subheader("Which sensor groups matter (whole test span)")
+    imp = plots.importance_figure(att)
+    if imp is None:
+        st.info(f"{run.config.model} has no feature or group attention to aggregate.")
+        return
     st.plotly_chart(imp, width="stretch", key="imp_fig")
     if att.group is None:
         st.caption(f"{run.config.model} has no sensor-group weights (only PA-LSTM has them).")
 
+
 # ---------------------------------------------------------------------------- early warning
-st.subheader("High-emission early warning")
-actual = pred["actual"].to_numpy(dtype=float)
-if "res_threshold" not in ss or not np.isfinite(ss["res_threshold"]):
-    ss["res_threshold"] = float(np.round(np.nanpercentile(actual, 90), 3))
-thr = st.number_input(f"Warn when {target} exceeds ({unit or 'target unit'})",
-                      key="res_threshold", format="%.3f")
-counts = pc.exceedance_counts(pred["actual"], pred["predicted"], thr)
-k1, k2, k3, k4 = st.columns(4)
-k1.metric("Hits", counts["hits"], help="actual above the threshold and warned")
-k2.metric("Misses", counts["misses"], help="actual above the threshold, no warning")
-k3.metric("False alarms", counts["false_alarms"], help="warned, actual below the threshold")
-k4.metric("Hit rate", f"{counts['hit_rate']:.0%}" if np.isfinite(counts["hit_rate"]) else "—")
-st.plotly_chart(plots.exceedance_figure(pred, thr, target, unit, ds.time_kind), width="stretch",
-                key="warn_fig")
-st.caption("Counted per time step of the test span.")
+def warning_section(run: pc.TrainedRun, pred: pd.DataFrame, ds: pc.Dataset) -> None:
+    """Hits, misses and false alarms of a threshold; it starts at the 90th percentile of the
+    actual values of each new drive or target."""
+    st.subheader("High-emission early warning")
+    context = (ui.fingerprint(ds), run.target)
+    thr = K.res_threshold.get()
+    if K.res_threshold_for.get() != context or thr is None or not np.isfinite(thr):
+        actual = pred["actual"].to_numpy(dtype=float)
+        K.res_threshold.set(float(np.round(np.nanpercentile(actual, 90), 3)))
+        K.res_threshold_for.set(context)
+    thr = st.number_input(f"Warn when {run.target} exceeds ({run.target_unit or 'target unit'})",
+                          key=K.res_threshold, format="%.3f")
+    counts = pc.exceedance_counts(pred["actual"], pred["predicted"], thr)
+    k1, k2, k3, k4 = st.columns(4)
+    k1.metric("Hits", counts["hits"], help="actual above the threshold and warned")
+    k2.metric("Misses", counts["misses"], help="actual above the threshold, no warning")
+    k3.metric("False alarms", counts["false_alarms"], help="warned, actual below the threshold")
+    k4.metric("Hit rate", f"{counts['hit_rate']:.0%}" if np.isfinite(counts["hit_rate"]) else "—")
+    st.plotly_chart(plots.exceedance_figure(pred, thr, run.target, run.target_unit,
+                                            ds.time_kind), width="stretch", key="warn_fig")
+    st.caption("Counted per time step of the test span.")
+
 
 # ---------------------------------------------------------------------------- lab → road
-st.subheader("Evaluate on another drive (lab → road)")
-others = [s for s in pc.SAMPLES if f"sample: {s}" != ds.name]
-choice = st.selectbox("Drive", ["—", *others, "Upload a CSV…"], key="res_other",
-                      help="Train on one drive (e.g. urban), check the model on another.")
-other = None
-if choice == "Upload a CSV…":
-    up = st.file_uploader("Second drive (CSV)", type=["csv", "txt"], key="other_upload")
-    other = ui.parse_upload(up, "second drive")
-elif choice != "—":
-    other = ui.memo(("sample", choice), lambda: pc.load_sample(choice))
-if other is not None:
+def other_drive(ds: pc.Dataset) -> pc.Dataset | None:
+    """A second drive: another sample or an uploaded CSV (None: not chosen)."""
+    others = [s for s in pc.SAMPLES if f"sample: {s}" != ds.name]
+    choice = st.selectbox("Drive", ["—", *others, "Upload a CSV…"], key=K.res_other,
+                          help="Train on one drive (e.g. urban), check the model on another.")
+    if choice == "Upload a CSV…":
+        up = st.file_uploader("Second drive (CSV)", type=["csv", "txt"], key=K.other_upload)
+        return ui.parse_upload(up, "second drive")
+    if choice != "—":
+        return ui.memo(("sample", choice), lambda: pc.load_sample(choice))
+    return None
+
+
+def lab_to_road_section(run: pc.TrainedRun, ds: pc.Dataset) -> None:
+    """``pc.drive_check`` of the run on the whole of a second drive."""
+    st.subheader("Evaluate on another drive (lab → road)")
+    other = other_drive(ds)
+    if other is None:
+        return
     try:
-        opred = ui.memo(("predict_all", run.key, other.fingerprint()),
-                        lambda: run.predict(other, part="all"))
+        check = ui.memo(("drive_check", run.key, other.fingerprint()),
+                        lambda: pc.drive_check(run, other))
     except pc.DataError as exc:
         st.error(str(exc))
+        return
+    m = check.metrics
+    if check.measured:
+        st.write(f"**{run.config.model}** trained on {run.data_name}"
+                 + (" (simulated)" if run.simulated else "") + f", tested on the whole of "
+                 f"{other.label}: RMSE {m['rmse']:.3g}, MAE {m['mae']:.3g}, "
+                 f"R² {m['r2']:.3f} (own test span: RMSE {run.metrics['rmse']:.3g}).")
     else:
-        om = pc.regression_metrics(opred["actual"], opred["predicted"])
-        if np.isfinite(om["rmse"]):
-            st.write(f"**{run.config.model}** trained on {run.data_name}"
-                     + (" (simulated)" if run.simulated else "") + f", tested on the whole of "
-                     f"{other.label}: RMSE {om['rmse']:.3g}, MAE {om['mae']:.3g}, "
-                     f"R² {om['r2']:.3f} (own test span: RMSE {run.metrics['rmse']:.3g}).")
-        else:
-            st.write(f"{other.label} has no {target} column: predictions only (estimated from "
-                     "the sensors).")
-        st.plotly_chart(plots.predictions_figure({run.config.model: opred}, target, unit,
-                                                 other.time_kind, title=other.label),
-                        width="stretch", key="other_fig")
+        st.write(f"{other.label} has no {run.target} column: predictions only (estimated from "
+                 "the sensors).")
+    st.plotly_chart(plots.predictions_figure({run.config.model: check.predictions}, run.target,
+                                             run.target_unit, other.time_kind,
+                                             title=other.label),
+                    width="stretch", key="other_fig")
 
-st.page_link(ui.PAGE["downloads"], label="Download predictions, attention and the model",
-             icon=":material/download:")
+
+# ---------------------------------------------------------------------------- the page
+def main() -> None:
+    st.set_page_config(page_title="Results · PA-LSTM Explorer", page_icon="📈", layout="wide")
+    ui.start_page(K)
+    st.title("4 · Results")
+    ui.step_indicator("results")
+    ds = ui.need_data()
+    ui.data_badge(ds)
+    usable = ui.need_runs(ds, "No trained run for this data yet. Train one (or open a cached "
+                              "run) first.")
+    main_key, compare = pick_runs(usable, ds)
+    run = usable[main_key]
+    drive = campaign_section(run, ds)          # a campaign run: the chosen drive, else ds
+    try:
+        results = {k: ui.predict_and_explain(usable[k], drive, "test") for k in compare}
+    except pc.DataError as exc:
+        st.error(str(exc))
+        st.stop()
+    pred, att = results[main_key]
+    if len(pred) == 0:
+        st.error("The test span of this drive has no complete window; use a longer drive.")
+        st.stop()
+    preds = {f"{usable[k].config.model} · {k[:6]}": results[k][0] for k in compare}
+    leaderboard_section(run, drive, usable, {k: results[k][0] for k in compare})
+    times, step = pick_time(pred)
+    predictions_section(preds, run, drive)
+    t, map_name = window_section(run, pred, att, preds, drive, times, step)
+    pair_section(usable, main_key, drive, t)
+    deletion_section(run, drive, map_name)
+    importance_section(run, att)
+    warning_section(run, pred, drive)
+    lab_to_road_section(run, drive)
+    st.page_link(ui.PAGE["downloads"], label="Download predictions, attention and the model",
+                 icon=":material/download:")
+
+
+main()

@@ -6,21 +6,23 @@ import palstm_core as pc
 from pages import _shared as ui
 
 st.set_page_config(page_title="Downloads · PA-LSTM Explorer", page_icon="⬇️", layout="wide")
+ui.start_page(ui.keys.Downloads)
+K = ui.keys.Downloads
 st.title("Downloads")
 ui.step_indicator("results")
-ss = st.session_state
 ds = ui.need_data()
 ui.data_badge(ds)
 
 usable = ui.need_runs(ds, "No trained run for this data yet.")
 keys = list(usable)
-if ss.get("dl_run") not in keys:
-    ss["dl_run"] = ss.get("selected_run") if ss.get("selected_run") in keys else keys[-1]
-key = st.selectbox("Run", keys, key="dl_run",
+if K.dl_run.get() not in keys:
+    selected = ui.keys.Runs.selected_run.get()
+    K.dl_run.set(selected if selected in keys else keys[-1])
+key = st.selectbox("Run", keys, key=K.dl_run,
                    format_func=lambda k: f"{usable[k].config.model} · {usable[k].data_name} · "
                                          f"{k}")
 run = usable[key]
-part = st.radio("Rows", ["test", "all"], horizontal=True, key="dl_part",
+part = st.radio("Rows", ["test", "all"], horizontal=True, key=K.dl_part,
                 format_func={"test": "test span", "all": "whole drive"}.get)
 stem = f"{run.config.model}_{run.target}_{key[:8]}_{part}"
 data = ui.campaign() if ui.on_campaign(run) else ds     # a campaign run: all its drives
@@ -35,7 +37,7 @@ st.subheader("Predictions")
 st.caption(f"{len(pred)} rows: time, actual, predicted ({run.target_unit or 'target unit'})."
            + note)
 st.download_button("Predictions CSV", pred.to_csv(index=False).encode(), f"{stem}_predictions.csv",
-                   "text/csv", key="dl_pred")
+                   "text/csv", key=K.dl_pred)
 
 st.subheader("Attention")
 if att.feature is None and att.temporal is None:
@@ -44,7 +46,7 @@ else:
     st.caption("Long format: one row per (window, lag, feature) with the feature and temporal "
                "attention weight; lag 0 = newest input step.")
     st.download_button("Attention CSV", att.to_frame().to_csv(index=False).encode(),
-                       f"{stem}_attention.csv", "text/csv", key="dl_att")
+                       f"{stem}_attention.csv", "text/csv", key=K.dl_att)
 
 st.subheader("Which sensor, when: relevance and attribution maps")
 names = [n for n in pc.explain.available_maps(run) if n != "feature"]
@@ -52,7 +54,7 @@ st.caption("Long format: one row per (window, lag, feature) with the map's value
            "input step. " + " ".join(f"*{pc.explain.SHORT[n]}*: {pc.explain.MAP_LABELS[n]}." for n in names)
            + " Attributions are computed for every window when you ask (about 0.03 s a window).")
 for col, name in zip(st.columns(len(names)), names):
-    if name == "relevance" or ss.get(f"dl_want_{name}"):
+    if name == "relevance" or K.dl_want_.of(name).get():
         with st.spinner(f"Computing {pc.explain.SHORT[name]} for {len(pred)} windows…"):
             frame = ui.part_map_frame(run, data, name, part)
         if isinstance(frame, str):
@@ -60,9 +62,9 @@ for col, name in zip(st.columns(len(names)), names):
         else:
             col.download_button(f"{pc.explain.SHORT[name].capitalize()} CSV",
                                  frame.to_csv(index=False).encode(), f"{stem}_{name}.csv",
-                                 "text/csv", key=f"dl_{name}")
-    elif col.button(f"Compute {pc.explain.SHORT[name]}", key=f"dl_ready_{name}"):
-        ss[f"dl_want_{name}"] = True
+                                 "text/csv", key=K.dl_map_.of(name))
+    elif col.button(f"Compute {pc.explain.SHORT[name]}", key=K.dl_ready_.of(name)):
+        K.dl_want_.of(name).set(True)
         st.rerun()
 
 st.subheader("Model")
@@ -72,9 +74,9 @@ if run.path is not None and (run.path / "weights.safetensors").is_file():
     d1, d2 = st.columns(2)
     d1.download_button("Model weights (safetensors)",
                        (run.path / "weights.safetensors").read_bytes(), f"{key}.safetensors",
-                       "application/octet-stream", key="dl_weights")
+                       "application/octet-stream", key=K.dl_weights)
     d2.download_button("Run metadata (run.json)", (run.path / "run.json").read_bytes(),
-                       f"{key}.json", "application/json", key="dl_meta")
+                       f"{key}.json", "application/json", key=K.dl_meta)
 else:
     st.info("This run is not in the model cache (it may have been deleted); train it again to "
             "download its weights.")

@@ -22,6 +22,7 @@ from .data import (MAX_BYTES, SAMPLES, SPLIT_SAMPLE, Campaign, DataError, Datase
                    concat_drives, load_csv, load_drives, load_file, load_sample,
                    load_sample_campaign, merge_drives, resample)
 from .data.formats import SUFFIXES as FILE_SUFFIXES
+from .evaluation import DriveCheck, drive_check, leaderboard_table, score_runs
 from .explain import Attention, Attribution, attribute
 from .explore import Edit, Sensitivity, WhatIf, error_by_value, sensitivity, what_if
 from .grouping import SensorGrouping, lagged_correlation, suggest_groups
@@ -48,3 +49,4 @@ __all__ = [
     "merge_drives", "natural_key", "regression_metrics", "resample", "sensitivity", "suggest_groups", "train",
     "trip_results", "tune", "what_if", "window_steps",
 ]
+__all__ += ["DriveCheck", "drive_check", "leaderboard_table", "score_runs"]   # evaluation.py

@@ -143,13 +143,16 @@ def _edited(values, lo, hi, e: Edit, mean, ds: Dataset, newest: int) -> np.ndarr
 
 @dataclass
 class WhatIf:
-    """What-if answer: ``table`` (run, model, step, time, original, edited, change), the edited
-    drive slice per run, and ``maps[run.key] = (original, edited)`` when maps were asked for."""
+    """What-if answer: ``table`` (run, model, step, time, original, edited, change) and, when
+    maps were asked for, ``maps[run.key] = (original, edited)`` with the map's name and the
+    run's columns and groups (its rows) in ``map_names`` / ``map_features`` / ``map_groups``."""
 
     table: pd.DataFrame
     edits: list[Edit]
     maps: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     map_names: dict[str, str] = field(default_factory=dict)
+    map_features: dict[str, list[str]] = field(default_factory=dict)
+    map_groups: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
 
 def _window_map(run, ds: Dataset, name: str) -> np.ndarray:
@@ -164,7 +167,8 @@ def what_if(runs, ds: Dataset, time: float, edits, map_name: str | None = None) 
     runs = [runs] if not isinstance(runs, (list, tuple)) else list(runs)
     edits = list(edits)
     means = _means(runs)
-    rows, maps, names = [], {}, {}
+    res = WhatIf(pd.DataFrame(), edits)
+    rows = []
     for run in runs:
         first, stop = _window_rows(run, ds, time)
         newest = _row(ds, time) - run.window.horizon
@@ -179,9 +183,12 @@ def what_if(runs, ds: Dataset, time: float, edits, map_name: str | None = None) 
         if map_name:
             name = available_maps(run)[0] if map_name == "default" else map_name
             if name in available_maps(run):
-                maps[run.key] = (_window_map(run, before, name), _window_map(run, after, name))
-                names[run.key] = name
-    return WhatIf(pd.DataFrame(rows), edits, maps, names)
+                res.maps[run.key] = (_window_map(run, before, name), _window_map(run, after, name))
+                res.map_names[run.key] = name
+                res.map_features[run.key] = list(run.columns)
+                res.map_groups[run.key] = run.groups
+    res.table = pd.DataFrame(rows)
+    return res
 
 
 def _each(data, fn):

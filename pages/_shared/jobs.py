@@ -1,10 +1,11 @@
 """THE background-job runner of the app (Train's model training and Learn's planted-signal
-training), and the one place that sets torch's CPU thread count.
+training), its one poller (``watch``), and the one place that sets torch's CPU thread count.
 
 A ``Job`` runs ``work(job)`` in a daemon thread. ``work`` reports through
 ``job.progress(fraction, message)`` and stops when ``job.cancel`` (a ``threading.Event``) is
 set (``pc.train`` raises ``TrainingCancelled``). The job is a plain object kept in
-``st.session_state``; the worker thread only writes its attributes and never calls ``st.*``.
+session state (a declared key); the worker thread only writes its attributes and never calls
+``st.*``: ``watch`` polls it from the page.
 """
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+
+import streamlit as st
 
 import palstm_core as pc
 
@@ -164,3 +167,54 @@ class TuneJob(TrainingJob):
 
 
 limit_threads()                              # at import: the pages' own torch calls too
+
+
+# ---------------------------------------------------------------------------- the poller
+def watch(job: Job | None, draw: Callable[[Job], None]) -> None:
+    """THE poller of a background job (Train and Learn): ``draw(job)`` in a fragment that
+    re-runs every 0.5 s while the job runs, so the rest of the page stays still; the first
+    poll after the job finished re-runs the whole page (once, until the page marks the job
+    ``collected``), so the page can take the result."""
+    @st.fragment(run_every=0.5 if job is not None and job.running else None)
+    def poll():
+        if job is None:
+            return
+        if job.done and not job.collected:
+            st.rerun()
+        draw(job)
+    poll()
+
+
+def background(job_key, result_key, start: bool, compute: Callable, config: dict,
+               cache: pc.ModelCache, status: tuple[str, str, str]) -> bool:
+    """Run ``compute(**config, cache=cache, progress=…, cancel=…)`` as a ``Job`` kept under the
+    session key ``job_key`` when ``start``; while it runs show its progress and a cancel button
+    (``status`` = verb, cancel widget key, cancel label); when it is done, keep
+    ``(config, result)`` under ``result_key`` and drop the job. Returns whether it still runs."""
+    job = job_key.get()
+    if start and (job is None or job.done):
+        job = job_key.set(Job(lambda j: compute(**config, cache=cache, progress=j.progress,
+                                                cancel=j.cancel),
+                              name=str(job_key).replace("_", "-"), config=config).start())
+    if job is None:
+        return False
+    verb, cancel_key, cancel_label = status
+    if job.done:
+        job.collected = True
+        job_key.pop()
+        if job.cancelled:
+            st.warning(f"{verb} was cancelled.")
+        elif job.error is not None:
+            st.error(f"{verb} failed: {job.error}")
+        else:
+            result_key.set((job.info["config"], job.result))
+        return False
+
+    def draw(job: Job) -> None:
+        st.progress(job.fraction, text=f"{verb}: {job.message}")
+        if job.cancel.is_set():
+            st.caption("Cancelling…")
+        elif st.button(cancel_label, key=cancel_key):
+            job.cancel.set()
+    watch(job, draw)
+    return True

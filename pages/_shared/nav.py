@@ -1,12 +1,15 @@
-"""Navigation: the steps data → groups → train → results, the step indicator, widget-state
-keeping across pages, and the "load data first" / "train first" stops."""
+"""Navigation: the steps data → groups → train → results, the start of every page run
+(``start_page``: lifetimes of the session keys, the finished job), the step indicator, and the
+"load data first" / "train first" stops."""
 from __future__ import annotations
 
 import streamlit as st
 
 import palstm_core as pc
 
-from .state import add_run, campaign, dataset, fits, grouping, runs, test_drives
+from .keys import Runs, enter_page
+from .state import (add_run, campaign, dataset, fits, grouping, runs, show_in_results, target,
+                    test_drives)
 
 STEPS = [("data", "1 · Data", "pages/1_Data.py"),
          ("groups", "2 · Sensor groups", "pages/2_Sensor_groups.py"),
@@ -16,50 +19,40 @@ PAGE = {k: path for k, _, path in STEPS}
 PAGE["downloads"] = "pages/5_Downloads.py"
 PAGE["home"] = "app.py"
 
-KEEP_PREFIXES = ("gname_", "gcols_", "lookback_in", "horizon_in", "target_select", "trainset_",
-                 "sample_name", "plot_channels", "res_", "clean_", "mergeopt_")
-
-
 def current_step() -> str:
     if runs():
         return "results"
-    if st.session_state.get("grouping"):
+    if grouping() is not None:
         return "train"
     if dataset() is not None:
         return "groups"
     return "data"
 
 
-def keep_widget_state() -> None:
-    """Streamlit forgets the state of widgets that a page run does not draw; re-assigning them
-    as plain session values keeps edits (groups, settings) when the user switches pages."""
-    for k in list(st.session_state):
-        if str(k).startswith(KEEP_PREFIXES):
-            st.session_state[k] = st.session_state[k]
+def start_page(space) -> None:
+    """First call of every page (``space``: its namespace in ``keys``): the lifetimes of the
+    session keys (``keys.enter_page``), then the runs of a finished training job."""
+    enter_page(space)
+    collect_job()
 
 
 def collect_job():
-    """Move the runs of a finished training job into the session (once); returns the job
-    when this call collected it, else None."""
-    job = st.session_state.get("job")
+    """Move the runs of a finished training job into the session (once) and ask Results to
+    show them; returns the job when this call collected it, else None."""
+    job = Runs.job.get()
     if job is None or not job.done or job.collected:
         return None
     job.collected = True
     for run in job.runs:
         add_run(run, select=run is job.runs[0])
     if job.runs:
-        st.session_state["res_main"] = job.runs[0].key
-        st.session_state["res_compare"] = [r.key for r in job.runs]
-    if job.focus:
-        st.session_state["res_focus"] = job.focus
+        show_in_results(job.runs[0].key, [r.key for r in job.runs], job.focus)
     return job
 
 
 def step_indicator(active: str | None = None) -> None:
     """data → groups → train → results, with what the session has loaded."""
-    keep_widget_state()
-    collect_job()
-    done = {"data": dataset() is not None, "groups": bool(st.session_state.get("grouping")),
+    done = {"data": dataset() is not None, "groups": grouping() is not None,
             "train": bool(runs()), "results": bool(runs())}
     here = active or current_step()
     parts = []
@@ -72,13 +65,13 @@ def step_indicator(active: str | None = None) -> None:
     bits = [f"data: **{ds.label}** ({len(ds)} rows)" if ds is not None else "no data loaded"]
     if campaign() is not None:
         bits = [f"data: **{campaign().label}**"]
-    if st.session_state.get("target"):
+    if target():
         g = grouping()
-        bits.append(f"target **{st.session_state['target']}**"
+        bits.append(f"target **{target()}**"
                     + (f", {len(g.groups)} sensor groups" if g else ""))
     if runs():
         bits.append(f"{len(runs())} trained run(s)")
-    job = st.session_state.get("job")
+    job = Runs.job.get()
     if job is not None and job.running:
         bits.append("training in progress…")
     st.caption(" · ".join(bits))

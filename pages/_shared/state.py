@@ -1,71 +1,59 @@
-"""Session-state keys and accessors: the loaded dataset, runs, grouping, window, and a bounded
-per-session memo of predictions, attention and checks."""
+"""Accessors of the session's data, problem and runs, and the bounded per-session memo of
+predictions, attention and checks. The keys themselves are declared in ``keys.py``."""
 from __future__ import annotations
-
-from collections import OrderedDict
 
 import streamlit as st
 
 import palstm_core as pc
 
+from .keys import Groups, Loaded, Problem, Runs, forget_data
+from .session import MEMO_SIZE, UPLOAD_SIZE, Memo  # noqa: F401 - Memo: tests import it here
 from .settings import cache
-
-# Session keys that depend on the loaded drive: a new drive forgets them.
-DATA_KEYS = ("data_error", "ds_raw", "clean_on", "clean_channels", "clean_plot", "grouping",
-             "target", "window", "group_rows", "groups_for_target", "target_select",
-             "plot_channels", "res_time", "campaign", "campaign_test", "campaign_fp",
-             "res_drive")
-MEMO_SIZE = 32          # entries kept per session (predictions/attention of a few runs × drives)
-
-
-class Memo(OrderedDict):
-    """A least-recently-used memo of at most ``size`` entries (oldest use dropped first)."""
-
-    def __init__(self, size: int = MEMO_SIZE):
-        super().__init__()
-        self.size = size
-
-    def get_or_compute(self, key, compute):
-        if key in self:
-            self.move_to_end(key)
-        else:
-            self[key] = compute()
-            while len(self) > self.size:
-                self.popitem(last=False)
-        return self[key]
-
 
 def memo(key, compute):
     """Per-session memo for predictions/attention (keyed by run key, data, part), bounded to
-    the ``MEMO_SIZE`` most recently used entries."""
-    store = st.session_state.get("memo")
-    if not isinstance(store, Memo):
-        store = st.session_state["memo"] = Memo()
-    return store.get_or_compute(key, compute)
+    the ``MEMO_SIZE`` most recently used entries; new data starts a fresh one."""
+    return Loaded.memo.memo(MEMO_SIZE).get_or_compute(key, compute)
 
 
 def dataset() -> pc.Dataset | None:
-    return st.session_state.get("ds")
+    return Loaded.ds.get()
 
 
 def set_dataset(ds: pc.Dataset) -> None:
-    """A new drive: forget everything that depended on the old one."""
-    st.session_state["ds"] = ds
-    for k in DATA_KEYS:
-        st.session_state.pop(k, None)
-    for k in [k for k in st.session_state if str(k).startswith(("gname_", "gcols_"))]:
-        del st.session_state[k]
-    st.session_state["memo"] = Memo()
+    """A new drive: forget everything that depended on the old one (``forget_data``)."""
+    forget_data()
+    Loaded.ds.set(ds)
+
+
+def set_problem(target: str | None, grouping: pc.SensorGrouping | dict | None,
+                window: pc.WindowSpec | None, from_widgets: bool = False) -> None:
+    """THE writer of what to predict (target) from what (grouping) with which window; a None
+    grouping means "no valid grouping yet" (Train waits). Unless the values come from the
+    Groups page's own widgets (``from_widgets``), its window widgets are set to show them."""
+    Problem.target.set(target)
+    if grouping is None:
+        Problem.grouping.pop()
+    else:
+        Problem.grouping.set(grouping if isinstance(grouping, dict) else grouping.to_dict())
+    Problem.window.set(window)
+    if window is not None and not from_widgets:
+        Groups.lookback_in.set(window.lookback)
+        Groups.horizon_in.set(window.horizon)
+
+
+def target() -> str | None:
+    return Problem.target.get()
 
 
 def load_into_session(source, name: str | None = None, dayfirst: bool | None = None) -> bool:
     """Parse a CSV (path, upload or text buffer) into the session; a DataError is kept as a
-    plain message in ``st.session_state['data_error']`` for the page to show. Browser uploads
+    plain message in ``Loaded.data_error`` for the page to show. Browser uploads
     are refused over ``pc.MAX_BYTES``."""
     try:
         ds = pc.load_csv(source, name=name, dayfirst=dayfirst, max_bytes=pc.MAX_BYTES)
     except pc.DataError as exc:
-        st.session_state["data_error"] = str(exc)
+        Loaded.data_error.set(str(exc))
         return False
     set_dataset(ds)
     return True
@@ -77,33 +65,32 @@ def load_sample_into_session(name: str = "urban") -> None:
 
 def split_sample() -> tuple[pc.Dataset, pc.Dataset]:
     """The urban drive split into a PEMS and an OBD file (simulated), loaded once a session."""
-    if "_split_sample" not in st.session_state:
-        st.session_state["_split_sample"] = (pc.load_sample(pc.SPLIT_SAMPLE[0]),
-                                             pc.load_sample(pc.SPLIT_SAMPLE[1]))
-    return st.session_state["_split_sample"]
+    if not Loaded._split_sample.present:
+        Loaded._split_sample.set((pc.load_sample(pc.SPLIT_SAMPLE[0]),
+                                  pc.load_sample(pc.SPLIT_SAMPLE[1])))
+    return Loaded._split_sample.get()
 
 
 def parse_upload(up, what: str, dayfirst: bool | None = None) -> pc.Dataset | None:
-    """Uploaded CSV(s) of one logger as one Dataset (each file parsed once per upload; several
-    files are joined on their wall clock by ``pc.concat_drives``); a DataError is shown in
-    words."""
+    """Uploaded CSV(s) of one logger as one Dataset (each file parsed once per upload and kept in
+    a memo of the ``UPLOAD_SIZE`` most recent; several files are joined on their wall clock by
+    ``pc.concat_drives``); a DataError is shown in words."""
     ups = [u for u in (up if isinstance(up, (list, tuple)) else [up]) if u is not None]
     if not ups:
         return None
-    store = st.session_state.setdefault("_parsed_uploads", {})
+    store = Loaded._parsed_uploads.memo(UPLOAD_SIZE)
     parts = []
     for u in ups:
-        key = (what, u.file_id, dayfirst)
-        if key not in store:
+        def parse(u=u):
             try:
-                store[key] = pc.load_csv(u, name=u.name, dayfirst=dayfirst,
-                                         max_bytes=pc.MAX_BYTES)
+                return pc.load_csv(u, name=u.name, dayfirst=dayfirst, max_bytes=pc.MAX_BYTES)
             except pc.DataError as exc:
-                store[key] = str(exc)
-        if isinstance(store[key], str):
-            st.error(f"The {what} file '{u.name}' could not be used. " + store[key])
+                return str(exc)
+        got = store.get_or_compute((what, u.file_id, dayfirst), parse)
+        if isinstance(got, str):
+            st.error(f"The {what} file '{u.name}' could not be used. " + got)
             return None
-        parts.append(store[key])
+        parts.append(got)
     try:
         return pc.concat_drives(parts)
     except pc.DataError as exc:
@@ -123,7 +110,7 @@ def merge_into_session(pems: pc.Dataset, obd: pc.Dataset, **kw) -> str | None:
 
 def base_dataset() -> pc.Dataset | None:
     """The dataset as loaded or merged, before any cleaning (the cleaning toggle restores it)."""
-    return st.session_state.get("ds_raw", dataset())
+    return Loaded.ds_raw.get(dataset())
 
 
 def default_clean_channels(ds: pc.Dataset) -> list[str]:
@@ -139,32 +126,51 @@ def default_clean_channels(ds: pc.Dataset) -> list[str]:
 def use_cleaned(cleaned: pc.Dataset | None) -> None:
     """Make ``cleaned`` the session's dataset, keeping the loaded one in ``ds_raw``; None
     restores the loaded one. Groups and runs stay (cleaning keeps the columns)."""
-    ss = st.session_state
     if cleaned is None:
-        if "ds_raw" in ss:
-            ss["ds"] = ss.pop("ds_raw")
+        if Loaded.ds_raw.present:
+            Loaded.ds.set(Loaded.ds_raw.pop())
         return
-    ss.setdefault("ds_raw", ss.get("ds"))
-    ss["ds"] = cleaned
+    Loaded.ds_raw.setdefault(Loaded.ds.get())
+    Loaded.ds.set(cleaned)
 
 
 def runs() -> dict[str, pc.TrainedRun]:
     """Trained/opened runs of this session, key -> run, oldest first."""
-    return st.session_state.setdefault("runs", {})
+    return Runs.runs.setdefault({})
 
 
 def add_run(run: pc.TrainedRun, select: bool = True) -> None:
     runs()[run.key] = run
     if select:
-        st.session_state["selected_run"] = run.key
+        Runs.selected_run.set(run.key)
+
+
+def delete_run(key: str) -> None:
+    """Delete run ``key`` from the model cache and from this session."""
+    cache().delete(key)
+    runs().pop(key, None)
+    if Runs.selected_run.get() == key:
+        Runs.selected_run.pop()
+
+
+def start_job(job):
+    """Start a training / tuning job (Train, the demo) as the session's one job."""
+    return Runs.job.set(job.start())
 
 
 def open_cached(key: str) -> pc.TrainedRun | None:
     run = runs().get(key) or cache().load(key)
     if run is not None:
         add_run(run)
-        st.session_state["res_main"] = key
+        show_in_results(key)
     return run
+
+
+def show_in_results(main: str, compare: list[str] | None = None,
+                    focus: str | None = None) -> None:
+    """Ask the Results page to open on run ``main`` (compared with ``compare``; ``focus``
+    "peak": at the highest actual value). Results takes the request once (``Runs.show``)."""
+    Runs.show.set({"main": main, "compare": list(compare or [main]), "focus": focus})
 
 
 def fits(run: pc.TrainedRun, ds: pc.Dataset) -> bool:
@@ -173,11 +179,11 @@ def fits(run: pc.TrainedRun, ds: pc.Dataset) -> bool:
 
 
 def window_spec() -> pc.WindowSpec | None:
-    return st.session_state.get("window")
+    return Problem.window.get()
 
 
 def grouping() -> pc.SensorGrouping | None:
-    g = st.session_state.get("grouping")
+    g = Problem.grouping.get()
     return pc.SensorGrouping(g) if g else None
 
 
@@ -216,8 +222,7 @@ def deletion(run: pc.TrainedRun, ds: pc.Dataset, name: str, part: str = "test",
     memoised per run key, data and map; None when not computed yet and ``compute`` is False;
     a plain message string when it cannot be computed."""
     key = ("deletion", run.key, ds.fingerprint(), name, part)
-    store = st.session_state.get("memo")
-    if not compute and not (isinstance(store, Memo) and key in store):
+    if not compute and key not in Loaded.memo.memo(MEMO_SIZE):
         return None
 
     def run_curve():
@@ -231,17 +236,17 @@ def deletion(run: pc.TrainedRun, ds: pc.Dataset, name: str, part: str = "test",
 # ---------------------------------------------------------------------------- campaigns
 def campaign() -> pc.Campaign | None:
     """The session's campaign (several drives), or None when one drive is loaded."""
-    return st.session_state.get("campaign")
+    return Loaded.campaign.get()
 
 
 def set_campaign(camp: pc.Campaign) -> None:
     """A new campaign: forget the old data; the pages that look at one drive get the campaign's
     first drive with the columns every drive has (``Campaign.preview``)."""
     set_dataset(camp.preview())
-    ss = st.session_state
-    ss["campaign"], ss["campaign_test"] = camp, []
-    ss["campaign_fp"] = camp.fingerprint()
-    ss["campaign_gen"] = ss.get("campaign_gen", 0) + 1        # a fresh drive-table widget
+    Loaded.campaign.set(camp)
+    Loaded.campaign_test.set([])
+    Loaded.campaign_fp.set(camp.fingerprint())
+    Loaded.campaign_gen.set(Loaded.campaign_gen.get(0) + 1)     # a fresh drive-table widget
 
 
 def load_campaign_into_session(source, progress=None) -> str | None:
@@ -259,7 +264,12 @@ def load_campaign_into_session(source, progress=None) -> str | None:
 def test_drives() -> list[str]:
     """The campaign drives chosen as test drives (empty: split in time inside every drive)."""
     camp = campaign()
-    return [d for d in st.session_state.get("campaign_test", []) if camp and d in camp]
+    return [d for d in Loaded.campaign_test.get([]) if camp and d in camp]
+
+
+def set_test_drives(names: list[str]) -> None:
+    """The campaign drives ticked as test drives (the Data page's drive table)."""
+    Loaded.campaign_test.set(list(names))
 
 
 def train_data() -> pc.Dataset | pc.Campaign | None:
@@ -272,8 +282,8 @@ def fingerprint(data: pc.Dataset | pc.Campaign | None) -> str | None:
     if data is None:
         return None
     if isinstance(data, pc.Campaign):
-        if data is campaign() and st.session_state.get("campaign_fp"):
-            return st.session_state["campaign_fp"]
+        if data is campaign() and Loaded.campaign_fp.get():
+            return Loaded.campaign_fp.get()
         return data.fingerprint()
     return data.fingerprint()
 
