@@ -87,6 +87,32 @@ def campaign_section(run: pc.TrainedRun, ds: pc.Dataset) -> pc.Dataset:
     return camp[drive]
 
 
+# ---------------------------------------------------------------------------- trip results
+TRIP_NAMES = {"drive": "drive", "bin": "speed bin", "distance_km": "distance [km]",
+              "measured_g": "measured [g]", "predicted_g": "predicted [g]",
+              "measured_g_per_km": "measured [g/km]", "predicted_g_per_km": "predicted [g/km]",
+              "error_pct": "error [%]"}
+
+
+def trip_section(run: pc.TrainedRun, ds: pc.Dataset) -> None:
+    """Measured vs predicted grams per drive, per km, overall and per RDE speed bin, on the
+    test rows (``pc.trip_results``)."""
+    st.subheader("Trip results: grams per trip and per km")
+    data = ui.campaign() if ui.on_campaign(run) else ds
+    res = ui.trip_results(run, data, "test")
+    if isinstance(res, str):
+        st.info(res)
+        return
+    st.caption(f"{run.target} summed over the test rows of each drive, measured vs predicted; "
+               "speed bins as in the RDE rules (urban ≤ 60 km/h, rural 60–90, motorway > 90). "
+               "Error = (predicted − measured) / measured.")
+    st.dataframe(res.rename(columns=TRIP_NAMES), hide_index=True, width="stretch",
+                 column_config={v: st.column_config.NumberColumn(format="%.4g")
+                                for k, v in TRIP_NAMES.items() if k not in ("drive", "bin")})
+    for line in res.attrs.get("report", []):
+        st.caption(line)
+
+
 # ---------------------------------------------------------------------------- leaderboard
 def faith_cell(run: pc.TrainedRun, ds: pc.Dataset, name: str) -> str:
     """'1.37 vs 1.02 random' from a memoised deletion curve, or why there is none."""
@@ -434,6 +460,7 @@ def main() -> None:
         st.stop()
     preds = {f"{usable[k].config.model} · {k[:6]}": results[k][0] for k in compare}
     leaderboard_section(run, drive, usable, {k: results[k][0] for k in compare})
+    trip_section(run, ds)
     times, step = pick_time(pred)
     predictions_section(preds, run, drive)
     t, map_name = window_section(run, pred, att, preds, drive, times, step)

@@ -39,6 +39,16 @@ st.caption(f"{len(pred)} rows: time, actual, predicted ({run.target_unit or 'tar
 st.download_button("Predictions CSV", pred.to_csv(index=False).encode(), f"{stem}_predictions.csv",
                    "text/csv", key=K.dl_pred)
 
+st.subheader("Trip results")
+trips = ui.trip_results(run, data, part)
+if isinstance(trips, str):
+    st.info(trips)
+else:
+    st.caption("One row per drive and speed bin (all, urban, rural, motorway): distance [km], "
+               f"measured and predicted {run.target} [g] and [g/km], error [%]." + note)
+    st.download_button("Trip results CSV", trips.to_csv(index=False).encode(),
+                       f"{stem}_trips.csv", "text/csv", key=K.dl_trips)
+
 st.subheader("Attention")
 if att.feature is None and att.temporal is None:
     st.info(f"{run.config.model} has no attention to download.")

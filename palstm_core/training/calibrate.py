@@ -87,6 +87,16 @@ class Calibration:
     drive_only_key: str | None = None
     from_cache: bool = False
 
+    def table(self) -> pd.DataFrame:
+        """The comparison as shown to a user: one row per model, plain column names."""
+        unit = self.run.target_unit or "target unit"
+        names = {"model": "model", "windows": "test windows", "rmse": f"RMSE [{unit}]",
+                 "mae": f"MAE [{unit}]", "r2": "R²", "measured_g": "measured [g]",
+                 "predicted_g": "predicted [g]", "error_pct": "trip total error [%]",
+                 "measured_g_per_km": "measured [g/km]",
+                 "predicted_g_per_km": "predicted [g/km]"}
+        return self.comparison[list(names)].rename(columns=names)
+
     def to_dict(self) -> dict:
         return {"parent": self.parent, "drive": self.drive, "minutes": self.minutes,
                 "metrics": self.metrics, "comparison": self.comparison.to_dict(orient="records"),
