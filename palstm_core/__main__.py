@@ -325,9 +325,7 @@ def cmd_calibrate(args) -> int:
     with _progress_bar("calibrate") as progress:
         cal = calibrate(run, ds, args.minutes, settings=settings, cache=cache, device=args.device,
                         progress=progress)
-    shown = cal.comparison.set_index("model")
-    with np.errstate(all="ignore"):
-        print(shown.to_string(float_format=lambda v: f"{v:.4g}"))
+    print(cal.table().to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     for line in cal.report:
         print(f"  {line}")
     _cache_notes(cache)

@@ -8,16 +8,7 @@ import pytest
 
 import palstm_core as pc
 from conftest import wait_for_job
-
-DATA, GROUPS, TRAIN, RESULTS, DOWNLOADS = ("pages/1_Data.py", "pages/2_Sensor_groups.py",
-                                           "pages/3_Train.py", "pages/4_Results.py",
-                                           "pages/5_Downloads.py")
-TEST = ["trip03_rural", "trip06_rural"]
-
-
-def no_exception(at):
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
+from test_pages_campaign import DATA, DOWNLOADS, GROUPS, RESULTS, TEST, TRAIN, no_exception
 
 
 def _trained(app):

@@ -258,6 +258,9 @@ def calibrate(run: TrainedRun, drive: Dataset, minutes: float = 5.0, *,
     ``cache`` (a ``ModelCache``): an identical earlier calibration is returned as it was.
     ``progress(fraction, message)``; setting ``cancel`` stops with ``TrainingCancelled``."""
     settings = settings or CalibrationSettings()
+    if not isinstance(drive, Dataset):
+        raise DataError("Calibrate on one drive of the new vehicle (a Dataset, e.g. "
+                        "camp['suv_long']), not on a whole campaign.")
     device = check_device(device)
     drive = _other_levels(drive, run.columns)
     key = calibration_key(run.key, drive, minutes, settings)
