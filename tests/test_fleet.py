@@ -90,3 +90,6 @@ def test_one_drive_gets_covariates_and_training_uses_the_vehicle_group(fleet, tm
                    pc.TrainConfig(model="linear", device="cpu"))
     assert run.grouping.groups["vehicle"] == ["engine displacement", "mass"]
     assert fleet_grouping(True).groups["vehicle"] == ["engine displacement", "mass"]
+    g = pc.suggest_groups(fleet.preview(), "CO2", vehicle=fleet.vehicle_columns).groups
+    assert list(g)[-1] == "vehicle" and g["vehicle"] == ["engine displacement", "mass"]
+    assert "vehicle" not in pc.suggest_groups(fleet.preview(), "CO2").groups

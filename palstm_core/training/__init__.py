@@ -100,12 +100,8 @@ def _campaign_groups(camp: Campaign, target: str) -> SensorGrouping:
     if with_target:
         shared = [c for c in camp.common_columns if c != target] or with_target[0].columns
         frame = with_target[0].frame[[c for c in shared if c != target] + [target]]
-        groups = suggest_groups(Dataset(frame, name=with_target[0].name), target).to_dict()
-        for c in camp.vehicle_columns:      # constant in a drive: not suggested from one drive
-            [cols.remove(c) for cols in groups.values() if c in cols]
-        groups = {k: v for k, v in groups.items() if v}
-        if camp.vehicle_columns:
-            groups["vehicle"] = list(camp.vehicle_columns)
+        groups = suggest_groups(Dataset(frame, name=with_target[0].name), target,
+                                vehicle=camp.vehicle_columns).to_dict()
     if sharded(camp):
         box = [groups]
         torch.distributed.broadcast_object_list(box, 0)
