@@ -4,6 +4,7 @@
     device.py   device choice, bf16 autocast, the one torch.distributed set-up
     run.py      TrainedRun, the model factory, the run key
     loop.py     epochs, early stopping, batches gathered on the device, DDP sharding
+    calibrate.py  ``pc.calibrate``: a fleet run fine-tuned on the first minutes of a new drive
 
 ``train()`` reads as: drives and windows → run key → cache lookup → fit → metrics → cache
 save. Under torch.distributed only rank 0 writes the cache and reports progress; with a
