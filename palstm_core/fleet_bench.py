@@ -25,6 +25,7 @@ import argparse
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +36,7 @@ from .grouping import SensorGrouping
 from .leaderboard_real import trips
 from .simulate_fleet import fleet_grouping, load_fleet
 from .training import TrainConfig, train
-from .training.calibrate import calibrate
+from .training.calibrate import CalibrationSettings, calibrate
 from .windows import WindowSpec
 
 MINUTES = (2, 5, 10)
@@ -43,6 +44,7 @@ CONFIG = TrainConfig(model="pa_lstm", hidden_size=16, epochs=20, device="cpu")
 WINDOW = WindowSpec(lookback=20, horizon=0)
 REAL_GROUPS = {"engine": ["rpm"], "motion": ["speed", "accel", "slope"]}
 START, END = "<!-- fleet:start -->", "<!-- fleet:end -->"
+SEEDS_START, SEEDS_END = "<!-- fleet-seeds:start -->", "<!-- fleet-seeds:end -->"
 
 
 def _log(msg: str) -> None:
@@ -71,16 +73,39 @@ def held_out_rows(fleets: dict[str, object], drive: Dataset, cache=None) -> list
     return rows
 
 
-def simulated(cache=None) -> tuple[list[dict], list[str]]:
+def _sim_fleets(cache=None, seed: int = 0) -> tuple[dict[str, object], Dataset]:
+    """The two simulated fleet runs (without, with covariates; training seed ``seed``) and the
+    SUV's long drive."""
     camp = load_fleet()
     train_camp = Campaign({n: d for n, d in camp.drives.items() if not n.startswith("suv_")},
                           name="simulated fleet without the SUV")
     fleets = {}
     for label, cov in (("fleet", False), ("fleet + covariates", True)):
         t0 = time.perf_counter()
-        fleets[label] = train(train_camp, "CO2", fleet_grouping(cov), WINDOW, CONFIG, cache=cache)
-        _log(f"simulated {label}: trained in {time.perf_counter() - t0:.0f} s")
-    return held_out_rows(fleets, camp["suv_long"], cache), list(fleets)
+        fleets[label] = train(train_camp, "CO2", fleet_grouping(cov), WINDOW,
+                              replace(CONFIG, seed=seed), cache=cache)
+        _log(f"simulated {label}, seed {seed}: trained in {time.perf_counter() - t0:.0f} s")
+    return fleets, camp["suv_long"]
+
+
+def simulated(cache=None) -> tuple[list[dict], list[str]]:
+    fleets, drive = _sim_fleets(cache)
+    return held_out_rows(fleets, drive, cache), list(fleets)
+
+
+def seeds_table(seeds: list[int], cache=None) -> str:
+    """Trip-total error on the rest of the SUV's drive after 5 minutes, per training seed."""
+    lines = ["| seed | fleet | calibrated fleet (5 min) | fleet + covariates | calibrated fleet + "
+             "covariates (5 min) |", "|---|---|---|---|---|"]
+    for seed in seeds:
+        fleets, drive = _sim_fleets(cache, seed)
+        cells = []
+        for run in fleets.values():
+            c = calibrate(run, drive, 5, cache=cache, settings=CalibrationSettings(
+                compare=False)).comparison["error_pct"]
+            cells += [f"{c.iloc[0]:+.1f} %", f"{c.iloc[1]:+.1f} %"]
+        lines.append(f"| {seed} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def _real_drives() -> dict[str, Dataset]:
@@ -130,24 +155,38 @@ def render(sim, real_rows, load: str) -> str:
     return "\n".join(body)
 
 
+def _write_block(path: Path, start: str, end: str, text: str) -> None:
+    """Put ``text`` between the markers ``start`` and ``end`` of ``path`` (appended when new)."""
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if start in old and end in old:
+        head, rest = old.split(start, 1)
+        old = head + rest.split(end, 1)[1]
+    path.write_text(f"{old.rstrip()}\n\n{start}\n{text}{end}\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m palstm_core.fleet_bench")
     p.add_argument("--out", default="-", help="markdown file to update (between the fleet "
                    "markers), or - for stdout")
     p.add_argument("--skip-real", action="store_true", help="leave out the real logs")
+    p.add_argument("--seeds", type=int, nargs="+",
+                   help="only the simulated 5-minute calibration for these training seeds")
     p.add_argument("--cache-dir", help="run cache (default: none)")
     args = p.parse_args(argv)
     cache = ModelCache(args.cache_dir) if args.cache_dir else None
     load = f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
-    text = render(simulated(cache), None if args.skip_real else real(cache), load)
+    if args.seeds:
+        text = (f"#### Simulated fleet, SUV held out: trip-total error after 5 minutes, per "
+                f"training seed\n\n{seeds_table(args.seeds, cache)}\n\n1-minute load average "
+                f"at the start: {load}. `python -m palstm_core.fleet_bench --seeds "
+                f"{' '.join(map(str, args.seeds))}`.\n")
+        markers = (SEEDS_START, SEEDS_END)
+    else:
+        text = render(simulated(cache), None if args.skip_real else real(cache), load)
+        markers = (START, END)
     print(text)
     if args.out != "-":
-        path = Path(args.out)
-        old = path.read_text(encoding="utf-8") if path.is_file() else ""
-        if START in old and END in old:
-            head, rest = old.split(START, 1)
-            old = head + rest.split(END, 1)[1]
-        path.write_text(f"{old.rstrip()}\n\n{START}\n{text}{END}\n", encoding="utf-8")
+        _write_block(Path(args.out), *markers, text)
     return 0
 
 
