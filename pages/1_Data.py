@@ -9,6 +9,9 @@ import palstm_core as pc
 from palstm_core import plots
 from pages import _shared as ui
 
+DRIVE_TYPES = sorted(s[1:] for s in pc.FILE_SUFFIXES if s)   # every format load_file reads
+CAMPAIGN_TYPES = ["zip", *DRIVE_TYPES]
+
 st.set_page_config(page_title="Data · PA-LSTM Explorer", page_icon="📂", layout="wide")
 ui.start_page(ui.keys.DataPage)
 K, L = ui.keys.DataPage, ui.keys.Loaded
@@ -31,7 +34,7 @@ with src_upload:
                          help="Dates like 08/07/2019: the data usually settles it (a day above "
                               "12); otherwise the report says which order was assumed.")
     dayfirst = DATE_ORDER[order]
-    up = st.file_uploader("CSV file", type=["csv", "txt"], key=K.upload)
+    up = st.file_uploader("Drive file (CSV, Parquet, xlsx or MF4)", type=DRIVE_TYPES, key=K.upload)
     if up is not None and K._uploaded_id.get() != (up.file_id, dayfirst):
         K._uploaded_id.set((up.file_id, dayfirst))
         ui.load_into_session(up, name=up.name, dayfirst=dayfirst)
@@ -43,7 +46,6 @@ with src_paste:
 
 
 # ---------------------------------------------------------------------------- campaign
-CAMPAIGN_TYPES = ["zip", "csv", "txt", "tsv", "parquet", "pq", "xlsx", "xlsm", "mf4", "mdf"]
 
 
 def _load_campaign(source) -> None:

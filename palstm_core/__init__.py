@@ -21,7 +21,7 @@ from .cache import ModelCache
 from .data import (MAX_BYTES, SAMPLES, SPLIT_SAMPLE, Campaign, DataError, Dataset, add_vehicles, clean,
                    concat_drives, load_csv, load_drives, load_file, load_sample,
                    load_sample_campaign, merge_drives, resample)
-from .data.formats import SUFFIXES as FILE_SUFFIXES
+from .data import SUFFIXES as FILE_SUFFIXES
 from .evaluation import DriveCheck, drive_check, leaderboard_table, score_runs
 from .explain import Attention, Attribution, attribute
 from .explore import Edit, Sensitivity, WhatIf, error_by_value, sensitivity, what_if
@@ -38,15 +38,14 @@ from .windows import WindowSpec, window_steps
 # The public names: pages, the CLI and notebooks use these (plus the modules ``plots``,
 # ``teach`` and ``bench``); everything else is internal and may change.
 __all__ = [
-    "Attention", "Attribution", "Calibration", "CalibrationSettings", "Campaign", "DEFAULT_CACHE_DIR", "DataError", "Dataset", "Edit",
-    "FILE_SUFFIXES", "MAX_BYTES", "MODELS", "ModelCache", "SAMPLES", "SPLIT_SAMPLE",
-    "SensorGrouping", "Sensitivity", "TrainConfig", "TrainedRun", "TrainingCancelled", "TrainingError",
-    "TuneResult", "WhatIf", "WindowSpec", "add_vehicles", "attribute", "calibrate", "check_device", "clean", "close_distributed",
-    "concat_drives",
-    "device_name", "error_by_value", "exceedance_counts", "explain", "highest_actual_time", "init_distributed",
-    "lagged_correlation",
-    "load_csv", "load_drives", "load_file", "load_sample", "load_sample_campaign",
-    "merge_drives", "natural_key", "regression_metrics", "resample", "sensitivity", "suggest_groups", "train",
-    "trip_results", "tune", "what_if", "window_steps",
+    "Attention", "Attribution", "Calibration", "CalibrationSettings", "Campaign", "DEFAULT_CACHE_DIR", "DataError", "Dataset",
+    "DriveCheck", "Edit", "FILE_SUFFIXES", "MAX_BYTES", "MODELS", "ModelCache", "SAMPLES",
+    "SPLIT_SAMPLE", "Sensitivity", "SensorGrouping", "TrainConfig", "TrainedRun",
+    "TrainingCancelled", "TrainingError", "TuneResult", "WhatIf", "WindowSpec", "add_vehicles", "attribute", "calibrate",
+    "check_device", "clean", "close_distributed", "concat_drives", "device_name", "drive_check",
+    "error_by_value", "exceedance_counts", "explain", "highest_actual_time", "init_distributed",
+    "lagged_correlation", "leaderboard_table", "load_csv", "load_drives", "load_file",
+    "load_sample", "load_sample_campaign", "merge_drives", "natural_key", "regression_metrics",
+    "resample", "score_runs", "sensitivity", "suggest_groups", "train", "trip_results", "tune",
+    "what_if", "window_steps",
 ]
-__all__ += ["DriveCheck", "drive_check", "leaderboard_table", "score_runs"]   # evaluation.py

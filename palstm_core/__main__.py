@@ -12,10 +12,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from . import (FILE_SUFFIXES, MODELS, Campaign, CalibrationSettings, DataError, ModelCache,
-               SensorGrouping, TrainConfig, TrainingError, WindowSpec, add_vehicles, calibrate,
-               check_device, close_distributed, explain, init_distributed, load_csv, load_drives,
-               load_sample, natural_key, regression_metrics, suggest_groups, train, tune)
+from . import (FILE_SUFFIXES, MODELS, SAMPLES, Campaign, CalibrationSettings, DataError,
+               ModelCache, SensorGrouping, TrainConfig, TrainingError, WindowSpec, add_vehicles,
+               calibrate, check_device, close_distributed, explain, init_distributed, load_drives,
+               load_file, load_sample, natural_key, regression_metrics, suggest_groups, train,
+               tune)
 from .bench import format_table, run_bench
 
 
@@ -46,13 +47,14 @@ def _cache_notes(cache: ModelCache | None) -> None:
 
 def _dataset(args):
     if args.csv:
-        return load_csv(args.csv, time_column=args.time_column)
+        return load_file(args.csv, time_column=args.time_column)
     return load_sample(args.sample)
 
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--sample", default="urban", help="shipped sample drive: urban or motorway")
+    src.add_argument("--sample", default=SAMPLES[0],
+                     help=f"shipped sample drive: {' or '.join(SAMPLES)}")
     src.add_argument("--csv", help="path to a PEMS/OBD CSV file")
     p.add_argument("--time-column", help="name of the time column (default: detected)")
     p.add_argument("--cache-dir", help="run cache folder (default: $PALSTM_CACHE_DIR or .palstm_cache)")
@@ -306,7 +308,7 @@ def _new_drive(args):
         raise DataError("Give the new vehicle's drive: --csv FILE, or --drives FOLDER_OR_ZIP with "
                         "--drive NAME.")
     if args.csv:
-        ds = load_csv(args.csv, time_column=args.time_column)
+        ds = load_file(args.csv, time_column=args.time_column)
         return add_vehicles(ds, args.vehicles) if args.vehicles else ds
     camp = _campaign(args, 1, 0)
     if args.drive not in camp:

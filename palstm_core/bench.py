@@ -15,7 +15,6 @@ import copy
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,8 @@ import torch
 from torch import nn
 
 from . import simulate
+from .bench_threads import bench_contention
+from .bench_timing import group_layout, side_by_side, train_step
 from .cache import ModelCache
 from .data import Campaign, Dataset, load_sample
 from .explain import attribute, deletion_curve
@@ -100,59 +101,6 @@ def naive_copy(model: nn.Module) -> nn.Module:
     return naive
 
 
-# ---------------------------------------------------------------------------- timing helpers
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def side_by_side(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 2,
-                 device: torch.device = torch.device("cpu"),
-                 repeats_for: dict[str, int] | None = None) -> dict[str, float]:
-    """Median seconds per call of each function, calls interleaved round-robin (so machine load
-    affects all alike); ``warmup`` calls of each are run first and not counted."""
-    for _ in range(warmup):
-        for fn in fns.values():
-            fn()
-    _sync(device)
-    times: dict[str, list[float]] = {k: [] for k in fns}
-    limit = {k: (repeats_for or {}).get(k, repeats) for k in fns}
-    for r in range(max(limit.values())):
-        for k, fn in fns.items():
-            if r >= limit[k]:
-                continue
-            t0 = time.perf_counter()
-            fn()
-            _sync(device)
-            times[k].append(time.perf_counter() - t0)
-    return {k: statistics.median(v) for k, v in times.items()}
-
-
-def _train_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor, amp: bool) -> Callable[[], None]:
-    """One step exactly as train() does it: autocast (CUDA), MSE, backward, clip, Adam."""
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    dev = x.device
-
-    def step():
-        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp and dev.type == "cuda"):
-            loss = torch.mean((model(x).y.float() - y) ** 2)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-    return step
-
-
-def group_layout(n_groups: int) -> list[list[int]]:
-    """Uneven groups of 4-6 features (4 groups: 4, 5, 6, 5 = 20 features)."""
-    sizes = [(4, 5, 6, 5)[g % 4] for g in range(n_groups)]
-    out, c = [], 0
-    for s in sizes:
-        out.append(list(range(c, c + s)))
-        c += s
-    return out
-
-
 # ---------------------------------------------------------------------------- parts
 def bench_models(device: torch.device, *, batch: int = 128, lookback: int = 30, groups: int = 4,
                  hidden: int = 32, repeats: int = 15, amp: bool = True, seed: int = 0) -> dict:
@@ -167,7 +115,7 @@ def bench_models(device: torch.device, *, batch: int = 128, lookback: int = 30, 
     y = torch.randn(batch, device=device)
     for m in (fast, naive, lstm):
         m.train()
-    steps = {name: _train_step(m, x, y, amp) for name, m in
+    steps = {name: train_step(m, x, y, amp) for name, m in
              (("pa_lstm", fast), ("naive", naive), ("lstm", lstm))}
     t = side_by_side(steps, repeats, device=device,
                      repeats_for={"naive": max(3, repeats // 3)})
@@ -396,7 +344,6 @@ def run_bench(device: str = "auto", quick: bool = False, load_rows: int | None =
     res["windows"] = check_windows_are_views()
     if dev.type == "cpu":
         log(f"  {time.perf_counter() - t0:.0f} s; pa_lstm train step beside 2 busy processes ...")
-        from .bench_threads import bench_contention     # (it uses this module's helpers)
         res["contention"] = bench_contention(dev, repeats=3 if quick else 7)
     log(f"  {time.perf_counter() - t0:.0f} s; one training epoch on 30 simulated drives x 3,600 "
         "rows vs the single urban drive ...")

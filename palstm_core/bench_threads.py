@@ -11,8 +11,10 @@ import time
 
 import torch
 
-from .bench import _train_step, group_layout, side_by_side
+from .bench_timing import group_layout, side_by_side, train_step
 from .models import MODELS
+from .training import TrainConfig
+from .training.loop import cpu_threads
 
 
 def bench_contention(device: torch.device, *, hogs: int = 2, repeats: int = 7, batch: int = 128,
@@ -20,13 +22,11 @@ def bench_contention(device: torch.device, *, hogs: int = 2, repeats: int = 7, b
     """PA-LSTM train step with ``hogs`` busy processes beside it ÷ the step without them, at the
     thread count training uses by default (``TrainConfig.cpu_threads`` = 0, decided once the
     hogs run). The hogs are killed afterwards, whatever happens."""
-    from .training import TrainConfig
-    from .training.loop import cpu_threads
     torch.manual_seed(0)
     layout = group_layout(groups)
     model = MODELS["pa_lstm"](groups=layout, lookback=lookback, hidden_size=hidden).to(device)
     x = torch.randn(batch, lookback, sum(map(len, layout)), device=device)
-    step = _train_step(model.train(), x, torch.randn(batch, device=device), amp=True)
+    step = train_step(model.train(), x, torch.randn(batch, device=device), amp=True)
     with cpu_threads(TrainConfig(), device):
         idle_threads = torch.get_num_threads()
         idle = side_by_side({"step": step}, repeats, device=device)["step"]

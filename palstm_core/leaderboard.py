@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from . import explain
-from .data import load_sample
+from .data import SAMPLES, load_sample
 from .grouping import suggest_groups
 from .metrics import regression_metrics
 from .models import MODELS
@@ -41,7 +41,7 @@ DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
 
 def evaluate(model: str, seed: int = 0, target: str = "NOx", device: str = "auto",
-             train_drive: str = "urban", test_drive: str = "motorway",
+             train_drive: str = SAMPLES[0], test_drive: str = SAMPLES[1],
              window: WindowSpec | None = None, **config) -> dict:
     """Train one model on ``train_drive`` and score it there (test part) and on ``test_drive``."""
     ds = load_sample(train_drive)
@@ -104,7 +104,7 @@ def ensemble(rs: list[dict]) -> dict | None:
     if len(rs) < 2 or any(p is None for p in preds) or all(p == preds[0] for p in preds):
         return None                             # too few, or seed-free models (all the same)
     out = {"model": f"{rs[0]['model']} (seed ensemble of {len(rs)})", "seeds": len(rs)}
-    for part in ("urban", "motorway"):
+    for part in SAMPLES:                    # result keys: the two sample drives (train, test)
         actual = np.asarray(preds[0][f"{part}_actual"], dtype=float)
         mean = np.mean([np.asarray(p[part], dtype=float) for p in preds], axis=0)
         m = regression_metrics(actual, mean)

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .data.dataset import SAMPLE_DIR, Dataset
+from .data.load import SAMPLES
 from .grouping import SensorGrouping
 
 
@@ -294,7 +295,7 @@ def write_samples(directory: Path | str = SAMPLE_DIR) -> list[Path]:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
-    for kind in DRIVES:
+    for kind in SAMPLES:                  # the one list of sample names (``pc.SAMPLES``)
         path = directory / f"{kind}.csv"
         _with_units(simulate_drive(kind).round(3)).to_csv(path, index=False)
         paths.append(path)

@@ -87,8 +87,16 @@ def _import_time_nodes(tree: ast.Module):
         stack.extend(ast.iter_child_nodes(node))
 
 
-def import_graph() -> dict[str, set[str]]:
-    """Module -> palstm_core modules it imports at import time.
+def _all_import_nodes(tree: ast.Module):
+    """Every import statement, also those inside functions (run when the function is called)."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+
+
+def import_graph(nodes=_import_time_nodes) -> dict[str, set[str]]:
+    """Module -> palstm_core modules it imports at import time (``nodes``: which import
+    statements count; ``_all_import_nodes`` adds those inside functions).
 
     ``from .x import name`` is an edge to ``x`` (a package: its ``__init__``), or to ``x.name``
     when that is a module. Importing ``a.b.c`` from outside package ``a.b`` also runs
@@ -100,7 +108,7 @@ def import_graph() -> dict[str, set[str]]:
     for name, path in modules.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         targets: list[str] = []
-        for node in _import_time_nodes(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in nodes(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 targets += [a.name for a in node.names]
                 continue
@@ -152,7 +160,8 @@ def test_import_graph_sees_the_known_edges():
     g = import_graph()
     assert "palstm_core.training.run" in g["palstm_core.cache"]
     assert "palstm_core.training" in g["palstm_core.cache"]          # its package __init__ runs
-    assert "palstm_core.explain.attention" in g["palstm_core.training.run"]
+    assert "palstm_core.training.attention" in g["palstm_core.training.run"]
+    assert "palstm_core.training.attention" in g["palstm_core.explain.attention"]
     assert "palstm_core.explain" in g["palstm_core.leaderboard"]     # from . import explain
     assert "palstm_core.cache" not in g["palstm_core.training"]
     assert _find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
@@ -160,6 +169,47 @@ def test_import_graph_sees_the_known_edges():
 
 def test_no_import_cycle():
     assert _find_cycle(import_graph()) is None
+
+
+def test_no_import_cycle_through_function_level_imports():
+    """A cycle hidden in a function-level import (a module that imports, inside a function, one
+    that imports it back) is a cycle too: the two modules cannot be understood apart."""
+    assert _find_cycle(import_graph(_all_import_nodes)) is None
+
+
+def test_function_level_imports_are_seen(tmp_path, monkeypatch):
+    pkg = tmp_path / "palstm_core"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from . import b\n")
+    (pkg / "b.py").write_text("def f():\n    from .a import g\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "PKG", pkg)
+    assert _find_cycle(import_graph()) is None                 # at import time: no cycle
+    assert _find_cycle(import_graph(_all_import_nodes)) == ["palstm_core.a", "palstm_core.b",
+                                                            "palstm_core.a"]
+
+
+def test_training_never_imports_explain():
+    """explain builds on training (``TrainedRun.inputs``/``explain``), never the other way."""
+    g = import_graph(_all_import_nodes)
+    for name, deps in g.items():
+        if name == "palstm_core.training" or name.startswith("palstm_core.training."):
+            assert not any(d == "palstm_core.explain" or d.startswith("palstm_core.explain.")
+                           for d in deps), name
+
+
+def test_explain_uses_no_private_member_of_a_run():
+    """No ``run._windows`` (or any other private member of a run) outside training/run.py."""
+    bad = []
+    for path in _modules().values():
+        if path == PKG / "training" / "run.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                    and node.value.id == "run" and node.attr.startswith("_")):
+                bad.append(f"{_rel(path)}:{node.lineno} run.{node.attr}")
+    assert bad == []
 
 
 def test_training_never_imports_the_cache():
@@ -229,3 +279,25 @@ def test_public_name_check_catches_a_private_import(tmp_path):
                     "from palstm_core import simulate\npc.cache.DEFAULT_DIR\npc.explain.maps.SHORT\n")
     got = _private_uses(page, PUBLIC_MODULES)
     assert len(got) == 4, got
+
+
+# ---------------------------------------------------------------------------- (e) one list of samples
+def test_sample_names_have_one_source():
+    """``pc.SAMPLES`` (data/load.py) is the one list of the shipped sample drives: no other core
+    module spells out two of them as a list; the generator has a plan for each."""
+    import palstm_core as pc
+    from palstm_core import simulate
+    assert set(simulate.DRIVES) == set(pc.SAMPLES)
+    names = set(pc.SAMPLES) | set(pc.SPLIT_SAMPLE)
+    copies = []
+    for path in _modules().values():
+        if path == PKG / "data" / "load.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+                words = {e.value for e in node.elts if isinstance(e, ast.Constant)
+                         and isinstance(e.value, str)}
+                found = words & names
+                if len(found) >= 2 and found == words:      # (phase kinds include 'rural')
+                    copies.append(f"{_rel(path)}:{node.lineno} {sorted(found)}")
+    assert copies == []

@@ -34,18 +34,16 @@ def train(at, models=("pa_lstm",)):
     return checked(wait_for_job(at))
 
 
-def walk_results_and_downloads(at, attribution: bool = True):
-    """Results (a few of its widgets) and Downloads (an attribution on a click, unless not
-    ``attribution``: on a campaign run that is the core's explain/ fix, issue 19's core half)."""
+def walk_results_and_downloads(at):
+    """Results (a few of its widgets) and Downloads (an attribution on a click)."""
     at = checked(at.switch_page(RESULTS).run())
     assert not at.error, [e.value for e in at.error]
     at = checked(at.radio(key="res_map").set_value("integrated_gradients").run())
     at = checked(at.button(key="peak_btn").click().run())
     at = checked(at.selectbox(key="res_other").set_value("motorway").run())
     at = checked(at.switch_page(DOWNLOADS).run())
-    if attribution:
-        at = checked(at.button(key="dl_ready_integrated_gradients").click().run())
-        assert "Integrated gradients CSV" in [b.proto.label for b in at.get("download_button")]
+    at = checked(at.button(key="dl_ready_integrated_gradients").click().run())
+    assert "Integrated gradients CSV" in [b.proto.label for b in at.get("download_button")]
     return at
 
 
@@ -82,7 +80,7 @@ def test_every_page_writes_only_declared_keys(app, small_ds):
     at.session_state["campaign_test"] = ["trip03_rural", "trip06_rural"]
     at = checked(at.run())
     at = train(at)
-    at = walk_results_and_downloads(at, attribution=False)
+    at = walk_results_and_downloads(at)
     assert at.session_state["res_drive"] == "trip03_rural"
     # another drive of the campaign: the warning threshold starts again from that drive
     at = checked(at.switch_page(RESULTS).run())

@@ -51,7 +51,7 @@ def load_into_session(source, name: str | None = None, dayfirst: bool | None = N
     plain message in ``Loaded.data_error`` for the page to show. Browser uploads
     are refused over ``pc.MAX_BYTES``."""
     try:
-        ds = pc.load_csv(source, name=name, dayfirst=dayfirst, max_bytes=pc.MAX_BYTES)
+        ds = pc.load_file(source, name=name, dayfirst=dayfirst, max_bytes=pc.MAX_BYTES)
     except pc.DataError as exc:
         Loaded.data_error.set(str(exc))
         return False
@@ -265,7 +265,7 @@ def load_campaign_into_session(source, progress=None) -> str | None:
     campaign); returns a DataError's message, or None."""
     try:
         camp = (pc.load_sample_campaign(progress) if source == "sample"
-                else pc.load_drives(source, progress=progress))
+                else pc.load_drives(source, progress=progress, max_bytes=pc.MAX_BYTES))
     except pc.DataError as exc:
         return str(exc)
     set_campaign(camp)

@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from .dataset import SAMPLE_DIR, DataError, Dataset
-from .formats import SUFFIXES, file_kind, load_file, read_bytes
+from .load import load_file
 from .merge import concat_drives, merge_drives
-from .source import MAX_BYTES, PathOrFile, source_name
+from .source import SUFFIXES, PathOrFile, head, kind, read, source_name
 from .vehicles import add_vehicles, vehicle_file
 
 MAX_ZIP_TOTAL = 4 * 2**30     # uncompressed bytes of all members of one zip
@@ -154,8 +154,10 @@ def _upload(data: bytes, name: str) -> io.BytesIO:
 
 
 def _zip_entries(data_or_path, prefix: PurePosixPath, skipped: dict[str, str],
-                 keep: list) -> list[_Entry]:
-    """Members of a zip as entries (read lazily, never extracted to disk, never executed)."""
+                 keep: list, limit: int | None) -> list[_Entry]:
+    """Members of a zip as entries (read lazily, never extracted to disk, never executed); a
+    member over ``limit`` (the UI's upload limit; None: only the zip's own bound) is skipped."""
+    cap = MAX_ZIP_TOTAL if limit is None else limit
     label = str(prefix) if str(prefix) != "." else "the zip"
     try:
         zf = zipfile.ZipFile(data_or_path if isinstance(data_or_path, (str, Path))
@@ -179,35 +181,29 @@ def _zip_entries(data_or_path, prefix: PurePosixPath, skipped: dict[str, str],
             skipped[where] = "unsafe path inside the zip (absolute or with '..'); not read"
         elif info.flag_bits & 0x1:
             skipped[where] = "password-protected inside the zip; unpack it and load the files"
-        elif info.file_size > MAX_BYTES:
+        elif info.file_size > cap:
             skipped[where] = (f"{info.file_size / 2**20:.0f} MB unpacked; the limit is "
-                              f"{MAX_BYTES / 2**20:.0f} MB per file")
+                              f"{cap / 2**20:.0f} MB per file")
         else:
-            out.append(_Entry(prefix / rel, lambda i=info, z=zf, w=where: _read_member(z, i, w)))
+            out.append(_Entry(prefix / rel,
+                              lambda i=info, z=zf, w=where: _read_member(z, i, w, cap)))
     return out
 
 
-def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> io.BytesIO:
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, cap: int) -> bytes:
     with zf.open(info) as fh:
-        data = fh.read(MAX_BYTES + 1)           # the size in the header may lie (zip bombs)
-    if len(data) > MAX_BYTES:
-        raise DataError(f"'{where}' unpacks to more than {MAX_BYTES / 2**20:.0f} MB; split it.")
-    return _upload(data, PurePosixPath(where).name)
+        data = fh.read(cap + 1)                 # the size in the header may lie (zip bombs)
+    if len(data) > cap:
+        raise DataError(f"'{where}' unpacks to more than {cap / 2**20:.0f} MB; split it.")
+    return data
 
 
-def _is_zip(name: str, head: bytes) -> bool:
-    return file_kind(name, head) == "zip" or (not head and name.lower().endswith(".zip"))
+def _is_zip(name: str, first: bytes) -> bool:
+    return kind(first, name) == "zip" or (not first and name.lower().endswith(".zip"))
 
 
-def _head(path: Path) -> bytes:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(4)
-    except OSError:
-        return b""              # the reader then says what is wrong with the path
-
-
-def _entries(source, skipped: dict[str, str], keep: list) -> tuple[list[_Entry], str]:
+def _entries(source, skipped: dict[str, str], keep: list, limit: int | None = None
+             ) -> tuple[list[_Entry], str]:
     """All files of the source (folder, zip, or list of paths/uploads) and its display name."""
     if isinstance(source, (str, Path)):
         path = Path(source)
@@ -216,8 +212,8 @@ def _entries(source, skipped: dict[str, str], keep: list) -> tuple[list[_Entry],
                            key=lambda p: _natural(PurePosixPath(p.relative_to(path).as_posix())))
             return [_Entry(PurePosixPath(p.relative_to(path).as_posix()), lambda p=p: p)
                     for p in files], path.name
-        if path.is_file() and _is_zip(path.name, _head(path)):
-            return _zip_entries(path, PurePosixPath("."), skipped, keep), path.stem
+        if path.is_file() and _is_zip(path.name, head(path)):
+            return _zip_entries(path, PurePosixPath("."), skipped, keep, limit), path.stem
         if not path.exists():
             raise DataError(f"'{path.name}' does not exist. Choose a folder of drives, a zip "
                             "or a list of files.")
@@ -227,20 +223,21 @@ def _entries(source, skipped: dict[str, str], keep: list) -> tuple[list[_Entry],
     out: list[_Entry] = []
     for item in source:
         if isinstance(item, (str, Path)) and Path(item).is_dir():
-            sub, name = _entries(item, skipped, keep)
+            sub, name = _entries(item, skipped, keep, limit)
             out += [_Entry(PurePosixPath(name) / e.path, e.open) for e in sub]
             continue
         if isinstance(item, (str, Path)):
-            rel, head = PurePosixPath(Path(item).name), _head(Path(item))
+            rel, first = PurePosixPath(Path(item).name), head(item)
         else:                 # an upload's name may keep its folders ('trip 3/OBD/log.csv')
             rel = PurePosixPath(str(getattr(item, "name", None) or "uploaded file")
                                 .replace("\\", "/"))
             if rel.is_absolute() or ".." in rel.parts:
                 rel = PurePosixPath(rel.name)
-            head = read_bytes(item)[:4]
-        if _is_zip(rel.name, head):
-            data = item if isinstance(item, (str, Path)) else read_bytes(item, MAX_ZIP_TOTAL)
-            out += _zip_entries(data, rel.parent / rel.stem, skipped, keep)
+            item = read(item, MAX_ZIP_TOTAL)        # an upload is read once, kept as bytes
+            first = head(item)
+        if _is_zip(rel.name, first):
+            data = item
+            out += _zip_entries(data, rel.parent / rel.stem, skipped, keep, limit)
         else:
             out.append(_Entry(rel, lambda i=item: i))
     return out, "uploaded files" if len(source) != 1 else source_name(source[0])
@@ -321,6 +318,7 @@ def _plans(entries: list[_Entry], prefix: PurePosixPath, root_name: str,
 
 # ------------------------------------------------------------------ loading the drives
 def _load_one(entry: _Entry, opts: dict) -> Dataset:
+    """One drive file (path or bytes) through ``load_file``; ``opts``: dayfirst, max_bytes."""
     return load_file(entry.open(), name=str(entry.path), **opts)
 
 
@@ -397,7 +395,7 @@ def _drop_strays(drives: dict[str, Dataset], usual: list[str], skipped: dict[str
 
 
 def load_drives(source, *, progress: Progress | None = None, dayfirst: bool | None = None,
-                rate_hz: float = 1.0) -> Campaign:
+                rate_hz: float = 1.0, max_bytes: int | None = None) -> Campaign:
     """Load a campaign: ``source`` is a folder, a ``.zip`` (path or upload), or a list of files
     or uploads (objects with ``.name`` and ``.getvalue()``/``.read()``; a name with '/' keeps its
     folders; a zip among them is unpacked in memory).
@@ -408,17 +406,20 @@ def load_drives(source, *, progress: Progress | None = None, dayfirst: bool | No
     too short, not the columns the other drives share) is skipped with a reason in
     ``skipped`` and ``report``; ``DataError`` only when no drive is usable, listing why each
     failed. Zips are read in memory (never extracted, nothing executed), with size limits.
+    ``max_bytes`` refuses files (and zip members) over it: only the UI passes it (``MAX_BYTES``,
+    the browser's upload limit); from Python and the command line there is none.
     """
     skipped: dict[str, str] = {}
     keep: list[zipfile.ZipFile] = []
     try:
-        entries, name = _entries(source, skipped, keep)
+        entries, name = _entries(source, skipped, keep, max_bytes)
         entries, top = _strip_top(_usable(entries, skipped))
         table = [e for e in entries if len(e.path.parts) == 1 and vehicle_file(e.path)]
         entries = [e for e in entries if e not in table]
         plans = _plans(entries, PurePosixPath("."), top or Path(name).stem or name, skipped)
-        drives = _load_plans(plans, rate_hz, dayfirst, progress, skipped)
-        table = table[0].open() if table else None
+        drives = _load_plans(plans, rate_hz, {"dayfirst": dayfirst, "max_bytes": max_bytes},
+                             progress, skipped)
+        table = (table[0].open(), str(table[0].path)) if table else None
     finally:
         for zf in keep:
             zf.close()
@@ -436,15 +437,14 @@ def load_drives(source, *, progress: Progress | None = None, dayfirst: bool | No
     camp.report += [f"Not used: {k}: {v}" for k, v in skipped.items()]
     camp.report += _campaign_notes(drives)
     if table is not None:                   # vehicles.csv beside the drives
-        camp = add_vehicles(camp, table)
+        camp = add_vehicles(camp, *table)
     if progress is not None:
         progress(1.0, f"Loaded {len(drives)} drive(s), {len(skipped)} item(s) not used")
     return camp
 
 
-def _load_plans(plans: list[_Plan], rate_hz: float, dayfirst: bool | None,
-                progress: Progress | None, skipped: dict[str, str]) -> dict[str, Dataset]:
-    opts = {} if dayfirst is None else {"dayfirst": dayfirst}
+def _load_plans(plans: list[_Plan], rate_hz: float, opts: dict, progress: Progress | None,
+                skipped: dict[str, str]) -> dict[str, Dataset]:
     drives: dict[str, Dataset] = {}
     for i, plan in enumerate(plans):
         if progress is not None:

@@ -1,5 +1,5 @@
 """Other file formats than CSV: Parquet (pyarrow), Excel ``.xlsx`` (openpyxl) and ASAM MDF
-(``.mf4``/``.mdf``, asammdf), and ``load_file``, which picks the reader by magic bytes and suffix.
+(``.mf4``/``.mdf``, asammdf). ``load.load_file`` picks the reader (``source.kind``).
 
 Every reader turns its file into a table and hands it to ``load_csv`` as CSV text (floats written
 with full round-trip precision), so a Parquet, Excel or MDF file goes through the same header,
@@ -16,108 +16,35 @@ import re
 import sys
 import zipfile
 from pathlib import Path
+from typing import Union
 
 import pandas as pd
 
-from .dataset import DataError, Dataset
-from .load import load_csv
-from .source import MAX_BYTES, PathOrFile, source_name
+from .dataset import DataError
+from .source import READERS, head
 
-PARQUET_SUFFIXES = {".parquet", ".pq"}
-EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
-MDF_SUFFIXES = {".mf4", ".mdf"}
-CSV_SUFFIXES = {".csv", ".txt", ".tsv", ".dat", ".log", ""}
-SUFFIXES = PARQUET_SUFFIXES | EXCEL_SUFFIXES | MDF_SUFFIXES | CSV_SUFFIXES
-_MDF_MAGIC = (b"MDF     ", b"UnFinMF ")
+Readable = Union[Path, bytes]          # a file on disk (read by the library) or its bytes
 
 
-def read_bytes(source: PathOrFile, limit: int = MAX_BYTES) -> bytes:
-    """The whole content of a path or an uploaded file (``getvalue``/``read``), at most
-    ``limit`` bytes; a larger one is a DataError that says so."""
-    name = source_name(source)
+def table_text(src: Readable, what: str, label: str, max_bytes: int | None = None
+               ) -> tuple[bytes, str]:
+    """The table of a Parquet/Excel/MDF file (``what`` from ``source.kind``) as UTF-8 CSV text,
+    and the report line saying how it was read. Unreadable files are a DataError naming it."""
+    reader = {"parquet": _parquet_table, "excel": _excel_table, "mdf": _mdf_table}[what]
     try:
-        if isinstance(source, (str, Path)):
-            path = Path(source)
-            if not path.is_file():
-                raise DataError(f"'{path.name}' is not a file (missing, or a folder). Check the "
-                                "path and try again.")
-            size = path.stat().st_size
-            data = b"" if size > limit else path.read_bytes()
-        else:
-            if hasattr(source, "seek"):
-                source.seek(0)
-            data = source.getvalue() if hasattr(source, "getvalue") else source.read(limit + 1)
-            data = data.encode("utf-8") if isinstance(data, str) else bytes(data or b"")
-            size = len(data)
-    except OSError as exc:
-        raise DataError(f"Could not read '{name}' ({exc.strerror or exc}). Check that the file "
-                        "exists and you may read it, or upload it again.") from None
-    if size > limit:
-        raise DataError(f"'{name}' is {size / 2**20:.0f} MB; the limit is {limit / 2**20:.0f} "
-                        "MB. Split the drive into smaller files and load them one at a time.")
-    return data
-
-
-def file_kind(name: str, head: bytes) -> str:
-    """'parquet', 'excel', 'mdf', 'zip' or 'csv', from the first bytes, else from the suffix."""
-    suffix = Path(name).suffix.lower()
-    if head.startswith(b"PAR1"):
-        return "parquet"
-    if head.startswith(_MDF_MAGIC):
-        return "mdf"
-    if head.startswith(b"PK\x03\x04"):
-        return "excel" if suffix in EXCEL_SUFFIXES else "zip"
-    if head.startswith(b"\xd0\xcf\x11\xe0") and suffix in EXCEL_SUFFIXES:
-        return "excel"              # a password-protected workbook is an OLE2 container
-    for kind, suffixes in (("parquet", PARQUET_SUFFIXES), ("excel", EXCEL_SUFFIXES),
-                           ("mdf", MDF_SUFFIXES)):
-        if suffix in suffixes:
-            return kind
-    return "csv"
-
-
-def load_file(source: PathOrFile, time_column: str | None = None, *, name: str | None = None,
-              resample_hz: float | None = None, **csv_options) -> Dataset:
-    """Load a drive from a CSV, Parquet, Excel (.xlsx) or ASAM MDF (.mf4) file or upload.
-
-    The format is told by the file's first bytes (then its suffix); CSV text goes straight to
-    ``load_csv`` (``csv_options`` are passed on to it). The other formats become the same
-    ``Dataset`` with the same checks and report lines (see the module docstring), plus one line
-    saying how the file was read. Anything unreadable (corrupt, encrypted, empty) is a
-    ``DataError`` naming the file.
-    """
-    label = name or source_name(source)
-    if isinstance(source, (str, Path)):
-        try:
-            with open(source, "rb") as fh:
-                head = fh.read(16)
-        except OSError:
-            head = b""                               # load_csv says what is wrong with the path
-    else:
-        head = read_bytes(source)[:16]
-    kind = file_kind(label, head)
-    if kind == "csv":
-        return load_csv(source, time_column, name=name, resample_hz=resample_hz, **csv_options)
-    if kind == "zip":
-        raise DataError(f"'{label}' is a ZIP archive, not one drive. Load it as a campaign "
-                        "(several drives), or unpack it and choose one file.")
-    reader = {"parquet": _parquet_table, "excel": _excel_table, "mdf": _mdf_table}[kind]
-    try:
-        table, header, note = reader(read_bytes(source), label)
+        table, header, note = reader(src, label)
     except DataError:
         raise
     except Exception as exc:  # noqa: BLE001 - the promise is: bad input -> DataError only
-        raise _unreadable(exc, label, _WHAT[kind]) from None
+        raise _unreadable(exc, label, READERS[what]) from None
     if table.empty or table.shape[1] == 0:
         raise DataError(f"'{label}' holds no data (no rows or no columns). Choose a file with "
                         "one column per sensor and one row per time step.")
-    text = _as_csv(table, header, label)
-    del table
-    upload = io.BytesIO(text)
-    upload.name = label
-    ds = load_csv(upload, time_column, name=label, resample_hz=resample_hz, **csv_options)
-    ds.report.insert(0, note)
-    return ds
+    return _as_csv(table, header, label, max_bytes), note
+
+
+def _open(src: Readable):
+    return io.BytesIO(src) if isinstance(src, (bytes, bytearray)) else src
 
 
 def _unreadable(exc: BaseException, label: str, what: str) -> DataError:
@@ -135,29 +62,27 @@ def _plain(exc: BaseException, label: str) -> str:
     return f"{type(exc).__name__}: {msg[:200]}"
 
 
-_WHAT = {"parquet": "Parquet file", "excel": "Excel workbook (.xlsx)",
-         "mdf": "ASAM MDF measurement file"}
-
-
 _TITLE_ROW = re.compile(rb'(?m)^("(?:[^"]|"")*"|[^,"\n]+),+$')
 
 
-def _as_csv(table: pd.DataFrame, header: bool, label: str) -> bytes:
-    """The table as UTF-8 CSV text; floats keep full precision (shortest round-trip repr)."""
+def _as_csv(table: pd.DataFrame, header: bool, label: str, max_bytes: int | None) -> bytes:
+    """The table as UTF-8 CSV text; floats keep full precision (shortest round-trip repr).
+    Over ``max_bytes`` as text (the UI's limit; None: no limit) is a DataError."""
     text = table.to_csv(index=False, header=header, lineterminator="\n").encode("utf-8")
     if not header:       # a sheet: title/metadata lines above the header fill one cell only
         text = _TITLE_ROW.sub(rb"\1", text)
-    if len(text) > MAX_BYTES:
+    if max_bytes is not None and len(text) > max_bytes:
         raise DataError(f"'{label}' holds {table.shape[0]:,} rows × {table.shape[1]} columns, "
-                        f"more than one drive may have here (over {MAX_BYTES / 2**20:.0f} MB as "
-                        "text). Keep fewer columns or a shorter time range per file.")
+                        f"more than one upload may have here (over {max_bytes / 2**20:.0f} MB "
+                        "as text). Load it from Python or the command line (no limit there), "
+                        "or keep fewer columns or a shorter time range per file.")
     return text
 
 
-def _parquet_table(data: bytes, label: str) -> tuple[pd.DataFrame, bool, str]:
+def _parquet_table(src: Readable, label: str) -> tuple[pd.DataFrame, bool, str]:
     import pyarrow.parquet as pq
 
-    table = pq.read_table(io.BytesIO(data))
+    table = pq.read_table(_open(src))
     frame = table.to_pandas()
     if not isinstance(frame.index, pd.RangeIndex):       # an index pandas stored with the table
         frame = frame.reset_index()
@@ -165,13 +90,13 @@ def _parquet_table(data: bytes, label: str) -> tuple[pd.DataFrame, bool, str]:
                          f"{frame.shape[1]} columns.")
 
 
-def _excel_table(data: bytes, label: str) -> tuple[pd.DataFrame, bool, str]:
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
+def _excel_table(src: Readable, label: str) -> tuple[pd.DataFrame, bool, str]:
+    if head(src).startswith(b"\xd0\xcf\x11\xe0"):
         raise DataError(f"'{label}' is a password-protected (encrypted) or old-format Excel "
                         "workbook. Open it in Excel, remove the password and save it as .xlsx "
                         "or CSV.")
     try:
-        sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, dtype=object,
+        sheets = pd.read_excel(_open(src), sheet_name=None, header=None, dtype=object,
                                engine="openpyxl")
     except zipfile.BadZipFile:
         raise DataError(f"'{label}' is not a readable .xlsx workbook (the file is damaged). "
@@ -190,14 +115,14 @@ def _excel_table(data: bytes, label: str) -> tuple[pd.DataFrame, bool, str]:
     return filled[sheet], False, note
 
 
-def _open_mdf(mdf_class, data: bytes, label: str):
+def _open_mdf(mdf_class, src: Readable, label: str):
     """asammdf's MDF on the bytes; a damaged file is a DataError, without the warnings a half-
     built MDF object prints to stderr when it is garbage-collected."""
     hook, error = sys.unraisablehook, None
     sys.unraisablehook = lambda _args: None
     try:
         try:
-            return mdf_class(io.BytesIO(data))
+            return mdf_class(_open(src))
         except Exception as exc:  # noqa: BLE001 - reported below as a DataError
             error = _plain(exc, label)
         gc.collect()
@@ -207,10 +132,10 @@ def _open_mdf(mdf_class, data: bytes, label: str):
                     "cut short; export it again from the logger software, or as CSV.")
 
 
-def _mdf_table(data: bytes, label: str) -> tuple[pd.DataFrame, bool, str]:
+def _mdf_table(src: Readable, label: str) -> tuple[pd.DataFrame, bool, str]:
     from asammdf import MDF
 
-    mdf = _open_mdf(MDF, data, label)
+    mdf = _open_mdf(MDF, src, label)
     try:
         groups = [(i, mdf.get_master(i)) for i in range(len(mdf.groups))]
         groups = [(i, t) for i, t in groups if len(t) > 1]

@@ -1,8 +1,10 @@
-"""``load_csv``, the pipeline source -> sniff -> parse -> time column -> ``Dataset`` (each step in
-its own module), and ``load_sample`` for the shipped sample drives.
+"""``load_file`` (the one entry point for a drive file of any format), ``load_csv``, the pipeline
+source -> sniff -> parse -> time column -> ``Dataset`` (each step in its own module), and
+``load_sample`` for the shipped sample drives.
 """
 from __future__ import annotations
 
+from pathlib import Path
 
 import pandas as pd
 
@@ -12,11 +14,47 @@ from .resample import resample
 from .rows import (drop_leading_zero_rows, drop_marker_rows, drop_repeated_headers,
                    split_recordings)
 from .sniff import sniff
-from .source import PathOrFile, open_source, source_name
+from .formats import table_text
+from .source import PathOrFile, head, kind, open_source, path_size, read, source_name
 from .timecol import in_time_order, read_time_column, time_report
 
 
-def load_csv(source: PathOrFile, time_column: str | None = None, *, name: str | None = None,
+def load_file(source: PathOrFile | bytes, time_column: str | None = None, *,
+              name: str | None = None, resample_hz: float | None = None,
+              dayfirst: bool | None = None, max_bytes: int | None = None) -> Dataset:
+    """Load a drive from a CSV, Parquet, Excel (.xlsx) or ASAM MDF (.mf4) file, upload or bytes.
+
+    The format is told by the file's first bytes (``source.kind``), then its suffix. CSV text
+    goes to ``load_csv``; the other formats become CSV text with full-precision floats and go
+    through the same checks, giving the same ``Dataset`` and report lines (see ``formats``),
+    plus one line saying how the file was read. An upload is read once; a file on disk is
+    handed to its reader (a big CSV is parsed from disk in chunks). ``max_bytes`` refuses larger
+    inputs (only the UI passes it: ``MAX_BYTES``, the browser's upload limit); by default there
+    is no limit. Anything unreadable (corrupt, encrypted, empty) is a ``DataError`` naming the
+    file, never another error.
+    """
+    label = name or source_name(source)
+    if isinstance(source, (str, Path)):
+        what = kind(head(source), label)
+        if what in ("parquet", "excel", "mdf"):
+            path_size(Path(source), max_bytes)           # missing, folder, over the limit
+    else:
+        source = read(source, max_bytes)                 # the one read of an upload
+        what = kind(source[:16], label)
+    opts = {"name": label, "resample_hz": resample_hz, "dayfirst": dayfirst}
+    if what == "zip":
+        raise DataError(f"'{label}' is a ZIP archive, not one drive. Load it as a campaign "
+                        "(several drives), or unpack it and choose one file.")
+    if what not in ("parquet", "excel", "mdf"):          # text, or a binary load_csv refuses
+        return load_csv(source, time_column, max_bytes=max_bytes, **opts)
+    text, note = table_text(Path(source) if isinstance(source, str) else source, what, label,
+                            max_bytes)
+    ds = load_csv(text, time_column, **opts)
+    ds.report.insert(0, note)
+    return ds
+
+
+def load_csv(source: PathOrFile | bytes, time_column: str | None = None, *, name: str | None = None,
              resample_hz: float | None = None, dayfirst: bool | None = None,
              max_bytes: int | None = None) -> Dataset:
     """Read a PEMS/OBD CSV export into a ``Dataset``; raises ``DataError`` for unusable input.

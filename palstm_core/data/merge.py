@@ -14,6 +14,12 @@ from .dataset import MIN_ROWS, DataError, Dataset
 from .load import load_csv
 from .resample import median_step, to_grid
 
+# The merge grid is bounded by what the data can carry: above MAX_OVERSAMPLE times the faster
+# logger's own rate a finer grid only interpolates between the same samples (no information,
+# but time and memory grow with the rate), and more than MAX_MERGE_ROWS rows is no drive.
+MAX_OVERSAMPLE = 10
+MAX_MERGE_ROWS = 5_000_000
+
 
 def _xcorr(x: np.ndarray, y: np.ndarray, min_overlap: int) -> tuple[np.ndarray, np.ndarray]:
     """Pearson correlation of x[i] with y[i - s] for every shift s (NaN-aware, via FFT).
@@ -147,7 +153,10 @@ def merge_drives(pems: Dataset, obd: Dataset, rate_hz: float = 1.0, lag: float |
     "lag_method", "pair", "corr_before", "corr_after", "shifted", "rate_hz", "rows",
     "lag_curve": {"lag_s": [...], "r": [...]} (correlation of the pair at each candidate delay,
     for a plot) or None}; the same in words is in ``ds.report``. Raises ``DataError`` when the
-    files cannot be aligned.
+    files cannot be aligned, or when ``rate_hz`` is far above what the data can carry: more
+    than ``MAX_OVERSAMPLE`` (10) times the faster logger's own rate (a finer grid only
+    interpolates between the same samples, while time and memory grow with the rate; 1000 Hz on
+    the 1 Hz urban pair ran over a minute), or more than ``MAX_MERGE_ROWS`` grid rows.
     """
     pems, obd, rate_hz, pair = _checked_inputs(pems, obd, rate_hz, pair)
     step = 1.0 / rate_hz
@@ -226,6 +235,7 @@ def _checked_inputs(pems, obd, rate_hz, pair) -> tuple[Dataset, Dataset, float, 
     for ds, what in ((pems, "PEMS"), (obd, "OBD")):
         if len(ds) < 2 or not np.isfinite(ds.times).any():
             raise DataError(f"The {what} file '{ds.name}' has no usable time rows.")
+    _check_rate(pems, obd, rate_hz)
     if pair is not None:
         pair = (str(pair[0]), str(pair[1]))
         if pair[0] not in pems.columns:
@@ -235,6 +245,30 @@ def _checked_inputs(pems, obd, rate_hz, pair) -> tuple[Dataset, Dataset, float, 
             raise DataError(f"The OBD file '{obd.name}' has no column '{pair[1]}'. "
                             f"Its columns: {', '.join(obd.columns)}.")
     return pems, obd, rate_hz, pair
+
+
+def _check_rate(pems: Dataset, obd: Dataset, rate_hz: float) -> None:
+    """A DataError when ``rate_hz`` is more than ``MAX_OVERSAMPLE`` times the faster logger's own
+    rate (median step), or the grid over the longer log would pass ``MAX_MERGE_ROWS`` rows."""
+    own = {what: 1.0 / median_step(np.sort(ds.times[np.isfinite(ds.times)]), np.inf)
+           for ds, what in ((pems, "PEMS"), (obd, "OBD"))}
+    fast = max(own, key=own.get)
+    top = MAX_OVERSAMPLE * own[fast]
+    if rate_hz > top * (1 + 1e-9):
+        raise DataError(
+            f"A common rate of {rate_hz:g} Hz is far above what these logs carry: the faster "
+            f"one ({fast} '{(pems if fast == 'PEMS' else obd).name}') records at "
+            f"{own[fast]:.3g} Hz (the other at {own['OBD' if fast == 'PEMS' else 'PEMS']:.3g} Hz). "
+            f"A grid finer than {MAX_OVERSAMPLE}× the faster logger only interpolates between "
+            f"the same samples and makes the merge slow. Choose at most {top:.3g} Hz (the "
+            f"logger's own {own[fast]:.3g} Hz keeps every sample).")
+    span = max(float(np.nanmax(d.times) - np.nanmin(d.times)) for d in (pems, obd))
+    rows = span * rate_hz
+    if rows > MAX_MERGE_ROWS:
+        raise DataError(
+            f"Merging at {rate_hz:g} Hz would make about {rows:,.0f} rows ({span / 3600:.1f} h "
+            f"of log); the limit is {MAX_MERGE_ROWS:,} rows. Choose a lower rate (at most "
+            f"{MAX_MERGE_ROWS / span:.3g} Hz) or split the drive into shorter files.")
 
 
 def _offset_by_correlation(pems: Dataset, obd: Dataset, pairs: list[tuple[str, str]],

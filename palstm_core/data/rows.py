@@ -46,8 +46,8 @@ def drop_repeated_headers(raw: pd.DataFrame, raw_names: dict[str, str], first_li
         return raw, []
     where = np.flatnonzero(is_header.to_numpy())
     report.append(f"The header repeats inside the file at line(s) "
-                  f"{', '.join(str(first_line + 1 + int(i)) for i in where[:5])}: another "
-                  "recording starts there; the repeated header line(s) were dropped.")
+                  f"{', '.join(str(first_line + 1 + int(i)) for i in where[:5])}; the repeated "
+                  "header line(s) were dropped.")
     starts = [int(i) - k for k, i in enumerate(where)]
     return raw[~is_header.to_numpy()].reset_index(drop=True), starts
 
@@ -56,11 +56,14 @@ def split_recordings(t: np.ndarray, kind: str, starts: list[int], first_line: in
                      report: list[str]) -> tuple[np.ndarray, slice]:
     """(times, rows to keep) of a clock in file order: a one-hour step back on a date-time clock
     is the autumn daylight-saving change (the later rows get +1 h, so the hours do not
-    interleave); any other clear step back (or a repeated header) starts a new recording, and
-    the longest recording is kept."""
+    interleave); any other clear step back, or a repeated header where the clock goes back,
+    starts a new recording, and the longest recording is kept. A repeated header where the
+    clock goes on (a logger that writes its header again, exports pasted in order) is one
+    recording: all rows are kept, with a report line."""
     n = len(t)
     if n < 3:
         return t, slice(0, n)
+    starts = _restarts(t, starts, first_line, report)
     dt = np.diff(t)
     pos = dt[np.isfinite(dt) & (dt > 0)]
     step = float(np.median(pos)) if len(pos) else 1.0
@@ -92,6 +95,19 @@ def split_recordings(t: np.ndarray, kind: str, starts: list[int], first_line: in
                   f"the other {n - (hi - lo)} row(s). Save each recording in its own file to "
                   "use them all.")
     return t, slice(lo, hi)
+
+
+def _restarts(t: np.ndarray, starts: list[int], first_line: int, report: list[str]
+              ) -> list[int]:
+    """The repeated-header positions where the clock restarts (goes back or is unreadable);
+    where it goes on, one report line says the rows were kept as one recording."""
+    goes_on = [s for s in starts if 0 < s < len(t) and np.isfinite(t[s]) and
+               np.isfinite(t[s - 1]) and t[s] >= t[s - 1]]
+    if goes_on:
+        report.append(f"The clock goes on across the repeated header(s) before data row(s) "
+                      f"{', '.join(str(s + 1) for s in goes_on[:5])} (the times keep rising "
+                      "there): one recording, all its rows kept.")
+    return [s for s in starts if s not in goes_on]
 
 
 def drop_leading_zero_rows(frame: pd.DataFrame, tcol: str | None, report: list[str]

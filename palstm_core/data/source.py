@@ -23,19 +23,55 @@ def big(size: int) -> bool:
     return size > STREAM_FROM_BYTES
 
 
-_MAGIC = (
-    (b"PK\x03\x04", "an Excel workbook or a ZIP archive. Open it and save the sheet as CSV"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) workbook. Open it and save the sheet as CSV"),
-    (b"\x1f\x8b", "a gzip-compressed file. Unpack it first"),
-    (b"BZh", "a bzip2-compressed file. Unpack it first"),
-    (b"7z\xbc\xaf", "a 7-Zip archive. Unpack it first"),
-    (b"%PDF", "a PDF document. Export the data as CSV instead"),
-    (b"\x89PNG", "a PNG image. Export the data as CSV"),
-    (b"\xff\xd8\xff", "a JPEG image. Export the data as CSV"),
-    (b"SQLite format", "an SQLite database. Export the table as CSV"),
-    (b"\x93NUMPY", "a NumPy file. Save the array as CSV"),
-    (b"PAR1", "a Parquet file. Save the table as CSV"),
+# The one table of first bytes: (magic, kind, what the file is). Kinds "parquet", "mdf" and
+# "zip" (an .xlsx is a zip) are read by ``load_file``; the others are refused with the advice.
+MAGIC = (
+    (b"PAR1", "parquet", "a Parquet file"),
+    (b"MDF     ", "mdf", "an ASAM MDF measurement file"),
+    (b"UnFinMF ", "mdf", "an ASAM MDF measurement file (not finalised)"),
+    (b"PK\x03\x04", "zip", "an Excel workbook or a ZIP archive"),
+    (b"\xd0\xcf\x11\xe0", "ole", "an old Excel (.xls) or encrypted workbook. Open it and save "
+     "the sheet as .xlsx or CSV"),
+    (b"\x1f\x8b", "binary", "a gzip-compressed file. Unpack it first"),
+    (b"BZh", "binary", "a bzip2-compressed file. Unpack it first"),
+    (b"7z\xbc\xaf", "binary", "a 7-Zip archive. Unpack it first"),
+    (b"%PDF", "binary", "a PDF document. Export the data as CSV instead"),
+    (b"\x89PNG", "binary", "a PNG image. Export the data as CSV"),
+    (b"\xff\xd8\xff", "binary", "a JPEG image. Export the data as CSV"),
+    (b"SQLite format", "binary", "an SQLite database. Export the table as CSV"),
+    (b"\x93NUMPY", "binary", "a NumPy file. Save the array as CSV"),
 )
+HEAD_BYTES = 16                    # enough for every magic above
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+MDF_SUFFIXES = {".mf4", ".mdf"}
+CSV_SUFFIXES = {".csv", ".txt", ".tsv", ".dat", ".log", ""}
+SUFFIXES = PARQUET_SUFFIXES | EXCEL_SUFFIXES | MDF_SUFFIXES | CSV_SUFFIXES
+READERS = {"parquet": "Parquet file", "excel": "Excel workbook (.xlsx)",
+           "mdf": "ASAM MDF measurement file"}     # the formats ``load_file`` reads besides CSV
+
+
+def kind(head: bytes, name: str) -> str:
+    """What a file is, from its first bytes, else its suffix: 'parquet', 'excel', 'mdf', 'zip',
+    'binary' (refused, see ``MAGIC``) or 'csv' (text; the CSV reader checks the rest)."""
+    suffix = Path(name).suffix.lower()
+    for magic, what, _ in MAGIC:
+        if head.startswith(magic):
+            if what == "zip":
+                return "excel" if suffix in EXCEL_SUFFIXES else "zip"
+            if what == "ole":
+                return "excel" if suffix in EXCEL_SUFFIXES else "binary"
+            return what
+    for what, suffixes in (("parquet", PARQUET_SUFFIXES), ("excel", EXCEL_SUFFIXES),
+                           ("mdf", MDF_SUFFIXES)):
+        if suffix in suffixes:
+            return what
+    return "csv"
+
+
+def magic_of(head: bytes) -> tuple[str, str] | None:
+    """(kind, what) of the ``MAGIC`` entry ``head`` starts with, or None."""
+    return next(((k, w) for m, k, w in MAGIC if head.startswith(m)), None)
 
 
 def source_name(source: PathOrFile) -> str:
@@ -45,33 +81,57 @@ def source_name(source: PathOrFile) -> str:
     return Path(str(getattr(source, "name", None) or "uploaded file")).name
 
 
-def _too_big(name: str, size: int, limit: int) -> DataError:
+def too_big(name: str, size: int, limit: int) -> DataError:
     return DataError(f"File '{name}' is {size / 2**20:.0f} MB; the limit is "
                      f"{limit / 2**20:.0f} MB for uploads. Load it from Python or the command "
                      "line (no limit there), or split the drive into smaller files.")
 
 
-def _read_bytes(source: PathOrFile, max_bytes: int | None = None) -> tuple[bytes, str]:
-    """Return the raw bytes and a display name, from a path or an (uploaded) file object;
-    larger than ``max_bytes`` (None: no limit) is a DataError."""
-    limit = max_bytes if max_bytes is not None else float("inf")
-    if isinstance(source, (str, Path)):
+def path_size(path: Path, limit: int | None = None) -> int:
+    """Size of the file at ``path``; a missing path, a folder, a device or a file over ``limit``
+    (None: no limit) is a DataError that says so."""
+    try:
+        if not path.exists():
+            raise DataError(f"File '{path}' does not exist. Check the path and try again.")
+        if path.is_dir():
+            raise DataError(f"'{path}' is a folder, not a data file.")
+        if not path.is_file():
+            raise DataError(f"'{path}' is not a regular file (a device or pipe?). Choose a "
+                            "data file.")
+        size = path.stat().st_size
+    except OSError as exc:
+        raise _unopenable(path, exc) from None
+    if limit is not None and size > limit:
+        raise too_big(path.name, size, limit)
+    return size
+
+
+def _unopenable(path: Path, exc: OSError) -> DataError:
+    return DataError(f"Could not open '{path}' ({exc.strerror or exc}). Check that the file "
+                     "exists and you may read it.")
+
+
+def read(source: PathOrFile | bytes, limit: int | None = None) -> bytes:
+    """The whole content of ``source`` (a path, an uploaded/open file in bytes or text, or bytes
+    already read), the one byte reader of the package. ``limit`` (None: no limit) refuses larger
+    inputs with a DataError; only the UI passes one (``MAX_BYTES``, the browser's limit)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    elif isinstance(source, (str, Path)):
         path = Path(source)
+        path_size(path, limit)
         try:
-            if not path.exists():
-                raise DataError(f"File '{path}' does not exist. Check the path and try again.")
-            if path.is_dir():
-                raise DataError(f"'{path}' is a folder, not a CSV file.")
-            if not path.is_file():
-                raise DataError(f"'{path}' is not a regular file (a device or pipe?). Choose a "
-                                "CSV file.")
-            size = path.stat().st_size
-            if size > limit:
-                raise _too_big(path.name, size, max_bytes)
-            return path.read_bytes(), path.name
+            return path.read_bytes()
         except OSError as exc:
-            raise DataError(f"Could not open '{path}' ({exc.strerror or exc}). Check that the "
-                            "file exists and you may read it.") from None
+            raise _unopenable(path, exc) from None
+    else:
+        data = _read_upload(source, limit)
+    if limit is not None and len(data) > limit:
+        raise too_big(source_name(source), len(data), limit)
+    return data
+
+
+def _read_upload(source, limit: int | None) -> bytes:
     name = source_name(source)
     try:
         if hasattr(source, "seek"):
@@ -79,16 +139,28 @@ def _read_bytes(source: PathOrFile, max_bytes: int | None = None) -> tuple[bytes
                 source.seek(0)
             except (OSError, ValueError):
                 pass
-        data = source.read(max_bytes + 1) if max_bytes is not None else source.read()
+        data = source.read(limit + 1) if limit is not None else source.read()
     except (OSError, ValueError) as exc:
         raise DataError(f"Could not read '{name}' ({exc}). Try uploading it again.") from None
     if data is None:
-        data = b""
+        return b""
     if isinstance(data, str):
-        data = data.encode("utf-8", errors="surrogatepass")
-    if len(data) > limit:
-        raise _too_big(name, len(data), max_bytes)
-    return bytes(data), name
+        return data.encode("utf-8", errors="surrogatepass")
+    return bytes(data)
+
+
+def head(source: PathOrFile | bytes, n: int = HEAD_BYTES) -> bytes:
+    """The first ``n`` bytes (for ``kind``) without reading the rest of a file on disk; b"" when a
+    path cannot be opened (the reader then says why)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source[:n])
+    if isinstance(source, (str, Path)):
+        try:
+            with open(source, "rb") as fh:
+                return fh.read(n)
+        except OSError:
+            return b""
+    return read(source)[:n]
 
 
 def _decodes(data: bytes, encoding: str) -> bool:
@@ -123,11 +195,14 @@ def _looks_korean(data: bytes) -> bool:
 def _to_utf8(data: bytes, name: str, report: list[str]) -> bytes:
     """Return the file as UTF-8 bytes without BOM, or raise DataError for non-text files."""
     head = data[:4096]
-    for magic, what in _MAGIC:
-        if head.startswith(magic):
-            kind, _, advice = what.partition(". ")
-            raise DataError(f"'{name}' is a binary file ({kind}), not a CSV text file. "
-                            f"{advice or 'Export the data as CSV'}.")
+    found = magic_of(head)
+    if found:
+        what, _, advice = found[1].partition(". ")
+        if found[0] in ("parquet", "mdf", "zip"):
+            advice = ("Read it with load_file (CSV, Parquet, xlsx and MF4), or choose a CSV "
+                      "export")
+        raise DataError(f"'{name}' is a binary file ({what}), not a CSV text file. "
+                        f"{advice or 'Export the data as CSV'}.")
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             text = data.decode("utf-16")
@@ -170,7 +245,7 @@ def _stream_utf8_path(source: PathOrFile, report: list[str], max_bytes: int | No
             head = fh.read(256 * 1024)
             if not head.strip() or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
                 return None
-            if b"\x00" in head[:4096] or any(head.startswith(m) for m, _ in _MAGIC):
+            if b"\x00" in head[:4096] or magic_of(head) is not None:
                 return None
             dec = codecs.getincrementaldecoder("utf-8")("strict")
             fh.seek(0)
@@ -214,8 +289,8 @@ def open_source(source: PathOrFile, name: str | None, report: list[str],
         name = name or file_name
         bom = bool(report) and "BOM" in report[-1]
     else:
-        data, file_name = _read_bytes(source, max_bytes)
-        name = name or file_name
+        data = read(source, max_bytes)
+        name = name or source_name(source)
         body = _to_utf8(data, name, report)
         del data
         if not body[:65536].strip() and not body.strip():

@@ -27,27 +27,27 @@ import numpy as np
 import pandas as pd
 
 from .dataset import DataError, Dataset
-from .formats import read_bytes
 from .sniff import _split_unit
-from .source import source_name
+from .source import read, source_name
 
 VEHICLE_FILE = "vehicles.csv"
 GROUP = "vehicle"
 IDENTIFIERS = ("drive", "vehicle")
 MAX_ROWS = 100000
+MAX_BYTES = 16 * 2**20          # a vehicle table is small; a bigger file is the wrong file
 
 
-def read_table(source) -> tuple[pd.DataFrame, str]:
+def read_table(source, name: str | None = None) -> tuple[pd.DataFrame, str]:
     """The table from a path, an upload, a DataFrame or a dict {drive: {column: value}}, with
     its display name. Separators , ; and tab are recognised; every cell is kept as text or
     number as pandas reads it."""
     if isinstance(source, pd.DataFrame):
-        return source.copy(), "the vehicle table"
+        return source.copy(), name or "the vehicle table"
     if isinstance(source, dict):
         rows = [{"drive": d, **dict(v)} for d, v in source.items()]
-        return pd.DataFrame(rows), "the vehicle table"
-    name = source_name(source)
-    data = read_bytes(source)
+        return pd.DataFrame(rows), name or "the vehicle table"
+    name = name or source_name(source)
+    data = read(source, MAX_BYTES)
     try:
         table = pd.read_csv(io.BytesIO(data), sep=None, engine="python", dtype=str,
                             skipinitialspace=True, encoding="utf-8-sig")
@@ -138,12 +138,12 @@ def _display(table: pd.DataFrame, units: dict[str, str]) -> pd.DataFrame:
                           axis=1)
 
 
-def covariates(source, drives: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str],
-                                                    list[str]]:
+def covariates(source, drives: list[str], name: str | None = None
+               ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str], list[str]]:
     """(inputs, shown, units, report) of a vehicle table for ``drives``: ``inputs`` has one row
     per drive (index = drive name; NaN for a drive without a row) and one column per model
     input; ``shown`` the table's own columns for the drive table."""
-    table, name = read_table(source)
+    table, name = read_table(source, name)
     table, units = _columns(table, name)
     report: list[str] = []
     rows = _match(table, drives, name, report)
@@ -186,22 +186,23 @@ def vehicle_file(path: PurePosixPath | Path) -> bool:
     return path.name.lower() == VEHICLE_FILE
 
 
-def add_vehicles(data, source):
+def add_vehicles(data, source, name: str | None = None):
     """``data`` (a ``Campaign``, or one ``Dataset``) with the vehicle table ``source`` (a CSV
     path or upload, a DataFrame, or {drive: {column: value}}) added: each covariate a constant
     input column of its drive (see the module text). A Campaign also gets ``vehicles`` (the
     table's columns per drive, for the drive table), ``vehicle_columns`` (the model inputs) and
-    the table's report lines; a Dataset gets them in its report."""
+    the table's report lines; a Dataset gets them in its report. ``name``: the table's name
+    in report lines (default: the file name)."""
     if not hasattr(data, "drives"):                 # one drive: the table's row for it
-        table, name = read_table(source)
+        table, name = read_table(source, name)
         if len(table) == 1 and "drive" not in [str(c).lower() for c in table.columns]:
             table = table.assign(drive=data.name)
-        inputs, _, units, report = covariates(table.rename(columns=str), [data.name])
+        inputs, _, units, report = covariates(table.rename(columns=str), [data.name], name)
         ds = with_covariates(data, inputs.loc[data.name], units)
         ds.report[-1:-1] = report
         return ds
     names = list(data.drives)
-    inputs, shown, units, report = covariates(source, names)
+    inputs, shown, units, report = covariates(source, names, name)
     drives = {n: with_covariates(ds, inputs.loc[n], units) for n, ds in data.drives.items()}
     return replace(data, drives=drives, report=[*data.report, *report], vehicles=shown,
                    vehicle_columns=list(inputs.columns))

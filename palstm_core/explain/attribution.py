@@ -38,6 +38,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .attention import long_table
+
 METHODS = ("integrated_gradients", "occlusion", "feature_ablation", "saliency")
 BASELINE = "training mean (0 in the scaled inputs; the scaler is fitted on the training part)"
 
@@ -54,6 +56,7 @@ class Attribution:
     baseline  what "removed" means (the training mean), "" for saliency
     delta     (n,) IG convergence delta, f(x) − f(x') − Σ values; None for other methods
     windows   (n,) row numbers within the part's windows
+    drives    (n,) drive of each window for a campaign, else None
     note      a plain sentence when the map is degenerate (e.g. a model that ignores its
               inputs), else ""
     seconds   wall time of the computation
@@ -69,6 +72,7 @@ class Attribution:
     note: str = ""
     seconds: float = 0.0
     extra: dict = field(default_factory=dict)
+    drives: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.values)
@@ -78,16 +82,9 @@ class Attribution:
         return self.values.shape[1]
 
     def to_frame(self) -> pd.DataFrame:
-        """Long format, one row per (window, step, feature); ``lag`` = steps back from the
-        newest input (0 = newest)."""
-        n, L, F = self.values.shape
-        lag = np.arange(L - 1, -1, -1)
-        return pd.DataFrame({
-            "time": np.repeat(self.times, L * F),
-            "lag": np.tile(np.repeat(lag, F), n),
-            "feature": np.tile(np.asarray(self.features, dtype=object), n * L),
-            "value": self.values.reshape(-1),
-        })
+        """Long format (``long_table``), one row per (window, step, feature); ``lag`` = steps
+        back from the newest input (0 = newest); a campaign's also has the drive."""
+        return long_table(self.times, self.values, self.features, self.drives)
 
 
 def _no_cudnn(device: torch.device):
@@ -98,17 +95,10 @@ def _no_cudnn(device: torch.device):
     return contextlib.nullcontext()
 
 
-def part_windows(run, ds, part: str = "all") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Scaled inputs (n, L, F) (a strided view), scaled targets (n,) (NaN where unknown) and
-    times (n,) of the ``part`` windows of ``ds``, in the order of ``run.predict(ds, part)``."""
-    w, starts, _ = run._windows(ds, part)           # (report lines: predict shows them)
-    rows = w.target_row(starts)
-    return w.inputs(starts), w.y[rows], ds.times[rows]
-
-
 def attribute(run, ds, method: str = "integrated_gradients", windows=None, part: str = "all",
               batch_size: int = 256, n_steps: int = 50) -> Attribution:
-    """Attribution map (n, L, F) of ``run``'s prediction for the ``part`` windows of ``ds``.
+    """Attribution map (n, L, F) of ``run``'s prediction for the ``part`` windows of ``ds`` (a
+    Dataset or a Campaign: ``run.inputs``).
 
     ``windows``: None (all windows of the part) or row numbers within them. ``batch_size``:
     windows per Captum call; IG evaluates ``n_steps`` points per window in chunks of
@@ -121,7 +111,8 @@ def attribute(run, ds, method: str = "integrated_gradients", windows=None, part:
         raise ValueError(f"Unknown attribution method '{method}'. Choose one of: "
                          f"{', '.join(METHODS)}.")
     t0 = time.perf_counter()
-    x_all, _, times = part_windows(run, ds, part)
+    inp = run.inputs(ds, part)
+    x_all = inp.x
     idx = np.arange(len(x_all)) if windows is None else np.atleast_1d(np.asarray(windows, int))
     if len(idx) and (idx.min() < 0 or idx.max() >= len(x_all)):
         raise IndexError(f"window index out of range: the {part!r} part has {len(x_all)} windows")
@@ -130,8 +121,9 @@ def attribute(run, ds, method: str = "integrated_gradients", windows=None, part:
     n, L, F = len(idx), run.window.lookback, len(run.columns)
     values = np.zeros((n, L, F), dtype=np.float32)
     delta = np.zeros(n, dtype=np.float32) if method == "integrated_gradients" else None
-    result = Attribution(values, np.asarray(times)[idx], list(run.columns), method,
-                         "" if method == "saliency" else BASELINE, delta, idx)
+    result = Attribution(values, np.asarray(inp.times)[idx], list(run.columns), method,
+                         "" if method == "saliency" else BASELINE, delta, idx,
+                         drives=None if inp.drives is None else inp.drives[idx])
     if n == 0:
         return result
 

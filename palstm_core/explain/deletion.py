@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .attribution import METHODS, attribute, part_windows
+from .maps import part_maps
+from .scoring import removed_predictions
 
-MAP_NAMES = ("relevance", "feature", "temporal") + METHODS
 MARGIN = 0.01
 
 
@@ -61,25 +61,6 @@ class DeletionCurve:
         return d
 
 
-def map_for(run, ds, name: str, part: str = "test", windows=None) -> np.ndarray:
-    """(n, L, F) map called ``name`` for the ``part`` windows (rows ``windows`` of them)."""
-    if name in METHODS:
-        return attribute(run, ds, name, windows=windows, part=part).values
-    if name not in MAP_NAMES:
-        raise ValueError(f"Unknown map '{name}'. Choose one of: {', '.join(MAP_NAMES)}, "
-                         "or pass an (n, lookback, features) array.")
-    att = run.explain(ds, part=part)
-    if name == "temporal":
-        m = None if att.temporal is None else np.repeat(att.temporal[:, :, None],
-                                                        len(att.features), axis=2)
-    else:
-        m = getattr(att, name)
-    if m is None:
-        raise ValueError(f"{run.config.model} has no {name} map; use an attribution method "
-                         f"({', '.join(METHODS)}).")
-    return m if windows is None else m[windows]
-
-
 def _ranks(scores: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """(n, C) rank of every cell, 0 = largest score; ties broken at random."""
     order = np.lexsort((rng.random(scores.shape), -scores), axis=-1)
@@ -88,32 +69,17 @@ def _ranks(scores: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return ranks
 
 
-def _masked_predictions(model, x_all: np.ndarray, valid: np.ndarray, ranks: np.ndarray,
-                        inner: np.ndarray, batch_size: int) -> np.ndarray:
-    """Scaled predictions (2 + len(inner)·orders, n): inputs intact, all removed, then each
-    order's top-k cells removed (k in ``inner``), replaced by the training mean (0 scaled)."""
-    n, (L, F) = len(valid), x_all.shape[1:]
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    n_masks = 2 + len(inner) * len(ranks)
-    chunk = max(1, batch_size // n_masks)
-    preds = np.empty((n_masks, n), dtype=np.float32)
-    k_t = torch.as_tensor(inner, device=device).view(1, -1, 1, 1)
-    try:
-        with torch.no_grad():
-            for i in range(0, n, chunk):
-                sel = valid[i:i + chunk]
-                x = torch.as_tensor(np.ascontiguousarray(x_all[sel]), device=device)  # (b, L, F)
-                b = len(x)
-                r = torch.as_tensor(ranks[:, i:i + b], device=device).view(len(ranks), 1, b, L, F)
-                keep = (r >= k_t[:, :, :, :, None]).reshape(-1, b, L, F)          # (O·S, b, L, F)
-                batch = torch.cat([x[None], torch.zeros_like(x)[None], x[None] * keep])
-                preds[:, i:i + b] = model(batch.reshape(-1, L, F)).y.float().view(
-                    n_masks, b).cpu().numpy()
-    finally:
-        model.train(was_training)
-    return preds
+def _top_removed(ranks: np.ndarray, inner: np.ndarray, L: int, F: int):
+    """Masks for ``removed_predictions``: inputs intact, all removed, then each order's top-k
+    cells removed (k in ``inner``); ``ranks`` (orders, n, L·F)."""
+    def keep(i: int, x: torch.Tensor) -> torch.Tensor:
+        b = len(x)
+        k_t = torch.as_tensor(inner, device=x.device).view(1, -1, 1, 1, 1)
+        r = torch.as_tensor(ranks[:, i:i + b], device=x.device).view(len(ranks), 1, b, L, F)
+        top = (r >= k_t).reshape(-1, b, L, F)                              # (O·S, b, L, F)
+        return torch.cat([torch.ones_like(x, dtype=torch.bool)[None],
+                          torch.zeros_like(x, dtype=torch.bool)[None], top])
+    return keep
 
 
 def deletion_curve(run, ds, maps="relevance", part: str = "test", steps: int = 11,
@@ -128,13 +94,14 @@ def deletion_curve(run, ds, maps="relevance", part: str = "test", steps: int = 1
     975 at 2048 — because the recurrence's per-step buffers stay in cache).
     """
     t0 = time.perf_counter()
-    x_all, y_all, _ = part_windows(run, ds, part)
+    inp = run.inputs(ds, part)
+    x_all, y_all = inp.x, inp.y
     valid = np.flatnonzero(np.isfinite(y_all))
     if len(valid) == 0:
         raise ValueError(f"no windows with a known target in the {part!r} part")
     if isinstance(maps, str):
         name = maps
-        scores = map_for(run, ds, maps, part, windows=valid)
+        scores = part_maps(run, ds, maps, part, windows=valid)
     else:
         name = "map"
         scores = np.asarray(maps, dtype=float)
@@ -150,7 +117,9 @@ def deletion_curve(run, ds, maps="relevance", part: str = "test", steps: int = 1
     inner = ks[1:-1]                                     # 0 and C are the same for any order
     ranks = np.stack([_ranks(np.abs(scores.reshape(n, C)), rng)] +
                      [_ranks(rng.random((n, C)), rng) for _ in range(n_random)])  # (O, n, C)
-    preds = _masked_predictions(run.model, x_all, valid, ranks, inner, batch_size)
+    n_masks = 2 + len(inner) * len(ranks)
+    preds = removed_predictions(run.model, x_all, valid, _top_removed(ranks, inner, L, F),
+                                n_masks, max(1, batch_size // n_masks))
     y = run.scaler.inverse(y_all[valid].astype(float))
     rmse = np.sqrt(np.mean((run.scaler.inverse(preds.astype(float)) - y) ** 2, axis=1))
     e0, e1 = rmse[0], rmse[1]

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from ..windows import make_windows
+from .scoring import removed_predictions
 
 
 @dataclass
@@ -34,20 +34,20 @@ class Faithfulness:
         return asdict(self)
 
 
-def _feature_scores(model, out, sensors: list[int]) -> np.ndarray:
+def _feature_scores(model, att, sensors: list[int]) -> np.ndarray:
     """(N, L, S) importance of each sensor at each step: α^k_t, times the group weight γ_g(k)
     when the model has group weights (so scores are comparable across groups)."""
-    alpha = out.feature.float().cpu().numpy()[:, :, sensors]
-    if out.group is not None:
-        gamma = out.group.float().cpu().numpy()                                # (N, G)
+    alpha = att.feature[:, :, sensors]
+    if att.group is not None:
         group_of = {c: g for g, cols in enumerate(model.groups) for c in cols}
-        alpha = alpha * gamma[:, None, [group_of[c] for c in sensors]]
+        alpha = alpha * att.group[:, None, [group_of[c] for c in sensors]]
     return alpha
 
 
 def faithfulness(run, ds, part: str = "test", k: int = 1, mode: str = "window",
                  batch_size: int = 1024) -> Faithfulness:
-    """Deletion check of the feature attention of ``run`` on the ``part`` windows of ``ds``.
+    """Deletion check of the feature attention of ``run`` on the ``part`` windows of ``ds`` (a
+    Dataset or a Campaign, windows from ``run.inputs``: a run with ``test_drives`` scores them).
 
     The k most-attended sensor inputs are replaced by their training mean (0 in the scaled
     space the model sees) and the RMSE is recomputed; likewise for the k least-attended ones.
@@ -72,75 +72,56 @@ def faithfulness(run, ds, part: str = "test", k: int = 1, mode: str = "window",
         return Faithfulness(nan, nan, nan, nan, nan, k, mode, 0,
                             f"{run.config.model} has no feature attention, so there is nothing "
                             "to check by deletion.")
-    w = make_windows(ds, run.columns, run.target, run.window, run.scaler, need_target=True)
-    starts = w.part(part, len(ds), run.window)
-    if len(starts) == 0:
+    inp = run.inputs(ds, part)                   # a Dataset or a Campaign, its drive names
+    valid = np.flatnonzero(np.isfinite(inp.y))
+    if len(valid) == 0:
         raise ValueError(f"no windows with a known target in the {part!r} part")
     sensors = [i for i, c in enumerate(run.columns) if c != run.target or not run.window.target_history]
     k = max(1, min(int(k), len(sensors)))
-    y = run.scaler.inverse(w.y[w.target_row(starts)].astype(float))
-    base, top, bottom = _deletion_predictions(model, w, starts, sensors, k, mode, batch_size)
+    y = run.scaler.inverse(inp.y[valid].astype(float))
+    att = run.explain(ds, part=part)
+    score = _feature_scores(model, att, sensors)[valid]                       # (N, L, S)
+    temporal = None if att.temporal is None else att.temporal[valid]
+    masks = [_keep(score, temporal, order, k, mode, sensors, len(run.columns))
+             for order in ("top", "bottom")]
 
-    def rmse(pred_scaled: list[np.ndarray]) -> float:
-        p = run.scaler.inverse(np.concatenate(pred_scaled).astype(float))
+    def keep(i: int, x: torch.Tensor) -> torch.Tensor:
+        sel = [torch.as_tensor(m[i:i + len(x)], device=x.device) for m in masks]
+        return torch.stack([torch.ones_like(sel[0]), *sel])
+    base, top, bottom = removed_predictions(model, inp.x, valid, keep, 3, batch_size)
+
+    def rmse(pred_scaled: np.ndarray) -> float:
+        p = run.scaler.inverse(pred_scaled.astype(float))
         return float(np.sqrt(np.mean((p - y) ** 2)))
 
     b, t, m = rmse(base), rmse(top), rmse(bottom)
     summary = _summary(run, part, k, mode, b, t, m)
-    return Faithfulness(b, t, m, t - b, m - b, k, mode, int(len(starts)), summary)
+    return Faithfulness(b, t, m, t - b, m - b, k, mode, int(len(valid)), summary)
 
 
-def _deletion_predictions(model, w, starts: np.ndarray, sensors: list[int], k: int, mode: str,
-                          batch_size: int) -> tuple[list[np.ndarray], ...]:
-    """Scaled predictions per batch: inputs unchanged, top-k removed, bottom-k removed."""
-    device = next(model.parameters()).device
-    model.eval()
-
-    def predict(x: torch.Tensor) -> np.ndarray:
-        return model(x).y.float().cpu().numpy()
-
-    base, top, bottom, global_scores, chunks = [], [], [], [], []
-    with torch.no_grad():
-        for i in range(0, len(starts), batch_size):
-            x = torch.as_tensor(np.ascontiguousarray(w.inputs(starts[i:i + batch_size])),
-                                device=device)                               # (B, L, F)
-            out = model(x)
-            base.append(out.y.float().cpu().numpy())
-            score = _feature_scores(model, out, sensors)                       # (B, L, S)
-            chunks.append((x, score, out.temporal))
-            global_scores.append(score.sum(axis=(0, 1)))
-        global_rank = np.argsort(-np.sum(global_scores, axis=0))
-        for x, score, temporal in chunks:
-            masks = [_mask(score, temporal, global_rank, order, k, mode, sensors, x.shape[2], device)
-                     for order in ("top", "bottom")]
-            top.append(predict(x * masks[0]))          # removed = training mean = 0 (scaled)
-            bottom.append(predict(x * masks[1]))
-    return base, top, bottom
-
-
-def _mask(score: np.ndarray, temporal, global_rank: np.ndarray, order: str, k: int, mode: str,
-          sensors: list[int], n_features: int, device: torch.device) -> torch.Tensor:
-    """(B, L, F) boolean mask: False where the ``order`` ("top"/"bottom") k inputs are removed."""
-    B, L, S = score.shape
-    keep = np.ones((B, L, S), dtype=bool)
+def _keep(score: np.ndarray, temporal, order: str, k: int, mode: str, sensors: list[int],
+          n_features: int) -> np.ndarray:
+    """(N, L, F) boolean mask: False where the ``order`` ("top"/"bottom") k inputs are removed."""
+    N, L, S = score.shape
+    keep = np.ones((N, L, S), dtype=bool)
     if mode == "mean":
-        cols = global_rank[:k] if order == "top" else global_rank[::-1][:k]
+        rank = np.argsort(-score.sum(axis=(0, 1)))
+        cols = rank[:k] if order == "top" else rank[::-1][:k]
         keep[:, :, cols] = False
     elif mode == "window":
-        rank = np.argsort(-score.mean(axis=1), axis=1)             # (B, S)
+        rank = np.argsort(-score.mean(axis=1), axis=1)             # (N, S)
         cols = rank[:, :k] if order == "top" else rank[:, ::-1][:, :k]
-        np.put_along_axis(keep, np.broadcast_to(cols[:, None, :], (B, L, k)), False, 2)
+        np.put_along_axis(keep, np.broadcast_to(cols[:, None, :], (N, L, k)), False, 2)
     else:
-        cell = score * (temporal.float().cpu().numpy()[:, :, None]
-                        if temporal is not None else 1.0)
-        rank = np.argsort(-cell.reshape(B, -1), axis=1)
+        cell = score * (temporal[:, :, None] if temporal is not None else 1.0)
+        rank = np.argsort(-cell.reshape(N, -1), axis=1)
         cols = rank[:, :k] if order == "top" else rank[:, ::-1][:, :k]
-        flat = keep.reshape(B, -1)
+        flat = keep.reshape(N, -1)
         np.put_along_axis(flat, cols, False, 1)
-        keep = flat.reshape(B, L, S)
-    full = np.ones((B, L, n_features), dtype=bool)
+        keep = flat.reshape(N, L, S)
+    full = np.ones((N, L, n_features), dtype=bool)
     full[:, :, sensors] = keep
-    return torch.as_tensor(full, device=device)
+    return full
 
 
 def _summary(run, part: str, k: int, mode: str, b: float, t: float, m: float) -> str:

@@ -4,8 +4,10 @@ agree, and the long tables the Downloads page and the CLI write.
     MAP_LABELS                       name -> what the map is, in words
     available_maps(run)              the names that apply to ``run`` (relevance first)
     window_map(run, ds, name, i)     (L, F) map of window i of the part
-    part_maps(run, ds, name)         (n, L, F) map of every window of the part
-    map_frame(times, values, names)  long table: time, lag, feature, value
+    part_maps(run, data, name)       (n, L, F) map of every window of the part: the one
+                                     name -> map dispatcher (the deletion curve uses it too)
+    map_table(run, data, name)       long table of a map (time, [drive,] lag, feature, value)
+    map_frame(times, values, names)  long table: time, lag, feature, value (``long_table``)
     shares(m)                        |m| / Σ|m|: a map as shares of its window's total
     agreement(a, b)                  Spearman rank correlation of the cells, and a sentence
 """
@@ -17,7 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from .attribution import attribute
+from .attention import long_table
+from .attribution import METHODS, attribute
 
 MAP_LABELS = {
     "relevance": "relevance (weight each input really gets)",
@@ -28,6 +31,7 @@ MAP_LABELS = {
 SHORT = {"relevance": "relevance", "feature": "feature attention α",
          "integrated_gradients": "integrated gradients", "occlusion": "occlusion"}
 DISAGREE = 0.3
+MAP_NAMES = ("relevance", "feature", "temporal") + METHODS
 
 
 def available_maps(run) -> list[str]:
@@ -42,11 +46,20 @@ def default_map(run) -> str:
 
 
 def part_maps(run, ds, name: str, part: str = "test", windows=None) -> np.ndarray:
-    """(n, L, F) map ``name`` of the ``part`` windows of ``ds`` (rows ``windows`` of them)."""
-    if name in ("integrated_gradients", "occlusion", "feature_ablation", "saliency"):
+    """(n, L, F) map ``name`` of the ``part`` windows of ``ds`` (a Dataset or a Campaign; rows
+    ``windows`` of them, aligned with ``run.predict(ds, part)``): "relevance", "feature" (α),
+    "temporal" (β on every input of a step) or an attribution method (``METHODS``)."""
+    if name in METHODS:
         return attribute(run, ds, name, windows=windows, part=part).values
+    if name not in MAP_NAMES:
+        raise ValueError(f"Unknown map '{name}'. Choose one of: {', '.join(MAP_NAMES)}, "
+                         "or pass an (n, lookback, features) array.")
     att = run.explain(ds, part=part)
-    m = getattr(att, name, None) if name in ("relevance", "feature") else None
+    if name == "temporal":
+        m = None if att.temporal is None else np.repeat(att.temporal[:, :, None],
+                                                        len(att.features), axis=2)
+    else:
+        m = getattr(att, name)
     if m is None:
         raise ValueError(f"{run.config.model} has no {SHORT.get(name, name)} map; choose "
                          "integrated gradients or occlusion.")
@@ -58,15 +71,17 @@ def window_map(run, ds, name: str, index: int, part: str = "test") -> np.ndarray
     return part_maps(run, ds, name, part, windows=[int(index)])[0]
 
 
-def map_frame(times, values: np.ndarray, features) -> pd.DataFrame:
-    """Long format, one row per (window, step, feature): time, lag (0 = newest), feature, value."""
-    n, L, F = values.shape
-    return pd.DataFrame({
-        "time": np.repeat(np.asarray(times), L * F),
-        "lag": np.tile(np.repeat(np.arange(L - 1, -1, -1), F), n),
-        "feature": np.tile(np.asarray(list(features), dtype=object), n * L),
-        "value": values.reshape(-1),
-    })
+def map_frame(times, values: np.ndarray, features, drives=None) -> pd.DataFrame:
+    """Long format, one row per (window, step, feature): time, [drive,] lag (0 = newest),
+    feature, value (``long_table``, the one builder)."""
+    return long_table(times, values, features, drives)
+
+
+def map_table(run, data, name: str, part: str = "test") -> pd.DataFrame:
+    """Long table of map ``name`` for every ``part`` window of ``data`` (a Dataset, or a Campaign:
+    then with each window's drive): what the Downloads page and the CLI write."""
+    inp = run.inputs(data, part)
+    return long_table(inp.times, part_maps(run, data, name, part), run.columns, inp.drives)
 
 
 def shares(m: np.ndarray) -> np.ndarray:

@@ -5,6 +5,7 @@ import hashlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -12,11 +13,11 @@ import torch
 
 from ..data import DataError, Dataset
 from ..data.campaign import Campaign
-from ..explain.attention import Attention
 from ..grouping import SensorGrouping
 from ..metrics import regression_metrics
 from ..models import MODELS, Forecaster
 from ..windows import Scaler, Windows, WindowSpec, input_groups, make_windows
+from .attention import Attention
 from .config import TrainConfig
 from .loop import DeviceDrive
 
@@ -58,6 +59,24 @@ def build_model(config: TrainConfig, groups: dict[str, list[str]], columns: list
         groups=[[index[c] for c in cols] for cols in groups.values()],
         lookback=window.lookback, hidden_size=config.hidden_size,
         target_index=index[target] if window.target_history else None)
+
+
+class Inputs(NamedTuple):
+    """The windows of a part as the model sees them (``TrainedRun.inputs``); row i is row i of
+    ``run.predict(data, part)``.
+
+    x       (n, L, F) float32 scaled inputs (the scaler of the training part); last step = newest
+    y       (n,) scaled target of each window (NaN where the data has no target value)
+    times   (n,) the time each window predicts
+    drives  (n,) drive name of each window for a Campaign, else None
+    report  lines on windows or drives skipped (missing inputs, too short)
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    times: np.ndarray
+    drives: np.ndarray | None
+    report: list[str]
 
 
 @dataclass
@@ -125,6 +144,23 @@ class TrainedRun:
                             "lookback.")
         return [f"{dropped} of {possible} windows were skipped because an input value is "
                 f"missing (missing: {where}); their rows have no prediction."]
+
+    def inputs(self, data: Dataset | Campaign, part: str = "all") -> Inputs:
+        """Scaled inputs, scaled targets, times (and for a ``Campaign`` the drive) of every
+        ``part`` window of ``data``, in the order of ``predict(data, part)``: what explanation
+        methods (attribution, deletion, faithfulness) feed to ``run.model``. For one drive ``x``
+        is a read-only strided view; a campaign's windows are stacked drive after drive."""
+        if isinstance(data, Campaign):
+            parts, report = self._each_drive(data, lambda ds: self.inputs(ds, part))
+            if not parts:
+                raise DataError(f"{data.label}: no drive has windows in the {part!r} part.")
+            cat = lambda k: np.concatenate([getattr(p, k) for _, p in parts])  # noqa: E731
+            drives = np.concatenate([[n] * len(p.times) for n, p in parts]).astype(str)
+            return Inputs(cat("x"), cat("y"), cat("times"), drives,
+                          report + [ln for _, p in parts for ln in p.report])
+        w, starts, report = self._windows(data, part)
+        rows = w.target_row(starts)
+        return Inputs(w.inputs(starts), w.y[rows], data.times[rows], None, report)
 
     @torch.no_grad()
     def _forward(self, ds: Dataset, part: str, batch_size: int = 2048):
