@@ -65,3 +65,21 @@ def test_toyota_folder_two_recordings_two_parts_columns_kept():
     table = camp.table().set_index("drive")
     assert "gap of 5.6 h" in table.loc[f"{name} part 2", "report"]
     assert "Kept column(s)" in table.loc[f"{name} part 2", "report"]
+
+
+@pytest.mark.skipif(not TOYOTA.is_dir(), reason="../shared/real-logs is not here")
+def test_data_page_drive_table_shows_the_parts(app, monkeypatch):
+    """The Data page's drive table: the Toyota folder's two parts, each with its gap and the
+    columns kept (the folder stands in for the sample campaign's button)."""
+    camp = pc.load_drives(TOYOTA)
+    monkeypatch.setattr(pc, "load_sample_campaign", lambda progress=None: camp)
+    at = app.run()
+    at.switch_page("pages/1_Data.py").run()
+    at.button(key="load_campaign_sample").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = next(d.value for d in at.dataframe if "test drive" in d.value.columns)
+    assert list(table["drive"]) == camp.names
+    report = table.set_index("drive")["report"]
+    assert "gap of 5.6 h" in report[f"{TOYOTA.name} part 1"]
+    assert "gap of 5.6 h" in report[f"{TOYOTA.name} part 2"]
+    assert "Kept column(s) constant" in report[f"{TOYOTA.name} part 2"]

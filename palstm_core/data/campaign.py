@@ -28,6 +28,7 @@ from .load import load_file
 from .merge import concat_drives, merge_drives
 from .source import SUFFIXES, PathOrFile, head, kind, read, source_name
 from .vehicles import add_vehicles, vehicle_file
+from .whole import keep_whole
 
 MAX_ZIP_TOTAL = 4 * 2**30     # uncompressed bytes of all members of one zip
 MAX_ZIP_MEMBERS = 20000
@@ -366,7 +367,7 @@ def _describe(ds: Dataset, usual: list[str]) -> str:
         parts.append("missing " + ", ".join(f"'{c}'" for c in missing) + " (more than half of the drives have it)")
     if extra:
         parts.append("extra " + ", ".join(f"'{c}'" for c in extra) + " (at most half of the drives have it)")
-    drops = [ln for ln in ds.report if re.search(r"\b(dropped|removed)\b", ln, re.I)]
+    drops = [ln for ln in ds.report if re.search(r"\b(dropped|removed|kept|split)\b", ln, re.I)]
     if drops:
         parts.append("loading: " + " ".join(ln.rstrip(".") + "." for ln in drops).rstrip("."))
     return "; ".join(parts) + "."
@@ -417,14 +418,15 @@ def load_drives(source, *, progress: Progress | None = None, dayfirst: bool | No
         table = [e for e in entries if len(e.path.parts) == 1 and vehicle_file(e.path)]
         entries = [e for e in entries if e not in table]
         plans = _plans(entries, PurePosixPath("."), top or Path(name).stem or name, skipped)
-        drives = _load_plans(plans, rate_hz, {"dayfirst": dayfirst, "max_bytes": max_bytes},
-                             progress, skipped)
+        drives = _load_plans(plans, rate_hz, {"dayfirst": dayfirst, "max_bytes": max_bytes,
+                                              "keep_constant": True}, progress, skipped)
         table = (table[0].open(), str(table[0].path)) if table else None
     finally:
         for zf in keep:
             zf.close()
     usual = _usual_columns(drives)
     _drop_strays(drives, usual, skipped)
+    drives, whole = keep_whole(drives)          # split at gaps, constant columns decided
     if not drives:
         why = "\n".join(f"- {k}: {v}" for k, v in skipped.items()) or "- it holds no files"
         raise DataError(f"No usable drive in '{name}'. Why each file or folder was not used:\n"
@@ -435,7 +437,7 @@ def load_drives(source, *, progress: Progress | None = None, dayfirst: bool | No
                    f"used; {len(camp.common_columns)} sensor columns in every drive."]
     camp.report += [_describe(ds, usual) for ds in drives.values()]
     camp.report += [f"Not used: {k}: {v}" for k, v in skipped.items()]
-    camp.report += _campaign_notes(drives)
+    camp.report += _campaign_notes(drives) + whole
     if table is not None:                   # vehicles.csv beside the drives
         camp = add_vehicles(camp, *table)
     if progress is not None:

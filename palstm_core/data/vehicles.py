@@ -29,6 +29,7 @@ import pandas as pd
 from .dataset import DataError, Dataset
 from .sniff import _split_unit
 from .source import read, source_name
+from .whole import parent_name
 
 VEHICLE_FILE = "vehicles.csv"
 GROUP = "vehicle"
@@ -81,7 +82,7 @@ def _columns(table: pd.DataFrame, name: str) -> tuple[pd.DataFrame, dict[str, st
 def _match(table: pd.DataFrame, drives: list[str], name: str,
            report: list[str]) -> dict[str, int]:
     """Drive name -> row of the table: exact, else case-insensitive, else by the last part of the
-    name (the file name without folders)."""
+    name (the file name without folders), else every part of a drive split at a gap."""
     keys = [lambda s: s, lambda s: s.lower(), lambda s: PurePosixPath(s.lower()).name]
     out: dict[str, int] = {}
     for i, written in enumerate(table["drive"]):
@@ -91,8 +92,12 @@ def _match(table: pd.DataFrame, drives: list[str], name: str,
                 out[hits[0]] = i
                 break
         else:
-            report.append(f"{name}: row {i + 1} names the drive '{written}', which is not in "
-                          "the campaign; the row is not used.")
+            parts = [d for d in drives if parent_name(d).lower() == written.lower()
+                     and d not in out]          # a drive split at a gap: every part
+            out.update({d: i for d in parts})
+            if not parts:
+                report.append(f"{name}: row {i + 1} names the drive '{written}', which is not "
+                              "in the campaign; the row is not used.")
     return out
 
 

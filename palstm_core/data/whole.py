@@ -108,3 +108,18 @@ def constant_columns(drives: dict[str, Dataset]) -> tuple[dict[str, Dataset], li
         report.append(f"Kept column(s) constant in {len(kept)} drive(s) because they vary across "
                       "the campaign (see those drives' lines).")
     return out, report
+
+
+def keep_whole(drives: dict[str, Dataset]) -> tuple[dict[str, Dataset], list[str]]:
+    """What ``load_drives`` does with the loaded drives: each split at its gaps, then the
+    constant columns decided over the campaign; (drives, campaign report lines)."""
+    parts: dict[str, Dataset] = {}
+    report: list[str] = []
+    for name, ds in drives.items():
+        pieces = split_at_gaps(ds)
+        if len(pieces) > 1:
+            report.append(f"Drive '{name}' was split into {len(pieces)} parts at gaps in its "
+                          "clock (see the parts' lines).")
+        parts.update({p.name: p for p in pieces})
+    parts, notes = constant_columns(parts)
+    return parts, report + notes
