@@ -83,3 +83,20 @@ def test_data_page_drive_table_shows_the_parts(app, monkeypatch):
     assert "gap of 5.6 h" in report[f"{TOYOTA.name} part 1"]
     assert "gap of 5.6 h" in report[f"{TOYOTA.name} part 2"]
     assert "Kept column(s) constant" in report[f"{TOYOTA.name} part 2"]
+
+
+def test_load_drives_keeps_a_column_one_file_logs_as_constant(tmp_path):
+    """Like the Ford trips' Phi = 1.0: a channel constant in one file stays in that drive (it
+    varies in the other), a channel constant with one value in every file is dropped."""
+    from palstm_core.simulate import _with_units, simulate_drive
+    for i, name in enumerate(("trip1", "trip2")):
+        frame = simulate_drive(seed=40 + i, phases=[("urban", 2)]).round(3)
+        frame["lambda"] = 1.0 if name == "trip2" else frame["lambda"]
+        frame["humidity"] = 55.0                             # constant in both
+        _with_units(frame).to_csv(tmp_path / f"{name}.csv", index=False)
+    camp = pc.load_drives(tmp_path)
+    assert "lambda" in camp["trip2"].columns and camp["trip2"].frame["lambda"].eq(1.0).all()
+    assert "humidity" not in camp["trip1"].columns and "humidity" not in camp["trip2"].columns
+    assert camp["trip2"].units["lambda"] == "-"
+    assert any("'lambda' (1 throughout)" in ln for ln in camp["trip2"].report)
+    assert "lambda" in camp.common_columns
