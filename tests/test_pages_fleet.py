@@ -7,35 +7,19 @@ import time
 import pytest
 
 import palstm_core as pc
-from conftest import wait_for_job
-from test_pages_campaign import DATA, DOWNLOADS, GROUPS, RESULTS, TEST, TRAIN, no_exception
-
-
-def _trained(app):
-    at = app.run()
-    at.switch_page(DATA).run()
-    at.button(key="load_campaign_sample").click().run()
-    at.session_state["campaign_test"] = TEST
-    at.run()
-    at.switch_page(GROUPS).run()
-    at.selectbox(key="target_select").set_value("NOx").run()
-    at.switch_page(TRAIN).run()
-    at.button(key="start_training").click().run()
-    at = wait_for_job(at)
-    no_exception(at)
-    return at, at.session_state["job"].runs[0]
+from test_pages_campaign import DOWNLOADS, RESULTS, TRAIN, no_exception
+from test_pages_campaign_maps import TEST, _campaign_run
 
 
 def test_trip_results_on_results_and_downloads_then_calibrate(app):
-    at, run = _trained(app)
-    camp = at.session_state["campaign"]
+    at, run, camp = _campaign_run(app)
     want = pc.trip_results(run, camp)
 
     at.switch_page(RESULTS).run()
     no_exception(at)
     assert any(h.value.startswith("Trip results") for h in at.subheader)
     shown = next(d.value for d in at.dataframe if "speed bin" in d.value.columns)
-    assert list(shown["drive"]) == list(want["drive"]) and len(shown) == 8     # 2 drives x 4
+    assert list(shown["drive"]) == TEST * 4 and list(want["drive"]) == TEST * 4   # 4 bins
     assert shown["error [%]"].to_numpy() == pytest.approx(want["error_pct"].to_numpy(),
                                                           nan_ok=True)
     assert shown["measured [g/km]"].to_numpy() == pytest.approx(
@@ -49,7 +33,7 @@ def test_trip_results_on_results_and_downloads_then_calibrate(app):
     at.switch_page(TRAIN).run()
     no_exception(at)
     assert any(h.value == "Calibrate to a new vehicle" for h in at.subheader)
-    assert at.selectbox(key="calib_drive").value == "trip03_rural"
+    assert at.selectbox(key="calib_drive").value == TEST[0]
     at.selectbox(key="calib_run").set_value(run.key)
     at.number_input(key="calib_minutes").set_value(3.0)
     at.button(key="start_calib").click().run()
@@ -62,8 +46,8 @@ def test_trip_results_on_results_and_downloads_then_calibrate(app):
     at.run()
     no_exception(at)
     settings, cal = at.session_state["calib_result"]
-    assert cal.parent == run.key and cal.drive == "trip03_rural" and settings["minutes"] == 3.0
+    assert cal.parent == run.key and cal.drive == TEST[0] and settings["minutes"] == 3.0
     table = next(d.value for d in at.dataframe if "trip total error [%]" in d.value.columns)
     assert list(table["model"]) == ["fleet", "calibrated", "this drive only"]
-    assert any(f"first 3 min of **trip03_rural**" in s.value for s in at.success)
+    assert any(f"first 3 min of **{TEST[0]}**" in s.value for s in at.success)
     assert cal.key in pc.ModelCache(at.session_state["job"].cache.root)
