@@ -123,10 +123,11 @@ def _train(args, world: int, rank: int = 0) -> int:
     window = WindowSpec(lookback=args.lookback, horizon=args.horizon,
                         target_history=args.target_history,
                         test_drives=tuple(args.test_drives or ()),
-                        val_drives=tuple(args.val_drives or ()))
+                        val_drives=tuple(args.val_drives or ()), steps=args.steps)
     config = TrainConfig(model=args.model, hidden_size=args.hidden_size, epochs=args.epochs,
                          batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                         device=args.device)
+                         device=args.device, attention=args.attention,
+                         teacher_forcing=args.teacher_forcing)
     cache = None if args.no_cache else ModelCache(args.cache_dir)
     size = "" if isinstance(ds, Campaign) else f", {len(ds)} rows"
     print(f"data: {ds.label}{size}; target: {args.target}; model: {args.model}"
@@ -147,6 +148,9 @@ def _train(args, world: int, rank: int = 0) -> int:
         for line in run.report:
             print(f"  {line}")
         _print_metrics(list(run.metrics_by_drive.items()))
+    if window.steps > 1:
+        print(f"test metrics per forecast step (step k predicts t+{window.horizon}+k-1):")
+        _print_metrics([(f"step {k}", m) for k, m in run.metrics_by_step.items()])
     _report_run(run, cache)
     return 0
 
@@ -375,6 +379,18 @@ def _add_tune_parser(sub) -> None:
     p.set_defaults(func=cmd_tune)
 
 
+def _add_forecast_args(p: argparse.ArgumentParser) -> None:
+    """``train``'s multi-step and seq2seq options."""
+    d = TrainConfig()
+    p.add_argument("--steps", type=int, default=1,
+                   help="forecast steps per window: t+horizon … t+horizon+steps-1 (default 1)")
+    p.add_argument("--attention", default=d.attention, choices=["luong", "bahdanau"],
+                   help="seq2seq decoder attention: luong (dot product) or bahdanau (additive)")
+    p.add_argument("--teacher-forcing", type=float, default=d.teacher_forcing,
+                   help="seq2seq: share of decoder steps fed the true previous target in epoch "
+                   f"1, decaying to 0 at the last epoch (default {d.teacher_forcing})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="python -m palstm_core",
                                      description="PA-LSTM Explorer: train and use emission models.")
@@ -398,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--horizon", type=int, default=1)
     p.add_argument("--target-history", action="store_true",
                    help="also use the target's past values as an input")
+    _add_forecast_args(p)
     d = TrainConfig()
     p.add_argument("--hidden-size", type=int, default=d.hidden_size)
     p.add_argument("--epochs", type=int, default=d.epochs)

@@ -104,6 +104,7 @@ class ModelCache:
             "data_fingerprint": run.data_fingerprint, "simulated": run.simulated,
             "target_unit": run.target_unit, "created": run.created,
             "metrics_by_drive": run.metrics_by_drive, "report": run.report,
+            "metrics_by_step": {str(k): v for k, v in run.metrics_by_step.items()},
         }
         self.path(run.key)                                      # checks the key
         final = root / run.key
@@ -249,4 +250,6 @@ def _read(folder: Path, device: torch.device) -> TrainedRun:
         simulated=meta["simulated"], target_unit=meta.get("target_unit", ""),
         created=meta["created"], timings=meta.get("timings", {}),
         metrics_by_drive=meta.get("metrics_by_drive", {}), report=meta.get("report", []),
+        metrics_by_step=({int(k): v for k, v in meta.get("metrics_by_step", {}).items()}
+                         or ({1: meta["metrics"]} if window.steps == 1 else {})),
         path=folder, from_cache=True)

@@ -15,6 +15,13 @@ predictions (same windows; no deletion check for it). *epochs to best*: the epoc
 validation loss, the paper's "accelerated convergence" claim (PA-LSTM vs LSTM vs DA-RNN).
 
     python -m palstm_core.leaderboard --real-logs            # CO2 on ../shared/real-logs/ vs XGBoost
+    python -m palstm_core.leaderboard --steps 10 --seeds 0   # 10-step forecasts, its own block
+
+With ``--steps N`` (N > 1) every model forecasts t+1 … t+N from each window
+(``WindowSpec(steps=N)``); RMSE and R² are over all steps, a column gives the urban test R² of
+every step, and the table goes into its own block of the output file (markers
+``leaderboard-steps-N``), so the one-step leaderboard stays as it is. The deletion checks and
+maps judge the first step.
 """
 from __future__ import annotations
 
@@ -54,7 +61,9 @@ def evaluate(model: str, seed: int = 0, target: str = "NOx", device: str = "auto
     transfer = regression_metrics(pred["actual"], pred["predicted"])
     faith = explain.faithfulness(run, ds, part="test", k=1)
     test = run.predict(ds, part="test")
-    return {**deletion_areas(run, ds), "model": model, "seed": seed, "urban_rmse": run.metrics["rmse"],
+    return {**deletion_areas(run, ds), "model": model, "seed": seed, "steps": run.window.steps,
+            "urban_r2_by_step": [run.metrics_by_step[k]["r2"] for k in sorted(run.metrics_by_step)],
+            "urban_rmse": run.metrics["rmse"],
             "urban_mae": run.metrics["mae"], "urban_r2": run.metrics["r2"],
             "motorway_rmse": transfer["rmse"], "motorway_r2": transfer["r2"],
             "seconds": seconds, "epochs": len(run.history),
@@ -112,7 +121,15 @@ def ensemble(rs: list[dict]) -> dict | None:
     return out
 
 
-def _row(name: str, rs: list[dict]) -> str:
+def by_step_cell(rs: list[dict]) -> str:
+    """Urban test R² of every forecast step (means over seeds): '0.98 · 0.95 · … · 0.61'."""
+    steps = [r.get("urban_r2_by_step") for r in rs if r.get("urban_r2_by_step")]
+    if not steps:
+        return "–"
+    return " · ".join(f"{v:.2f}" for v in np.mean(np.asarray(steps, dtype=float), axis=0))
+
+
+def _row(name: str, rs: list[dict], steps: bool = False) -> str:
     col = lambda k: [r.get(k, np.nan) for r in rs]  # noqa: E731
     deletion = ("–" if np.isnan(np.asarray(col("del_top"), dtype=float)).all()
                 else f"{_fmt(col('del_top'), 0, True)} / {_fmt(col('del_bottom'), 0, True)}")
@@ -120,7 +137,8 @@ def _row(name: str, rs: list[dict]) -> str:
             f"{_fmt(col('urban_r2'), 3)} | {_fmt(col('motorway_rmse'), 2)} | "
             f"{_fmt(col('motorway_r2'), 3)} | {deletion} | {faithfulness_cell(rs, 'area_relevance')} | "
             f"{faithfulness_cell(rs, 'area_ig')} | {_fmt(col('best_epoch'), 1)} | "
-            f"{_fmt(col('epochs'), 0)} | {_fmt(col('seconds'), 0)} |")
+            f"{_fmt(col('epochs'), 0)} | {_fmt(col('seconds'), 0)} |"
+            + (f" {by_step_cell(rs)} |" if steps else ""))
 
 
 def table(results: list[dict], with_ensemble: bool = True) -> str:
@@ -130,17 +148,19 @@ def table(results: list[dict], with_ensemble: bool = True) -> str:
     for r in results:
         by_model.setdefault(r["model"], []).append(r)
     order = sorted(by_model, key=lambda m: -np.nanmean([r["urban_r2"] for r in by_model[m]]))
+    steps = any(r.get("steps", 1) > 1 for r in results)
     lines = ["| model | urban test RMSE (mg/s) | urban test MAE (mg/s) | urban test R² | "
              "motorway RMSE (mg/s) | motorway R² | deletion: top / bottom sensor | "
              "deletion area: relevance | deletion area: integrated gradients | "
-             "epochs to best val. loss | epochs | train s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "epochs to best val. loss | epochs | train s |"
+             + (" urban test R² by step |" if steps else ""),
+             "|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if steps else "")]
     for m in order:
         rs = by_model[m]
-        lines.append(_row(m, rs))
+        lines.append(_row(m, rs, steps))
         ens = ensemble(rs) if with_ensemble else None
         if ens is not None:
-            lines.append(_row(ens["model"], [ens]))
+            lines.append(_row(ens["model"], [ens], steps))
     return "\n".join(lines)
 
 
@@ -150,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--models", nargs="+", choices=list(MODELS),
                    help="models to train (default: all, or none with --load-results)")
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    p.add_argument("--steps", type=int, default=1,
+                   help="forecast steps per window (default 1); N > 1 fills its own block")
     p.add_argument("--no-ensemble", action="store_true", help="leave out the seed-ensemble rows")
     p.add_argument("--real-logs", action="store_true",
                    help="instead: CO2 on ../shared/real-logs/ vs the authors' XGBoost recipe")
@@ -174,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         args.seeds = sorted({r["seed"] for r in results} | set(args.seeds if args.models else []))
     for model in args.models:
         for seed in args.seeds:
-            r = evaluate(model, seed, target=args.target, device=args.device)
+            r = evaluate(model, seed, target=args.target, device=args.device,
+                         window=WindowSpec(steps=args.steps))
             results.append(r)
             print(f"{model:15s} seed {seed}: urban R² {r['urban_r2']:.3f}, motorway R² "
                   f"{r['motorway_r2']:.3f} ({r['epochs']} epochs, {r['seconds']:.0f} s)",
@@ -182,12 +205,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.save_results:
         Path(args.save_results).write_text(json.dumps(results, indent=1))
     d = TrainConfig()
-    w = WindowSpec()
+    steps = max([r.get("steps", 1) for r in results] + [args.steps if args.models else 1])
+    w = WindowSpec(steps=steps)
     body = table(results, with_ensemble=not args.no_ensemble)
+    start, end = (START, END) if steps == 1 else (
+        m.replace("leaderboard:", f"leaderboard-steps-{steps}:") for m in (START, END))
+    title, ahead = _steps_words(steps, w.horizon)
     text = (
-        "## Leaderboard (simulated sample drives)\n\n"
+        f"## Leaderboard{title} (simulated sample drives)\n\n"
         f"Target {args.target} from the sensors only (no target history), lookback {w.lookback}, "
-        f"horizon {w.horizon}, sensor groups from `suggest_groups`. Same budget for every model: "
+        f"horizon {w.horizon}{ahead}, sensor groups from `suggest_groups`. Same budget for every model: "
         f"`TrainConfig` defaults (hidden {d.hidden_size}, up to {d.epochs} epochs, early stopping "
         f"patience {d.patience}, batch {d.batch_size}, Adam lr {d.lr} with {d.lr_schedule} decay, "
         f"{d.loss} loss δ {d.huber_delta}); seeds "
@@ -209,17 +236,32 @@ def main(argv: list[str] | None = None) -> int:
         "(`palstm_core.simulate`)." + (f" {args.note}" if args.note else "") + "\n")
     print(body)
     if args.out != "-":
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        old = out.read_text() if out.is_file() else ""
-        if START in old and END in old:
-            head, rest = old.split(START, 1)
-            tail = rest.split(END, 1)[1]
-        else:
-            head, tail = old + ("\n" if old else ""), "\n"
-        out.write_text(f"{head}{START}\n{text}{END}{tail}")
-        print(f"written to {out}", file=sys.stderr)
+        write_block(Path(args.out), start, end, text)
+        print(f"written to {args.out}", file=sys.stderr)
     return 0
+
+
+def _steps_words(steps: int, horizon: int) -> tuple[str, str]:
+    """The title suffix and the sentence part that describe an N-step leaderboard."""
+    if steps == 1:
+        return "", ""
+    return (f", {steps}-step forecasts",
+            f", forecast steps {steps} (t+{horizon} … t+{horizon + steps - 1} from each window; "
+            f"RMSE, MAE and R² over all steps, *by step*: the urban test R² of step 1 … {steps}; "
+            "deletion and maps judge step 1)")
+
+
+def write_block(out: Path, start: str, end: str, text: str) -> None:
+    """Replace the part of ``out`` between the ``start`` and ``end`` lines by ``text`` (append
+    it with the two lines when the file has none); the rest of the file is kept as written."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    old = out.read_text() if out.is_file() else ""
+    if start in old and end in old:
+        head, rest = old.split(start, 1)
+        tail = rest.split(end, 1)[1]
+    else:
+        head, tail = old + ("\n" if old else ""), "\n"
+    out.write_text(f"{head}{start}\n{text}{end}{tail}")
 
 
 if __name__ == "__main__":

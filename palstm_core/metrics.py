@@ -73,3 +73,27 @@ def highest_actual_time(pred: pd.DataFrame) -> float | None:
     if not a.notna().any():
         return None
     return float(pred["time"].iloc[int(np.nanargmax(a.to_numpy(dtype=float)))])
+
+
+def at_step(pred: pd.DataFrame, step: int) -> pd.DataFrame:
+    """The rows of a multi-step ``run.predict`` frame (long form) for one forecast ``step``
+    (1-based): one row per window, time = the time that step predicts, as a one-step frame
+    (time, actual, predicted, + origin, drive where present). A one-step frame (no ``step``
+    column) is returned as it is for step 1. Use it for the early warning at a lead time:
+    lead ``horizon + step - 1`` steps after the newest input."""
+    if "step" not in pred.columns:
+        if step != 1:
+            raise ValueError(f"this forecast has one step only, not step {step}")
+        return pred
+    steps = pred["step"].to_numpy()
+    if step < 1 or step > int(steps.max(initial=0)):
+        raise ValueError(f"step must be 1 … {int(steps.max(initial=0))}, not {step}")
+    out = pred[steps == step].drop(columns="step").reset_index(drop=True)
+    out.attrs = dict(pred.attrs)
+    return out
+
+
+def step_for_lead(lead: int, horizon: int, steps: int) -> int:
+    """The forecast step (1 … steps) whose prediction lies ``lead`` steps after the newest input
+    (step k predicts ``horizon + k − 1`` steps ahead), clipped to the steps there are."""
+    return int(min(max(int(lead) - int(horizon) + 1, 1), int(steps)))

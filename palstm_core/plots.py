@@ -446,3 +446,55 @@ def drive_metrics_figure(metrics_by_drive: Mapping[str, Mapping[str, float]], un
     fig = _layout(fig, height=max(220, 34 * len(table) + 90))
     fig.update_layout(margin=dict(t=40))
     return fig
+
+
+# ----------------- multi-step forecasts (WindowSpec.steps > 1; predict's long form)
+def forecast_fan_figure(pred: pd.DataFrame, origin: float, target: str, unit: str = "",
+                        time_kind: str = "seconds", n_origins: int = 5,
+                        context: int | None = None, height: int = 340) -> go.Figure:
+    """Fan of multi-step forecasts (``run.predict(ds)`` of one drive, steps > 1) from the origin
+    nearest ``origin`` (bold) and the ``n_origins − 1`` before it, against the actual target
+    from ``context`` rows (default: steps) before the origin; a dashed line at the origin."""
+    origins = np.unique(pred["origin"].to_numpy(dtype=float))
+    if not len(origins):
+        raise ValueError("no forecasts to draw")
+    i = min(int(np.searchsorted(origins, float(origin))), len(origins) - 1)
+    o, chosen = origins[i], origins[max(0, i - max(int(n_origins), 1) + 1): i + 1]
+    times = np.unique(pred["time"].to_numpy(dtype=float))
+    back = int(pred["step"].max()) if context is None else int(context)
+    span = pred[(pred["time"] >= times[max(0, int(np.searchsorted(times, o)) - back)])
+                & (pred["time"] <= pred.loc[pred["origin"] == o, "time"].max())]
+    span = span.drop_duplicates("time")
+    fig = go.Figure()                           # the actual target, then the forecasts
+    if span["actual"].notna().any():
+        fig.add_trace(go.Scatter(x=time_values(span["time"], time_kind), y=span["actual"],
+                                 name="actual", mode="lines+markers",
+                                 line=dict(color=ACTUAL, width=2), marker=dict(size=4)))
+    for j, oj in enumerate(chosen):
+        f, last = pred[pred["origin"] == oj].sort_values("step"), oj == o
+        fig.add_trace(go.Scatter(
+            x=time_values(f["time"], time_kind), y=f["predicted"], mode="lines+markers",
+            name="forecast from the chosen origin" if last else "earlier origins",
+            showlegend=bool(last or j == 0), legendgroup=str(last),
+            opacity=1.0 if last else 0.25 + 0.5 * (j + 1) / len(chosen),
+            line=dict(color=PALETTE[0] if last else PALETTE[1], width=2.5 if last else 1),
+            customdata=f["step"], hovertemplate="step %{customdata}: %{y:.4g}<extra></extra>"))
+    fig.add_vline(x=time_values([o], time_kind)[0], line=dict(color=SEPARATOR, dash="dash"),
+                  annotation_text="origin (newest input)", annotation_position="top left")
+    fig.update_yaxes(title_text=with_unit(target, unit))
+    return _layout(fig.update_xaxes(title_text=time_title(time_kind)), height=height)
+
+
+def error_by_step_figure(metrics_by_step: Mapping[str, Mapping[int, Mapping[str, float]]],
+                         metric: str = "rmse", unit: str = "", height: int = 300) -> go.Figure:
+    """Test error by forecast step, a line per run ``{label: run.metrics_by_step}``."""
+    labels = {"rmse": with_unit("RMSE", unit), "mae": with_unit("MAE", unit), "r2": "R²"}
+    if metric not in labels:
+        raise ValueError(f"metric must be one of {', '.join(labels)}, not {metric!r}")
+    fig = go.Figure()
+    for i, (name, by_step) in enumerate(metrics_by_step.items()):
+        steps = sorted(int(k) for k in by_step)
+        fig.add_trace(go.Scatter(x=steps, y=[by_step[k][metric] for k in steps], name=name,
+                                 mode="lines+markers", line=dict(color=PALETTE[i % len(PALETTE)])))
+    fig.update_xaxes(title_text="forecast step (1 = t + horizon)", dtick=1)
+    return _layout(fig.update_yaxes(title_text=labels[metric]), height=height)

@@ -124,6 +124,8 @@ def trip_results(run, data: Dataset | Campaign, part: str = "test") -> pd.DataFr
     drives = data.drives if isinstance(data, Campaign) else {data.name: data}
     pred = run.predict(data, part=part)
     report = list(pred.attrs.get("report", []))
+    if "step" in pred:                  # a multi-step run: its first step covers each second once
+        pred = pred[pred["step"] == 1]
     rows = []
     for name, ds in drives.items():
         mine = pred[pred["drive"] == name] if "drive" in pred else pred

@@ -1,10 +1,13 @@
 """Sliding windows over a drive: chronological split, train-only scaling, windows as views.
 
 A window that starts at row ``s`` holds input rows ``s .. s+lookback-1`` and predicts the target
-at row ``t = s + lookback - 1 + horizon`` (horizon 0 = the newest input step, 1 = the next step).
-Windows are assigned to train / validation / test by the row they predict, so the three parts
-follow each other in time. Windows are never copied: ``window_view`` returns a strided view and
-training gathers batches by index.
+at row ``t = s + lookback - 1 + horizon`` (horizon 0 = the newest input step, 1 = the next step)
+and, with ``steps`` > 1, at the rows ``t .. t + steps - 1`` as well (a multi-step forecast: step k,
+k = 1..steps, predicts row ``t + k - 1``). Windows are assigned to train / validation / test by
+the first row they predict (``t``), so the three parts follow each other in time and a
+multi-step run is scored on the same windows' origins as a one-step run (less the last
+``steps - 1`` rows of a drive, whose later steps lie beyond its end). Windows are never copied:
+``window_view`` returns a strided view and training gathers batches by index.
 
 Campaigns (several drives): the drives' scaled rows are stacked into one (T, F) array and the
 usable window starts are listed per drive (``Windows.bounds``), so no window spans two drives.
@@ -32,6 +35,8 @@ class WindowSpec:
     test_drives     campaign drives held out whole for testing (e.g. the road drives when the
                     model is trained on lab drives); empty: the last part of every drive
     val_drives      campaign drives held out whole for validation; empty: a part of every drive
+    steps           targets predicted per window: t+horizon … t+horizon+steps−1 (1 = one value,
+                    as before; ``to_dict`` leaves it out then, so run keys stay as they were)
     """
 
     lookback: int = 30
@@ -40,9 +45,12 @@ class WindowSpec:
     split: tuple[float, float, float] = (0.7, 0.15, 0.15)
     test_drives: tuple[str, ...] = ()
     val_drives: tuple[str, ...] = ()
+    steps: int = 1
 
     def __post_init__(self):
         lookback = whole_number("Lookback", self.lookback, minimum=1)
+        object.__setattr__(self, "steps", whole_number("Forecast steps", self.steps, minimum=1,
+                                                       maximum=1000))
         horizon = whole_number("Horizon (0 = estimate the current step)", self.horizon, minimum=0)
         split = self.split
         if isinstance(split, (str, bytes)) or not hasattr(split, "__len__") or len(split) != 3:
@@ -75,6 +83,8 @@ class WindowSpec:
         d["test_drives"], d["val_drives"] = list(self.test_drives), list(self.val_drives)
         if not self.by_drive:                   # a single drive's spec reads as before
             del d["test_drives"], d["val_drives"]
+        if self.steps == 1:                     # a one-step spec reads (and is keyed) as before
+            del d["steps"]
         return d
 
     @classmethod
@@ -191,6 +201,7 @@ class Windows:
             a window never spans two drives
     bounds  (D + 1,) first row of each drive and T (None: one drive, rows 0 .. T)
     names   the D drive names (None: one drive)
+    steps   targets per window (rows target_row .. target_row + steps - 1)
     """
 
     x: np.ndarray
@@ -200,6 +211,7 @@ class Windows:
     horizon: int
     bounds: np.ndarray | None = None
     names: list[str] | None = None
+    steps: int = 1
 
     def drive_index(self, starts: np.ndarray) -> np.ndarray:
         """Index (into ``names``) of the drive each window start belongs to."""
@@ -233,6 +245,19 @@ class Windows:
     def target_rows(self) -> np.ndarray:
         return self.target_row(self.starts)
 
+    def step_rows(self, starts: np.ndarray) -> np.ndarray:
+        """(N, steps) rows predicted by the windows starting at ``starts``, step after step."""
+        return self.target_row(np.asarray(starts))[:, None] + np.arange(self.steps)
+
+    def targets(self, starts: np.ndarray) -> np.ndarray:
+        """Scaled targets of the windows at ``starts``: (N,) for one step, else (N, steps)."""
+        rows = self.target_row(np.asarray(starts))
+        return self.y[rows] if self.steps == 1 else self.y[self.step_rows(starts)]
+
+    def n_possible(self, n_rows: int) -> int:
+        """Windows a drive of ``n_rows`` rows has when no value is missing."""
+        return n_rows - self.lookback - self.horizon - self.steps + 2
+
     def inputs(self, starts: np.ndarray | None = None) -> np.ndarray:
         """(N, lookback, F) strided view of the windows starting at ``starts`` (all by default)."""
         view = window_view(self.x, self.lookback)
@@ -265,17 +290,23 @@ def make_windows(ds: Dataset, columns: list[str], target: str, spec: WindowSpec,
          else np.full(len(ds), np.nan))
     y = (y - scaler.mean[-1]) / scaler.std[-1]
     x, y = x.astype(np.float32), y.astype(np.float32)
-    L, h = spec.lookback, spec.horizon
-    n_windows = len(ds) - L - h + 1
+    L, h, S = spec.lookback, spec.horizon, spec.steps
+    n_windows = len(ds) - L - h - S + 2
     if n_windows <= 0:
-        raise DataError(f"{ds.label} has {len(ds)} rows, fewer than lookback + horizon "
-                        f"({L + h}). Use a shorter lookback or a longer recording.")
+        what = "lookback + horizon" + (" + steps - 1" if S > 1 else "")
+        raise DataError(f"{ds.label} has {len(ds)} rows, fewer than {what} "
+                        f"({L + h + S - 1}). Use a shorter lookback or a longer recording.")
     bad = np.r_[0, np.cumsum(~np.isfinite(x).all(axis=1))]
     starts = np.arange(n_windows)
     ok = bad[starts + L] - bad[starts] == 0
     if need_target:
-        ok &= np.isfinite(y[starts + L - 1 + h])
-    return Windows(np.ascontiguousarray(x), y, starts[ok], L, h)
+        if S == 1:
+            ok &= np.isfinite(y[starts + L - 1 + h])
+        else:                                   # every step's target is known
+            missing = np.r_[0, np.cumsum(~np.isfinite(y))]
+            first = starts + L - 1 + h
+            ok &= missing[first + S] - missing[first] == 0
+    return Windows(np.ascontiguousarray(x), y, starts[ok], L, h, steps=S)
 
 
 def stack_windows(parts: list[tuple[str, Windows]]) -> Windows:
@@ -292,7 +323,8 @@ def stack_windows(parts: list[tuple[str, Windows]]) -> Windows:
         x = np.concatenate([w.x for _, w in parts])
         y = np.concatenate([w.y for _, w in parts])
     starts = np.concatenate([w.starts + b for (_, w), b in zip(parts, bounds)])
-    return Windows(x, y, starts, first.lookback, first.horizon, bounds, [n for n, _ in parts])
+    return Windows(x, y, starts, first.lookback, first.horizon, bounds, [n for n, _ in parts],
+                   steps=first.steps)
 
 
 def window_steps(ds_times: np.ndarray, predicted_time: float, lookback: int,

@@ -44,7 +44,7 @@ def linear_run(drive, tmp_path_factory):
     ({"device": "tpu"}, "Unknown device 'tpu'"),
     ({"device": None}, "Unknown device None"),
     ({"amp": "yes"}, "amp must be True or False"),
-    ({"model": "transformer"}, "Unknown model 'transformer'"),
+    ({"model": "wavenet"}, "Unknown model 'wavenet'"),
     ({"model": ["lstm"]}, "Unknown model ['lstm']"),
 ])
 def test_train_config_refuses_bad_settings_in_plain_words(kwargs, words):

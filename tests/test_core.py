@@ -244,7 +244,7 @@ def test_too_short_drive_is_a_data_error(small_ds):
 
 def test_unknown_model_and_device():
     with pytest.raises(pc.DataError, match="Unknown model"):
-        pc.TrainConfig(model="transformer")
+        pc.TrainConfig(model="wavenet")          # ("transformer" is a model now)
     if not torch.cuda.is_available():
         from palstm_core.training import resolve_device
         with pytest.raises(pc.DataError, match="GPU"):

@@ -10,7 +10,8 @@ import torch
 
 import palstm_core as pc
 
-MODEL_NAMES = ["pa_lstm", "da_rnn", "lstm_attention", "lstm", "gru", "linear", "persistence"]
+MODEL_NAMES = ["pa_lstm", "da_rnn", "lstm_attention", "lstm", "gru", "linear", "persistence",
+               "seq2seq", "transformer", "rnn"]
 
 
 @pytest.fixture(scope="module")

@@ -33,6 +33,7 @@ class _TinyPc:
     ("## The API in ten lines", {'"my_drive.csv"': repr(str(pc.data.SAMPLE_DIR / "urban.csv"))}),
     ("## Campaigns: many drives, one model",
      {'"campaign/"': repr(str(pc.data.SAMPLE_DIR / "campaign"))}),
+    ("## Several seconds ahead, and the seq2seq / transformer / RNN models", {}),
 ])
 def test_readme_example_runs(heading, replace, tmp_path):
     code = _snippet(heading).replace("import palstm_core as pc\n", "")

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..models.base import first_step
 from .attention import long_table
 
 METHODS = ("integrated_gradients", "occlusion", "feature_ablation", "saliency")
@@ -128,7 +129,7 @@ def attribute(run, ds, method: str = "integrated_gradients", windows=None, part:
         return result
 
     def f(x: torch.Tensor) -> torch.Tensor:
-        return model(x).y.float()
+        return first_step(model(x).y).float()
 
     was_training = model.training
     model.eval()

@@ -8,6 +8,8 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ..models.base import first_step
+
 # keep(i, x) -> (M, b, L, F) bool tensor: the cells kept in each of the M masked copies of the
 # windows x = rows[i:i + b] (True = kept)
 KeepMasks = Callable[[int, torch.Tensor], torch.Tensor]
@@ -16,8 +18,8 @@ KeepMasks = Callable[[int, torch.Tensor], torch.Tensor]
 def removed_predictions(model, x_all: np.ndarray, rows: np.ndarray, keep: KeepMasks,
                         n_masks: int, chunk: int) -> np.ndarray:
     """(n_masks, len(rows)) scaled predictions of ``model`` for the windows ``x_all[rows]``
-    with the cells ``keep`` does not keep set to 0 (the training mean); ``chunk`` windows at a
-    time, all their masked copies in one forward pass. The model is put in eval mode (and
+    with the cells ``keep`` does not keep set to 0 (the training mean) — of the first forecast
+    step for a multi-step model; ``chunk`` windows at a time, all their masked copies in one forward pass. The model is put in eval mode (and
     back)."""
     n, (L, F) = len(rows), x_all.shape[1:]
     device = next(model.parameters()).device
@@ -31,7 +33,7 @@ def removed_predictions(model, x_all: np.ndarray, rows: np.ndarray, keep: KeepMa
                                     device=device)                          # (b, L, F)
                 b = len(x)
                 batch = x[None] * keep(i, x)                                # (M, b, L, F)
-                preds[:, i:i + b] = model(batch.reshape(-1, L, F)).y.float().view(
+                preds[:, i:i + b] = first_step(model(batch.reshape(-1, L, F)).y).float().view(
                     n_masks, b).cpu().numpy()
     finally:
         model.train(was_training)

@@ -7,9 +7,13 @@ from .lstm import LSTM
 from .lstm_attention import LSTMAttention
 from .pa_lstm import PALSTM
 from .persistence import Persistence
+from .rnn import RNN
+from .seq2seq import Seq2Seq
+from .transformer import Transformer
 
 MODELS: dict[str, type[Forecaster]] = {
-    m.name: m for m in (PALSTM, DARNN, LSTMAttention, LSTM, GRU, Linear, Persistence)
+    m.name: m for m in (PALSTM, DARNN, LSTMAttention, LSTM, GRU, Linear, Persistence, Seq2Seq,
+                        Transformer, RNN)
 }
 
 __all__ = ["MODELS", "Forecaster", "ModelOutput"]

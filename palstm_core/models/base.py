@@ -6,7 +6,8 @@ A model is built from the input layout and returns a ``ModelOutput``:
 
     model = MODELS["pa_lstm"](groups=[[0, 1], [2, 3, 4]], lookback=30, hidden_size=32)
     out = model(x)            # x: (B, L, F) scaled inputs, oldest step first
-    out.y                     # (B,)       prediction (scaled target)
+    out.y                     # (B,)       prediction (scaled target); with steps = S > 1:
+                              # (B, S)     column k-1 = the forecast of step k (t+horizon+k-1)
     out.feature               # (B, L, F)  feature attention, sums to 1 within each of
                               #            model.attention_groups at every step, or None
     out.temporal              # (B, L)     temporal attention, sums to 1, or None
@@ -14,6 +15,17 @@ A model is built from the input layout and returns a ``ModelOutput``:
     out.relevance             # (B, L, F)  weight each input x^k_t really gets on the model's
                               #            attention path, sums to 1 per window, or None
                               #            (each model's docstring gives its equation)
+
+Multi-step forecasts (``steps`` > 1, ``WindowSpec.steps``): every model returns ``steps`` values
+per window; most through a head with ``steps`` outputs (``nn.Linear(·, steps)``), the seq2seq
+model through its decoder. With ``steps == 1`` the head is ``nn.Linear(·, 1)`` as before and
+``y`` stays (B,) (``Forecaster.shaped``), so one-step runs, their weights and cached runs are
+unchanged. The attention maps stay one per window (B, L, …), over the window's inputs; what a
+map means for the steps of a forecast is in each model's docstring.
+
+Teacher forcing (``teacher_forced`` models, seq2seq): during training the loop calls
+``model(x, y)`` with the true targets (B, S) and ``model.set_epoch(epoch, epochs)`` before each
+epoch; at inference (and validation) the model is called as ``model(x)``.
 """
 from __future__ import annotations
 
@@ -22,6 +34,13 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+
+
+def first_step(y: torch.Tensor) -> torch.Tensor:
+    """``ModelOutput.y`` of the first forecast step (B,): the prediction of t+horizon, which is
+    what the explanation tools (attribution, deletion checks) explain and score for a
+    multi-step model. A one-step (B,) output is returned as it is."""
+    return y if y.dim() == 1 else y[:, 0]
 
 
 @dataclass
@@ -41,6 +60,7 @@ class Forecaster(nn.Module):
     lookback      L, steps per window
     hidden_size   H, recurrent state size (per branch for PA-LSTM)
     target_index  column of x that holds the target's own history, or None
+    steps         S, targets forecast per window (1: ``y`` is (B,), else (B, S))
     """
 
     name = ""
@@ -49,9 +69,10 @@ class Forecaster(nn.Module):
     has_feature_attention = False
     has_temporal_attention = False
     has_group_weights = False
+    teacher_forced = False       # forward(x, y) takes the true targets while training
 
     def __init__(self, groups: Sequence[Sequence[int]], lookback: int, hidden_size: int = 32,
-                 target_index: int | None = None):
+                 target_index: int | None = None, steps: int = 1):
         super().__init__()
         self.groups = [list(map(int, g)) for g in groups]
         self.n_features = sum(len(g) for g in self.groups)
@@ -60,6 +81,11 @@ class Forecaster(nn.Module):
         self.lookback = int(lookback)
         self.hidden_size = int(hidden_size)
         self.target_index = target_index
+        self.steps = int(steps)
+
+    def shaped(self, y: torch.Tensor) -> torch.Tensor:
+        """A head's (B, steps) output as ``ModelOutput.y``: (B,) for one step, else (B, steps)."""
+        return y.squeeze(-1) if self.steps == 1 else y
 
     @property
     def attention_groups(self) -> list[list[int]]:

@@ -11,7 +11,7 @@ Stage 2, decoder with temporal attention over the encoder states h_1..h_L:
     c_t   = Σ_i β^i_t h_i
     ỹ_t   = w̃ᵀ [y_t; c_t] + b̃        (without the target's history: ỹ_t = w̃ᵀ c_t + b̃)
     d_t   = LSTM(d_{t-1}, ỹ_t)
-    ŷ     = v_yᵀ (W_y [d_L; c_L] + b_w) + b_v
+    ŷ     = v_yᵀ (W_y [d_L; c_L] + b_w) + b_v      steps S > 1: V_y ∈ R^{S×H}, ŷ ∈ R^S
 
 The encoder is PA-LSTM's branch encoder with a single group over the exogenous columns (with
 a per-feature bias b_k, see attention_encoder.py); the
@@ -56,8 +56,8 @@ class DARNN(Forecaster):
     has_feature_attention = True
     has_temporal_attention = True
 
-    def __init__(self, groups, lookback, hidden_size=32, target_index=None):
-        super().__init__(groups, lookback, hidden_size, target_index)
+    def __init__(self, groups, lookback, hidden_size=32, target_index=None, steps=1):
+        super().__init__(groups, lookback, hidden_size, target_index, steps)
         H = self.hidden_size
         self.exogenous = [c for c in range(self.n_features) if c != target_index]
         self.register_buffer("exo_index", torch.tensor(self.exogenous), persistent=False)
@@ -69,7 +69,7 @@ class DARNN(Forecaster):
         self.w_tilde = nn.Linear(H + (target_index is not None), 1)
         self.decoder = nn.LSTMCell(1, H)
         self.W_y = nn.Linear(2 * H, H)
-        self.v_y = nn.Linear(H, 1)
+        self.v_y = nn.Linear(H, self.steps)
 
     @property
     def attention_groups(self) -> list[list[int]]:
@@ -90,7 +90,7 @@ class DARNN(Forecaster):
             inp = context if self.target_index is None else \
                 torch.cat([x[:, t, self.target_index, None], context], 1)
             d, s = self.decoder(self.w_tilde(inp), (d, s))
-        y = self.v_y(self.W_y(torch.cat([d, context], 1))).squeeze(-1)
+        y = self.shaped(self.v_y(self.W_y(torch.cat([d, context], 1))))    # (B,) or (B, S)
         feature = x.new_zeros(B, L, F)
         feature[:, :, self.exo_index] = alpha.to(feature.dtype)
         if self.target_index is not None:

@@ -4,6 +4,7 @@ for Statistical Machine Translation", EMNLP 2014). Shapes: x (B, L, F) -> (B, L,
     r_t = σ(W_r x_t + U_r h_{t-1} + b_r)          z_t = σ(W_z x_t + U_z h_{t-1} + b_z)
     ĥ_t = tanh(W_h x_t + r_t ⊙ (U_h h_{t-1}) + b_h)
     h_t = (1 - z_t) ⊙ ĥ_t + z_t ⊙ h_{t-1}         ŷ = wᵀ h_L + b
+    steps S > 1: ŷ = W h_L + b ∈ R^S (the LSTM's multi-output head)
 """
 from __future__ import annotations
 

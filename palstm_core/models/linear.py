@@ -8,6 +8,9 @@ vec(X) (B, L·F) -> ŷ (B,).
 
 XᵀX and Xᵀy are accumulated batch by batch (no design matrix in memory); λ is chosen from a
 log grid by the validation error.
+
+Several forecast steps (S > 1): one ridge regression per step, all sharing XᵀX and λ
+(W ∈ R^{L·F × S}, b ∈ R^S; λ chosen by the validation error summed over the steps).
 """
 from __future__ import annotations
 
@@ -24,19 +27,22 @@ class Linear(Forecaster):
     description = "Ridge regression on the flattened window (closed form)"
     closed_form = True
 
-    def __init__(self, groups, lookback, hidden_size=32, target_index=None):
-        super().__init__(groups, lookback, hidden_size, target_index)
-        self.weight = nn.Parameter(torch.zeros(self.lookback * self.n_features))
-        self.bias = nn.Parameter(torch.zeros(()))
+    def __init__(self, groups, lookback, hidden_size=32, target_index=None, steps=1):
+        super().__init__(groups, lookback, hidden_size, target_index, steps)
+        P = self.lookback * self.n_features
+        # one step: a weight vector and a scalar bias, as before (cached runs keep loading)
+        self.weight = nn.Parameter(torch.zeros(P) if self.steps == 1 else torch.zeros(P, self.steps))
+        self.bias = nn.Parameter(torch.zeros(()) if self.steps == 1 else torch.zeros(self.steps))
 
     def forward(self, x: torch.Tensor) -> ModelOutput:
-        return ModelOutput(x.flatten(1) @ self.weight.to(x.dtype) + self.bias)
+        return ModelOutput(x.flatten(1) @ self.weight.to(x.dtype) + self.bias)   # (B,) / (B, S)
 
     @torch.no_grad()
     def fit_closed_form(self, train, val) -> None:
-        P = self.weight.numel()
+        P = self.weight.shape[0]
         xtx = torch.zeros(P + 1, P + 1, dtype=torch.float64, device=self.weight.device)
-        xty = torch.zeros(P + 1, dtype=torch.float64, device=self.weight.device)
+        xty = torch.zeros(P + 1, *self.weight.shape[1:], dtype=torch.float64,
+                          device=self.weight.device)
         for x, y in train:
             a = torch.cat([x.flatten(1).double(), x.new_ones(len(x), 1).double()], 1)
             xtx += a.T @ a

@@ -7,6 +7,7 @@ as in Gers, Schmidhuber & Cummins, 2000. Shapes: x (B, L, F) -> states (B, L, H)
     o_t = σ(W_o x_t + U_o h_{t-1} + b_o)      ĉ_t = tanh(W_c x_t + U_c h_{t-1} + b_c)
     c_t = f_t ⊙ c_{t-1} + i_t ⊙ ĉ_t           h_t = o_t ⊙ tanh(c_t)
     ŷ   = wᵀ h_L + b                          (last hidden state → linear head)
+    steps S > 1: ŷ = W h_L + b ∈ R^S, one output per forecast step
 """
 from __future__ import annotations
 
@@ -21,11 +22,11 @@ class LSTM(Forecaster):
     description = "LSTM, last hidden state → linear head (no attention)"
     rnn_class = nn.LSTM
 
-    def __init__(self, groups, lookback, hidden_size=32, target_index=None):
-        super().__init__(groups, lookback, hidden_size, target_index)
+    def __init__(self, groups, lookback, hidden_size=32, target_index=None, steps=1):
+        super().__init__(groups, lookback, hidden_size, target_index, steps)
         self.rnn = self.rnn_class(self.n_features, self.hidden_size, batch_first=True)
-        self.head = nn.Linear(self.hidden_size, 1)
+        self.head = nn.Linear(self.hidden_size, self.steps)
 
     def forward(self, x: torch.Tensor) -> ModelOutput:
         out, _ = self.rnn(x)                                        # (B, L, H)
-        return ModelOutput(self.head(out[:, -1]).squeeze(-1))
+        return ModelOutput(self.shaped(self.head(out[:, -1])))      # (B,) or (B, S)

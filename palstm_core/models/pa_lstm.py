@@ -30,6 +30,21 @@ The inputs are split into G sensor groups. Each group g has its own branch, run 
       l_t   = v_τᵀ tanh(W_τ u_t + Q_τ z_L + p_t + b_τ);     β_t = softmax_t(l_t)
       s     = Σ_t β_t u_t
       ŷ     = w_oᵀ tanh(W_o s + b_s) + b_o                 (the head sees the context only)
+      steps S > 1: each forecast step k has its own position term p_{k,t} ∈ R^A (which lag it
+                   reads) and its own share W_{o,k} of the output layer, so its own attention,
+                   context and output (w_k = row k of the head):
+                   β_{k,t} = softmax_t(v_τᵀ tanh(W_τ u_t + Q_τ z_L + p_t + p_{k,t} + b_τ))
+                   s_k = Σ_t β_{k,t} u_t;    ŷ_k = w_kᵀ tanh((W_o + W_{o,k}) s_k + b_s) + b_{o,k}
+                   p_{k,t} and W_{o,k} start at 0 (every step starts as the one-step model) and
+                   exist only when S > 1 (a one-step model, its weights and cached runs are as
+                   before). Why: with a PEMS delay, step 1 (t+1) reads older inputs than steps
+                   2…S; with one shared β and output layer the majority of steps wins (urban
+                   sample, S = 10: step-1 test R² 0.895 with one β, 0.909 with a learned query
+                   offset per step, 0.957 with p_{k,t} but far steps overfit (step 10: −0.39),
+                   0.939 with p_{k,t} and W_{o,k}, far steps better (step 10: 0.51, mean 0.81);
+                   the one-step run: 0.976; docs/benchmarks.md).
+                   ``temporal`` is then β̄_t = mean_k β_{k,t} (sums to 1) and the relevance uses β̄
+                   (= the mean over steps of each step's relevance); α and γ serve all steps.
 
 Why the temporal attention looks like this (the paper gives the idea, not every equation).
 Attention over recurrent states alone cannot say *when* an input mattered: h_t at the newest
@@ -81,8 +96,9 @@ class PALSTM(Forecaster):
     has_temporal_attention = True
     has_group_weights = True
 
-    def __init__(self, groups, lookback, hidden_size=32, target_index=None, attention_size=None):
-        super().__init__(groups, lookback, hidden_size, target_index)
+    def __init__(self, groups, lookback, hidden_size=32, target_index=None, attention_size=None,
+                 steps=1):
+        super().__init__(groups, lookback, hidden_size, target_index, steps)
         H, L, F = self.hidden_size, self.lookback, self.n_features
         A = attention_size or H
         self.encoder = ParallelInputAttentionEncoder(self.groups, L, H, A)
@@ -93,7 +109,10 @@ class PALSTM(Forecaster):
         self.position = nn.Parameter(torch.zeros(L, A))    # p_t
         self.temporal_score = nn.Linear(A, 1, bias=False)  # v_τ
         self.context_proj = nn.Linear(H + F, H)            # W_o, b_s
-        self.head = nn.Linear(H, 1)                        # w_o, b_o
+        self.head = nn.Linear(H, self.steps)               # w_o, b_o (W'_o for S steps)
+        if self.steps > 1:       # created last: a one-step model's initialisation is unchanged
+            self.step_position = nn.Parameter(torch.zeros(self.steps, L, A))  # p_{k,t}
+            self.step_proj = nn.Parameter(torch.zeros(self.steps, H + F, H))  # W_{o,k} − W_o
         group_of = torch.zeros(F, dtype=torch.long)
         for g, cols in enumerate(self.groups):
             group_of[cols] = g
@@ -108,8 +127,25 @@ class PALSTM(Forecaster):
         x_bar = alpha.to(z.dtype) * x.to(z.dtype) * (G * gamma[:, None, self.group_of]).to(z.dtype)
         u = torch.cat([z, x_bar], -1)                                       # (B, L, H+F)
         pre = self.temporal_key(u) + self.temporal_query(z[:, -1:]) + self.position  # (B, L, A)
-        beta = torch.softmax(self.temporal_score(torch.tanh(pre)).squeeze(-1), dim=-1)  # (B, L)
-        context = torch.bmm(beta[:, None, :].to(u.dtype), u).squeeze(1)     # (B, H+F)
-        y = self.head(torch.tanh(self.context_proj(context))).squeeze(-1)   # (B,)
+        if self.steps > 1:
+            y, beta = self._steps_head(pre, u)                             # (B, S), (B, L)
+        else:
+            beta = torch.softmax(self.temporal_score(torch.tanh(pre)).squeeze(-1), dim=-1)  # (B, L)
+            context = torch.bmm(beta[:, None, :].to(u.dtype), u).squeeze(1)  # (B, H+F)
+            y = self.shaped(self.head(torch.tanh(self.context_proj(context))))  # (B,)
         relevance = beta.float()[:, :, None] * alpha.float() * gamma.float()[:, None, self.group_of]
         return ModelOutput(y, alpha, beta, gamma, relevance)                # relevance (B, L, F)
+
+    def _step_attention(self, pre: torch.Tensor) -> torch.Tensor:
+        """β_{k,t} (B, S, L): the temporal attention of every forecast step (S > 1)."""
+        pre = pre[:, None] + self.step_position.to(pre.dtype)              # (B, S, L, A)
+        return torch.softmax(self.temporal_score(torch.tanh(pre)).squeeze(-1), dim=-1)
+
+    def _steps_head(self, pre: torch.Tensor, u: torch.Tensor):
+        """Forecasts (B, S) from each step's own context, and β̄ (B, L)."""
+        beta = self._step_attention(pre)                                    # (B, S, L)
+        context = torch.bmm(beta.to(u.dtype), u)                            # (B, S, H+F)
+        g = torch.tanh(self.context_proj(context)
+                       + torch.einsum("bsi,sio->bso", context, self.step_proj.to(context.dtype)))
+        y = (g * self.head.weight.to(g.dtype)).sum(-1) + self.head.bias.to(g.dtype)
+        return y, beta.mean(1)

@@ -9,6 +9,9 @@ DataFrames (no UI code, testable on their own), one module per topic:
     attention  w    = dot_attention(query, keys), additive_attention(query, keys)
     planted    res  = planted_attention(cache=pc.ModelCache())  # DA-RNN vs PA-LSTM, known answer
     explanations  chk = attention_vs_attribution(cache=...)  # α vs relevance vs IG, scored
+    decoder    dec  = decoder_demo(seq.scaled, lookback=12, steps=5, attention="luong")
+                                  # seq2seq: which encoder steps each decoder step reads
+    self_attention  sa = self_attention(seq.scaled[:16], heads=2)   # Q·K scores, softmax, heads
 
 torch's CPU thread count is not changed here: the caller (the app's job runner) sets it.
 """
@@ -17,14 +20,17 @@ from .attention import (AdditiveParams, additive_attention, additive_params, att
 from .cell import (GATE_NAMES, LSTM_GATES, RECURRENT, NextValueModel, build_recurrent,
                    cell_demo, cell_update_table, compare_table, gate_breakdown, gru_trace,
                    lstm_trace, next_value_model)
+from .decoder import DecoderDemo, decoder_demo
 from .explanations import ExplanationCheck, attention_vs_attribution, explanation_verdict
 from .gradients import gradient_by_step
 from .planted import (MODEL_LABELS, PlantedResult, planted_attention, planted_summary,
                       planted_verdict, step_labels)
+from .self_attention import SelfAttention, self_attention
 from .sequence import Sequence, parse_values, sample_sequence, scale
 
 __all__ = [
-    "AdditiveParams", "ExplanationCheck", "GATE_NAMES", "LSTM_GATES", "MODEL_LABELS", "NextValueModel",
+    "AdditiveParams", "DecoderDemo", "ExplanationCheck", "SelfAttention", "decoder_demo",
+    "self_attention", "GATE_NAMES", "LSTM_GATES", "MODEL_LABELS", "NextValueModel",
     "PlantedResult", "RECURRENT", "Sequence", "additive_attention", "additive_params",
     "attention_keys", "attention_pooling", "attention_vs_attribution", "build_recurrent", "cell_demo", "cell_update_table",
     "compare_table", "dot_attention", "explanation_verdict", "gate_breakdown", "gradient_by_step", "gru_trace",

@@ -162,6 +162,9 @@ def _score(run: TrainedRun, data: Dataset | Campaign) -> None:
         test = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(
             len(f) for f in frames) else test
     run.metrics = regression_metrics(test["actual"], test["predicted"])
+    run.metrics_by_step = ({1: dict(run.metrics)} if "step" not in test else
+                           {int(k): regression_metrics(g["actual"], g["predicted"])
+                            for k, g in test.groupby("step", sort=True)})
     if isinstance(data, Campaign):
         run.metrics_by_drive = drive_metrics(test)
     else:

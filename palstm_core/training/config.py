@@ -31,6 +31,8 @@ def check_device(device) -> str:
 
 LOSSES = {"huber": "Huber loss (robust to rare spikes; the default)",
           "mse": "mean squared error"}
+ATTENTIONS = {"luong": "Luong dot-product attention, score = d_kᵀ h_j (the default)",
+              "bahdanau": "Bahdanau additive attention, score = vᵀ tanh(W d_{k-1} + U h_j)"}
 SCHEDULES = {"cosine": "cosine decay per batch to 2 % of lr at the last epoch (the default)",
              "none": "constant learning rate"}
 
@@ -60,9 +62,15 @@ class TrainConfig:
     huber_delta: float = 0.1      # Huber's switch from squared to linear, in scaled target units
     lr_schedule: str = "cosine"   # "cosine": per batch down to 2 % of lr at the last epoch; "none"
     cpu_threads: int = 0          # torch threads on CPU; 0 = auto (see loop.cpu_threads)
+    attention: str = "luong"      # seq2seq decoder attention: "luong" (dot product), "bahdanau"
+    teacher_forcing: float = 0.5  # seq2seq: chance a decoder step is fed the true previous
+                                  # target in epoch 1, falling linearly to 0 at the last epoch
 
     # settings that change how fast a run trains, never what it learns: not in the run key
     NOT_IN_KEY = ("device", "cpu_threads")
+    # settings only some models read: left out of ``to_dict`` (and so of the run key and the
+    # cached run.json) for the others, whose runs read and are keyed as before
+    MODEL_SETTINGS = {"attention": ("seq2seq",), "teacher_forcing": ("seq2seq",)}
 
     def __post_init__(self):
         """Check every setting (DataError in plain words); whole-number floats become ints."""
@@ -82,9 +90,19 @@ class TrainConfig:
         self.cpu_threads = whole_number("cpu_threads (0 = auto)", self.cpu_threads, minimum=0,
                                         maximum=1024)
         self.amp = flag("amp", self.amp)
+        self.attention = _choice("attention", self.attention, ATTENTIONS)
+        self.teacher_forcing = real_number("teacher_forcing (0 = off, 1 = always)",
+                                           self.teacher_forcing, minimum=0.0)
+        if self.teacher_forcing > 1:
+            raise DataError(f"teacher_forcing is a share of decoder steps between 0 and 1, not "
+                            f"{self.teacher_forcing:g}; e.g. 0.5.")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        for name, models in self.MODEL_SETTINGS.items():
+            if self.model not in models:
+                del d[name]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":

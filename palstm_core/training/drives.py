@@ -221,7 +221,8 @@ def prepare_campaign(camp: Campaign, target: str, grouping: SensorGrouping,
 def _empty(n_columns: int, window: WindowSpec) -> Windows:
     """No rows (a rank whose share of the drives is all skipped still joins every step)."""
     return Windows(np.zeros((0, n_columns), np.float32), np.zeros(0, np.float32),
-                   np.zeros(0, dtype=int), window.lookback, window.horizon, np.array([0]), [])
+                   np.zeros(0, dtype=int), window.lookback, window.horizon, np.array([0]), [],
+                   steps=window.steps)
 
 
 def _train_ids(w: Windows, train: np.ndarray) -> np.ndarray:

@@ -29,6 +29,10 @@ windows then carry a global number (``shard`` = their numbers, and the count ove
 every rank shuffles the global numbers with the same generator, takes from each global batch the
 windows it holds, and weights its loss the same way, so the steps are those of one process over
 all drives. Validation sums are all-reduced instead of taken from rank 0.
+
+Multi-step forecasts (``WindowSpec.steps`` = S > 1): a batch's targets are (B, S) and the
+training loss and the validation MSE are means over all windows and steps. Teacher-forced models
+(seq2seq) get the true targets in training (``model(x, y)``) and ``set_epoch`` before each epoch.
 """
 from __future__ import annotations
 
@@ -84,8 +88,14 @@ class DeviceDrive:
         self.y = torch.as_tensor(w.y, device=device)                    # (T,)
         self.offsets = torch.arange(w.lookback, device=device)          # (L,)
         self.target_row = w.target_row
+        self.n_steps = w.steps
+        self.step_offsets = torch.arange(w.steps, device=device)       # (S,)
 
     def batch(self, starts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inputs (B, L, F) and targets (B,), or (B, S) for a multi-step forecast."""
+        if self.n_steps > 1:
+            rows = self.target_row(starts)[:, None] + self.step_offsets
+            return self.x[starts[:, None] + self.offsets], self.y[rows]
         return self.x[starts[:, None] + self.offsets], self.y[self.target_row(starts)]
 
     def batches(self, starts: torch.Tensor, size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -205,14 +215,15 @@ class _Loop:
             for xb, yb in self.drive.batches(self.starts[part], 4096):
                 total += float(((model(xb).y.float() - yb) ** 2).sum())
         if self.local_of is not None:               # each rank holds its own drives
-            t = torch.tensor([total, len(self.starts[part])], dtype=torch.float64, device=device)
+            t = torch.tensor([total, len(self.starts[part]) * self.drive.n_steps],
+                             dtype=torch.float64, device=device)
             torch.distributed.all_reduce(t)
             return float(t[0] / t[1])
         if self.world > 1:                          # every rank takes rank 0's decision
             t = torch.tensor([total], dtype=torch.float64, device=device)
             torch.distributed.broadcast(t, 0)
             total = float(t)
-        return total / len(self.starts[part])
+        return total / (len(self.starts[part]) * self.drive.n_steps)
 
     def _record(self, entry: dict) -> None:
         self.history.append(entry)
@@ -276,6 +287,8 @@ class _Loop:
         n_batches = math.ceil(n_train / config.batch_size)
         self.model.train()
         order = torch.randperm(n_train, generator=gen).to(self.device)
+        if self.model.teacher_forced:
+            self.model.set_epoch(epoch, config.epochs)
         if self.local_of is None:
             order = self.starts["train"][order]
         total = 0.0
@@ -300,24 +313,26 @@ class _Loop:
         """One optimiser step on a global batch of ``n_global`` windows, of which this rank
         holds ``mine``; returns the global batch's mean loss."""
         world, drive = self.world, self.drive
+        per = n_global * drive.n_steps              # loss terms of the global batch
         if world > 1:
             # a rank without windows in this batch still joins the gradient average, with a
             # zero-weighted copy of one window
-            weight = world / n_global if len(mine) else 0.0
+            weight = world / per if len(mine) else 0.0
             spare = self.spare if self.spare is not None else self.starts["train"][:1]
             xb, yb = drive.batch(mine if len(mine) else spare)
         else:
-            weight = 1.0 / n_global
+            weight = 1.0 / per
             xb, yb = drive.batch(mine)
         with autocast(self.device, self.amp):
-            sq = self._loss_sum(self.net(xb).y.float(), yb)
+            out = self.net(xb, yb) if self.model.teacher_forced else self.net(xb)
+            sq = self._loss_sum(out.y.float(), yb)
             loss = sq * weight
         if world > 1:
             batch_sum = (sq.detach() if weight else sq.detach() * 0).reshape(1).double()
             torch.distributed.all_reduce(batch_sum)
-            batch_loss = float(batch_sum) / n_global
+            batch_loss = float(batch_sum) / per
         else:
-            batch_loss = float(sq.detach()) / n_global
+            batch_loss = float(sq.detach()) / per
         if self.first_loss is None:
             self.first_loss = batch_loss            # the untrained model: divergence reference
         if not math.isfinite(batch_loss):

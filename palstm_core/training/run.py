@@ -55,10 +55,13 @@ def drive_metrics(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
 def build_model(config: TrainConfig, groups: dict[str, list[str]], columns: list[str],
                 target: str, window: WindowSpec) -> Forecaster:
     index = {c: i for i, c in enumerate(columns)}
+    settings = {name: getattr(config, name) for name, models in TrainConfig.MODEL_SETTINGS.items()
+                if config.model in models}          # e.g. seq2seq's attention, teacher forcing
     return MODELS[config.model](
         groups=[[index[c] for c in cols] for cols in groups.values()],
         lookback=window.lookback, hidden_size=config.hidden_size,
-        target_index=index[target] if window.target_history else None)
+        target_index=index[target] if window.target_history else None, steps=window.steps,
+        **settings)
 
 
 class Inputs(NamedTuple):
@@ -86,6 +89,8 @@ class TrainedRun:
     metrics  {"rmse", "mae", "mape", "r2"} on the held-out (test) part: the last part of the
              drive(s), or the test drives
     metrics_by_drive  drive name -> the same metrics on that drive's test windows
+    metrics_by_step   forecast step (1 .. window.steps) -> the same metrics on that step's test
+             rows (``metrics`` is over all steps together; one step: {1: metrics})
     history  per-epoch {"epoch", "train_loss", "val_loss", "seconds"}
     report   what training skipped (drives too short or lacking a column), one line each
     """
@@ -107,6 +112,7 @@ class TrainedRun:
     created: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     metrics_by_drive: dict[str, dict[str, float]] = field(default_factory=dict)
+    metrics_by_step: dict[int, dict[str, float]] = field(default_factory=dict)
     report: list[str] = field(default_factory=list)
     path: Path | None = None
     from_cache: bool = False
@@ -123,8 +129,8 @@ class TrainedRun:
 
     def _input_report(self, ds: Dataset, w: Windows, starts: np.ndarray, part: str) -> list[str]:
         """Report lines on windows skipped for missing inputs; DataError when none is left."""
-        every = np.arange(len(ds) - w.lookback - w.horizon + 1)
-        possible = len(Windows(w.x, w.y, every, w.lookback, w.horizon).part(
+        every = np.arange(max(w.n_possible(len(ds)), 0))
+        possible = len(Windows(w.x, w.y, every, w.lookback, w.horizon, steps=w.steps).part(
             part, len(ds), self.window, ds.name))
         dropped = possible - len(starts)
         if dropped == 0:
@@ -178,12 +184,17 @@ class TrainedRun:
         rows = w.target_row(starts)
         cat = {k: (np.concatenate(v) if v else None) for k, v in outs.items()}
         if cat["y"] is None:
-            cat["y"] = np.zeros(0)
+            cat["y"] = np.zeros(0) if w.steps == 1 else np.zeros((0, w.steps))
+        if w.steps > 1:                             # every step's row (predict's long form)
+            step = w.step_rows(starts)
+            cat.update(step_time=ds.times[step], step_y=w.y[step],
+                       origin=ds.times[starts + w.lookback - 1])
         return ds.times[rows], w.y[rows], cat, report
 
     def predict(self, data: Dataset | Campaign, part: str = "all") -> pd.DataFrame:
         """One row per window, in time order: time, actual (NaN without target), predicted;
-        for a ``Campaign`` also ``drive``, drive after drive.
+        for a ``Campaign`` also ``drive``, drive after drive. With ``window.steps`` > 1 the
+        long form (``forecast_frame``): one row per (window, step), window after window.
 
         ``part`` = "all" (default), "train", "val" or "test" (the run's split: in time inside a
         drive, or whole test/validation drives). Windows with a missing input value are skipped;
@@ -194,23 +205,45 @@ class TrainedRun:
         if isinstance(data, Campaign):
             frames, report = self._each_drive(data, lambda ds: self.predict(ds, part))
             frame = (pd.concat([f.assign(drive=n) for n, f in frames], ignore_index=True)
-                     if frames else pd.DataFrame({"time": [], "actual": [], "predicted": [],
-                                                  "drive": []}))
+                     if frames else pd.DataFrame({c: [] for c in (*self._columns(), "drive")}))
             frame.attrs["report"] = report + [ln for _, f in frames
                                               for ln in f.attrs.get("report", [])]
             return frame
         times, y, out, report = self._forward(data, part)
-        frame = pd.DataFrame({
-            "time": times,
-            "actual": self.scaler.inverse(y.astype(float)),
-            "predicted": self.scaler.inverse(out["y"].astype(float)),
-        })
+        frame = self.forecast_frame(times, y, out)
         frame.attrs["report"] = report
         return frame
 
+    def _columns(self) -> tuple[str, ...]:
+        return (("time", "actual", "predicted") if self.window.steps == 1 else
+                ("time", "origin", "step", "actual", "predicted"))
+
+    def forecast_frame(self, times: np.ndarray, y: np.ndarray, out: dict) -> pd.DataFrame:
+        """``predict``'s table from ``_forward``'s arrays, in the target's units.
+
+        One step: time (predicted), actual, predicted, one row per window. ``steps`` = S > 1:
+        one row per (window, step), window after window: time (the predicted time of that
+        step), origin (the time of the window's newest input), step (1 .. S: t+horizon+step−1),
+        actual, predicted."""
+        inverse = lambda v: self.scaler.inverse(np.asarray(v, dtype=float))   # noqa: E731
+        if self.window.steps == 1:
+            return pd.DataFrame({"time": times, "actual": inverse(y),
+                                 "predicted": inverse(out["y"])})
+        pred = np.asarray(out["y"], dtype=float).reshape(-1, self.window.steps)
+        n, S = pred.shape
+        return pd.DataFrame({
+            "time": np.asarray(out["step_time"]).reshape(-1),
+            "origin": np.repeat(np.asarray(out["origin"]), S),
+            "step": np.tile(np.arange(1, S + 1), n),
+            "actual": inverse(np.asarray(out["step_y"]).reshape(-1)),
+            "predicted": inverse(pred.reshape(-1)),
+        })
+
     def explain(self, data: Dataset | Campaign, part: str = "all") -> Attention:
         """Attention of every window of ``data`` (row i matches ``predict(data)`` row i); for a
-        ``Campaign`` ``att.drives`` names each window's drive (``att.for_drive(name)``)."""
+        ``Campaign`` ``att.drives`` names each window's drive (``att.for_drive(name)``).
+        With ``window.steps`` > 1 row i is the i-th window (the rows of ``predict`` with its
+        i-th origin), ``att.times`` the time of its first step, and the maps serve all steps."""
         if isinstance(data, Campaign):
             parts, _ = self._each_drive(data, lambda ds: self.explain(ds, part))
             if not parts:
