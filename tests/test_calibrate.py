@@ -116,3 +116,10 @@ def test_cli_calibrate(fleet, linear_fleet, tmp_path, capsys):
     rc = main(["calibrate", "--run", linear_fleet.key, "--drives", str(folder), "--drive",
                "nope", "--cache-dir", str(cache.root)])
     assert rc == 2 and "No drive 'nope'" in capsys.readouterr().err
+    # one CSV without covariates + the vehicle table (its row found by the file's stem)
+    rc = main(["calibrate", "--run", linear_fleet.key, "--csv", str(folder / "big_long.csv"),
+               "--vehicles", str(folder / "vehicles.csv"), "--minutes", "3", "--cache-dir",
+               str(cache.root), "--device", "cpu"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "new drive: big_long.csv" in out and "this drive only" in out

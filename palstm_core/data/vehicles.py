@@ -82,8 +82,10 @@ def _columns(table: pd.DataFrame, name: str) -> tuple[pd.DataFrame, dict[str, st
 def _match(table: pd.DataFrame, drives: list[str], name: str,
            report: list[str]) -> dict[str, int]:
     """Drive name -> row of the table: exact, else case-insensitive, else by the last part of the
-    name (the file name without folders), else every part of a drive split at a gap."""
-    keys = [lambda s: s, lambda s: s.lower(), lambda s: PurePosixPath(s.lower()).name]
+    name (the file name without folders, then without its suffix), else every part of a drive
+    split at a gap."""
+    keys = [lambda s: s, lambda s: s.lower(), lambda s: PurePosixPath(s.lower()).name,
+            lambda s: PurePosixPath(s.lower()).stem]
     out: dict[str, int] = {}
     for i, written in enumerate(table["drive"]):
         for key in keys:
