@@ -51,3 +51,28 @@ def test_trip_results_on_results_and_downloads_then_calibrate(app):
     assert list(table["model"]) == ["fleet", "calibrated", "this drive only"]
     assert any(f"first 3 min of **{TEST[0]}**" in s.value for s in at.success)
     assert cal.key in pc.ModelCache(at.session_state["job"].cache.root)
+
+
+def test_vehicle_covariates_typed_on_the_data_page(app):
+    at = app.run()
+    at.switch_page("pages/1_Data.py").run()
+    at.button(key="load_campaign_sample").click().run()
+    no_exception(at)
+    camp = at.session_state["campaign"]
+    at.session_state["campaign_test"] = ["trip06_rural"]
+    # what the data editor writes when mass and engine displacement are typed in every row
+    rows = {i: {"mass [kg]": str(1200 + 100 * i), "engine displacement [l]": "1.6"}
+            for i in range(len(camp))}
+    at.session_state["vehicle_table"] = {"edited_rows": rows, "added_rows": [],
+                                         "deleted_rows": []}
+    at.run()
+    at.button(key="apply_vehicles").click().run()
+    no_exception(at)
+    new = at.session_state["campaign"]
+    assert new.vehicle_columns == ["mass"]                  # displacement: one value, left out
+    assert new["trip01_urban"].frame["mass"].eq(1200.0).all()
+    assert new["trip06_rural"].frame["mass"].eq(1700.0).all()
+    assert any("'engine displacement' has the same value" in ln for ln in new.report)
+    assert at.session_state["campaign_test"] == ["trip06_rural"]    # test drives kept
+    table = next(d.value for d in at.dataframe if "test drive" in d.value.columns)
+    assert list(table["mass [kg]"].astype(float)) == [1200.0 + 100 * i for i in range(6)]

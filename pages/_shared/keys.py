@@ -56,6 +56,7 @@ class DataPage(Space):
     (load_sample, upload, paste_text, load_paste, campaign_upload, load_campaign_sample,
      merge_pems_file, merge_obd_file, merge_btn, to_groups) = widgets(PAGE, 10)
     drive_table_ = Key(PAGE, widget=True, prefix=True, doc="the drive table of a campaign")
+    vehicle_table, apply_vehicles = widgets(PAGE, 2)
     _uploaded_id = Key(PAGE, doc="the upload (file id, date order) already loaded")
     _campaign_upload_id = Key(PAGE, doc="the campaign upload already loaded")
     campaign_error = Key(PAGE)

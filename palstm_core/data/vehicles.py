@@ -210,6 +210,8 @@ def add_vehicles(data, source, name: str | None = None):
         return ds
     names = list(data.drives)
     inputs, shown, units, report = covariates(source, names, name)
-    drives = {n: with_covariates(ds, inputs.loc[n], units) for n, ds in data.drives.items()}
+    old = list(getattr(data, "vehicle_columns", []))      # a new table replaces the old one
+    drives = {n: with_covariates(replace(ds, frame=ds.frame.drop(columns=old, errors="ignore")),
+                                 inputs.loc[n], units) for n, ds in data.drives.items()}
     return replace(data, drives=drives, report=[*data.report, *report], vehicles=shown,
                    vehicle_columns=list(inputs.columns))
