@@ -78,6 +78,8 @@ def test_bad_minutes_and_drives_are_plain_errors(fleet, linear_fleet):
     drive = camp["big_long"]
     with pytest.raises(pc.DataError, match="positive number"):
         pc.calibrate(linear_fleet, drive, minutes=0)
+    with pytest.raises(pc.DataError, match="too few to calibrate on"):
+        pc.calibrate(linear_fleet, drive, minutes=0.01)
     with pytest.raises(pc.DataError, match="leave no rest to test on"):
         pc.calibrate(linear_fleet, drive, minutes=60)
     bare = drive.slice()

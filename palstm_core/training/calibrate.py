@@ -121,7 +121,10 @@ def calibration_split(ds: Dataset, minutes: float, window: WindowSpec,
     n_train = int(round(n_cal * (1.0 - val_fraction)))
     rows = {"train": n_train, "val": n_cal - n_train, "test": n - n_cal}
     length = (times[-1] - times[0]) / 60.0
-    if rows["test"] <= window.lookback + window.horizon or min(rows.values()) <= 0:
+    if min(rows["train"], rows["val"]) <= 0:
+        raise DataError(f"The first {minutes:g} min of {ds.label} hold only {n_cal} row(s), too "
+                        "few to calibrate on and validate. Choose more minutes.")
+    if rows["test"] <= window.lookback + window.horizon:
         raise DataError(f"{ds.label} lasts {length:.1f} min; {minutes:g} min of calibration data "
                         "leave no rest to test on. Choose fewer minutes or a longer drive.")
     spec = replace(window, split=tuple(rows[p] / n for p in ("train", "val", "test")),
