@@ -98,29 +98,32 @@ def campaign_section(run: pc.TrainedRun, ds: pc.Dataset) -> pc.Dataset:
 
 
 # ---------------------------------------------------------------------------- trip results
-TRIP_NAMES = {"drive": "drive", "bin": "speed bin", "distance_km": "distance [km]",
-              "measured_g": "measured [g]", "predicted_g": "predicted [g]",
-              "measured_g_per_km": "measured [g/km]", "predicted_g_per_km": "predicted [g/km]",
-              "error_pct": "error [%]"}
+TRIP_NAMES = {"drive": N_("drive"), "bin": N_("speed bin"), "distance_km": N_("distance [km]"),
+              "measured_g": N_("measured [g]"), "predicted_g": N_("predicted [g]"),
+              "measured_g_per_km": N_("measured [g/km]"),
+              "predicted_g_per_km": N_("predicted [g/km]"), "error_pct": N_("error [%]")}
+BINS = {"all": N_("all"), "urban": N_("urban"), "rural": N_("rural"), "motorway": N_("motorway")}
 
 
 def trip_section(run: pc.TrainedRun, ds: pc.Dataset) -> None:
     """Measured vs predicted grams per drive, per km, overall and per RDE speed bin, on the
     test rows (``pc.trip_results``)."""
-    st.subheader("Trip results: grams per trip and per km")
+    st.subheader(_("Trip results: grams per trip and per km"))
     data = ui.campaign() if ui.on_campaign(run) else ds
     res = ui.trip_results(run, data, "test")
     if isinstance(res, str):
-        st.info(res)
+        st.info(tr(res, quiet=True))
         return
-    st.caption(f"{run.target} summed over the test rows of each drive, measured vs predicted; "
-               "speed bins as in the RDE rules (urban ≤ 60 km/h, rural 60–90, motorway > 90). "
-               "Error = (predicted − measured) / measured.")
-    st.dataframe(res.rename(columns=TRIP_NAMES), hide_index=True, width="stretch",
+    st.caption(_("{target} summed over the test rows of each drive, measured vs predicted; speed "
+                 "bins as in the RDE rules (urban ≤ 60 km/h, rural 60–90, motorway > 90). Error "
+                 "= (predicted − measured) / measured.", target=run.target))
+    names = {k: tr(v) for k, v in TRIP_NAMES.items()}
+    shown = res.assign(bin=res["bin"].map(lambda b: tr(BINS.get(b, b)))).rename(columns=names)
+    st.dataframe(shown, hide_index=True, width="stretch",
                  column_config={v: st.column_config.NumberColumn(format="%.4g")
-                                for k, v in TRIP_NAMES.items() if k not in ("drive", "bin")})
+                                for k, v in names.items() if k not in ("drive", "bin")})
     for line in res.attrs.get("report", []):
-        st.caption(line)
+        st.caption(tr(line, quiet=True))
 
 
 # ---------------------------------------------------------------------------- leaderboard

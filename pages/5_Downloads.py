@@ -43,7 +43,7 @@ st.download_button(_("Predictions CSV"), pred.to_csv(index=False).encode(), f"{s
 st.subheader(_("Trip results"))
 trips = ui.trip_results(run, data, part)
 if isinstance(trips, str):
-    st.info(tr(trips))
+    st.info(tr(trips, quiet=True))
 else:
     st.caption(_("One row per drive and speed bin (all, urban, rural, motorway): distance [km], "
                  "measured and predicted {target} [g] and [g/km], error [%].", target=run.target)

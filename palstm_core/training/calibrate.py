@@ -34,6 +34,7 @@ import pandas as pd
 import torch
 
 from ..data import DataError, Dataset
+from ..i18n import N_
 from ..metrics import regression_metrics
 from ..trips import trip_results
 from ..windows import WindowSpec, make_windows
@@ -44,7 +45,7 @@ from .loop import check_scores, fit
 from .run import TrainedRun, code_version
 
 ATTACHMENT = "calibration.json"
-MODELS = ("fleet", "calibrated", "this drive only")
+MODELS = (N_("fleet"), N_("calibrated"), N_("this drive only"))
 METRICS = ("rmse", "mae", "mape", "r2")
 TRIP = ("measured_g", "predicted_g", "error_pct", "measured_g_per_km", "predicted_g_per_km")
 
@@ -90,11 +91,11 @@ class Calibration:
     def table(self) -> pd.DataFrame:
         """The comparison as shown to a user: one row per model, plain column names."""
         unit = self.run.target_unit or "target unit"
-        names = {"model": "model", "windows": "test windows", "rmse": f"RMSE [{unit}]",
-                 "mae": f"MAE [{unit}]", "r2": "R²", "measured_g": "measured [g]",
-                 "predicted_g": "predicted [g]", "error_pct": "trip total error [%]",
-                 "measured_g_per_km": "measured [g/km]",
-                 "predicted_g_per_km": "predicted [g/km]"}
+        names = {"model": N_("model"), "windows": N_("test windows"), "rmse": f"RMSE [{unit}]",
+                 "mae": f"MAE [{unit}]", "r2": "R²", "measured_g": N_("measured [g]"),
+                 "predicted_g": N_("predicted [g]"), "error_pct": N_("trip total error [%]"),
+                 "measured_g_per_km": N_("measured [g/km]"),
+                 "predicted_g_per_km": N_("predicted [g/km]")}       # msgids: the UI's headers
         return self.comparison[list(names)].rename(columns=names)
 
     def to_dict(self) -> dict:
