@@ -29,6 +29,7 @@ from .merge import concat_drives, merge_drives
 from .source import SUFFIXES, PathOrFile, head, kind, read, source_name
 from ..i18n import N_, _, ngettext
 from .vehicles import add_vehicles, vehicle_file
+from .drive_table import _clock, _describe, _usual_columns
 from .whole import keep_whole
 
 MAX_ZIP_TOTAL = 4 * 2**30     # uncompressed bytes of all members of one zip
@@ -354,48 +355,6 @@ def _load_trip(plan: _Plan, opts: dict, rate_hz: float, skipped: dict[str, str])
                               logger=logger.upper()))
         return ds
     return merge_drives(loaded["pems"], loaded["obd"], rate_hz=rate_hz)
-
-
-def _clock(ds: Dataset) -> tuple[float, float]:
-    """(duration in minutes, median sampling rate in Hz) of a drive; NaN without a clock."""
-    t = ds.times
-    steps = np.diff(t[np.isfinite(t)])
-    step = float(np.median(steps)) if steps.size else float("nan")
-    if not ds.time_column or not step > 0:
-        return float("nan"), float("nan")
-    return float((np.nanmax(t) - np.nanmin(t)) / 60), 1 / step
-
-
-def _describe(ds: Dataset, usual: list[str]) -> str:
-    """The report line of one drive: size, clock, columns against the others, drops."""
-    minutes, rate = _clock(ds)
-    clock = (_("{minutes:.1f} min at {rate:.3g} Hz", minutes=minutes, rate=rate)
-             if np.isfinite(rate) else _("no clock (row numbers)"))
-    parts = [_("{name}: {rows} rows, {clock}, {n} sensor columns", name=ds.name, rows=len(ds),
-               clock=clock, n=len(ds.columns))]
-    missing = [c for c in usual if c not in ds.columns]
-    extra = [c for c in ds.columns if c not in usual]
-    if missing:
-        parts.append(_("missing {columns} (more than half of the drives have it)",
-                       columns=", ".join(f"'{c}'" for c in missing)))
-    if extra:
-        parts.append(_("extra {columns} (at most half of the drives have it)",
-                       columns=", ".join(f"'{c}'" for c in extra)))
-    drops = [ln for ln in ds.report                       # the English msgid decides
-             if re.search(r"\b(dropped|removed|kept|split)\b", getattr(ln, "msgid", ln), re.I)]
-    if drops:
-        parts.append(_("loading: {lines}", lines=" ".join(
-            str(ln).rstrip(".") + "." for ln in drops).rstrip(".")))
-    return _("{parts}.", parts="; ".join(parts))
-
-
-def _usual_columns(drives: dict[str, Dataset]) -> list[str]:
-    """Columns more than half of the drives have, in order of first appearance."""
-    counts: dict[str, int] = {}
-    for ds in drives.values():
-        for c in ds.columns:
-            counts[c] = counts.get(c, 0) + 1
-    return [c for c, n in counts.items() if n > len(drives) / 2]
 
 
 def _drop_strays(drives: dict[str, Dataset], usual: list[str], skipped: dict[str, str]) -> None:
