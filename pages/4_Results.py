@@ -18,7 +18,7 @@ UPLOAD = "Upload a CSV…"             # option value of the drive selector; sho
 METRIC_FORMAT = {c: st.column_config.NumberColumn(format="%.3g")
                  for c in ("RMSE", "MAE", "MAPE %", "R²")}
 MAP_CAPTIONS = {                    # msgids, shown with tr()
-    "relevance": N_("Brighter = a larger share of the window's weight (cells sum to 1): β_t·γ_g·α^k_t "
+    "relevance": N_("Brighter = a larger share of the window's weight (cells sum to 1): γ_g·β^g_t·α^k_t "
                  "for PA-LSTM, β·α for DA-RNN. Bottom: temporal attention β."),
     "feature": N_("Feature attention α: at each step the weights sum to 1 *within each sensor group*, "
                "so it is not a which-sensor-when map (it barely changes along the window); "
@@ -381,6 +381,28 @@ def deletion_section(run: pc.TrainedRun, ds: pc.Dataset, name: str) -> None:
                   n_windows=curve.n_windows, seconds=curve.seconds))
 
 
+# ---------------------------------------------------------------------------- relevance vs IG
+def relevance_vs_ig_section(run: pc.TrainedRun, ds: pc.Dataset) -> None:
+    """The relevance map against integrated gradients over the test span, on a button
+    (memoised): Spearman ρ, shared top cells, which map the deletion check trusts."""
+    if "relevance" not in pc.explain.available_maps(run):
+        return
+    st.subheader(_("Relevance checked against integrated gradients (whole test span)"))
+    ra = ui.relevance_agreement(run, ds, compute=False)
+    if ra is None:
+        if not st.button(_("Compare relevance with integrated gradients"), key=K.agree_btn):
+            return
+        with st.spinner(_("Integrated gradients and two deletion curves over the test span…")):
+            ra = ui.relevance_agreement(run, ds)
+    a1, a2, a3 = st.columns(3)
+    a1.metric(_("Spearman ρ (mean maps)"), f"{ra.spearman:.2f}")
+    a2.metric(_("Top-{k} cells shared", k=ra.k),
+              _("{shared} of {k}", shared=round(ra.top_overlap * ra.k), k=ra.k))
+    trust = {"relevance": _("relevance"), "integrated_gradients": _("integrated gradients")}
+    a3.metric(_("Trust (deletion decides)"), trust.get(ra.trust, _("neither")))
+    (st.warning if ra.inseparable or ra.spearman < 0.7 else st.write)(ra.summary)
+
+
 # ---------------------------------------------------------------------------- importance
 def importance_section(run: pc.TrainedRun, att: pc.Attention) -> None:
     st.subheader(_("Which sensor groups matter (whole test span)"))
@@ -494,6 +516,7 @@ def main() -> None:
     t, map_name = window_section(run, pred, att, preds, drive, times, step)
     pair_section(usable, main_key, drive, t)
     deletion_section(run, drive, map_name)
+    relevance_vs_ig_section(run, drive)
     importance_section(run, att)
     warning_section(run, pred, drive)
     lab_to_road_section(run, drive)

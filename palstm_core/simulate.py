@@ -381,6 +381,15 @@ if __name__ == "__main__":
         print(f"wrote {p.relative_to(SAMPLE_DIR)}")
 
 
+def _ar1(rng: np.random.Generator, n_rows: int, phi: float) -> np.ndarray:
+    """A unit-variance AR(1) series z_i = φ z_{i-1} + ε_i of ``n_rows`` values (z_0 = 0)."""
+    z = np.zeros(n_rows)
+    eps = rng.normal(0, np.sqrt(1 - phi**2), n_rows)
+    for i in range(1, n_rows):
+        z[i] = phi * z[i - 1] + eps[i]
+    return z
+
+
 def planted_signal(n_rows: int = 3000, lag: int = 8, seed: int = 0):
     """Data with a known answer, for checking that attention points at the right thing.
 
@@ -400,11 +409,7 @@ def planted_signal(n_rows: int = 3000, lag: int = 8, seed: int = 0):
     rng = np.random.default_rng(seed)
 
     def ar1(phi: float = 0.8) -> np.ndarray:
-        z = np.zeros(n_rows)
-        eps = rng.normal(0, np.sqrt(1 - phi**2), n_rows)
-        for i in range(1, n_rows):
-            z[i] = phi * z[i - 1] + eps[i]
-        return z
+        return _ar1(rng, n_rows, phi)
 
     cols = {"engine_a": ar1(), "engine_b": ar1(), "engine_c": ar1(0.95),
             "motion_a": ar1(), "thermal_a": ar1(0.95), "motion_c": ar1()}
@@ -420,3 +425,43 @@ def planted_signal(n_rows: int = 3000, lag: int = 8, seed: int = 0):
     ds = Dataset(frame, "time", ["Planted-signal data made by palstm_core.simulate (simulated)."],
                  {c: "" for c in frame.columns}, name="planted signal", simulated=True)
     return ds, grouping, {"feature": "engine_a", "group": "engine", "lag": lag}
+
+
+# planted sources for the "which sensor when" checks (issue 20): 11 sensors in 3 groups
+SOURCE_GROUPS = {"engine": ["rpm", "load", "maf", "fuel"],
+                 "motion": ["speed", "accel", "grade", "brake"],
+                 "thermal": ["coolant", "intake", "ambient"]}
+SOURCE_CASES = {
+    # two sensors of two groups at two lags: a non-linear one 9 steps back, a linear one 3 back
+    "two groups": [("maf", 9, "tanh"), ("accel", 3, "linear")],
+    "three groups": [("maf", 9, "tanh"), ("accel", 3, "linear"), ("intake", 6, "linear")],
+    # two sensors of ONE group at two lags
+    "same group": [("maf", 9, "tanh"), ("load", 3, "linear")],
+}
+
+
+def planted_sources(case: str = "two groups", n_rows: int = 3000, seed: int = 0,
+                    sources=None):
+    """Data whose target depends on several sensors, each at its own lag (known answer for
+    "which sensor when"). 11 AR(1) sensors (φ = 0.5) in the 3 groups of ``SOURCE_GROUPS``,
+    independent of each other; ``sources`` (default ``SOURCE_CASES[case]``) lists
+    (sensor, lag, kind), kind "tanh" adding 1.2·tanh(2·x_{t-lag}) and "linear" 0.8·x_{t-lag};
+    noise 0.05·ε. Returns (Dataset, SensorGrouping, info) with info = {"sources": [(sensor,
+    lag), ...]}; use with ``WindowSpec(lookback=L, horizon=0)``: sensor k's cause sits at
+    column ``L - 1 - lag``."""
+    rng = np.random.default_rng(seed)
+    sources = list(sources or SOURCE_CASES[case])
+
+    def ar1(phi: float = 0.5) -> np.ndarray:
+        return _ar1(rng, n_rows, phi)
+
+    cols = {c: ar1() for group in SOURCE_GROUPS.values() for c in group}
+    y = 0.05 * rng.normal(0, 1, n_rows)
+    for sensor, lag, kind in sources:
+        x = np.roll(cols[sensor], lag)
+        y = y + (1.2 * np.tanh(2 * x) if kind == "tanh" else 0.8 * x)
+    y[:max(lag for _, lag, _ in sources)] = np.nan
+    frame = pd.DataFrame({"time": np.arange(n_rows, dtype=float), **cols, "target": y})
+    ds = Dataset(frame, "time", ["Planted-source data made by palstm_core.simulate (simulated)."],
+                 {c: "" for c in frame.columns}, name=f"planted sources ({case})", simulated=True)
+    return ds, SensorGrouping(SOURCE_GROUPS), {"sources": [(s, lag) for s, lag, _ in sources]}

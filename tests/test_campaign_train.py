@@ -183,7 +183,7 @@ def test_real_logs_train_on_one_trip_test_on_the_other():
 def test_thirty_drive_campaign_streams_batches_from_the_stacked_rows():
     """30 simulated drives x 3,600 rows: the inputs are held once as (T, F) rows; windows are
     views of them and training gathers each batch by index (no copy of all windows)."""
-    from palstm_core.bench import _sim_campaign
+    from palstm_core.bench_campaign import _sim_campaign
     from palstm_core.training.loop import DeviceDrive
     camp = _sim_campaign(30, 3600)
     prep = prepare_campaign(camp, "NOx", GROUPS, pc.WindowSpec(30, 1))

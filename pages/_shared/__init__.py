@@ -30,8 +30,9 @@ from .state import (add_run, base_dataset, campaign, dataset, default_clean_chan
                     deletion, fingerprint, fits, grouping, load_campaign_into_session,
                     load_into_session, load_sample_into_session, memo, merge_into_session,
                     on_campaign, open_cached, parse_upload, part_map_frame, predict_and_explain,
-                    runs, set_campaign, set_dataset, set_problem, set_test_drives,
-                    show_in_results, split_sample, start_job, target, test_drives, train_data, trip_results,
+                    relevance_agreement, runs, set_campaign, set_dataset, set_problem,
+                    set_test_drives, show_in_results, split_sample, start_job, target, test_drives, train_data,
+                    trip_results,
                     use_cleaned, window_map, window_spec)
 
 __all__ = [
@@ -43,7 +44,7 @@ __all__ = [
     "forget_data", "grouping", "keys", "limit_threads", "load_campaign_into_session",
     "load_into_session", "load_sample_into_session", "memo", "merge_into_session", "need_data",
     "need_runs", "on_campaign", "open_cached", "parse_upload", "part_map_frame",
-    "predict_and_explain", "runs", "set_campaign", "set_dataset", "set_problem",
+    "predict_and_explain", "relevance_agreement", "runs", "set_campaign", "set_dataset", "set_problem",
     "set_test_drives", "show_in_results", "split_sample", "start_job", "start_page",
     "step_indicator", "target", "test_drives", "train_data", "train_threads", "trip_results",
     "ui_defaults",

@@ -90,7 +90,7 @@ class Train(Space):
 class Results(Space):
     res_main, res_compare, res_map, res_other = widgets(SESSION, 4)
     res_drive, res_time, res_threshold = widgets(DATA, 3)
-    other_upload, pair_a, pair_b, peak_btn, score_btn = widgets(PAGE, 5)
+    other_upload, pair_a, pair_b, peak_btn, score_btn, agree_btn = widgets(PAGE, 6)
     res_focus = Key(SESSION, doc='"peak": open on the highest actual value once')
     res_map_run = Key(SESSION, doc="the run res_map was chosen for")
     res_threshold_for = Key(DATA, doc="(data, target) the threshold was set for")

@@ -246,6 +246,15 @@ def deletion(run: pc.TrainedRun, ds: pc.Dataset, name: str, part: str = "test",
     return memo(key, run_curve)
 
 
+
+def relevance_agreement(run: pc.TrainedRun, ds: pc.Dataset, compute: bool = True):
+    """``explain.relevance_agreement`` of ``run`` over the test windows, memoised per run key
+    and data; None when not computed yet and ``compute`` is False."""
+    key = ("relevance_agreement", run.key, ds.fingerprint())
+    if not compute and key not in Loaded.memo.memo(MEMO_SIZE):
+        return None
+    return memo(key, lambda: pc.explain.relevance_agreement(run, ds))
+
 # ---------------------------------------------------------------------------- campaigns
 def campaign() -> pc.Campaign | None:
     """The session's campaign (several drives), or None when one drive is loaded."""
