@@ -99,6 +99,35 @@ def campaign_section(run: pc.TrainedRun, ds: pc.Dataset) -> pc.Dataset:
     return camp[drive]
 
 
+# ---------------------------------------------------------------------------- trip results
+TRIP_NAMES = {"drive": N_("drive"), "bin": N_("speed bin"), "distance_km": N_("distance [km]"),
+              "measured_g": N_("measured [g]"), "predicted_g": N_("predicted [g]"),
+              "measured_g_per_km": N_("measured [g/km]"),
+              "predicted_g_per_km": N_("predicted [g/km]"), "error_pct": N_("error [%]")}
+BINS = {"all": N_("all"), "urban": N_("urban"), "rural": N_("rural"), "motorway": N_("motorway")}
+
+
+def trip_section(run: pc.TrainedRun, ds: pc.Dataset) -> None:
+    """Measured vs predicted grams per drive, per km, overall and per RDE speed bin, on the
+    test rows (``pc.trip_results``)."""
+    st.subheader(_("Trip results: grams per trip and per km"))
+    data = ui.campaign() if ui.on_campaign(run) else ds
+    res = ui.trip_results(run, data, "test")
+    if isinstance(res, str):
+        st.info(tr(res, quiet=True))
+        return
+    st.caption(_("{target} summed over the test rows of each drive, measured vs predicted; speed "
+                 "bins as in the RDE rules (urban ≤ 60 km/h, rural 60–90, motorway > 90). Error "
+                 "= (predicted − measured) / measured.", target=run.target))
+    names = {k: tr(v) for k, v in TRIP_NAMES.items()}
+    shown = res.assign(bin=res["bin"].map(lambda b: tr(BINS.get(b, b)))).rename(columns=names)
+    st.dataframe(shown, hide_index=True, width="stretch",
+                 column_config={v: st.column_config.NumberColumn(format="%.4g")
+                                for k, v in names.items() if k not in ("drive", "bin")})
+    for line in res.attrs.get("report", []):
+        st.caption(tr(line, quiet=True))
+
+
 # ---------------------------------------------------------------------------- leaderboard
 def faith_cell(run: pc.TrainedRun, ds: pc.Dataset, name: str) -> str:
     """'1.37 vs 1.02 random' from a memoised deletion curve, or why there is none."""
@@ -473,6 +502,7 @@ def main() -> None:
         st.stop()
     preds = {f"{usable[k].config.model} · {k[:6]}": results[k][0] for k in compare}
     leaderboard_section(run, drive, usable, {k: results[k][0] for k in compare})
+    trip_section(run, ds)
     times, step = pick_time(pred)
     predictions_section(preds, run, drive)
     t, map_name = window_section(run, pred, att, preds, drive, times, step)

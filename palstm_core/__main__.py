@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import json
 import sys
@@ -12,12 +11,14 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from . import (FILE_SUFFIXES, MODELS, SAMPLES, Campaign, DataError, ModelCache, SensorGrouping,
-               TrainConfig, TrainingError, WindowSpec, check_device, close_distributed,
-               coverage_sentence, explain, highest_actual_time, init_distributed,
-               interval_metrics, load_drives, load_file, load_sample, natural_key,
-               regression_metrics, suggest_groups, train, tune, write_report)
+from . import (MODELS, Campaign, DataError, ModelCache, SensorGrouping, TrainConfig,
+               TrainingError, WindowSpec, check_device, close_distributed, coverage_sentence,
+               explain, init_distributed, interval_metrics, regression_metrics, suggest_groups,
+               train, tune)
 from .bench import format_table, run_bench
+from .cli_common import (_add_data_args, _cache_notes, _cached_run, _campaign, _dataset,
+                         _progress_bar)
+from .cli_tools import _add_calibrate_parser, _add_report_parser
 
 
 class _UsageError(Exception):
@@ -40,63 +41,11 @@ def _groups(text: str) -> SensorGrouping:
     return SensorGrouping(groups)
 
 
-def _cache_notes(cache: ModelCache | None) -> None:
-    for line in cache.report if cache is not None else []:
-        print(f"warning: {line}", file=sys.stderr)
-
-
-def _dataset(args):
-    if args.csv:
-        return load_file(args.csv, time_column=args.time_column)
-    return load_sample(args.sample)
-
-
-def _add_data_args(p: argparse.ArgumentParser) -> None:
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--sample", default=SAMPLES[0],
-                     help=f"shipped sample drive: {' or '.join(SAMPLES)}")
-    src.add_argument("--csv", help="path to a PEMS/OBD CSV file")
-    p.add_argument("--time-column", help="name of the time column (default: detected)")
-    p.add_argument("--cache-dir", help="run cache folder (default: $PALSTM_CACHE_DIR or .palstm_cache)")
-
-
 def _print_metrics(rows: list[tuple[str, dict]]) -> None:
     w = max([14] + [len(label) for label, _ in rows])
     print(f"{'':{w}s} {'RMSE':>10s} {'MAE':>10s} {'MAPE %':>9s} {'R²':>8s}")
     for label, m in rows:
         print(f"{label:{w}s} {m['rmse']:10.4g} {m['mae']:10.4g} {m['mape']:9.1f} {m['r2']:8.3f}")
-
-
-def _drive_items(source: Path) -> list[Path]:
-    """The files and folders directly in a campaign folder that can be drives (natural order)."""
-    items = [p for p in source.iterdir() if not p.name.startswith(".")
-             and (p.is_dir() or p.suffix.lower() in FILE_SUFFIXES)]
-    return sorted(items, key=lambda p: natural_key(p.name))
-
-
-def _campaign(args, world: int, rank: int) -> Campaign:
-    """``--drives``: the campaign (under torchrun: this process's share of a folder's drives),
-    with a per-drive tqdm bar; its report is printed."""
-    source = Path(args.drives)
-    share = source
-    if world > 1 and source.is_dir():           # each process reads only its own drives
-        share = _drive_items(source)[rank::world]
-    with tqdm(total=1000, unit="‰", desc="loading drives", leave=False, disable=rank != 0,
-              bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed} {postfix}") as bar:
-        def progress(fraction: float, message: str) -> None:
-            bar.set_postfix_str(message, refresh=False)
-            bar.update(int(fraction * 1000) - bar.n)
-        if isinstance(share, list) and not share:
-            camp = Campaign({}, name=source.name)
-        else:
-            camp = load_drives(share, progress=progress)
-    if world > 1 and not source.is_dir():       # a zip: read whole, keep this process's share
-        camp = Campaign({n: camp[n] for n in camp.names[rank::world]}, camp.report,
-                        camp.skipped, camp.name)
-    camp.name = source.name
-    for line in camp.report:
-        print(f"  {line}")
-    return camp
 
 
 def cmd_train(args) -> int:
@@ -155,17 +104,6 @@ def _train(args, world: int, rank: int = 0) -> int:
     return 0
 
 
-@contextlib.contextmanager
-def _progress_bar(desc: str, disable: bool = False):
-    """A tqdm bar in per mille; yields the ``progress(fraction, message)`` callback."""
-    with tqdm(total=1000, unit="‰", desc=desc, leave=False, disable=disable,
-              bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed} {postfix}") as bar:
-        def progress(fraction: float, message: str) -> None:
-            bar.set_postfix_str(message, refresh=False)
-            bar.update(max(0, int(fraction * 1000) - bar.n))   # redraws at most every 0.1 s
-        yield progress
-
-
 def _report_run(run, cache, where: str = "") -> None:
     """Test metrics, cache notes and where the run was cached."""
     _print_metrics([(f"test ({run.target_unit})" if run.target_unit else "test", run.metrics)])
@@ -207,17 +145,6 @@ def _print_trials(res) -> None:
                          for n in names)
         print(f"{t['number']:5d} {t['state']:9s} {t['val_loss']:9.4g} {t['epochs'] or 0:6d} "
               f"{t['seconds']:6.0f}  {vals}  {t['note']}")
-
-
-def _cached_run(args):
-    """The model cache of ``--cache-dir`` and its run ``--run`` on ``--device``, or a plain
-    error naming the cache and how to list it."""
-    cache = ModelCache(args.cache_dir)
-    run = cache.load(args.run, device=check_device(args.device))
-    if run is None:
-        raise DataError(f"No cached run '{args.run}' in {cache.root}. "
-                        "`python -m palstm_core list` shows the cached runs.")
-    return cache, run
 
 
 def cmd_predict(args) -> int:
@@ -303,62 +230,6 @@ def cmd_explain(args) -> int:
     return 0
 
 
-def _report_data(args, run):
-    """The drive to report on and the fingerprint of the data its leaderboard is of: --csv,
-    --sample, a drive of --drives (--drive, else the run's first test drive, else the first),
-    or the run's own sample drive."""
-    if args.drives and (args.csv or args.sample):
-        raise DataError("Give either --drives (a campaign) or --csv / --sample (one drive), "
-                        "not both.")
-    if args.drives:
-        camp = load_drives(args.drives)
-        name = args.drive or next((d for d in run.window.test_drives if d in camp), camp.names[0])
-        if name not in camp:
-            raise DataError(f"--drive '{name}' is not a drive of {camp.label}; its drives: "
-                            f"{', '.join(camp.names)}.")
-        return camp[name], camp.fingerprint()
-    if not args.csv and not args.sample:
-        sample = run.data_name.removeprefix("sample: ")
-        if sample not in SAMPLES:
-            raise DataError(f"Run {run.key} was trained on {run.data_name}; give that data with "
-                            "--csv FILE or --drives FOLDER.")
-        args.sample = sample
-    ds = _dataset(args)
-    return ds, ds.fingerprint()
-
-
-def cmd_report(args) -> int:
-    """One self-contained HTML report of a cached run (``pc.write_report``)."""
-    cache, run = _cached_run(args)
-    ds, fingerprint = _report_data(args, run)
-    times = args.time
-    if not times:
-        pred = run.predict(ds, part="test")
-        peak = highest_actual_time(pred[pred["step"] == 1] if "step" in pred else pred)
-        times = [] if peak is None else [float(peak)]
-    out = write_report(run, ds, args.out, times=times, cache=cache, fingerprint=fingerprint)
-    print(f"report of run {run.key} ({run.config.model}) on {ds.label}, window(s) at "
-          f"{', '.join(f'{t:g}' for t in times) or 'none'} -> {out}")
-    return 0
-
-
-def _add_report_parser(sub) -> None:
-    p = sub.add_parser("report", help="write one self-contained HTML report of a cached run "
-                       "(opens without a network)")
-    _add_data_args(p)
-    p.set_defaults(sample=None)                     # default: the run's own sample drive
-    p.add_argument("--drives", metavar="DIR_OR_ZIP", help="the campaign the run was trained on")
-    p.add_argument("--drive", help="the drive of --drives to report on (default: the run's "
-                   "first test drive)")
-    p.add_argument("--run", required=True, help="run key (see `list`)")
-    p.add_argument("--time", type=float, nargs="+", metavar="T",
-                   help="prediction times whose windows' maps are shown (default: the highest "
-                   "actual value of the test span)")
-    p.add_argument("--out", default="report.html", help="the HTML file to write")
-    p.add_argument("--device", default="auto")
-    p.set_defaults(func=cmd_report)
-
-
 def _add_tune_parser(sub) -> None:
     p = sub.add_parser("tune", help="search training settings (Optuna), chosen on the validation "
                        "part; caches the best run with its search history")
@@ -438,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
 
     _add_tune_parser(sub)
     _add_report_parser(sub)
+    _add_calibrate_parser(sub)
 
     _add_predict_parser(sub)
 

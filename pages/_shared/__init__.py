@@ -33,6 +33,7 @@ from .state import (add_run, adopt_cached_runs, base_dataset, campaign, dataset,
                     on_campaign, open_cached, parse_upload, part_map_frame, predict_and_explain,
                     relevance_agreement, runs, set_campaign, set_dataset, set_problem,
                     set_test_drives, show_in_results, split_sample, start_job, target, test_drives, train_data,
+                    trip_results,
                     use_cleaned, window_map, window_spec)
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "need_runs", "on_campaign", "open_cached", "parse_upload", "part_map_frame",
     "predict_and_explain", "relevance_agreement", "runs", "set_campaign", "set_dataset", "set_problem",
     "set_test_drives", "show_in_results", "split_sample", "start_job", "start_page",
-    "step_indicator", "target", "test_drives", "train_data", "train_threads", "ui_defaults",
+    "step_indicator", "target", "test_drives", "train_data", "train_threads", "trip_results",
+    "ui_defaults",
     "use_cleaned", "watch", "window_map", "window_spec",
 ]

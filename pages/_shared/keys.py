@@ -56,6 +56,7 @@ class DataPage(Space):
     (load_sample, upload, paste_text, load_paste, campaign_upload, load_campaign_sample,
      merge_pems_file, merge_obd_file, merge_btn, to_groups) = widgets(PAGE, 10)
     drive_table_ = Key(PAGE, widget=True, prefix=True, doc="the drive table of a campaign")
+    vehicle_table, apply_vehicles = widgets(PAGE, 2)
     _uploaded_id = Key(PAGE, doc="the upload (file id, date order) already loaded")
     _campaign_upload_id = Key(PAGE, doc="the campaign upload already loaded")
     campaign_error = Key(PAGE)
@@ -79,6 +80,11 @@ class Train(Space):
      trainset_patience, trainset_mode, tuneset_trials, tuneset_seconds) = widgets(SESSION, 9)
     (start_training, start_tuning, cancel_training, open_results, cached_pick, open_cached,
      delete_cached) = widgets(PAGE, 7)
+    calib_run, calib_minutes = widgets(SESSION, 2)
+    calib_drive, = widgets(DATA, 1)
+    start_calib, cancel_calib = widgets(PAGE, 2)
+    calib_job = Key(SESSION, doc="the calibration Job (ui.background)")
+    calib_result = Key(DATA, doc="(settings, pc.Calibration) of the last calibration")
 
 
 class Results(Space):
@@ -107,7 +113,7 @@ class Explore(Space):
 
 
 class Downloads(Space):
-    dl_run, dl_part, dl_pred, dl_att, dl_weights, dl_meta = widgets(PAGE, 6)
+    dl_run, dl_part, dl_pred, dl_att, dl_weights, dl_meta, dl_trips = widgets(PAGE, 7)
     dl_map_ = Key(PAGE, widget=True, prefix=True, doc="download button of map <name>")
     dl_ready_ = Key(PAGE, widget=True, prefix=True, doc="'compute map <name>' button")
     dl_want_ = Key(PAGE, prefix=True, doc="a map the user asked to compute on this visit")

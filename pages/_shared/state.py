@@ -209,6 +209,17 @@ def predict_and_explain(run: pc.TrainedRun, ds: pc.Dataset | pc.Campaign, part: 
     return memo(key, lambda: (run.predict(ds, part=part), run.explain(ds, part=part)))
 
 
+def trip_results(run: pc.TrainedRun, data: pc.Dataset | pc.Campaign, part: str = "test"):
+    """``pc.trip_results`` of ``run`` on ``data``, memoised per run, data and part; a plain
+    message string when there are no trip totals (e.g. the target is not a mass rate)."""
+    def compute():
+        try:
+            return pc.trip_results(run, data, part=part)
+        except pc.DataError as exc:
+            return str(exc)
+    return memo(("trips", run.key, fingerprint(data), part), compute)
+
+
 def window_map(run: pc.TrainedRun, ds: pc.Dataset, name: str, index: int, part: str = "test"):
     """(L, F) map ``name`` (``explain.maps``) of window ``index`` of ``run`` on ``ds``, memoised
     per run key, data, map and window (an attribution of one window takes ~0.3 s); a plain

@@ -4,6 +4,7 @@
     device.py   device choice, bf16 autocast, the one torch.distributed set-up
     run.py      TrainedRun, the model factory, the run key
     loop.py     epochs, early stopping, batches gathered on the device, DDP sharding
+    calibrate.py  ``pc.calibrate``: a fleet run fine-tuned on the first minutes of a new drive
 
 ``train()`` reads as: drives and windows → run key → cache lookup → fit → metrics → cache
 save. Under torch.distributed only rank 0 writes the cache and reports progress; with a
@@ -103,7 +104,8 @@ def _campaign_groups(camp: Campaign, target: str) -> SensorGrouping:
     if with_target:
         shared = [c for c in camp.common_columns if c != target] or with_target[0].columns
         frame = with_target[0].frame[[c for c in shared if c != target] + [target]]
-        groups = suggest_groups(Dataset(frame, name=with_target[0].name), target).to_dict()
+        groups = suggest_groups(Dataset(frame, name=with_target[0].name), target,
+                                vehicle=camp.vehicle_columns).to_dict()
     if sharded(camp):
         box = [groups]
         torch.distributed.broadcast_object_list(box, 0)
