@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -264,8 +266,11 @@ def _ddp_worker(rank: int, world: int, init_file: str, out: str, model: str) -> 
 @pytest.mark.skipif(not dist.is_available() or not dist.is_gloo_available(),
                     reason="torch.distributed with gloo is not available")
 @pytest.mark.parametrize("model", ["seq2seq", "transformer"])
-def test_multi_step_ddp_matches_one_process(model, tmp_path):
+def test_multi_step_ddp_matches_one_process(model, tmp_path, monkeypatch):
     out = str(tmp_path / "ddp.pt")
+    # an AppTest earlier in the session leaves a page script as __main__; a spawned child would
+    # run it again: give the children a bare __main__ (they import this module for the worker)
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     mp.spawn(_ddp_worker, args=(2, str(tmp_path / "init"), out, model), nprocs=2, join=True)
     ddp = torch.load(out)
     single = pc.train(pc.load_sample("urban").slice(0, 400), "NOx",
