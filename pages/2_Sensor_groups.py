@@ -117,10 +117,17 @@ st.subheader("Window")
 defaults = ui.ui_defaults()
 K.lookback_in.setdefault(int(defaults["lookback"]))
 K.horizon_in.setdefault(int(defaults["horizon"]))
-w1, w2 = st.columns(2)
+K.steps_in.setdefault(int(defaults["steps"]))
+w1, w2, w3 = st.columns(3)
 lookback = w1.number_input("Lookback (steps the model sees)", 1, 600, key=K.lookback_in)
 horizon = w2.number_input("Horizon (steps ahead; 0 = estimate the current step)", 0, 600,
                           key=K.horizon_in)
+steps = w3.number_input("Forecast steps (values predicted from one window)", 1, 120,
+                        key=K.steps_in,
+                        help="1: one value, horizon steps after the window. More: the values at "
+                             "t+horizon … t+horizon+steps−1, all from the same window (a "
+                             "multi-step forecast; Results then shows the fan and the error by "
+                             "step).")
 
 # ---------------------------------------------------------------------------- validate
 names = [K.gname_.of(gid).get().strip() for gid in _rows()]
@@ -130,7 +137,7 @@ try:
         raise pc.DataError(f"Two groups are called '{dup}'. Give each group its own name.")
     grouping = pc.SensorGrouping(_editable_groups())
     grouping.validate(ds, target)
-    window = pc.WindowSpec(lookback=int(lookback), horizon=int(horizon))
+    window = pc.WindowSpec(lookback=int(lookback), horizon=int(horizon), steps=int(steps))
 except pc.DataError as exc:
     ui.set_problem(target, None, ui.window_spec(), from_widgets=True)
     st.error(f"This grouping cannot be used yet: {exc}")
@@ -139,7 +146,8 @@ else:
     ui.set_problem(target, grouping, window, from_widgets=True)
     st.success(f"Ready: predict **{target}** from {len(grouping.features)} sensors in "
                f"{len(grouping.groups)} groups, lookback {window.lookback}, horizon "
-               f"{window.horizon}.")
+               f"{window.horizon}" + (f", {window.steps} forecast steps" if window.steps > 1 else "")
+               + ".")
     ok = True
 if st.button("Next: train →", type="primary", disabled=not ok, key=K.to_train):
     st.switch_page(ui.PAGE["train"])

@@ -60,7 +60,8 @@ if not ready:
 else:
     ui.data_badge(ds)
     st.write(f"Predict **{target}** from {len(g.features)} sensors in {len(g.groups)} groups "
-             f"({', '.join(g.groups)}); lookback {window.lookback}, horizon {window.horizon}.")
+             f"({', '.join(g.groups)}); lookback {window.lookback}, horizon {window.horizon}"
+             + (f", {window.steps} forecast steps" if window.steps > 1 else "") + ".")
     window = _campaign_window(window)
     d = ui.ui_defaults()
     for key, value in ((K.trainset_models, ["pa_lstm"]),

@@ -26,7 +26,8 @@ from .evaluation import DriveCheck, drive_check, leaderboard_table, score_runs
 from .explain import Attention, Attribution, attribute
 from .explore import Edit, Sensitivity, WhatIf, error_by_value, sensitivity, what_if
 from .grouping import SensorGrouping, lagged_correlation, suggest_groups
-from .metrics import exceedance_counts, highest_actual_time, regression_metrics
+from .metrics import (at_step, exceedance_counts, highest_actual_time, regression_metrics,
+                      step_for_lead, step_metrics)
 from .models import MODELS
 from .training import (TrainConfig, TrainedRun, TrainingCancelled, TrainingError, check_device,
                        close_distributed, device_name, init_distributed, natural_key, train)
@@ -40,11 +41,12 @@ __all__ = [
     "Attention", "Attribution", "Campaign", "DEFAULT_CACHE_DIR", "DataError", "Dataset",
     "DriveCheck", "Edit", "FILE_SUFFIXES", "MAX_BYTES", "MODELS", "ModelCache", "SAMPLES",
     "SPLIT_SAMPLE", "Sensitivity", "SensorGrouping", "TrainConfig", "TrainedRun",
-    "TrainingCancelled", "TrainingError", "TuneResult", "WhatIf", "WindowSpec", "attribute",
+    "TrainingCancelled", "TrainingError", "TuneResult", "WhatIf", "WindowSpec", "at_step",
+    "attribute",
     "check_device", "clean", "close_distributed", "concat_drives", "device_name", "drive_check",
     "error_by_value", "exceedance_counts", "explain", "highest_actual_time", "init_distributed",
     "lagged_correlation", "leaderboard_table", "load_csv", "load_drives", "load_file",
     "load_sample", "load_sample_campaign", "merge_drives", "natural_key", "regression_metrics",
     "resample", "score_runs", "sensitivity", "suggest_groups", "train", "trip_results", "tune",
-    "what_if", "window_steps",
+    "step_for_lead", "step_metrics", "what_if", "window_steps",
 ]

@@ -70,7 +70,7 @@ class Groups(Space):
     groups_for_target = Key(DATA, doc="the target the editable groups were suggested for")
     next_gid = Key(SESSION)
     group_error = Key(PAGE)
-    lookback_in, horizon_in = widgets(SESSION, 2)
+    lookback_in, horizon_in, steps_in = widgets(SESSION, 3)
     new_group_name, add_group, reset_groups, to_train = widgets(PAGE, 4)
 
 

@@ -40,6 +40,7 @@ def set_problem(target: str | None, grouping: pc.SensorGrouping | dict | None,
     if window is not None and not from_widgets:
         Groups.lookback_in.set(window.lookback)
         Groups.horizon_in.set(window.horizon)
+        Groups.steps_in.set(window.steps)
 
 
 def target() -> str | None:

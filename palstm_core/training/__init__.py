@@ -23,7 +23,7 @@ import torch
 
 from ..data import DataError, Dataset
 from ..grouping import SensorGrouping, suggest_groups
-from ..metrics import regression_metrics
+from ..metrics import regression_metrics, step_metrics
 from ..models import Forecaster
 from ..data.campaign import Campaign
 from ..windows import WindowSpec, input_groups
@@ -160,9 +160,7 @@ def _score(run: TrainedRun, data: Dataset | Campaign) -> None:
         test = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(
             len(f) for f in frames) else test
     run.metrics = regression_metrics(test["actual"], test["predicted"])
-    run.metrics_by_step = ({1: dict(run.metrics)} if "step" not in test else
-                           {int(k): regression_metrics(g["actual"], g["predicted"])
-                            for k, g in test.groupby("step", sort=True)})
+    run.metrics_by_step = step_metrics(test)
     if isinstance(data, Campaign):
         run.metrics_by_drive = drive_metrics(test)
     else:
