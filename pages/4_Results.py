@@ -10,6 +10,7 @@ import streamlit as st
 import palstm_core as pc
 from palstm_core import plots
 from pages import _shared as ui
+from pages._shared import forecast_ui
 
 K = ui.keys.Results
 METRIC_FORMAT = {c: st.column_config.NumberColumn(format="%.3g")
@@ -250,7 +251,8 @@ def window_section(run: pc.TrainedRun, pred: pd.DataFrame, att: pc.Attention,
 # ---------------------------------------------------------------------------- side by side
 def window_of(run: pc.TrainedRun, ds: pc.Dataset, t: float) -> tuple[int, np.ndarray]:
     """Row of ``run``'s test windows that predicts time ``t`` and its step times."""
-    tk = ui.predict_and_explain(run, ds, "test")[0]["time"].to_numpy(dtype=float)
+    pred1 = forecast_ui.first_step(ui.predict_and_explain(run, ds, "test")[0])
+    tk = pred1["time"].to_numpy(dtype=float)
     j = int(np.argmin(np.abs(tk - t)))
     return j, pc.window_steps(ds.times, float(tk[j]), run.window.lookback, run.window.horizon)
 
@@ -404,7 +406,8 @@ def lab_to_road_section(run: pc.TrainedRun, ds: pc.Dataset) -> None:
     else:
         st.write(f"{other.label} has no {run.target} column: predictions only (estimated from "
                  "the sensors).")
-    st.plotly_chart(plots.predictions_figure({run.config.model: check.predictions}, run.target,
+    one = forecast_ui.first_step(check.predictions)         # step 1 of a multi-step run
+    st.plotly_chart(plots.predictions_figure({run.config.model: one}, run.target,
                                              run.target_unit, other.time_kind,
                                              title=other.label),
                     width="stretch", key="other_fig")
@@ -428,15 +431,18 @@ def main() -> None:
     except pc.DataError as exc:
         st.error(str(exc))
         st.stop()
+    results, long = forecast_ui.one_row_per_window(results)    # step 1 of multi-step runs
     pred, att = results[main_key]
     if len(pred) == 0:
         st.error("The test span of this drive has no complete window; use a longer drive.")
         st.stop()
     preds = {f"{usable[k].config.model} · {k[:6]}": results[k][0] for k in compare}
-    leaderboard_section(run, drive, usable, {k: results[k][0] for k in compare})
+    leaderboard_section(run, drive, usable, long)
+    forecast_ui.step_one_note(run)
     times, step = pick_time(pred)
     predictions_section(preds, run, drive)
     t, map_name = window_section(run, pred, att, preds, drive, times, step)
+    forecast_ui.forecast_sections(run, long, usable, drive, t)
     pair_section(usable, main_key, drive, t)
     deletion_section(run, drive, map_name)
     importance_section(run, att)

@@ -34,8 +34,15 @@ except pc.DataError as exc:
 note = " The data is simulated." if ds.simulated else ""
 
 st.subheader("Predictions")
-st.caption(f"{len(pred)} rows: time, actual, predicted ({run.target_unit or 'target unit'})."
-           + note)
+n_windows = len(ui.first_step(pred))
+if run.window.steps > 1:
+    st.caption(f"{len(pred)} rows, one per window and forecast step ({n_windows} windows × "
+               f"{run.window.steps} steps): time (the predicted time), origin (the newest input), "
+               f"step, actual, predicted ({run.target_unit or 'target unit'}). The maps below "
+               "are one row per window (they explain step 1)." + note)
+else:
+    st.caption(f"{len(pred)} rows: time, actual, predicted ({run.target_unit or 'target unit'})."
+               + note)
 st.download_button("Predictions CSV", pred.to_csv(index=False).encode(), f"{stem}_predictions.csv",
                    "text/csv", key=K.dl_pred)
 
@@ -55,7 +62,7 @@ st.caption("Long format: one row per (window, lag, feature) with the map's value
            + " Attributions are computed for every window when you ask (about 0.03 s a window).")
 for col, name in zip(st.columns(len(names)), names):
     if name == "relevance" or K.dl_want_.of(name).get():
-        with st.spinner(f"Computing {pc.explain.SHORT[name]} for {len(pred)} windows…"):
+        with st.spinner(f"Computing {pc.explain.SHORT[name]} for {n_windows} windows…"):
             frame = ui.part_map_frame(run, data, name, part)
         if isinstance(frame, str):
             col.error(frame)

@@ -7,7 +7,8 @@
     state     accessors of the data, the problem and the runs; set_problem; the memo
     nav       steps, start_page, step indicator, need_data / need_runs
     jobs      the one background-job runner and its poller (Train and Learn), torch's threads
-    figures   figures only the Learn page draws
+    figures   figures only the dashboard draws (Learn's, the maps Learn and Results share)
+    forecast_ui  Results' multi-step sections (fan, error by step, the model's own maps)
 
 A page starts with ``ui.start_page(ui.keys.<Its namespace>)`` and reads and writes session state
 only through the declared keys (``K = ui.keys.Results; K.res_time.get()``, ``key=K.res_time``).
@@ -24,7 +25,7 @@ from .nav import (PAGE, STEPS, collect_job, current_step, data_badge, need_data,
 from .session import Memo
 from .settings import DEMO, cache, demo_settings, ui_defaults
 from .state import (add_run, base_dataset, campaign, dataset, default_clean_channels, delete_run,
-                    deletion, fingerprint, fits, grouping, load_campaign_into_session,
+                    deletion, fingerprint, first_step, fits, grouping, load_campaign_into_session,
                     load_into_session, load_sample_into_session, memo, merge_into_session,
                     on_campaign, open_cached, parse_upload, part_map_frame, predict_and_explain,
                     runs, set_campaign, set_dataset, set_problem, set_test_drives,
@@ -34,7 +35,8 @@ from .state import (add_run, base_dataset, campaign, dataset, default_clean_chan
 __all__ = [
     "DEMO", "Job", "Memo", "PAGE", "STEPS", "TrainingJob", "TuneJob", "add_run", "background",
     "base_dataset", "cache", "campaign", "collect_job", "current_step", "data_badge", "dataset",
-    "default_clean_channels", "delete_run", "deletion", "demo_settings", "fingerprint", "fits",
+    "default_clean_channels", "delete_run", "deletion", "demo_settings", "fingerprint",
+    "first_step", "fits",
     "forget_data", "grouping", "keys", "limit_threads", "load_campaign_into_session",
     "load_into_session", "load_sample_into_session", "memo", "merge_into_session", "need_data",
     "need_runs", "on_campaign", "open_cached", "parse_upload", "part_map_frame",

@@ -193,6 +193,12 @@ def predict_and_explain(run: pc.TrainedRun, ds: pc.Dataset | pc.Campaign, part: 
     return memo(key, lambda: (run.predict(ds, part=part), run.explain(ds, part=part)))
 
 
+def first_step(pred):
+    """Step 1 of a (long) multi-step ``run.predict`` frame: one row per window, as
+    ``run.explain``; a one-step or an empty frame as it is."""
+    return pc.at_step(pred, 1) if len(pred) else pred
+
+
 def window_map(run: pc.TrainedRun, ds: pc.Dataset, name: str, index: int, part: str = "test"):
     """(L, F) map ``name`` (``explain.maps``) of window ``index`` of ``run`` on ``ds``, memoised
     per run key, data, map and window (an attribution of one window takes ~0.3 s); a plain
@@ -210,7 +216,7 @@ def part_map_frame(run: pc.TrainedRun, ds: pc.Dataset, name: str, part: str = "t
     memoised; a plain message string when it cannot be computed."""
     def compute():
         try:
-            times = run.predict(ds, part=part)["time"].to_numpy()
+            times = first_step(run.predict(ds, part=part))["time"].to_numpy()
             return pc.explain.map_frame(times, pc.explain.part_maps(run, ds, name, part), run.columns)
         except (ValueError, pc.DataError) as exc:
             return str(exc)
