@@ -175,9 +175,10 @@ def step_labels(L: int) -> list[str]:
     return [f"t−{L - 1 - j}" if j < L - 1 else "t" for j in range(L)]
 
 
-def decoder_attention_figure(att, title: str, forced=None) -> go.Figure:
+def decoder_attention_figure(att, title: str, forced=None, row: int | None = None) -> go.Figure:
     """Decoder step × encoder step attention (rows sum to 1) as a heatmap; with ``forced`` a
-    second panel: the same window decoded with teacher forcing."""
+    second panel: the same window decoded with teacher forcing; a red box on decoder step
+    ``row`` (0-based)."""
     panels = [("without teacher forcing (inference)", np.asarray(att))]
     if forced is not None:
         panels.append(("with teacher forcing (training)", np.asarray(forced)))
@@ -190,6 +191,9 @@ def decoder_attention_figure(att, title: str, forced=None) -> go.Figure:
             z=a, x=step_labels(L), y=[f"decoder step {k + 1}" for k in range(S)], zmin=0,
             zmax=top, colorscale="Blues", showscale=c == 1, colorbar=dict(title="a_kj"),
             hovertemplate="%{y} reads encoder %{x}: %{z:.3f}<extra></extra>"), row=1, col=c)
+        if row is not None:
+            fig.add_shape(type="rect", x0=-0.5, x1=L - 0.5, y0=row - 0.5, y1=row + 0.5,
+                          line=dict(color="red", width=2), row=1, col=c)
         fig.update_xaxes(title_text="encoder step j (input)", row=1, col=c)
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(height=110 + 34 * S, title=title, margin=dict(t=70, b=40))

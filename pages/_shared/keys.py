@@ -105,6 +105,8 @@ class Learn(Space):
     (src, sample, channel, start, length, values, hidden, trained, step, gate, lookback, fbias,
      q_level, q_change, pool_unit, pool_w, p_rows, p_lookback, p_lag, p_hidden, p_epochs,
      train_planted, cancel_planted, relative, run_xai, cancel_xai) = widgets(PAGE, 26)
+    (d_kind, d_lookback, d_steps, d_step, sa_length, sa_heads, sa_query,
+     sa_positions) = widgets(PAGE, 8)
 
 
 # ---------------------------------------------------------------------------- lookup
