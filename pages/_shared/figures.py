@@ -183,13 +183,14 @@ def decoder_attention_figure(att, title: str, forced=None, row: int | None = Non
     if forced is not None:
         panels.append(("with teacher forcing (training)", np.asarray(forced)))
     S, L = panels[0][1].shape
-    top = max(float(a.max()) for _, a in panels)
+    top = max(float(a.max()) for _, a in panels)      # colours span the weights there are
+    low = min(float(a.min()) for _, a in panels)
     fig = make_subplots(rows=1, cols=len(panels), shared_yaxes=True, horizontal_spacing=0.04,
                         subplot_titles=[n for n, _ in panels] if forced is not None else None)
     for c, (_, a) in enumerate(panels, 1):
         fig.add_trace(go.Heatmap(
-            z=a, x=step_labels(L), y=[f"decoder step {k + 1}" for k in range(S)], zmin=0,
-            zmax=top, colorscale="Blues", showscale=c == 1, colorbar=dict(title="a_kj"),
+            z=a, x=step_labels(L), y=[f"decoder step {k + 1}" for k in range(S)], zmin=low,
+            zmax=max(top, low + 1e-9), colorscale="Blues", showscale=c == 1, colorbar=dict(title="a_kj"),
             hovertemplate="%{y} reads encoder %{x}: %{z:.3f}<extra></extra>"), row=1, col=c)
         if row is not None:
             fig.add_shape(type="rect", x0=-0.5, x1=L - 0.5, y0=row - 0.5, y1=row + 0.5,
@@ -203,7 +204,7 @@ def decoder_attention_figure(att, title: str, forced=None, row: int | None = Non
 def heads_figure(rows: dict, title: str, query: int | None = None) -> go.Figure:
     """Rows of (heads, L, L) query step × key step maps (a layer each, or scores and weights),
     the heads side by side; a red box on the ``query`` row. A row with negative values gets a
-    diverging colour scale (scores), else 0 … max (softmax weights)."""
+    diverging colour scale (scores), else min … max of its weights (softmax weights)."""
     names = list(rows)
     n, L = np.asarray(rows[names[0]]).shape[:2]
     fig = make_subplots(rows=len(names), cols=n, horizontal_spacing=0.03,
@@ -214,10 +215,11 @@ def heads_figure(rows: dict, title: str, query: int | None = None) -> go.Figure:
         z = np.asarray(rows[name], dtype=float)
         signed = float(z.min()) < 0
         lim = max(float(np.abs(z).max()), 1e-9)
+        low = -lim if signed else min(float(z.min()), lim - 1e-9)
         for h in range(n):
             fig.add_trace(go.Heatmap(
                 z=z[h], x=labels, y=labels, colorscale="RdBu" if signed else "Blues",
-                reversescale=signed, zmin=-lim if signed else 0, zmax=lim,
+                reversescale=signed, zmin=low, zmax=lim,
                 showscale=h == n - 1, colorbar=dict(len=0.9 / len(names),
                                                     y=1 - (r - 0.5) / len(names)),
                 hovertemplate="query %{y} · key %{x}: %{z:.3f}<extra></extra>"), row=r, col=h + 1)

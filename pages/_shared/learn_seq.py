@@ -103,6 +103,8 @@ def decoder_section(seq) -> None:
     c2.plotly_chart(figures.decoder_attention_figure(
         demo.attention, f"{KINDS[kind]}: which encoder state each decoder step reads",
         forced=demo.forced_attention, row=k), key="dec_attention_chart")
+    st.caption("The colours span the smallest to the largest weight of the two panels (hover "
+               "for the numbers); the red box is decoder step k.")
     decoder_equations(demo, k)
     st.dataframe(demo.table(), hide_index=True, key="dec_table",
                  column_config={c: st.column_config.NumberColumn(format="%.3f")
@@ -113,7 +115,10 @@ def decoder_section(seq) -> None:
         f"Decoder step **{k + 1}** puts its largest weight ({a.max():.2f}; uniform would be "
         f"{1 / lookback:.2f}) on encoder step **{figures.step_labels(lookback)[int(a.argmax())]}**. "
         "A weight is on an encoder *state*, which already mixes every input up to that step: "
-        "one attention weighs time here, never features and time together. Training loss after "
+        "one attention weighs time here, never features and time together. Step 1 is the same "
+        "with and without teacher forcing (its input is the newest known value); from step 2 "
+        "on, the forced decoder is fed the true value and the free one its own forecast. "
+        "Training loss after "
         f"60 steps: {demo.losses[-1]:.4f} (scaled units). Switch the score or the number of "
         "steps and the model is trained again (cached).")
 
@@ -159,8 +164,8 @@ def self_attention_section(seq) -> None:
              r"\mathrm{MHA}(X) = [A_1 V_1; \dots; A_n V_n]\, W^O")
     st.latex(rf"d_{{model}} = {D_MODEL},\ n = {heads},\ d_h = {D_MODEL // heads}:\quad "
              rf"\frac{{q_{{{query}}} \cdot k_j}}{{\sqrt{{d_h}}}}\ (\text{{head 1}}) = "
-             + vec(sa.scores[0, i], 8) + r"\ \to\ a_{" + str(query) + r",j} = "
-             + vec(sa.weights[0, i], 8))
+             + vec(sa.scores[0, i], 5) + r"\ \to\ a_{" + str(query) + r",j} = "
+             + vec(sa.weights[0, i], 5))
     st.plotly_chart(figures.heads_figure(
         {"scores QKᵀ/√d_h": sa.scores, "softmax A": sa.weights},
         "Every head: query step i (row) × key step j (column)", query=i), key="sa_heads_chart")
