@@ -146,8 +146,8 @@ else:
     ui.set_problem(target, grouping, window, from_widgets=True)
     st.success(f"Ready: predict **{target}** from {len(grouping.features)} sensors in "
                f"{len(grouping.groups)} groups, lookback {window.lookback}, horizon "
-               f"{window.horizon}" + (f", {window.steps} forecast steps" if window.steps > 1 else "")
-               + ".")
+               f"{window.horizon}"
+               + (f", {window.steps} forecast steps" if window.steps > 1 else "") + ".")
     ok = True
 if st.button("Next: train →", type="primary", disabled=not ok, key=K.to_train):
     st.switch_page(ui.PAGE["train"])

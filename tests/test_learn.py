@@ -344,7 +344,7 @@ def test_planted_training_can_be_cancelled(tmp_path, monkeypatch):
     assert "learn_planted" not in at.session_state
 
 
-# ---------------------------------------------------------------------------- seq2seq / MHA (issue 22)
+# ------------------------------------------------------------------ seq2seq / MHA (issue 22)
 def _chart(at, key: str) -> dict:
     """The figure of the plotly chart whose element key is ``key``."""
     return next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if key in c.proto.id)

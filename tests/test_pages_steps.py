@@ -59,7 +59,7 @@ def test_three_step_runs_on_results_and_downloads(app, small_ds):
     figs = _figures(at)
     fan = figs[next(k for k in figs if "fan_fig" in k)]
     bold = [d for d in fan["data"] if d.get("name") == "forecast from the chosen origin"]
-    assert len(bold) == 1 and len(_arr(bold[0]["y"])) == 3                  # steps 1 … 3 of one window
+    assert len(bold) == 1 and len(_arr(bold[0]["y"])) == 3      # steps 1 … 3 of one window
     assert any(d.get("name") == "actual" for d in fan["data"])
     for metric in ("step_rmse_fig", "step_r2_fig"):
         f = figs[next(k for k in figs if metric in k)]

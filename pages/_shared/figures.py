@@ -190,7 +190,8 @@ def decoder_attention_figure(att, title: str, forced=None, row: int | None = Non
     for c, (_, a) in enumerate(panels, 1):
         fig.add_trace(go.Heatmap(
             z=a, x=step_labels(L), y=[f"decoder step {k + 1}" for k in range(S)], zmin=low,
-            zmax=max(top, low + 1e-9), colorscale="Blues", showscale=c == 1, colorbar=dict(title="a_kj"),
+            zmax=max(top, low + 1e-9), colorscale="Blues", showscale=c == 1,
+            colorbar=dict(title="a_kj"),
             hovertemplate="%{y} reads encoder %{x}: %{z:.3f}<extra></extra>"), row=1, col=c)
         if row is not None:
             fig.add_shape(type="rect", x0=-0.5, x1=L - 0.5, y0=row - 0.5, y1=row + 0.5,

@@ -113,7 +113,8 @@ def decoder_section(seq) -> None:
     a = demo.attention[k]
     st.markdown(
         f"Decoder step **{k + 1}** puts its largest weight ({a.max():.2f}; uniform would be "
-        f"{1 / lookback:.2f}) on encoder step **{figures.step_labels(lookback)[int(a.argmax())]}**. "
+        f"{1 / lookback:.2f}) on encoder step "
+        f"**{figures.step_labels(lookback)[int(a.argmax())]}**. "
         "A weight is on an encoder *state*, which already mixes every input up to that step: "
         "one attention weighs time here, never features and time together. Step 1 is the same "
         "with and without teacher forcing (its input is the newest known value); from step 2 "
