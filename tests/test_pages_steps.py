@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 
+import palstm_core as pc
 from test_pages import DOWNLOADS, GROUPS, RESULTS, TRAIN, no_exception
 from conftest import wait_for_job
 
@@ -103,3 +104,41 @@ def test_three_step_runs_on_results_and_downloads(app, small_ds):
     n_windows = int((pred["step"] == 1).sum())
     assert frame["time"].nunique() == n_windows
     assert len(frame) == n_windows * s2s.window.lookback * len(s2s.columns)
+
+
+def test_three_step_run_on_a_campaign_shows_the_chosen_drive(app):
+    """A 3-step PA-LSTM on the sample campaign (time split in every drive): Results' fan and
+    error by step are those of the drive chosen on the page; Downloads keeps every drive."""
+    at = app.run()
+    at.switch_page("pages/1_Data.py").run()
+    at.button(key="load_campaign_sample").click().run()
+    no_exception(at)
+    camp = at.session_state["campaign"]
+    at.switch_page(GROUPS).run()
+    at.selectbox(key="target_select").set_value("NOx").run()
+    at.number_input(key="steps_in").set_value(3).run()
+    at.switch_page(TRAIN).run()
+    at.button(key="start_training").click().run()
+    at = wait_for_job(at)
+    run = at.session_state["job"].runs[0]
+    assert run.window.steps == 3
+    at.switch_page(RESULTS).run()
+    no_exception(at)
+    drive = camp.names[1]
+    at.selectbox(key="res_drive").set_value(drive).run()
+    no_exception(at)
+    mine = run.predict(camp[drive], part="test")
+    step_table = next(d.value for d in at.dataframe if "steps after the newest input" in
+                      d.value.columns and "RMSE" in d.value.columns)
+    for k in (1, 2, 3):
+        m = pc.regression_metrics(mine.loc[mine["step"] == k, "actual"],
+                                  mine.loc[mine["step"] == k, "predicted"])
+        assert abs(step_table["RMSE"].iloc[k - 1] - m["rmse"]) < 1e-9
+    assert at.slider(key="res_time").min == mine.loc[mine["step"] == 1, "time"].min()
+    figs = _figures(at)
+    assert any("fan_fig" in k for k in figs)
+    at.switch_page(DOWNLOADS).run()
+    no_exception(at)
+    full = run.predict(camp, part="test")
+    assert any(c.value.startswith(f"{len(full)} rows, one per window and forecast step")
+               for c in at.caption)
