@@ -7,9 +7,10 @@ import streamlit as st
 
 import palstm_core as pc
 from palstm_core import plots
+from palstm_core.i18n import N_, _, tr
 from pages import _shared as ui
 
-st.set_page_config(page_title="Train · PA-LSTM Explorer", page_icon="🏋️", layout="wide")
+ui.page_setup(N_("Train"), "🏋️")
 ui.start_page(ui.keys.Train)
 K, R = ui.keys.Train, ui.keys.Runs
 cache = ui.cache()
@@ -20,12 +21,13 @@ if job is not None and job.done and job.open_results and job.runs:   # the demo'
     job.open_results = False
     st.switch_page(ui.PAGE["results"])
 
-st.title("3 · Train")
+st.title(_("3 · Train"))
 ui.step_indicator("train")
 
-device = pc.device_name()
-st.caption(f"Device: **{device}**" + ("" if device.startswith("GPU") else
-           f" — training uses {ui.train_threads()} CPU thread(s) ($PALSTM_TORCH_THREADS)"))
+device = ui.device_label(pc.device_name())
+st.caption(_("Device: **{device}**", device=device) if device.startswith("GPU") else
+           _("Device: **{device}** — training uses {threads} CPU thread(s) "
+             "($PALSTM_TORCH_THREADS)", device=device, threads=ui.train_threads()))
 ds = ui.dataset()
 g, target, window = ui.grouping(), ui.target(), ui.window_spec()
 ready = ds is not None and g is not None and target and window is not None
@@ -40,28 +42,35 @@ def _campaign_window(window: pc.WindowSpec) -> pc.WindowSpec:
     if camp is None:
         return window
     test = ui.test_drives()
-    st.info(f"Trains on the campaign **{camp.label}**: " + (
-        f"{len(camp) - len(test)} training drive(s); test drive(s) {', '.join(test)} are held "
-        "out whole and scored one by one." if test else
-        "no test drive chosen, so the last part of every drive is the test span.")
-        + " Choose the test drives in the drive table on the Data page.")
-    st.page_link(ui.PAGE["data"], label="Change the test drives",
+    st.info(_("Trains on the campaign **{label}**: {n} training drive(s); test drive(s) "
+              "{drives} are held out whole and scored one by one. Choose the test drives in "
+              "the drive table on the Data page.", label=camp.label, n=len(camp) - len(test),
+              drives=", ".join(test)) if test else
+            _("Trains on the campaign **{label}**: no test drive chosen, so the last part of "
+              "every drive is the test span. Choose the test drives in the drive table on the "
+              "Data page.", label=camp.label))
+    st.page_link(ui.PAGE["data"], label=_("Change the test drives"),
                  icon=":material/checklist:")
     return dataclasses.replace(window, test_drives=tuple(test))
 
 
 # ---------------------------------------------------------------------------- settings
-st.subheader("New training")
+st.subheader(_("New training"))
 if not ready:
-    st.info("Load data and confirm the sensor groups first.")
+    st.info(_("Load data and confirm the sensor groups first."))
     st.page_link(ui.PAGE["data"] if ds is None else ui.PAGE["groups"],
                  label="Go to Data" if ds is None else "Go to Sensor groups",
                  icon=":material/arrow_forward:")
 else:
     ui.data_badge(ds)
-    st.write(f"Predict **{target}** from {len(g.features)} sensors in {len(g.groups)} groups "
-             f"({', '.join(g.groups)}); lookback {window.lookback}, horizon {window.horizon}"
-             + (f", {window.steps} forecast steps" if window.steps > 1 else "") + ".")
+    st.write(_("Predict **{target}** from {sensors} sensors in {groups} groups ({names}); "
+                "lookback {lookback}, horizon {horizon}.", target=target,
+                sensors=len(g.features), groups=len(g.groups), names=', '.join(g.groups),
+                lookback=window.lookback, horizon=window.horizon))
+    if window.steps > 1:
+        st.write(_("{steps} forecast steps from every window (t + {horizon} … t + {last}).",
+                   steps=window.steps, horizon=window.horizon,
+                   last=window.horizon + window.steps - 1))
     window = _campaign_window(window)
     d = ui.ui_defaults()
     for key, value in ((K.trainset_models, ["pa_lstm"]),
@@ -72,25 +81,26 @@ else:
                        (K.trainset_patience, int(d["patience"]))):
         key.setdefault(value)
     models = st.multiselect(
-        "Models", list(pc.MODELS), key=K.trainset_models,
-        format_func=lambda m: f"{m} — {pc.MODELS[m].description}",
-        help="PA-LSTM plus baselines to compare on the same split.")
+        _("Models"), list(pc.MODELS), key=K.trainset_models,
+        format_func=ui.fmt(lambda m: f"{m} — {tr(pc.MODELS[m].description)}"),
+        help=_("PA-LSTM plus baselines to compare on the same split."))
     c1, c2, c3 = st.columns(3)
-    hidden = c1.number_input("Hidden size (per branch)", 1, 512, key=K.trainset_hidden)
-    epochs = c2.number_input("Max. epochs", 1, 500, key=K.trainset_epochs)
-    batch = c3.number_input("Batch size", 1, 4096, key=K.trainset_batch)
-    with st.expander("More settings"):
+    hidden = c1.number_input(_("Hidden size (per branch)"), 1, 512, key=K.trainset_hidden)
+    epochs = c2.number_input(_("Max. epochs"), 1, 500, key=K.trainset_epochs)
+    batch = c3.number_input(_("Batch size"), 1, 4096, key=K.trainset_batch)
+    with st.expander(_("More settings")):
         e1, e2 = st.columns(2)
-        lr = e1.number_input("Learning rate", 1e-5, 1.0, key=K.trainset_lr, format="%.4f")
-        patience = e2.number_input("Early-stopping patience (epochs)", 1, 100,
+        lr = e1.number_input(_("Learning rate"), 1e-5, 1.0, key=K.trainset_lr, format="%.4f")
+        patience = e2.number_input(_("Early-stopping patience (epochs)"), 1, 100,
                                    key=K.trainset_patience)
     running = job is not None and job.running
-    mode = st.radio("Run", ["Train", "Tune"], horizontal=True, key=K.trainset_mode,
-                    help="Tune: an Optuna search of learning rate, hidden size, Huber delta, "
+    mode = st.radio(_("Run"), [N_("Train"), N_("Tune")], horizontal=True, key=K.trainset_mode,
+                    format_func=ui.fmt(),
+                    help=_("Tune: an Optuna search of learning rate, hidden size, Huber delta, "
                          "weight decay and batch size for the first chosen model, judged on the "
-                         "validation part only (never the test part); the best run is kept.")
+                         "validation part only (never the test part); the best run is kept."))
     if mode == "Train":
-        if st.button("Train", type="primary", disabled=running or not models,
+        if st.button(_("Train"), type="primary", disabled=running or not models,
                      key=K.start_training):
             try:
                 configs = [pc.TrainConfig(model=m, hidden_size=int(hidden), epochs=int(epochs),
@@ -106,12 +116,13 @@ else:
         K.tuneset_trials.setdefault(int(d["tune_trials"]))
         K.tuneset_seconds.setdefault(int(d["tune_seconds"]))
         t1, t2 = st.columns(2)
-        trials = t1.number_input("Trials (at most)", 1, 500, key=K.tuneset_trials)
-        seconds = t2.number_input("Time budget (seconds)", 5, 7200, key=K.tuneset_seconds)
-        st.caption(f"Tunes **{models[0] if models else '–'}**; the first trial is the settings "
-                   "above, so the result is never worse than them on the validation part. The "
-                   f"lookback stays {window.lookback}. Trials that fall behind are stopped early.")
-        if st.button("Tune", type="primary", disabled=running or not models, key=K.start_tuning):
+        trials = t1.number_input(_("Trials (at most)"), 1, 500, key=K.tuneset_trials)
+        seconds = t2.number_input(_("Time budget (seconds)"), 5, 7200, key=K.tuneset_seconds)
+        st.caption(_("Tunes **{model}**; the first trial is the settings above, so the result "
+                      "is never worse than them on the validation part. The lookback stays "
+                      "{lookback}. Trials that fall behind are stopped early.",
+                      model=models[0] if models else '–', lookback=window.lookback))
+        if st.button(_("Tune"), type="primary", disabled=running or not models, key=K.start_tuning):
             try:
                 config = pc.TrainConfig(model=models[0], hidden_size=int(hidden),
                                         epochs=int(epochs), batch_size=int(batch), lr=float(lr),
@@ -127,25 +138,28 @@ else:
 def _job_done(job: ui.TrainingJob, tuning: bool) -> None:
     """What a finished (and collected) job did: cancelled, errors, the runs, the tuning."""
     if job.cancelled:
-        st.warning("Tuning was cancelled; nothing was saved." if tuning else
-                   "Training was cancelled; nothing was saved for the cancelled model.")
+        st.warning(_("Tuning was cancelled; nothing was saved.") if tuning else
+                   _("Training was cancelled; nothing was saved for the cancelled model."))
     for err in job.errors:
         st.error(err)
     for run in job.runs:
-        how = "reopened from the cache" if run.from_cache else \
-            f"trained in {run.timings.get('train_seconds', 0):.1f} s"
+        how = _("reopened from the cache") if run.from_cache else \
+            _("trained in {seconds:.1f} s", seconds=run.timings.get('train_seconds', 0))
         m = run.metrics
-        st.success(f"**{run.config.model}** {how}: RMSE {m['rmse']:.3g}, MAE {m['mae']:.3g}, "
-                   f"R² {m['r2']:.3f} on the test span.")
+        st.success(_("**{model}** {how}: RMSE {rmse:.3g}, MAE {mae:.3g}, R² {r2:.3f} on "
+                      "the test span.", model=run.config.model, how=how,
+                      rmse=m['rmse'], mae=m['mae'], r2=m['r2']))
     if tuning and job.tuned is not None:
         t = job.tuned
         best = ", ".join(f"{k} = {v:.3g}" if isinstance(v, float) else f"{k} = {v}"
-                         for k, v in t.best_params.items()) or "the settings above"
-        st.info(f"Best of {len(t.trials)} trial(s) in {t.seconds:.0f} s (stopped by "
-                f"{t.stopped_by}): {best}; validation loss {t.best_val_loss:.4g} vs "
-                f"{t.base_val_loss:.4g} with the settings above. Chosen on the validation "
-                "part only; the test scores above were computed after the choice.")
-    if job.runs and st.button("Open results →", type="primary", key=K.open_results):
+                         for k, v in t.best_params.items()) or _("the settings above")
+        st.info(_("Best of {n} trial(s) in {seconds:.0f} s (stopped by {stopped_by}): "
+                   "{best}; validation loss {best_val_loss:.4g} vs {base_val_loss:.4g} "
+                   "with the settings above. Chosen on the validation part only; the test "
+                   "scores above were computed after the choice.",
+                   n=len(t.trials), seconds=t.seconds, stopped_by=tr(t.stopped_by), best=best,
+                   best_val_loss=t.best_val_loss, base_val_loss=t.base_val_loss))
+    if job.runs and st.button(_("Open results →"), type="primary", key=K.open_results):
         st.switch_page(ui.PAGE["results"])
 
 
@@ -153,12 +167,12 @@ def live_progress(job: ui.TrainingJob) -> None:
     """Progress, trials, loss curves and a cancel button while ``job`` runs (polled by
     ``ui.watch``); its outcome once it is done."""
     tuning = isinstance(job, ui.TuneJob)
-    st.subheader("Tuning" if tuning else "Training")
+    st.subheader(_("Tuning") if tuning else _("Training"))
     st.progress(min(max(job.fraction, 0.0), 1.0), text=job.message)
     if tuning and job.trials:
         st.dataframe(pd.DataFrame(list(job.trials)), hide_index=True,
                      column_config={"val_loss": st.column_config.NumberColumn(
-                         "val loss (MSE, scaled)", format="%.4g")})
+                         _("val loss (MSE, scaled)"), format="%.4g")})
     if any(job.histories.values()):
         snapshot = {k: list(v) for k, v in list(job.histories.items())}
         st.plotly_chart(plots.loss_figure(snapshot), width="stretch", key="loss_live")
@@ -166,48 +180,51 @@ def live_progress(job: ui.TrainingJob) -> None:
         _job_done(job, tuning)
         return
     if job.cancel.is_set():
-        st.caption("Cancelling…")
-    elif st.button("Cancel", key=K.cancel_training):
+        st.caption(_("Cancelling…"))
+    elif st.button(_("Cancel"), key=K.cancel_training):
         job.cancel.set()
-        st.caption("Cancelling…")
-    st.caption(f"{job.elapsed:.0f} s — the page stays usable while the model trains.")
+        st.caption(_("Cancelling…"))
+    st.caption(_("{elapsed:.0f} s — the page stays usable while the model trains.",
+                  elapsed=job.elapsed))
 
 
 ui.watch(R.job.get(), live_progress)
 
 # ---------------------------------------------------------------------------- cached runs
 st.divider()
-st.subheader("Cached runs")
+st.subheader(_("Cached runs"))
 for line in cache.report:            # the cache folder could not be written: where runs went
     st.warning(line)
 rows = cache.list()
 if not rows:
-    st.caption("No trained runs in the cache yet.")
+    st.caption(_("No trained runs in the cache yet."))
 else:
     fp = ui.fingerprint(ui.train_data())
     table = pd.DataFrame([{
-        "model": r["model"], "data": r["data"] + (" (simulated)" if r["simulated"] else ""),
-        "target": r["target"], "this data": r["data_fingerprint"] == fp,
-        "RMSE": r["rmse"], "MAE": r["mae"], "R²": r["r2"], "created (UTC)": r["created"],
-        "key": r["key"]} for r in rows])
+        N_("model"): r["model"],
+        N_("data"): _("{name} (simulated)", name=r["data"]) if r["simulated"] else r["data"],
+        N_("target"): r["target"], N_("this data"): r["data_fingerprint"] == fp,
+        "RMSE": r["rmse"], "MAE": r["mae"], "R²": r["r2"], N_("created (UTC)"): r["created"],
+        N_("key"): r["key"]} for r in rows])
     st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="%.3g")
-                                for c in ("RMSE", "MAE", "R²")})
+                 column_config=ui.headers(table, {c: st.column_config.NumberColumn(format="%.3g")
+                                                  for c in ("RMSE", "MAE", "R²")}))
     labels = {r["key"]: " · ".join((r["model"], r["data"], r["target"], r["created"], r["key"]))
               for r in rows}
-    key = st.selectbox("Run", list(labels), format_func=labels.get, key=K.cached_pick)
-    b1, b2, _ = st.columns([1, 1, 4])
-    if b1.button("Open", key=K.open_cached):
+    key = st.selectbox(_("Run"), list(labels), format_func=labels.get, key=K.cached_pick)
+    b1, b2, _spacer = st.columns([1, 1, 4])
+    if b1.button(_("Open"), key=K.open_cached):
         run = ui.open_cached(key)
         if run is None:
-            st.error("That run could not be read from the cache; train it again.")
+            st.error(_("That run could not be read from the cache; train it again."))
         else:
             if ds is None or run.data_fingerprint != ds.fingerprint():
                 if ds is None or not ui.fits(run, ds):
-                    st.warning(f"This run was trained on {run.data_name}; load that data (or a "
-                               "drive with the same columns) to see its results.")
+                    st.warning(_("This run was trained on {data_name}; load that data (or "
+                                  "a drive with the same columns) to see its results.",
+                                  data_name=run.data_name))
                     st.stop()
             st.switch_page(ui.PAGE["results"])
-    if b2.button("Delete", key=K.delete_cached):
+    if b2.button(_("Delete"), key=K.delete_cached):
         ui.delete_run(key)
         st.rerun()

@@ -9,22 +9,25 @@ import streamlit as st
 
 import palstm_core as pc
 from palstm_core import plots
+from palstm_core.i18n import N_, _, tr
 from pages import _shared as ui
 from pages._shared import forecast_ui
 
 K = ui.keys.Results
+NOT_SCORED = N_("not scored yet")
+UPLOAD = "Upload a CSV…"             # option value of the drive selector; shown translated
 METRIC_FORMAT = {c: st.column_config.NumberColumn(format="%.3g")
                  for c in ("RMSE", "MAE", "MAPE %", "R²")}
-MAP_CAPTIONS = {
-    "relevance": "Brighter = a larger share of the window's weight (cells sum to 1): β_t·γ_g·α^k_t "
-                 "for PA-LSTM, β·α for DA-RNN. Bottom: temporal attention β.",
-    "feature": "Feature attention α: at each step the weights sum to 1 *within each sensor group*, "
+MAP_CAPTIONS = {                    # msgids, shown with tr()
+    "relevance": N_("Brighter = a larger share of the window's weight (cells sum to 1): β_t·γ_g·α^k_t "
+                 "for PA-LSTM, β·α for DA-RNN. Bottom: temporal attention β."),
+    "feature": N_("Feature attention α: at each step the weights sum to 1 *within each sensor group*, "
                "so it is not a which-sensor-when map (it barely changes along the window); "
-               "relevance is.",
-    "integrated_gradients": "Integrated gradients (Captum, 50 steps) from the training mean: red "
-                            "pushed this prediction up, blue down (scaled target units).",
-    "occlusion": "Occlusion (Captum): how much this prediction changes when one cell is set to its "
-                 "training mean; red = the prediction drops without it.",
+               "relevance is."),
+    "integrated_gradients": N_("Integrated gradients (Captum, 50 steps) from the training mean: red "
+                            "pushed this prediction up, blue down (scaled target units)."),
+    "occlusion": N_("Occlusion (Captum): how much this prediction changes when one cell is set to its "
+                 "training mean; red = the prediction drops without it."),
 }
 
 
@@ -45,14 +48,19 @@ def pick_runs(usable: dict[str, pc.TrainedRun], ds: pc.Dataset) -> tuple[str, li
 
     def run_label(key: str) -> str:
         r = usable[key]
-        extra = "" if r.data_fingerprint == ds.fingerprint() else f", trained on {r.data_name}"
-        return (f"{r.config.model} (hidden {r.config.hidden_size}, lookback {r.window.lookback}"
-                f"{extra}) · {key[:6]}")
+        if r.data_fingerprint == ds.fingerprint():
+            return _("{model} (hidden {hidden}, lookback {lookback}) · {key}",
+                     model=r.config.model, hidden=r.config.hidden_size,
+                     lookback=r.window.lookback, key=key[:6])
+        return _("{model} (hidden {hidden}, lookback {lookback}, trained on {data}) · {key}",
+                 model=r.config.model, hidden=r.config.hidden_size, lookback=r.window.lookback,
+                 data=r.data_name, key=key[:6])
 
     c1, c2 = st.columns(2)
-    main_key = c1.selectbox("Run to explain", keys, key=K.res_main, format_func=run_label)
-    compare = c2.multiselect("Runs to compare in the plots", keys, key=K.res_compare,
-                             format_func=run_label)
+    main_key = c1.selectbox(_("Run to explain"), keys, key=K.res_main,
+                             format_func=ui.fmt(run_label))
+    compare = c2.multiselect(_("Runs to compare in the plots"), keys, key=K.res_compare,
+                             format_func=ui.fmt(run_label))
     return main_key, compare if main_key in compare else [main_key, *compare]
 
 
@@ -66,25 +74,27 @@ def campaign_section(run: pc.TrainedRun, ds: pc.Dataset) -> pc.Dataset:
         return ds
     by_drive = {d: m for d, m in run.metrics_by_drive.items() if d in camp}
     if not by_drive:
-        st.warning("No drive of this campaign was scored (see the training report).")
+        st.warning(_("No drive of this campaign was scored (see the training report)."))
         return ds
-    st.subheader("Metrics per drive")
+    st.subheader(_("Metrics per drive"))
     held = run.window.test_drives
-    st.caption(("Each test drive was held out whole: the model never saw it while training. "
-                if held else f"The last {run.window.split[2]:.0%} of every drive, which the model "
-                "never saw while training. ") + f"Overall: RMSE {run.metrics['rmse']:.3g}, "
-               f"R² {run.metrics['r2']:.3f} ({run.target_unit or 'target unit'}).")
+    st.caption((_("Each test drive was held out whole: the model never saw it while training.")
+                if held else _("The last {share:.0%} of every drive, which the model never saw "
+                               "while training.", share=run.window.split[2])) + " "
+               + _("Overall: RMSE {rmse:.3g}, R² {r2:.3f} ({unit}).", rmse=run.metrics["rmse"],
+                   r2=run.metrics["r2"], unit=run.target_unit or _("target unit")))
     if K.res_drive.get() not in by_drive:
         K.res_drive.set(next(iter(by_drive)))
-    drive = st.selectbox("Drive to look at", list(by_drive), key=K.res_drive,
-                         help="Predictions, attention heatmaps and the early warning below are "
-                              "for this drive.")
-    st.dataframe(plots.drive_metrics_table(by_drive), hide_index=True, width="stretch",
-                 column_config=METRIC_FORMAT)
+    drive = st.selectbox(_("Drive to look at"), list(by_drive), key=K.res_drive,
+                         help=_("Predictions, attention heatmaps and the early warning below are "
+                              "for this drive."))
+    dtable = plots.drive_metrics_table(by_drive)
+    st.dataframe(dtable, hide_index=True, width="stretch",
+                 column_config=ui.headers(dtable, METRIC_FORMAT))
     st.plotly_chart(plots.drive_metrics_figure(by_drive, run.target_unit, selected=drive),
                     width="stretch", key="drive_metrics_fig")
     for line in run.report:
-        st.caption(line)
+        st.caption(tr(line))
     return camp[drive]
 
 
@@ -95,37 +105,42 @@ def faith_cell(run: pc.TrainedRun, ds: pc.Dataset, name: str) -> str:
         return "–"
     c = ui.deletion(run, ds, name, compute=False)
     if c is None:
-        return "not scored yet"
-    return c if isinstance(c, str) else f"{c.area:.2f} vs {c.area_random:.2f} random"
+        return NOT_SCORED
+    return tr(c) if isinstance(c, str) else _("{area:.2f} vs {random:.2f} random", area=c.area,
+                                              random=c.area_random)
 
 
 def leaderboard_section(run: pc.TrainedRun, ds: pc.Dataset, usable: dict[str, pc.TrainedRun],
                         preds: dict[str, pd.DataFrame]) -> None:
     """The cached runs of this drive and target (``pc.leaderboard_table``), else the compared
     runs scored on its test span (``pc.score_runs``); the faithfulness cells scored so far."""
-    st.subheader("Leaderboard (test span of this data)")
+    st.subheader(_("Leaderboard (test span of this data)"))
     board = pc.leaderboard_table(ui.cache().list(), ds.fingerprint(), run.target)
     if len(board):
-        st.dataframe(board, hide_index=True, width="stretch", column_config=METRIC_FORMAT)
+        st.dataframe(board, hide_index=True, width="stretch",
+                     column_config=ui.headers(board, METRIC_FORMAT))
     else:                           # runs trained on other data: score them on this test span
-        st.dataframe(pc.score_runs({k: usable[k] for k in preds}, ds, predictions=preds),
-                     hide_index=True, width="stretch")
+        scores = pc.score_runs({k: usable[k] for k in preds}, ds, predictions=preds)
+        st.dataframe(scores, hide_index=True, width="stretch", column_config=ui.headers(scores))
     scored = pd.DataFrame([{"model": r.config.model, "key": k[:6],
                             **{f"deletion area: {pc.explain.SHORT[n]}": faith_cell(r, ds, n)
                                for n in ("relevance", "integrated_gradients")}}
                            for k, r in usable.items()])
-    if (scored.iloc[:, 2:] != "not scored yet").any(axis=None):
-        st.dataframe(scored, hide_index=True, width="stretch", key="faith_table")
-        st.caption("Faithfulness: deletion-curve area of the map vs a random order on the test "
+    if (scored.iloc[:, 2:] != NOT_SCORED).any(axis=None):
+        st.dataframe(scored, hide_index=True, width="stretch", key="faith_table",
+                 column_config=ui.headers(scored))
+        st.caption(_("Faithfulness: deletion-curve area of the map vs a random order on the test "
                    "span (larger than random = the map points at inputs the model uses). Score "
-                   "a map below to fill in a cell.")
+                   "a map below to fill in a cell."))
     if run.data_fingerprint != ds.fingerprint():
-        st.info(f"This run was trained on {run.data_name}; here it is evaluated on the test span "
-                f"of {ds.label}.")
-    st.caption(f"Metrics in {run.target_unit or 'the target unit'} on "
-               + ("the whole of this test drive" if ds.name in run.window.test_drives else
-                  f"the last {run.window.split[2]:.0%} of the drive") + ", which no model saw "
-               "while training.")
+        st.info(_("This run was trained on {data_name}; here it is evaluated on the test "
+                   "span of {label}.", data_name=run.data_name,
+                   label=ds.label))
+    unit = run.target_unit or _("the target unit")
+    st.caption(_("Metrics in {unit} on the whole of this test drive, which no model saw while "
+                 "training.", unit=unit) if ds.name in run.window.test_drives else
+               _("Metrics in {unit} on the last {share:.0%} of the drive, which no model saw while "
+                 "training.", unit=unit, share=run.window.split[2]))
 
 
 # ---------------------------------------------------------------------------- time pick
@@ -146,11 +161,11 @@ def pick_time(pred: pd.DataFrame) -> tuple[np.ndarray, float]:
 
 def predictions_section(preds: dict[str, pd.DataFrame], run: pc.TrainedRun,
                         ds: pc.Dataset) -> None:
-    st.subheader(f"Predicted vs actual {run.target}")
+    st.subheader(_("Predicted vs actual {target}", target=run.target))
     st.plotly_chart(plots.predictions_figure(preds, run.target, run.target_unit, ds.time_kind,
                                              marker_time=K.res_time.get()),
                     width="stretch", key="pred_fig")
-    with st.expander("Residuals"):
+    with st.expander(_("Residuals")):
         st.plotly_chart(plots.residuals_figure(preds, run.target, run.target_unit, ds.time_kind),
                         width="stretch", key="resid_fig")
 
@@ -163,8 +178,8 @@ def window_numbers(run: pc.TrainedRun, pred: pd.DataFrame, preds: dict[str, pd.D
     target, unit, t = run.target, run.target_unit, float(pred["time"].iloc[i])
     a, p = pred["actual"].iloc[i], pred["predicted"].iloc[i]
     m1, m2 = st.columns(2)
-    m1.metric(f"Actual {target}", f"{a:.3g} {unit}" if np.isfinite(a) else "—")
-    m2.metric("Predicted", f"{p:.3g} {unit}",
+    m1.metric(_("Actual {target}", target=target), f"{a:.3g} {unit}" if np.isfinite(a) else "—")
+    m2.metric(_("Predicted"), f"{p:.3g} {unit}",
               delta=f"{p - a:+.3g} {unit}" if np.isfinite(a) else None, delta_color="off")
     L, h = run.window.lookback, run.window.horizon
     span = max(3 * L, 30) * step
@@ -174,10 +189,11 @@ def window_numbers(run: pc.TrainedRun, pred: pd.DataFrame, preds: dict[str, pd.D
     steps = pc.window_steps(ds.times, t, L, h)
     x0, x1 = plots.time_values([steps[0], steps[-1]], ds.time_kind)
     fig.add_vrect(x0=x0, x1=x1, fillcolor="rgba(128,128,128,0.18)", line_width=0,
-                  annotation_text="lookback", annotation_position="top left")
+                  annotation_text=_("lookback"), annotation_position="top left")
     st.plotly_chart(fig, width="stretch", key="near_fig")
-    st.caption(f"Window {i + 1} of {len(pred)}: the model saw the shaded {L} steps and predicted "
-               f"{target} at the dashed line ({h} step(s) after the newest input).")
+    st.caption(_("Window {i} of {n}: the model saw the shaded {lookback} steps and predicted "
+                  "{target} at the dashed line ({horizon} step(s) after the newest input).",
+                  i=i + 1, n=len(pred), lookback=L, target=target, horizon=h))
     return steps
 
 
@@ -188,17 +204,17 @@ def show_map(run: pc.TrainedRun, att: pc.Attention, ds: pc.Dataset, name: str, i
         st.plotly_chart(plots.attention_window_figure(att, i, steps, t), width="stretch",
                         key="att_fig")
         return
-    with st.spinner(f"Computing {pc.explain.SHORT[name]} for this window…"):
+    with st.spinner(_("Computing {map} for this window…", map=tr(pc.explain.SHORT[name]))):
         m = ui.window_map(run, ds, name, i)
     if isinstance(m, str):
-        st.error(m)
+        st.error(tr(m))
         return
     x, x_title = plots.window_axis(run.window.lookback, steps, t)
     signed = name != "relevance"
     fig = plots.map_window_figure(m, run.columns, run.groups, x, x_title,
-                                  pc.explain.MAP_LABELS[name].capitalize(),
+                                  ui.first_upper(tr(pc.explain.MAP_LABELS[name])),
                                   None if att.temporal is None else att.temporal[i], signed,
-                                  "share" if name == "relevance" else "attribution")
+                                  _("share") if name == "relevance" else _("attribution"))
     st.plotly_chart(fig, width="stretch", key="att_fig")
 
 
@@ -209,19 +225,20 @@ def map_column(run: pc.TrainedRun, att: pc.Attention, ds: pc.Dataset, i: int, st
     if K.res_map.get() not in map_names or K.res_map_run.get() != run.key:
         K.res_map.set(map_names[0])
     K.res_map_run.set(run.key)
-    name = st.radio("Map", map_names, key=K.res_map, horizontal=True,
-                    format_func=pc.explain.SHORT.get,
-                    help="relevance: the weight each input x at each step really gets on the "
+    name = st.radio(_("Map"), map_names, key=K.res_map, horizontal=True,
+                    format_func=ui.fmt(lambda n: tr(pc.explain.SHORT[n])),
+                    help=_("relevance: the weight each input x at each step really gets on the "
                          "model's attention path (sums to 1). α: the feature attention inside "
                          "each sensor group. Integrated gradients / occlusion: attribution "
-                         "(Captum), for any model.")
+                         "(Captum), for any model."))
     if not run.model.has_feature_attention:
-        what = ("has temporal attention only (no feature attention)"
-                if run.model.has_temporal_attention else "has no attention")
-        st.caption(f"**{run.config.model}** {what}; its map is an attribution computed for "
-                   "this window.")
+        st.caption(_("**{model}** has temporal attention only (no feature attention); its map "
+                     "is an attribution computed for this window.", model=run.config.model)
+                   if run.model.has_temporal_attention else
+                   _("**{model}** has no attention; its map is an attribution computed for this "
+                     "window.", model=run.config.model))
     show_map(run, att, ds, name, i, steps, t)
-    st.caption(MAP_CAPTIONS[name])
+    st.caption(tr(MAP_CAPTIONS[name]))
     return name
 
 
@@ -229,14 +246,15 @@ def window_section(run: pc.TrainedRun, pred: pd.DataFrame, att: pc.Attention,
                    preds: dict[str, pd.DataFrame], ds: pc.Dataset, times: np.ndarray,
                    step: float) -> tuple[float, str]:
     """A moment of the test span: its numbers and its map; returns (its time, the map)."""
-    st.subheader("One prediction and which inputs mattered")
+    st.subheader(_("One prediction and which inputs mattered"))
     if times[-1] > times[0]:
-        label = {"row": "Prediction row", "datetime": "Prediction time (epoch seconds)"}.get(
-            ds.time_kind, "Prediction time [s]")
+        label = {"row": _("Prediction row"),
+                 "datetime": _("Prediction time (epoch seconds)")}.get(ds.time_kind) or \
+            _("Prediction time [s]")
         st.slider(label, float(times[0]), float(times[-1]), step=step, key=K.res_time,
-                  help="Pick a moment of the test span; the dashed line marks it above.")
-    b1, _, _ = st.columns([1, 1, 4])
-    if b1.button("Highest actual value", key=K.peak_btn):
+                  help=_("Pick a moment of the test span; the dashed line marks it above."))
+    b1, _b2, _b3 = st.columns([1, 1, 4])
+    if b1.button(_("Highest actual value"), key=K.peak_btn):
         K.res_focus.set("peak")
         st.rerun()
     i = int(np.argmin(np.abs(times - K.res_time.get())))
@@ -260,11 +278,11 @@ def window_of(run: pc.TrainedRun, ds: pc.Dataset, t: float) -> tuple[int, np.nda
 def pair_section(usable: dict[str, pc.TrainedRun], main_key: str, ds: pc.Dataset,
                  t: float) -> None:
     """Two (run, map) choices for the window at time ``t`` on one colour scale + agreement."""
-    st.subheader("Two maps of the same window, side by side")
+    st.subheader(_("Two maps of the same window, side by side"))
 
     def pair_label(option: str) -> str:
         key, name = option.split("|")
-        return f"{usable[key].config.model} · {key[:6]} — {pc.explain.SHORT[name]}"
+        return f"{usable[key].config.model} · {key[:6]} — {tr(pc.explain.SHORT[name])}"
 
     options = [f"{k}|{n}" for k in usable for n in pc.explain.available_maps(usable[k])]
     main_opts = [o for o in options if o.startswith(main_key)]
@@ -275,10 +293,10 @@ def pair_section(usable: dict[str, pc.TrainedRun], main_key: str, ds: pc.Dataset
         ig = [o for o in main_opts[1:] if o.endswith("integrated_gradients")]
         K.pair_b.set((others or ig or main_opts)[0])
     c1, c2 = st.columns(2)
-    picks = [c1.selectbox("Left", options, key=K.pair_a, format_func=pair_label),
-             c2.selectbox("Right", options, key=K.pair_b, format_func=pair_label)]
+    picks = [c1.selectbox(_("Left"), options, key=K.pair_a, format_func=ui.fmt(pair_label)),
+             c2.selectbox(_("Right"), options, key=K.pair_b, format_func=ui.fmt(pair_label))]
     got, xs = [], []
-    with st.spinner("Computing both maps for this window…"):
+    with st.spinner(_("Computing both maps for this window…")):
         for o in picks:
             key, name = o.split("|")
             j, steps_k = window_of(usable[key], ds, t)
@@ -286,100 +304,105 @@ def pair_section(usable: dict[str, pc.TrainedRun], main_key: str, ds: pc.Dataset
             xs.append(plots.window_axis(usable[key].window.lookback, steps_k, t)[0])
     bad = [g for g in got if isinstance(g, str)]
     if bad:
-        st.error(bad[0])
+        st.error(tr(bad[0]))
         return
     runs_ = [usable[o.split("|")[0]] for o in picks]
     fig = plots.map_pair_figure([pc.explain.shares(g) for g in got], [pair_label(o) for o in picks],
                                 runs_[0].columns, runs_[0].groups, xs,
-                                "seconds before the predicted time")
+                                _("seconds before the predicted time"))
     st.plotly_chart(fig, width="stretch", key="pair_fig")
-    st.caption("Both maps as shares of their window's total |value| (each sums to 1), on one "
-               "colour scale.")
+    st.caption(_("Both maps as shares of their window's total |value| (each sums to 1), on one "
+               "colour scale."))
     if got[0].shape != got[1].shape or runs_[0].columns != runs_[1].columns:
-        st.info("The two runs see different inputs or lookbacks, so their cells cannot be "
-                "ranked against each other.")
+        st.info(_("The two runs see different inputs or lookbacks, so their cells cannot be "
+                "ranked against each other."))
         return
     agr = pc.explain.agreement(got[0], got[1], runs_[0].columns, pair_label(picks[0]),
                                pair_label(picks[1]))
-    st.metric("Agreement (Spearman ρ of the cells)",
+    st.metric(_("Agreement (Spearman ρ of the cells)"),
               f"{agr.rho:.2f}" if np.isfinite(agr.rho) else "—")
     (st.warning if np.isfinite(agr.rho) and agr.rho < pc.explain.DISAGREE else st.write)(
-        agr.sentence)
+        tr(agr.sentence))
 
 
 # ---------------------------------------------------------------------------- deletion score
 def deletion_section(run: pc.TrainedRun, ds: pc.Dataset, name: str) -> None:
     """Deletion curve of map ``name`` over the test span, on a button (memoised)."""
-    st.subheader(f"Is the {pc.explain.SHORT[name]} map faithful? Deletion curve over the test "
-                 "span")
+    st.subheader(_("Is the {map} map faithful? Deletion curve over the test span",
+                    map=tr(pc.explain.SHORT[name])))
     curve = ui.deletion(run, ds, name, compute=False)
     if curve is None:
-        st.caption("Removes the top 0…100 % input cells of every test window (replaced by the "
+        st.caption(_("Removes the top 0…100 % input cells of every test window (replaced by the "
                    "training mean) and compares the error with a random order. Takes a few "
-                   "seconds (9–15 s for PA-LSTM on the urban test span on 2 CPU cores).")
-        if not st.button("Score this map (deletion curve)", key=K.score_btn):
+                   "seconds (9–15 s for PA-LSTM on the urban test span on 2 CPU cores)."))
+        if not st.button(_("Score this map (deletion curve)"), key=K.score_btn):
             return
-        with st.spinner(f"Deletion curve of the {pc.explain.SHORT[name]} map over the test "
-                        "span…"):
+        with st.spinner(_("Deletion curve of the {map} map over the test span…",
+                           map=tr(pc.explain.SHORT[name]))):
             curve = ui.deletion(run, ds, name)
         st.rerun()                                  # the leaderboard's faithfulness cell too
     if isinstance(curve, str):
-        st.error(f"Could not score this map: {curve}")
+        st.error(_("Could not score this map: {error}", error=tr(curve)))
         return
-    st.write(curve.summary)
+    st.write(tr(curve.summary))
     st.plotly_chart(plots.deletion_curve_figure(curve, run.target_unit), width="stretch",
                     key="deletion_fig")
-    st.caption(f"Area under the curve (error ÷ intact error, 1 = removing never hurts): "
-               f"**{curve.area:.3f}** for the map vs **{curve.area_random:.3f}** for "
-               f"{curve.n_random} random orders, on {curve.n_windows} test windows "
-               f"({curve.seconds:.1f} s).")
+    st.caption(_("Area under the curve (error ÷ intact error, 1 = removing never hurts): "
+                  "**{area:.3f}** for the map vs **{area_random:.3f}** for {n_random} "
+                  "random orders, on {n_windows} test windows ({seconds:.1f} s).",
+                  area=curve.area, area_random=curve.area_random, n_random=curve.n_random,
+                  n_windows=curve.n_windows, seconds=curve.seconds))
 
 
 # ---------------------------------------------------------------------------- importance
 def importance_section(run: pc.TrainedRun, att: pc.Attention) -> None:
-    st.subheader("Which sensor groups matter (whole test span)")
+    st.subheader(_("Which sensor groups matter (whole test span)"))
     imp = plots.importance_figure(att)
     if imp is None:
-        st.info(f"{run.config.model} has no feature or group attention to aggregate.")
+        st.info(_("{model} has no feature or group attention to aggregate.",
+                   model=run.config.model))
         return
     st.plotly_chart(imp, width="stretch", key="imp_fig")
     if att.group is None:
-        st.caption(f"{run.config.model} has no sensor-group weights (only PA-LSTM has them).")
+        st.caption(_("{model} has no sensor-group weights (only PA-LSTM has them).",
+                      model=run.config.model))
 
 
 # ---------------------------------------------------------------------------- early warning
 def warning_section(run: pc.TrainedRun, pred: pd.DataFrame, ds: pc.Dataset) -> None:
     """Hits, misses and false alarms of a threshold; it starts at the 90th percentile of the
     actual values of each new drive or target."""
-    st.subheader("High-emission early warning")
+    st.subheader(_("High-emission early warning"))
     context = (ui.fingerprint(ds), run.target)
     thr = K.res_threshold.get()
     if K.res_threshold_for.get() != context or thr is None or not np.isfinite(thr):
         actual = pred["actual"].to_numpy(dtype=float)
         K.res_threshold.set(float(np.round(np.nanpercentile(actual, 90), 3)))
         K.res_threshold_for.set(context)
-    thr = st.number_input(f"Warn when {run.target} exceeds ({run.target_unit or 'target unit'})",
+    thr = st.number_input(_("Warn when {target} exceeds ({unit})", target=run.target,
+                             unit=run.target_unit or _("target unit")),
                           key=K.res_threshold, format="%.3f")
     counts = pc.exceedance_counts(pred["actual"], pred["predicted"], thr)
     k1, k2, k3, k4 = st.columns(4)
-    k1.metric("Hits", counts["hits"], help="actual above the threshold and warned")
-    k2.metric("Misses", counts["misses"], help="actual above the threshold, no warning")
-    k3.metric("False alarms", counts["false_alarms"], help="warned, actual below the threshold")
-    k4.metric("Hit rate", f"{counts['hit_rate']:.0%}" if np.isfinite(counts["hit_rate"]) else "—")
+    k1.metric(_("Hits"), counts["hits"], help=_("actual above the threshold and warned"))
+    k2.metric(_("Misses"), counts["misses"], help=_("actual above the threshold, no warning"))
+    k3.metric(_("False alarms"), counts["false_alarms"], help=_("warned, actual below the threshold"))
+    k4.metric(_("Hit rate"), f"{counts['hit_rate']:.0%}" if np.isfinite(counts["hit_rate"]) else "—")
     st.plotly_chart(plots.exceedance_figure(pred, thr, run.target, run.target_unit,
                                             ds.time_kind), width="stretch", key="warn_fig")
-    st.caption("Counted per time step of the test span.")
+    st.caption(_("Counted per time step of the test span."))
 
 
 # ---------------------------------------------------------------------------- lab → road
 def other_drive(ds: pc.Dataset) -> pc.Dataset | None:
     """A second drive: another sample or an uploaded CSV (None: not chosen)."""
     others = [s for s in pc.SAMPLES if f"sample: {s}" != ds.name]
-    choice = st.selectbox("Drive", ["—", *others, "Upload a CSV…"], key=K.res_other,
-                          help="Train on one drive (e.g. urban), check the model on another.")
-    if choice == "Upload a CSV…":
-        up = st.file_uploader("Second drive (CSV)", type=["csv", "txt"], key=K.other_upload)
-        return ui.parse_upload(up, "second drive")
+    choice = st.selectbox(_("Drive"), ["—", *others, UPLOAD], key=K.res_other,
+                          format_func=ui.fmt(lambda o: _("Upload a CSV…") if o == UPLOAD else o),
+                          help=_("Train on one drive (e.g. urban), check the model on another."))
+    if choice == UPLOAD:
+        up = st.file_uploader(_("Second drive (CSV)"), type=["csv", "txt"], key=K.other_upload)
+        return ui.parse_upload(up, _("second drive"))
     if choice != "—":
         return ui.memo(("sample", choice), lambda: pc.load_sample(choice))
     return None
@@ -387,7 +410,7 @@ def other_drive(ds: pc.Dataset) -> pc.Dataset | None:
 
 def lab_to_road_section(run: pc.TrainedRun, ds: pc.Dataset) -> None:
     """``pc.drive_check`` of the run on the whole of a second drive."""
-    st.subheader("Evaluate on another drive (lab → road)")
+    st.subheader(_("Evaluate on another drive (lab → road)"))
     other = other_drive(ds)
     if other is None:
         return
@@ -395,17 +418,19 @@ def lab_to_road_section(run: pc.TrainedRun, ds: pc.Dataset) -> None:
         check = ui.memo(("drive_check", run.key, other.fingerprint()),
                         lambda: pc.drive_check(run, other))
     except pc.DataError as exc:
-        st.error(str(exc))
+        st.error(tr(str(exc)))
         return
     m = check.metrics
     if check.measured:
-        st.write(f"**{run.config.model}** trained on {run.data_name}"
-                 + (" (simulated)" if run.simulated else "") + f", tested on the whole of "
-                 f"{other.label}: RMSE {m['rmse']:.3g}, MAE {m['mae']:.3g}, "
-                 f"R² {m['r2']:.3f} (own test span: RMSE {run.metrics['rmse']:.3g}).")
+        st.write(_("**{model}** trained on {data}, tested on the whole of {other}: RMSE "
+                   "{rmse:.3g}, MAE {mae:.3g}, R² {r2:.3f} (own test span: RMSE {own:.3g}).",
+                   model=run.config.model,
+                   data=_("{name} (simulated)", name=run.data_name) if run.simulated
+                   else run.data_name, other=other.label, rmse=m["rmse"], mae=m["mae"],
+                   r2=m["r2"], own=run.metrics["rmse"]))
     else:
-        st.write(f"{other.label} has no {run.target} column: predictions only (estimated from "
-                 "the sensors).")
+        st.write(_("{label} has no {target} column: predictions only (estimated from the "
+                    "sensors).", label=other.label, target=run.target))
     one = forecast_ui.first_step(check.predictions)         # step 1 of a multi-step run
     st.plotly_chart(plots.predictions_figure({run.config.model: one}, run.target,
                                              run.target_unit, other.time_kind,
@@ -415,26 +440,26 @@ def lab_to_road_section(run: pc.TrainedRun, ds: pc.Dataset) -> None:
 
 # ---------------------------------------------------------------------------- the page
 def main() -> None:
-    st.set_page_config(page_title="Results · PA-LSTM Explorer", page_icon="📈", layout="wide")
+    ui.page_setup(N_("Results"), "📈")
     ui.start_page(K)
-    st.title("4 · Results")
+    st.title(_("4 · Results"))
     ui.step_indicator("results")
     ds = ui.need_data()
     ui.data_badge(ds)
-    usable = ui.need_runs(ds, "No trained run for this data yet. Train one (or open a cached "
-                              "run) first.")
+    usable = ui.need_runs(ds, _("No trained run for this data yet. Train one (or open a cached "
+                                "run) first."))
     main_key, compare = pick_runs(usable, ds)
     run = usable[main_key]
     drive = campaign_section(run, ds)          # a campaign run: the chosen drive, else ds
     try:
         results = {k: ui.predict_and_explain(usable[k], drive, "test") for k in compare}
     except pc.DataError as exc:
-        st.error(str(exc))
+        st.error(tr(str(exc)))
         st.stop()
     results, long = forecast_ui.one_row_per_window(results)    # step 1 of multi-step runs
     pred, att = results[main_key]
     if len(pred) == 0:
-        st.error("The test span of this drive has no complete window; use a longer drive.")
+        st.error(_("The test span of this drive has no complete window; use a longer drive."))
         st.stop()
     preds = {f"{usable[k].config.model} · {k[:6]}": results[k][0] for k in compare}
     leaderboard_section(run, drive, usable, long)
@@ -448,7 +473,7 @@ def main() -> None:
     importance_section(run, att)
     warning_section(run, pred, drive)
     lab_to_road_section(run, drive)
-    st.page_link(ui.PAGE["downloads"], label="Download predictions, attention and the model",
+    st.page_link(ui.PAGE["downloads"], label=_("Download predictions, attention and the model"),
                  icon=":material/download:")
 
 

@@ -15,7 +15,7 @@ import os
 # share the cores (measured in docs/benchmarks.md). A value the user set is kept.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from . import explain  # noqa: E402
+from . import explain, i18n  # noqa: E402
 from .cache import DEFAULT_DIR as DEFAULT_CACHE_DIR
 from .cache import ModelCache
 from .data import (MAX_BYTES, SAMPLES, SPLIT_SAMPLE, Campaign, DataError, Dataset, clean,
@@ -44,7 +44,7 @@ __all__ = [
     "TrainingCancelled", "TrainingError", "TuneResult", "WhatIf", "WindowSpec", "at_step",
     "attribute",
     "check_device", "clean", "close_distributed", "concat_drives", "device_name", "drive_check",
-    "error_by_value", "exceedance_counts", "explain", "highest_actual_time", "init_distributed",
+    "error_by_value", "exceedance_counts", "explain", "highest_actual_time", "i18n", "init_distributed",
     "lagged_correlation", "leaderboard_table", "load_csv", "load_drives", "load_file",
     "load_sample", "load_sample_campaign", "merge_drives", "natural_key", "regression_metrics",
     "resample", "score_runs", "sensitivity", "suggest_groups", "train", "trip_results", "tune",

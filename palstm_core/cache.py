@@ -35,6 +35,7 @@ from .training.config import TrainConfig, check_device
 from .training.device import resolve_device
 from .training.run import TrainedRun, build_model
 from .windows import Scaler, WindowSpec, input_groups
+from .i18n import _
 
 DEFAULT_DIR = ".palstm_cache"
 FORMAT = 1
@@ -50,8 +51,9 @@ class ModelCache:
         self.fallback: Path | None = None   # a temporary folder once ``root`` cannot be written
         self.report: list[str] = []         # what went wrong with ``root`` and where runs went
         if self.root.exists() and not self.root.is_dir():
-            raise DataError(f"The model cache folder '{self.root}' is a file, not a folder. "
-                            "Choose another folder (--cache-dir or $PALSTM_CACHE_DIR).")
+            raise DataError(_("The model cache folder '{root}' is a file, not a folder. "
+                               "Choose another folder (--cache-dir or $PALSTM_CACHE_DIR).",
+                               root=self.root))
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -75,8 +77,10 @@ class ModelCache:
     def path(self, key: str) -> Path:
         """Folder of run ``key`` (in the fallback folder when only that one has it)."""
         if not isinstance(key, str) or not key or not key.isascii() or not key.isalnum():
-            raise DataError(f"'{key}' is not a run key: a key has only letters and digits, e.g. "
-                            "3f9c0a1b2d4e5f60. `python -m palstm_core list` shows the cached runs.")
+            raise DataError(_("'{key}' is not a run key: a key has only letters and "
+                               "digits, e.g. 3f9c0a1b2d4e5f60. `python -m palstm_core "
+                               "list` shows the cached runs.",
+                               key=key))
         found = [r / key for r in self._roots() if (r / key / "run.json").is_file()]
         return found[-1] if found else self._roots()[-1] / key
 
@@ -117,7 +121,7 @@ class ModelCache:
                 fh.write(json.dumps(meta, indent=1, allow_nan=True))
                 fh.flush()
                 os.fsync(fh.fileno())
-            for _ in range(5):
+            for __ in range(5):
                 try:
                     os.rename(tmp, final)                       # atomic: all or nothing
                     break
@@ -187,10 +191,11 @@ class ModelCache:
         """Write ``data`` as the JSON file ``name`` (e.g. "tune.json") beside the run.json of
         cached run ``key`` (atomically: a temporary file renamed into place); returns its path."""
         if not re.fullmatch(r"[a-z0-9_]+\.json", name) or name == "run.json":
-            raise DataError(f"'{name}' cannot be stored beside a run: use a name like tune.json.")
+            raise DataError(_("'{name}' cannot be stored beside a run: use a name like "
+                               "tune.json.", name=name))
         folder = self.path(key)
         if not (folder / "run.json").is_file():
-            raise DataError(f"No cached run '{key}' to attach {name} to.")
+            raise DataError(_("No cached run '{key}' to attach {name} to.", key=key, name=name))
         tmp = folder / f".{name}.{uuid.uuid4().hex[:8]}"
         tmp.write_text(json.dumps(data, indent=1, allow_nan=True, default=str), encoding="utf-8")
         os.replace(tmp, folder / name)

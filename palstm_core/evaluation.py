@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .i18n import N_
 from .metrics import regression_metrics
 
 LEADERBOARD_COLUMNS = ["model", "RMSE", "MAE", "MAPE %", "R²", "created (UTC)", "key"]
@@ -43,7 +44,7 @@ def score_runs(runs: dict, data=None, part: str = "test",
         pred = predictions.get(key)
         if pred is None:
             pred = run.predict(data, part=part)
-        rows.append({"model": run.config.model, "trained on": run.data_name,
+        rows.append({"model": run.config.model, N_("trained on"): run.data_name,
                      **regression_metrics(pred["actual"], pred["predicted"]), "key": key})
     return pd.DataFrame(rows)
 

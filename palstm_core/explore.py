@@ -23,6 +23,7 @@ import pandas as pd
 
 from .data import Campaign, DataError, Dataset
 from .explain.maps import available_maps, part_maps
+from .i18n import _
 
 OPS = ("scale", "shift", "mean", "constant", "copy")
 
@@ -47,32 +48,37 @@ class Edit:
     def __post_init__(self):
         cols = (self.columns,) if isinstance(self.columns, str) else tuple(self.columns)
         if not cols:
-            raise DataError("An edit needs at least one sensor to change.")
+            raise DataError(_("An edit needs at least one sensor to change."))
         if self.op not in OPS:
-            raise DataError(f"Unknown edit '{self.op}'. Choose one of: {', '.join(OPS)}.")
+            raise DataError(_("Unknown edit '{op}'. Choose one of: {ops}.", op=self.op,
+                                      ops=", ".join(OPS)))
         if not np.isfinite(float(self.value)):
-            raise DataError(f"The edit value must be a finite number, not {self.value!r}.")
+            raise DataError(_("The edit value must be a finite number, not {value}.",
+                                      value=repr(self.value)))
         object.__setattr__(self, "columns", cols)
 
     def describe(self) -> str:
-        what = {"scale": f"× {self.value:g}", "shift": f"{self.value:+g}",
-                "mean": "set to the training mean", "constant": f"set to {self.value:g}",
-                "copy": f"copied from the window ending at {self.value:g} s"}[self.op]
-        span = ("over the window" if self.start is None and self.stop is None
-                else f"from {self._t(self.start, 'the start')} to {self._t(self.stop, 'the end')}")
-        return f"{', '.join(self.columns)} {what} {span}"
+        v = self.value
+        what = {"scale": _("× {v:g}", v=v), "shift": _("{v:+g}", v=v),
+                "mean": _("set to the training mean"), "constant": _("set to {v:g}", v=v),
+                "copy": _("copied from the window ending at {v:g} s", v=v)}[self.op]
+        if self.start is None and self.stop is None:
+            return _("{columns} {what} over the window", columns=", ".join(self.columns), what=what)
+        start, stop = self._t(self.start, _("the start")), self._t(self.stop, _("the end"))
+        return _("{columns} {what} from {start} to {stop}", columns=", ".join(self.columns),
+                 what=what, start=start, stop=stop)
 
     @staticmethod
     def _t(t, default):
-        return default if t is None else f"{t:g} s"
+        return default if t is None else _("{t:g} s", t=t)
 
 
 def _row(ds: Dataset, time: float) -> int:
     times = ds.times
     row = int(np.searchsorted(times, time))
     if row >= len(times) or abs(times[row] - time) > 1e-9 * max(1.0, abs(time)):
-        raise DataError(f"{ds.label} has no row at time {time:g} s; pick a prediction time "
-                        "from the predictions table.")
+        raise DataError(_("{label} has no row at time {time:g} s; pick a prediction time from "
+                          "the predictions table.", label=ds.label, time=time))
     return row
 
 
@@ -86,8 +92,9 @@ def _window_rows(run, ds: Dataset, time: float) -> tuple[int, int]:
     newest = row - run.window.horizon
     first = newest - run.window.lookback + 1
     if first < 0:
-        raise DataError(f"The {run.config.model} run needs {run.window.lookback} input steps "
-                        f"before {time:g} s; the drive starts too late for that window.")
+        raise DataError(_("The {model} run needs {lookback} input steps before {time:g} s; the "
+                          "drive starts too late for that window.", model=run.config.model,
+                          lookback=run.window.lookback, time=time))
     return first, min(len(ds), row + _steps(run))
 
 
@@ -108,8 +115,8 @@ def apply_edits(ds: Dataset, edits, first: int, newest: int, means: dict[str, fl
     for e in edits:
         missing = [c for c in e.columns if c not in frame.columns]
         if missing:
-            raise DataError(f"Cannot edit {', '.join(map(repr, missing))}: not a column of "
-                            f"{ds.label}.")
+            raise DataError(_("Cannot edit {columns}: not a column of {label}.",
+                              columns=", ".join(map(repr, missing)), label=ds.label))
         lo = first if e.start is None else max(first, int(np.searchsorted(times, e.start)))
         hi = newest if e.stop is None else min(newest, int(np.searchsorted(times, e.stop,
                                                                            side="right")) - 1)
@@ -132,12 +139,14 @@ def _edited(values, lo, hi, e: Edit, mean, ds: Dataset, newest: int) -> np.ndarr
         return np.full_like(part, e.value)
     if e.op == "mean":
         if mean is None:
-            raise DataError(f"No training mean for {e.columns}: no compared run uses it.")
+            raise DataError(_("No training mean for {columns}: no compared run uses it.",
+                              columns=", ".join(e.columns)))
         return np.full_like(part, mean)
     source_newest = _row(ds, e.value)                      # "copy": same offsets, other window
     src = np.arange(lo, hi + 1) - newest + source_newest
     if src[0] < 0 or src[-1] >= len(values):
-        raise DataError(f"The window ending at {e.value:g} s does not cover the edited steps.")
+        raise DataError(_("The window ending at {t:g} s does not cover the edited steps.",
+                          t=e.value))
     return values[src]
 
 
@@ -175,7 +184,7 @@ def what_if(runs, ds: Dataset, time: float, edits, map_name: str | None = None) 
         before = ds.slice(first, stop)
         after = apply_edits(ds, edits, first, newest, means).slice(first, stop)
         p0, p1 = (run.predict(d, part="all").iloc[:_steps(run)] for d in (before, after))
-        for (_, a), (_, b) in zip(p0.iterrows(), p1.iterrows()):
+        for (_i, a), (_j, b) in zip(p0.iterrows(), p1.iterrows()):
             rows.append({"run": run.key, "model": run.config.model,
                          "step": int(a.get("step", 1)), "time": float(a["time"]),
                          "original": float(a["predicted"]), "edited": float(b["predicted"]),
@@ -221,10 +230,11 @@ def sensitivity(run, data, column: str, scales=None, part: str = "test") -> Sens
     """Predictions of the ``part`` windows of ``data`` with ``column`` scaled by each factor in
     ``scales`` (default 0.5 … 1.5 in 11 steps) over the whole window; any model."""
     if column not in run.columns:
-        raise DataError(f"'{column}' is not an input of this run; choose one of "
-                        f"{', '.join(run.columns)}.")
+        raise DataError(_("'{column}' is not an input of this run; choose one of {columns}.",
+                          column=column, columns=", ".join(run.columns)))
     if column == run.target:
-        raise DataError(f"'{column}' is the target itself; scale a sensor instead.")
+        raise DataError(_("'{column}' is the target itself; scale a sensor instead.",
+                          column=column))
     scales = np.linspace(0.5, 1.5, 11) if scales is None else np.asarray(scales, dtype=float)
     preds = [run.predict(_each(data, lambda d, s=s: _scaled(d, column, s)), part=part)
              for s in scales]
@@ -248,15 +258,15 @@ def error_by_value(run, data, column: str, bins: int = 8, part: str = "test") ->
     for name, ds in drives.items():
         mine = pred if name is None else pred[pred["drive"] == name]
         if column not in ds.frame:
-            raise DataError(f"{ds.label} has no column '{column}'.")
+            raise DataError(_("{label} has no column '{column}'.", label=ds.label, column=column))
         rows = np.searchsorted(ds.times, mine["time"].to_numpy(float))
         values.append(ds.frame[column].to_numpy(float)[np.clip(rows, 0, len(ds) - 1)])
     v = np.concatenate(values) if values else np.zeros(0)
     err = pred["predicted"].to_numpy(float) - pred["actual"].to_numpy(float)
     ok = np.isfinite(v) & np.isfinite(err)
     if not ok.any():
-        raise DataError("No window has both a measured target and a value of "
-                        f"'{column}'; the error cannot be binned.")
+        raise DataError(_("No window has both a measured target and a value of '{column}'; the "
+                          "error cannot be binned.", column=column))
     edges = np.unique(np.quantile(v[ok], np.linspace(0, 1, bins + 1)))
     which = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, max(len(edges) - 2, 0))
     out = []

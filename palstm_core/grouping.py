@@ -13,20 +13,24 @@ import pandas as pd
 
 from .data import DataError, Dataset
 from .data.channels import GROUPS, group_of
+from .i18n import _
 
 
 def _column_list(name: str, cols) -> list[str]:
     """The columns of group ``name`` as a list of names; DataError for text or a non-list."""
     if isinstance(cols, (str, bytes)):
         example = json.dumps({name: [str(cols)]})
-        raise DataError(f"Group '{name}' must be a list of column names, e.g. {example}, "
-                        f"not the text '{cols}'.")
+        raise DataError(_("Group '{name}' must be a list of column names, e.g. {example}, "
+                           "not the text '{cols}'.", name=name,
+                           example=example, cols=cols))
     if isinstance(cols, Mapping) or not isinstance(cols, Iterable):
-        raise DataError(f"Group '{name}' must be a list of column names, not {cols!r}.")
+        raise DataError(_("Group '{name}' must be a list of column names, not {cols!r}.",
+                           name=name, cols=cols))
     out = []
     for c in cols:
         if c is None or not str(c).strip():
-            raise DataError(f"Group '{name}' has an empty column name. Remove it from the group.")
+            raise DataError(_("Group '{name}' has an empty column name. Remove it from "
+                               "the group.", name=name))
         out.append(str(c))
     return out
 
@@ -41,26 +45,30 @@ class SensorGrouping:
 
     def __init__(self, groups: Mapping[str, Sequence[str]]):
         if not isinstance(groups, Mapping):
-            raise DataError("Sensor groups must map each group name to a list of columns, e.g. "
-                            '{"engine": ["rpm", "load"], "motion": ["speed"]}.')
+            raise DataError(_("Sensor groups must map each group name to a list of columns, e.g. "
+                            '{"engine": ["rpm", "load"], "motion": ["speed"]}.'))
         if not groups:
-            raise DataError("A sensor grouping needs at least one group of columns.")
+            raise DataError(_("A sensor grouping needs at least one group of columns."))
         clean: dict[str, list[str]] = {}
         seen: dict[str, str] = {}
         for name, cols in groups.items():
             name = str(name).strip()
             if not name:
-                raise DataError("Every sensor group needs a name.")
+                raise DataError(_("Every sensor group needs a name."))
             if name in clean:
-                raise DataError(f"Two groups are called '{name}'. Give each group its own name.")
+                raise DataError(_("Two groups are called '{name}'. Give each group its "
+                                   "own name.", name=name))
             cols = _column_list(name, cols)
             if not cols:
-                raise DataError(f"Group '{name}' is empty. Add a column to it or delete the group.")
+                raise DataError(_("Group '{name}' is empty. Add a column to it or delete "
+                                   "the group.", name=name))
             for c in cols:
                 if c in seen:
-                    where = "twice in that group" if seen[c] == name else f"also in '{seen[c]}'"
-                    raise DataError(f"Column '{c}' is in group '{name}' and {where}. "
-                                    "Each column can be in one group only.")
+                    where = (_("twice in that group") if seen[c] == name else
+                             _("also in '{group}'", group=seen[c]))
+                    raise DataError(_("Column '{c}' is in group '{name}' and {where}. "
+                                       "Each column can be in one group only.",
+                                       c=c, name=name, where=where))
                 seen[c] = name
             clean[name] = cols
         self.groups = clean
@@ -73,16 +81,20 @@ class SensorGrouping:
     def validate(self, ds: Dataset, target: str) -> None:
         """Raise ``DataError`` unless every column exists in ``ds`` and the target is not a feature."""
         if target not in ds.columns:
-            raise DataError(f"Target '{target}' is not a column of {ds.label}. "
-                            f"Pick one of: {', '.join(ds.columns)}.")
+            raise DataError(_("Target '{target}' is not a column of {label}. Pick one of: "
+                               "{join}.", target=target,
+                               label=ds.label, join=', '.join(ds.columns)))
         unknown = [c for c in self.features if c not in ds.columns]
         if unknown:
-            raise DataError(f"Column(s) {', '.join(map(repr, unknown))} are not in {ds.label}. "
-                            "Remove them from the groups or load a file that has them.")
+            raise DataError(_("Column(s) {join} are not in {label}. Remove them from the "
+                               "groups or load a file that has them.",
+                               join=', '.join(map(repr, unknown)), label=ds.label))
         for name, cols in self.groups.items():
             if target in cols:
-                raise DataError(f"The target '{target}' is in group '{name}'. A model must not "
-                                "see the value it predicts; remove it from the group.")
+                raise DataError(_("The target '{target}' is in group '{name}'. A model "
+                                   "must not see the value it predicts; remove it from the "
+                                   "group.", target=target,
+                                   name=name))
 
     def to_dict(self) -> dict[str, list[str]]:
         return {k: list(v) for k, v in self.groups.items()}
@@ -117,12 +129,13 @@ def suggest_groups(ds: Dataset, target: str, max_groups: int = 6) -> SensorGroup
     carry nothing).
     """
     if target not in ds.columns:
-        raise DataError(f"Target '{target}' is not a column of {ds.label}. "
-                        f"Pick one of: {', '.join(ds.columns)}.")
+        raise DataError(_("Target '{target}' is not a column of {label}. Pick one of: {join}.",
+                           target=target, label=ds.label, join=', '.join(ds.columns)))
     std = ds.frame[ds.columns].std()
     candidates = [c for c in ds.columns if c != target and std.get(c, 0) > 0]
     if not candidates:
-        raise DataError(f"{ds.label} has no other varying column to predict '{target}' from.")
+        raise DataError(_("{label} has no other varying column to predict '{target}' from.",
+                           label=ds.label, target=target))
     groups: dict[str, list[str]] = {}
     unknown = []
     for c in candidates:

@@ -1,6 +1,7 @@
-"""Plotly figures a notebook user would also want, named by what they draw (plus two small
-display tables). Pure functions: data in, figure out; the numbers they show are computed by
-their owners (``grouping.lagged_correlation``, ``windows.window_steps``, ``metrics``, ``explain``).
+"""Plotly figures a notebook user would also want, named by what they draw (plus the two small
+display tables of ``tables.py``, re-exported). Pure functions: data in, figure out; the numbers
+they show are computed by their owners (``grouping.lagged_correlation``,
+``windows.window_steps``, ``metrics``, ``explain``).
 
 No Streamlit here (the pages call these). Colours are mid-tone so that the figures read in the
 light and the dark theme; backgrounds are left transparent for the host theme to fill.
@@ -16,7 +17,9 @@ from plotly.subplots import make_subplots
 
 from .data import Dataset
 from .explain import Attention
+from .i18n import N_, _, tr
 from .metrics import exceedance_flags
+from .tables import cleaning_table, column_table  # noqa: F401 (re-exported display tables)
 
 ACTUAL = "#7f7f7f"
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -24,6 +27,7 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 GRID = "rgba(128,128,128,0.25)"
 SEPARATOR = "rgba(128,128,128,0.95)"
 OUTCOME_COLOURS = {"hit": "#2ca02c", "miss": "#d62728", "false alarm": "#ff7f0e"}
+OUTCOME_NAMES = {"hit": N_("hit"), "miss": N_("miss"), "false alarm": N_("false alarm")}
 
 
 def _layout(fig: go.Figure, height: int, title: str | None = None, **kw) -> go.Figure:
@@ -44,38 +48,11 @@ def time_values(times: np.ndarray, time_kind: str = "seconds"):
 
 
 def time_title(time_kind: str = "seconds") -> str:
-    return {"datetime": "time", "row": "row"}.get(time_kind, "time [s]")
+    return {"datetime": _("time"), "row": _("row")}.get(time_kind) or _("time [s]")
 
 
 def with_unit(name: str, unit: str) -> str:
     return f"{name} [{unit}]" if unit else name
-
-
-# ----------------- tables (presentational summaries shown next to the figures)
-def column_table(ds: Dataset) -> pd.DataFrame:
-    """One row per sensor column: name, unit, min, max, mean, missing %."""
-    f = ds.frame
-    rows = []
-    for c in ds.columns:
-        v = f[c]
-        rows.append({"column": c, "unit": ds.units.get(c, ""), "min": v.min(), "max": v.max(),
-                     "mean": v.mean(), "missing %": round(100 * float(v.isna().mean()), 2)})
-    return pd.DataFrame(rows)
-
-
-def cleaning_table(cleaned: Dataset, channels: Sequence[str]) -> pd.DataFrame:
-    """Per cleaned channel: spikes removed, peaks kept as real events, drift corrected."""
-    info = cleaned.cleaning or {}
-    rows = []
-    for c in channels:
-        i = info.get(c) or {}
-        unit = cleaned.units.get(c, "")
-        rows.append({"channel": c, "spikes removed": int(i.get("spikes", 0)),
-                     "peaks kept (seen in other gases)": int(i.get("events_kept", 0)),
-                     "drift corrected": bool(i.get("drift_corrected", False)),
-                     "drift over the drive": (f"{i['drift']:+.3g} {unit}".strip()
-                                              if i.get("drift") is not None else "")})
-    return pd.DataFrame(rows)
 
 
 # ----------------------------------------------------------- signals over time
@@ -103,14 +80,14 @@ def predictions_figure(preds: Mapping[str, pd.DataFrame], target: str, unit: str
     first = next(iter(preds.values()), None)
     if first is not None and first["actual"].notna().any():
         fig.add_trace(go.Scatter(x=time_values(first["time"], time_kind), y=first["actual"],
-                                   name="actual", mode="lines", line=dict(color=ACTUAL, width=2)))
+                                   name=_("actual"), mode="lines", line=dict(color=ACTUAL, width=2)))
     for i, (name, p) in enumerate(preds.items()):
         fig.add_trace(go.Scatter(x=time_values(p["time"], time_kind), y=p["predicted"],
                                    name=f"{name}", mode="lines",
                                    line=dict(color=PALETTE[i % len(PALETTE)], width=1.5)))
     if threshold is not None:
         fig.add_hline(y=threshold, line=dict(color=OUTCOME_COLOURS["miss"], dash="dot"),
-                      annotation_text="threshold", annotation_position="top left")
+                      annotation_text=_("threshold"), annotation_position="top left")
     if marker_time is not None:
         fig.add_vline(x=time_values([marker_time], time_kind)[0],
                       line=dict(color=SEPARATOR, dash="dash"))
@@ -133,16 +110,17 @@ def residuals_figure(preds: Mapping[str, pd.DataFrame], target: str, unit: str =
         fig.add_trace(go.Histogram(y=r, name=name, marker_color=colour, opacity=0.6,
                                    showlegend=False), 1, 2)
     fig.update_layout(barmode="overlay")
-    fig.update_yaxes(title_text=f"residual {with_unit(target, unit)}", row=1, col=1)
+    fig.update_yaxes(title_text=_("residual {target}", target=with_unit(target, unit)), row=1,
+                     col=1)
     fig.update_xaxes(title_text=time_title(time_kind), row=1, col=1)
-    fig.update_xaxes(title_text="count", row=1, col=2)
+    fig.update_xaxes(title_text=_("count"), row=1, col=2)
     return _layout(fig, height=300)
 
 
 def exceedance_figure(pred: pd.DataFrame, threshold: float, target: str, unit: str = "",
                       time_kind: str = "seconds") -> go.Figure:
     """Actual and predicted target with the threshold; hits, misses and false alarms marked."""
-    fig = predictions_figure({"predicted": pred}, target, unit, time_kind, threshold=threshold,
+    fig = predictions_figure({_("predicted"): pred}, target, unit, time_kind, threshold=threshold,
                              range_slider=False, height=320)
     flags = exceedance_flags(pred["actual"], pred["predicted"], threshold)
     x = time_values(pred["time"], time_kind)
@@ -151,7 +129,8 @@ def exceedance_figure(pred: pd.DataFrame, threshold: float, target: str, unit: s
         if m.any():
             y = pred["predicted"] if outcome == "false alarm" else pred["actual"]
             fig.add_trace(go.Scattergl(x=np.asarray(x)[m], y=np.asarray(y)[m], mode="markers",
-                                       name=outcome, marker=dict(color=colour, size=6)))
+                                       name=tr(OUTCOME_NAMES[outcome]),
+                                       marker=dict(color=colour, size=6)))
     return fig
 
 
@@ -159,16 +138,16 @@ def cleaning_figure(raw: Dataset, cleaned: Dataset, column: str) -> go.Figure:
     """One channel before (grey) and after cleaning, with the removed spikes marked."""
     x = time_values(raw.times, raw.time_kind)
     fig = go.Figure()
-    fig.add_trace(go.Scattergl(x=x, y=raw.frame[column], name="before", mode="lines",
+    fig.add_trace(go.Scattergl(x=x, y=raw.frame[column], name=_("before"), mode="lines",
                                line=dict(color=ACTUAL, width=1.2)))
     fig.add_trace(go.Scattergl(x=time_values(cleaned.times, cleaned.time_kind),
-                               y=cleaned.frame[column], name="after cleaning", mode="lines",
+                               y=cleaned.frame[column], name=_("after cleaning"), mode="lines",
                                line=dict(color=PALETTE[0], width=1.2)))
     rows = [int(r) for r in ((cleaned.cleaning or {}).get(column) or {}).get("spike_rows", [])
             if 0 <= int(r) < len(raw)]
     if rows:
         fig.add_trace(go.Scattergl(x=np.asarray(x)[rows], y=raw.frame[column].to_numpy()[rows],
-                                   name=f"removed spikes ({len(rows)})", mode="markers",
+                                   name=_("removed spikes ({n})", n=len(rows)), mode="markers",
                                    marker=dict(color=OUTCOME_COLOURS["miss"], size=9,
                                                symbol="x")))
     fig.update_yaxes(title_text=with_unit(column, raw.units.get(column, "")))
@@ -190,7 +169,7 @@ def _grouped_order(features: Sequence[str], groups: Mapping[str, Sequence[str]] 
             order += cols
     rest = [c for c in features if c not in order]
     if rest:
-        bounds.append(("other", len(order), len(order) + len(rest)))
+        bounds.append((_("other"), len(order), len(order) + len(rest)))
         order += rest
     return order, bounds
 
@@ -219,11 +198,13 @@ def correlation_figure(corr: pd.DataFrame, groups: Mapping[str, Sequence[str]] |
     fig = go.Figure(go.Heatmap(
         z=z, x=lags, y=order, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True,
         colorbar=dict(title="r", thickness=12, x=1.0, xanchor="left", xpad=72),
-        hovertemplate="%{y} %{x} steps before: r = %{z:.2f}<extra></extra>"))
+        hovertemplate=_("%{y} %{x} steps before: r = %{z:.2f}") + "<extra></extra>"))
     _group_separators(fig, bounds, x_ref="x", label_x=1.0)
     fig.update_yaxes(autorange="reversed", title_text=None)
-    fig.update_xaxes(title_text=f"steps before the {target} value (0 = same step)")
-    fig = _layout(fig, height=max(260, 22 * len(order) + 90), title=f"Correlation with {target}")
+    fig.update_xaxes(title_text=_("steps before the {target} value (0 = same step)",
+                                   target=target))
+    fig = _layout(fig, height=max(260, 22 * len(order) + 90),
+                  title=_("Correlation with {target}", target=target))
     fig.update_layout(margin=dict(r=118))
     return fig
 
@@ -237,18 +218,22 @@ def lag_curve_figure(alignment: Mapping) -> go.Figure | None:
     pair = alignment.get("pair") or ("PEMS", "OBD")
     fig = go.Figure(go.Scatter(x=list(curve["lag_s"]), y=list(curve["r"]), mode="lines+markers",
                                line=dict(color=PALETTE[0], width=2), marker=dict(size=5),
-                               name="correlation",
-                               hovertemplate="delay %{x:.1f} s: r = %{y:.3f}<extra></extra>"))
+                               name=_("correlation"),
+                               hovertemplate=_("delay %{x:.1f} s: r = %{y:.3f}")
+                               + "<extra></extra>"))
     lag = alignment.get("lag_s")
     if lag is not None and np.isfinite(lag):
-        how = "set by you" if str(alignment.get("lag_method", "")).startswith("given") \
-            else "used"
+        given = str(getattr(alignment.get("lag_method"), "msgid", alignment.get("lag_method"))
+                    or "").startswith("given")
+        text = (_("delay set by you: {lag:g} s", lag=float(lag)) if given else
+                _("delay used: {lag:g} s", lag=float(lag)))
         fig.add_vline(x=float(lag), line=dict(color=PALETTE[3], dash="dash", width=2),
-                      annotation_text=f"delay {how}: {float(lag):g} s",
+                      annotation_text=text,
                       annotation_position="top right")
-    fig.update_xaxes(title_text="analyzer delay tried [s] (PEMS moved earlier by this much)")
-    fig.update_yaxes(title_text=f"r ({pair[0]} vs {pair[1]})")
-    return _layout(fig, height=280, title=f"Correlation of PEMS {pair[0]} with OBD {pair[1]}")
+    fig.update_xaxes(title_text=_("analyzer delay tried [s] (PEMS moved earlier by this much)"))
+    fig.update_yaxes(title_text=_("r ({pems} vs {obd})", pems=pair[0], obd=pair[1]))
+    return _layout(fig, height=280, title=_("Correlation of PEMS {pems} with OBD {obd}",
+                                             pems=pair[0], obd=pair[1]))
 
 
 # ------------------------------------------------------------- training curves
@@ -260,12 +245,13 @@ def loss_figure(histories: Mapping[str, Sequence[Mapping]]) -> go.Figure:
             continue
         colour = PALETTE[i % len(PALETTE)]
         ep = [h["epoch"] for h in hist]
-        fig.add_trace(go.Scatter(x=ep, y=[h["train_loss"] for h in hist], name=f"{name} train",
+        fig.add_trace(go.Scatter(x=ep, y=[h["train_loss"] for h in hist], name=_("{name} train", name=name),
                                  mode="lines+markers", line=dict(color=colour)))
-        fig.add_trace(go.Scatter(x=ep, y=[h["val_loss"] for h in hist], name=f"{name} validation",
+        fig.add_trace(go.Scatter(x=ep, y=[h["val_loss"] for h in hist], name=_("{name} validation",
+                                                                                name=name),
                                  mode="lines+markers", line=dict(color=colour, dash="dash")))
-    fig.update_xaxes(title_text="epoch")
-    fig.update_yaxes(title_text="loss (MSE, scaled)", type="log")
+    fig.update_xaxes(title_text=_("epoch"))
+    fig.update_yaxes(title_text=_("loss (MSE, scaled)"), type="log")
     return _layout(fig, height=300)
 
 
@@ -276,8 +262,8 @@ def window_axis(lookback: int, step_times: np.ndarray | None = None,
     times are known, else steps back from the newest input; and the axis title."""
     if step_times is not None and predicted_time is not None:
         return (np.asarray(step_times, dtype=float) - float(predicted_time),
-                "seconds before the predicted time")
-    return np.arange(-lookback + 1, 1, dtype=float), "steps back from the newest input"
+                _("seconds before the predicted time"))
+    return np.arange(-lookback + 1, 1, dtype=float), _("steps back from the newest input")
 
 
 def _map_heatmap(values: np.ndarray, features: Sequence[str], order: list[str], x,
@@ -289,40 +275,40 @@ def _map_heatmap(values: np.ndarray, features: Sequence[str], order: list[str], 
         zrange = (-lim, lim) if signed else (0.0, lim)
     return go.Heatmap(z=z, x=x, y=order, zmin=zrange[0], zmax=zrange[1],
                       colorscale="RdBu" if signed else "Viridis", reversescale=signed,
-                      hovertemplate="%{y} at %{x:.1f}: %{z:.3g}<extra></extra>", **kw)
+                      hovertemplate=_("%{y} at %{x:.1f}: %{z:.3g}") + "<extra></extra>", **kw)
 
 
 def map_window_figure(values: np.ndarray | None, features: Sequence[str],
                       groups: Mapping[str, Sequence[str]] | None, x: np.ndarray, x_title: str,
                       title: str, temporal: np.ndarray | None = None, signed: bool = False,
-                      colorbar_title: str = "weight") -> go.Figure:
+                      colorbar_title: str | None = None) -> go.Figure:
     """One window's (L, F) map (sensors × lookback steps, rows grouped by sensor group) above
     an optional temporal-weight profile (L,), on one shared time axis."""
     has_f, has_t = values is not None, temporal is not None
     rows = int(has_f) + int(has_t)
     if rows == 0:
         fig = go.Figure()
-        fig.add_annotation(text="This model has no attention to show.", showarrow=False,
+        fig.add_annotation(text=_("This model has no attention to show."), showarrow=False,
                            xref="paper", yref="paper", x=0.5, y=0.5)
         return _layout(fig, height=200)
     order, bounds = _grouped_order(features, groups) if has_f else ([], [])
     heights = [max(0.55, min(0.8, 0.05 * len(order))), 0.3] if rows == 2 else [1.0]
     heights = [h / sum(heights) for h in heights]
-    titles = ([title] if has_f else []) + (["Temporal attention (which time step)"] if has_t
-                                          else [])
+    titles = ([title] if has_f else []) + ([_("Temporal attention (which time step)")]
+                                          if has_t else [])
     fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, row_heights=heights,
                         vertical_spacing=0.1, subplot_titles=titles)
     if has_f:
         fig.add_trace(_map_heatmap(values, features, order, x, signed, None, colorbar=dict(
-            title=colorbar_title, thickness=12, len=heights[0], y=1, yanchor="top", x=1.0,
+            title=colorbar_title or _("weight"), thickness=12, len=heights[0], y=1, yanchor="top", x=1.0,
             xanchor="left", xpad=72)), row=1, col=1)
         fig.update_yaxes(autorange="reversed", row=1, col=1)
         _group_separators(fig, bounds, x_ref="x", y_ref="y", label_x=1.0)
     if has_t:
         fig.add_trace(go.Bar(x=x, y=temporal, marker_color=PALETTE[0],
-                             name="temporal attention", showlegend=False,
+                             name=_("temporal attention"), showlegend=False,
                              hovertemplate="%{x:.1f}: %{y:.3f}<extra></extra>"), row=rows, col=1)
-        fig.update_yaxes(title_text="weight", rangemode="tozero", row=rows, col=1)
+        fig.update_yaxes(title_text=_("weight"), rangemode="tozero", row=rows, col=1)
     fig.update_xaxes(title_text=x_title, row=rows, col=1)
     height = (max(260, 20 * len(order) + 120) if has_f else 0) + (200 if has_t else 0)
     fig = _layout(fig, height=height)
@@ -341,7 +327,7 @@ def attention_window_figure(att: Attention, index: int, step_times: np.ndarray |
     x, x_title = window_axis(att.lookback, step_times, predicted_time)
     return map_window_figure(
         None if att.feature is None else att.feature[index], att.features, att.groups, x,
-        x_title, "Feature attention (which sensor, when)",
+        x_title, _("Feature attention (which sensor, when)"),
         None if att.temporal is None else att.temporal[index])
 
 
@@ -363,7 +349,7 @@ def map_pair_figure(maps: Sequence[np.ndarray], titles: Sequence[str], features:
     _group_separators(fig, bounds, x_ref=f"x{len(maps)}", y_ref="y", label_x=1.0)
     fig = _layout(fig, height=max(280, 20 * len(order) + 130))
     fig.update_layout(coloraxis=dict(colorscale="Viridis", cmin=0, cmax=zmax, colorbar=dict(
-        title="share", thickness=12, x=1.0, xanchor="left", xpad=72)),
+        title=_("share"), thickness=12, x=1.0, xanchor="left", xpad=72)),
         margin=dict(l=10, r=118, t=40, b=10))
     return fig
 
@@ -374,11 +360,12 @@ def deletion_curve_figure(curve, unit: str = "") -> go.Figure:
     pct = 100 * np.asarray(curve.fractions)
     fig = go.Figure()
     fig.add_scatter(x=pct, y=curve.error, mode="lines+markers", line=dict(color=PALETTE[3]),
-                    name=f"top cells of the map first (area {curve.area:.2f})")
+                    name=_("top cells of the map first (area {area:.2f})", area=curve.area))
     fig.add_scatter(x=pct, y=curve.error_random, mode="lines+markers",
                     line=dict(color=ACTUAL, dash="dash"),
-                    name=f"random order (area {curve.area_random:.2f})")
-    fig.update_xaxes(title_text="input cells removed per window (%)")
+                    name=_("random order (area {area_random:.2f})",
+                            area_random=curve.area_random))
+    fig.update_xaxes(title_text=_("input cells removed per window (%)"))
     fig.update_yaxes(title_text=with_unit("RMSE", unit), rangemode="tozero")
     return _layout(fig, height=300)
 
@@ -389,9 +376,9 @@ def importance_figure(att: Attention) -> go.Figure | None:
     if fi is None and gi is None:
         return None
     cols = int(fi is not None) + int(gi is not None)
-    titles = (["Group weight (mean)"] if gi is not None else []) + \
-             ([("Feature attention within its group (mean)" if len(att.groups) > 1
-               else "Feature attention over all sensors (mean)")] if fi is not None else [])
+    titles = ([_("Group weight (mean)")] if gi is not None else []) + \
+             ([(_("Feature attention within its group (mean)") if len(att.groups) > 1
+               else _("Feature attention over all sensors (mean)"))] if fi is not None else [])
     fig = make_subplots(rows=1, cols=cols, subplot_titles=titles,
                         column_widths=[0.35, 0.65] if cols == 2 else [1.0],
                         horizontal_spacing=0.18)
@@ -404,10 +391,11 @@ def importance_figure(att: Attention) -> go.Figure | None:
         fig.update_yaxes(autorange="reversed", row=1, col=c)
         c += 1
     if fi is not None:
+        other = _("other")
         group_of = {f: g for g, cs in att.groups.items() for f in cs}
-        order, _ = _grouped_order(list(fi.index), att.groups)
-        for g in dict.fromkeys(group_of.get(f, "other") for f in order):
-            feats = [f for f in order if group_of.get(f, "other") == g]
+        order, _bounds = _grouped_order(list(fi.index), att.groups)
+        for g in dict.fromkeys(group_of.get(f, other) for f in order):
+            feats = [f for f in order if group_of.get(f, other) == g]
             fig.add_trace(go.Bar(x=fi[feats].values, y=feats, orientation="h", name=g,
                                  marker_color=group_colour.get(g, ACTUAL),
                                  hovertemplate="%{y}: %{x:.3f}<extra>" + g + "</extra>"), 1, c)
@@ -422,7 +410,7 @@ def importance_figure(att: Attention) -> go.Figure | None:
 def drive_metrics_table(metrics_by_drive: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
     """``run.metrics_by_drive`` as a table: drive, RMSE, MAE, MAPE %, R² (one row per drive)."""
     names = {"rmse": "RMSE", "mae": "MAE", "mape": "MAPE %", "r2": "R²"}
-    return pd.DataFrame([{"drive": d, **{names[k]: float(m.get(k, np.nan)) for k in names}}
+    return pd.DataFrame([{N_("drive"): d, **{names[k]: float(m.get(k, np.nan)) for k in names}}
                          for d, m in metrics_by_drive.items()],
                         columns=["drive", *names.values()])
 
@@ -432,8 +420,8 @@ def drive_metrics_figure(metrics_by_drive: Mapping[str, Mapping[str, float]], un
     """RMSE and R² of each drive's test windows side by side (bars); ``selected`` drawn darker."""
     table = drive_metrics_table(metrics_by_drive)
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
-                        subplot_titles=[with_unit("RMSE, lower is better", unit),
-                                        "R², 1 = perfect, 0 = the mean"])
+                        subplot_titles=[with_unit(_("RMSE, lower is better"), unit),
+                                        _("R², 1 = perfect, 0 = the mean")])
     colours = [PALETTE[0] if d == selected or selected is None else "rgba(31,119,180,0.45)"
                for d in table["drive"]]
     for col, metric, fmt in ((1, "RMSE", ".3g"), (2, "R²", ".3f")):
@@ -468,19 +456,20 @@ def forecast_fan_figure(pred: pd.DataFrame, origin: float, target: str, unit: st
     fig = go.Figure()                           # the actual target, then the forecasts
     if span["actual"].notna().any():
         fig.add_trace(go.Scatter(x=time_values(span["time"], time_kind), y=span["actual"],
-                                 name="actual", mode="lines+markers",
+                                 name=_("actual"), mode="lines+markers",
                                  line=dict(color=ACTUAL, width=2), marker=dict(size=4)))
     for j, oj in enumerate(chosen):
         f, last = pred[pred["origin"] == oj].sort_values("step"), oj == o
         fig.add_trace(go.Scatter(
             x=time_values(f["time"], time_kind), y=f["predicted"], mode="lines+markers",
-            name="forecast from the chosen origin" if last else "earlier origins",
+            name=_("forecast from the chosen origin") if last else _("earlier origins"),
             showlegend=bool(last or j == 0), legendgroup=str(last),
             opacity=1.0 if last else 0.25 + 0.5 * (j + 1) / len(chosen),
             line=dict(color=PALETTE[0] if last else PALETTE[1], width=2.5 if last else 1),
-            customdata=f["step"], hovertemplate="step %{customdata}: %{y:.4g}<extra></extra>"))
+            customdata=f["step"],
+            hovertemplate=_("step %{customdata}: %{y:.4g}") + "<extra></extra>"))
     fig.add_vline(x=time_values([o], time_kind)[0], line=dict(color=SEPARATOR, dash="dash"),
-                  annotation_text="origin (newest input)", annotation_position="top left")
+                  annotation_text=_("origin (newest input)"), annotation_position="top left")
     fig.update_yaxes(title_text=with_unit(target, unit))
     return _layout(fig.update_xaxes(title_text=time_title(time_kind)), height=height)
 
@@ -496,5 +485,5 @@ def error_by_step_figure(metrics_by_step: Mapping[str, Mapping[int, Mapping[str,
         steps = sorted(int(k) for k in by_step)
         fig.add_trace(go.Scatter(x=steps, y=[by_step[k][metric] for k in steps], name=name,
                                  mode="lines+markers", line=dict(color=PALETTE[i % len(PALETTE)])))
-    fig.update_xaxes(title_text="forecast step (1 = t + horizon)", dtick=1)
+    fig.update_xaxes(title_text=_("forecast step (1 = t + horizon)"), dtick=1)
     return _layout(fig.update_yaxes(title_text=labels[metric]), height=height)

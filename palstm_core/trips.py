@@ -20,6 +20,7 @@ import pandas as pd
 
 from .data import Campaign, DataError, Dataset
 from .data.channels import speed_channel
+from .i18n import _
 
 BINS = (("urban", 0.0, 60.0), ("rural", 60.0, 90.0), ("motorway", 90.0, np.inf))
 COLUMNS = ["drive", "bin", "distance_km", "measured_g", "predicted_g", "measured_g_per_km",
@@ -60,13 +61,15 @@ def km_per_second(unit: str) -> float | None:
 def _speed(ds: Dataset) -> tuple[str, float]:
     col = speed_channel(ds.columns, vehicle=True)
     if col is None:
-        raise DataError(f"{ds.label}: no vehicle speed channel, so the distance (km) cannot be "
-                        "computed. Load a drive with a speed column (e.g. 'speed' in km/h).")
+        raise DataError(_("{label}: no vehicle speed channel, so the distance (km) cannot be "
+                          "computed. Load a drive with a speed column (e.g. 'speed' in km/h).",
+                          label=ds.label))
     unit = ds.units.get(col, "")
     factor = km_per_second(unit) if unit else km_per_second("km/h")
     if factor is None:
-        raise DataError(f"{ds.label}: the speed column '{col}' has the unit '{unit}', which is "
-                        "not a speed (km/h, m/s or mph). Fix the unit in the file's header.")
+        raise DataError(_("{label}: the speed column '{column}' has the unit '{unit}', which is "
+                          "not a speed (km/h, m/s or mph). Fix the unit in the file's header.",
+                          label=ds.label, column=col, unit=unit))
     return col, factor
 
 
@@ -83,8 +86,8 @@ def _drive_rows(name: str, pred: pd.DataFrame, ds: Dataset, target: str, to_g: f
     dt = _durations(times, step)
     left_out = float(times[-1] - times[0] + step - dt.sum())
     if left_out > step / 2:
-        report.append(f"{name}: {left_out:.0f} s without predictions (gaps or skipped windows) "
-                      "are not in the totals.")
+        report.append(_("{drive}: {seconds:.0f} s without predictions (gaps or skipped windows) "
+                        "are not in the totals.", drive=name, seconds=left_out))
     rows = np.searchsorted(ds.times, pred["time"].to_numpy(float))
     rows = np.clip(rows, 0, len(ds) - 1)
     speed = ds.frame[col].to_numpy(float)[rows]
@@ -94,8 +97,9 @@ def _drive_rows(name: str, pred: pd.DataFrame, ds: Dataset, target: str, to_g: f
               else np.full(len(rows), np.nan))
     predicted = pred["predicted"].to_numpy(float)
     if len(actual) and not np.isfinite(actual).all():
-        report.append(f"{name}: {int((~np.isfinite(actual)).sum())} of {len(actual)} rows have "
-                      "no measured value, so the measured totals are not given.")
+        report.append(_("{drive}: {missing} of {n} rows have no measured value, so the measured "
+                        "totals are not given.", drive=name,
+                        missing=int((~np.isfinite(actual)).sum()), n=len(actual)))
     out = []
     for label, lo, hi in (("all", -np.inf, np.inf), *BINS):
         sel = (kmh > lo) & (kmh <= hi) if label != "urban" else kmh <= hi
@@ -118,9 +122,10 @@ def trip_results(run, data: Dataset | Campaign, part: str = "test") -> pd.DataFr
     ``result.attrs["report"]`` says what was left out."""
     to_g = grams_per_second(run.target_unit or "")
     if to_g is None:
-        raise DataError(f"Trip totals need the target as a mass rate (mg/s, g/s, kg/h …); "
-                        f"'{run.target}' is in '{run.target_unit or 'no unit'}'. Train on a mass-"
-                        "rate channel (e.g. 'CO2 Rate [g.s-1]') to get grams per trip and per km.")
+        raise DataError(_("Trip totals need the target as a mass rate (mg/s, g/s, kg/h …); "
+                          "'{target}' is in '{unit}'. Train on a mass-rate channel (e.g. 'CO2 "
+                          "Rate [g.s-1]') to get grams per trip and per km.", target=run.target,
+                          unit=run.target_unit or _("no unit")))
     drives = data.drives if isinstance(data, Campaign) else {data.name: data}
     pred = run.predict(data, part=part)
     report = list(pred.attrs.get("report", []))

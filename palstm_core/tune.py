@@ -36,6 +36,7 @@ from .checks import real_number, whole_number
 from .data import DataError
 from .training import TrainConfig, TrainedRun, TrainingCancelled, TrainingError, train
 from .windows import WindowSpec
+from .i18n import N_, _
 
 Progress = Callable[[float, str], None]
 
@@ -144,7 +145,8 @@ def tune(data, target: str, grouping=None, window: WindowSpec | None = None,
     space = SPACE if space is None else space
     unknown = set(space) - set(TrainConfig.__dataclass_fields__)
     if unknown:
-        raise DataError(f"Cannot search {', '.join(sorted(unknown))}: not a training setting.")
+        raise DataError(_("Cannot search {join}: not a training setting.",
+                           join=', '.join(sorted(unknown))))
     base_params = _base_params(base, window, space, search_lookback)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
@@ -171,7 +173,7 @@ class _Search:
         self.stop = _Stop(cancel, self.t0 + timeout_s)
         self.rows: list[dict] = []
         self.best: tuple[float, TrainedRun | None] = (math.inf, None)
-        self.stopped_by = "trials"
+        self.stopped_by = N_("trials")
         self.space = SPACE
 
     def _report(self, trial_no: int, fraction: float, message: str) -> None:
@@ -179,7 +181,9 @@ class _Search:
             done = max((trial_no + fraction) / self.n_trials,
                        (time.monotonic() - self.t0) / self.timeout_s)
             best = f", best val loss {self.best[0]:.4g}" if self.best[1] is not None else ""
-            self.progress(min(done, 0.99), f"trial {trial_no + 1}/{self.n_trials}: {message}{best}")
+            self.progress(min(done, 0.99), _("trial {value}/{n_trials}: {message}{best}",
+                                              value=trial_no + 1, n_trials=self.n_trials,
+                                              message=message, best=best))
 
     def objective(self, trial) -> float:
         import optuna
@@ -199,7 +203,7 @@ class _Search:
         except TrainingCancelled:
             if self.stop.user():
                 raise
-            self.stopped_by = "time budget"
+            self.stopped_by = N_("time budget")
             trial.set_user_attr("note", "stopped: time budget")
             trial.study.stop()
             raise optuna.TrialPruned("time budget") from None
@@ -224,19 +228,20 @@ class _Search:
         if self.stop.user():
             study.stop()
         elif time.monotonic() > self.stop.deadline:
-            self.stopped_by = "time budget"
+            self.stopped_by = N_("time budget")
             study.stop()
 
     def result(self, study, cache) -> TuneResult:
         if self.stop.user():
-            raise TrainingCancelled("Tuning was cancelled.")
+            raise TrainingCancelled(_("Tuning was cancelled."))
         val, run = self.best
         if run is None:
             notes = "; ".join(sorted({r["note"] for r in self.rows if r["note"]})) or "none"
             raise TrainingError(
-                f"No trial finished within the budget ({len(self.rows)} started, time budget "
-                f"{self.timeout_s:g} s). Give the search more time or fewer epochs. "
-                f"What stopped the trials: {notes}")
+                _("No trial finished within the budget ({n} started, time budget "
+                   "{timeout_s:g} s). Give the search more time or fewer epochs. What "
+                   "stopped the trials: {notes}", n=len(self.rows),
+                   timeout_s=self.timeout_s, notes=notes))
         base_row = next((r for r in self.rows if r["number"] == 0 and r["state"] == "complete"), None)
         params = {k: v for k, v in study.best_params.items()
                   if v != _base_params(self.base, self.window, self.space,
@@ -248,7 +253,8 @@ class _Search:
                                "model": self.base.model, "target": self.target,
                                "selected_on": "validation part (MSE, scaled units)"})
         if self.progress:
-            self.progress(1.0, f"done: {len(self.rows)} trial(s), best val loss {val:.4g}")
+            self.progress(1.0, _("done: {n} trial(s), best val loss {val:.4g}",
+                                  n=len(self.rows), val=val))
         if cache is not None:
             cache.save(run)
             cache.attach(run.key, HISTORY_FILE, res.to_dict())

@@ -23,6 +23,7 @@ import numpy as np
 from .checks import flag, real_number, whole_number
 from .data import DataError, Dataset
 from .grouping import SensorGrouping
+from .i18n import _
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,8 @@ class WindowSpec:
         else:
             split = tuple(real_number("Each split fraction", f, minimum=0.0) for f in split)
         if split is None or min(split) <= 0 or abs(sum(split) - 1) > 1e-6:
-            raise DataError("Split must be three positive fractions (train, validation, test) "
-                            "that add up to 1, e.g. 0.7, 0.15, 0.15.")
+            raise DataError(_("Split must be three positive fractions (train, validation, test) "
+                            "that add up to 1, e.g. 0.7, 0.15, 0.15."))
         object.__setattr__(self, "lookback", lookback)
         object.__setattr__(self, "horizon", horizon)
         object.__setattr__(self, "target_history", flag("target_history", self.target_history))
@@ -67,8 +68,9 @@ class WindowSpec:
         test, val = _names("test_drives", self.test_drives), _names("val_drives", self.val_drives)
         both = sorted(set(test) & set(val))
         if both:
-            raise DataError(f"Drive(s) {', '.join(map(repr, both))} are chosen both for testing "
-                            "and for validation; pick each drive for one of them only.")
+            raise DataError(_("Drive(s) {join} are chosen both for testing and for "
+                               "validation; pick each drive for one of them only.",
+                               join=', '.join(map(repr, both))))
         object.__setattr__(self, "test_drives", test)
         object.__setattr__(self, "val_drives", val)
 
@@ -101,7 +103,8 @@ def _names(what: str, names) -> tuple[str, ...]:
     if isinstance(names, str):
         names = [names]
     if not hasattr(names, "__iter__") or not all(isinstance(n, str) for n in names):
-        raise DataError(f"{what} must be a list of drive names, e.g. ['trip 7', 'trip 9'].")
+        raise DataError(_("{what} must be a list of drive names, e.g. ['trip 7', 'trip 9'].",
+                           what=what))
     return tuple(dict.fromkeys(names))
 
 
@@ -120,11 +123,11 @@ def drive_fractions(spec: WindowSpec, name: str) -> dict[str, tuple[float, float
     if name in spec.val_drives:
         return {"val": (0.0, 1.0)}
     if not spec.by_drive:
-        train, val, _ = spec.split
+        train, val, __ = spec.split
         return {"train": (0.0, train), "val": (train, train + val), "test": (train + val, 1.0)}
     held = {"test": bool(spec.test_drives), "val": bool(spec.val_drives)}
     keep = [(p, f) for p, f in zip(PARTS, spec.split) if not held.get(p)]
-    total = sum(f for _, f in keep)
+    total = sum(f for __, f in keep)
     out, lo = {}, 0.0
     for i, (p, f) in enumerate(keep):
         hi = 1.0 if i == len(keep) - 1 else lo + f / total
@@ -182,7 +185,7 @@ def input_groups(grouping: SensorGrouping, target: str, spec: WindowSpec) -> dic
 
 def split_rows(n_rows: int, spec: WindowSpec) -> tuple[int, int]:
     """Row indices where validation and test begin."""
-    train, val, _ = spec.split
+    train, val, __ = spec.split
     return int(round(n_rows * train)), int(round(n_rows * (train + val)))
 
 
@@ -282,8 +285,9 @@ def make_windows(ds: Dataset, columns: list[str], target: str, spec: WindowSpec,
     """
     missing = [c for c in columns if c not in ds.frame.columns]
     if missing:
-        raise DataError(f"{ds.label} lacks the input column(s) {', '.join(map(repr, missing))} "
-                        "that the model was trained on.")
+        raise DataError(_("{label} lacks the input column(s) {join} that the model was "
+                           "trained on.", label=ds.label,
+                           join=', '.join(map(repr, missing))))
     F = len(columns)
     x = ((ds.frame[columns].to_numpy(dtype=float) - scaler.mean[:F]) / scaler.std[:F])
     y = (ds.frame[target].to_numpy(dtype=float) if target in ds.frame.columns
@@ -294,8 +298,9 @@ def make_windows(ds: Dataset, columns: list[str], target: str, spec: WindowSpec,
     n_windows = len(ds) - L - h - S + 2
     if n_windows <= 0:
         what = "lookback + horizon" + (" + steps - 1" if S > 1 else "")
-        raise DataError(f"{ds.label} has {len(ds)} rows, fewer than {what} "
-                        f"({L + h + S - 1}). Use a shorter lookback or a longer recording.")
+        raise DataError(_("{label} has {n} rows, fewer than {what} ({value}). Use a shorter "
+                          "lookback or a longer recording.", label=ds.label, n=len(ds),
+                          what=what, value=L + h + S - 1))
     bad = np.r_[0, np.cumsum(~np.isfinite(x).all(axis=1))]
     starts = np.arange(n_windows)
     ok = bad[starts + L] - bad[starts] == 0
@@ -313,17 +318,17 @@ def stack_windows(parts: list[tuple[str, Windows]]) -> Windows:
     """The windows of several drives as one ``Windows``: rows stacked drive after drive, each
     drive's window starts shifted by its first row (so none spans two drives)."""
     if not parts:
-        raise DataError("No drive is left to make windows from.")
-    lengths = [len(w.x) for _, w in parts]
+        raise DataError(_("No drive is left to make windows from."))
+    lengths = [len(w.x) for __, w in parts]
     bounds = np.r_[0, np.cumsum(lengths)]
     first = parts[0][1]
     if len(parts) == 1:
         x, y = first.x, first.y
     else:
-        x = np.concatenate([w.x for _, w in parts])
-        y = np.concatenate([w.y for _, w in parts])
-    starts = np.concatenate([w.starts + b for (_, w), b in zip(parts, bounds)])
-    return Windows(x, y, starts, first.lookback, first.horizon, bounds, [n for n, _ in parts],
+        x = np.concatenate([w.x for __, w in parts])
+        y = np.concatenate([w.y for __, w in parts])
+    starts = np.concatenate([w.starts + b for (__, w), b in zip(parts, bounds)])
+    return Windows(x, y, starts, first.lookback, first.horizon, bounds, [n for n, __ in parts],
                    steps=first.steps)
 
 

@@ -38,7 +38,8 @@ def server(tmp_path):
         pytest.skip(f"{CHROMIUM} is missing")
     pytest.importorskip("playwright.sync_api")
     port = _free_port()
-    env = {**os.environ, "PALSTM_CACHE_DIR": str(tmp_path / "cache"), "PALSTM_UI_DEFAULTS": TINY,
+    env = {**os.environ, "PALSTM_LANG": "",       # the browser's language decides
+           "PALSTM_CACHE_DIR": str(tmp_path / "cache"), "PALSTM_UI_DEFAULTS": TINY,
            "PALSTM_TORCH_THREADS": "1", "OMP_NUM_THREADS": "1",
            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
@@ -73,15 +74,16 @@ def server(tmp_path):
 
 
 @contextlib.contextmanager
-def _browser_page(height: int):
-    """A headless Chromium page (1500 px wide); a full-page failure.png when the test fails."""
+def _browser_page(height: int, locale: str = "en-US"):
+    """A headless Chromium page (1500 px wide, browser language ``locale``); a full-page
+    failure.png when the test fails."""
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     expect.set_options(timeout=60_000)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1500, "height": height})
+        page = browser.new_page(viewport={"width": 1500, "height": height}, locale=locale)
         page.set_default_timeout(60_000)
         try:
             yield page
@@ -92,120 +94,155 @@ def _browser_page(height: int):
             browser.close()
 
 
-def test_sample_to_trained_pa_lstm_with_heatmaps(server):
+class Words:
+    """What the browser test looks for, in the language of the run: whole messages through
+    the catalog (``w("1 · Data")``), fragments of longer ones given in both languages."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+
+    def __call__(self, msgid: str, **fields) -> str:
+        from palstm_core import i18n
+        with i18n.language(self.lang):
+            return str(i18n._(msgid, **fields))
+
+    def part(self, en: str, ko: str) -> str:
+        return ko if self.lang == "ko" else en
+
+    def shot(self, name: str) -> str:
+        return str(ARTIFACTS / (name if self.lang == "en" else name.replace(".png", "-ko.png")))
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_sample_to_trained_pa_lstm_with_heatmaps(server, lang):
+    """The whole flow; once in English and once in Korean (a ko-KR browser: the default
+    language comes from the browser when PALSTM_LANG is not set)."""
     from playwright.sync_api import expect
 
-    with _browser_page(2300) as page:
+    w = Words(lang)
+    with _browser_page(2300, locale="ko-KR" if lang == "ko" else "en-US") as page:
         t0 = time.time()
         mark = lambda what: print(f"{time.time() - t0:6.1f} s  {what}")  # noqa: E731
         # a bad upload is explained in plain words, not a traceback
         page.goto(server + "/Data")
-        expect(page.get_by_role("heading", name="1 · Data")).to_be_visible()
-        page.get_by_role("tab", name="Upload CSV").click()
-        page.get_by_label("CSV file", exact=True).locator('input[type="file"]').set_input_files(
+        expect(page.get_by_role("heading", name=w("1 · Data"))).to_be_visible()
+        page.get_by_role("tab", name=w("Upload CSV")).click()
+        page.get_by_label(w("Drive file (CSV, Parquet, xlsx or MF4)"), exact=True).locator('input[type="file"]'
+                                                             ).set_input_files(
             files=[{"name": "broken.csv", "mimeType": "text/csv",
                     "buffer": b"speed,rpm\n1,2\n3,4\n"}])
-        expect(page.get_by_text("This file could not be used")).to_be_visible()
-        expect(page.get_by_text("at least 60")).to_be_visible()
+        expect(page.get_by_text(w.part("This file could not be used",
+                                       "이 파일은 쓸 수 없습니다"))).to_be_visible()
+        expect(page.get_by_text(w.part("at least 60", "60")).first).to_be_visible()
         expect(page.get_by_text("Traceback")).to_have_count(0)
-        page.screenshot(path=str(ARTIFACTS / "data-bad-upload.png"))
+        page.screenshot(path=w.shot("data-bad-upload.png"))
         mark("bad upload")
 
         # PEMS + OBD from two files: the split sample, merged with its analyzer delay found
-        page.get_by_text("PEMS + OBD from two files").click()
-        page.get_by_text("Use the split sample (urban").click()
-        page.get_by_role("button", name="Merge the two files").click()
-        expect(page.get_by_text("Analyzer delay", exact=True)).to_be_visible()
-        expect(page.get_by_text("Correlation of PEMS CO2 with OBD fuel_rate")).to_be_visible()
+        page.get_by_text(w("PEMS + OBD from two files")).click()
+        page.get_by_text(w.part("Use the split sample (urban", "분할 샘플 사용")).click()
+        page.get_by_role("button", name=w("Merge the two files")).click()
+        expect(page.get_by_text(w("Analyzer delay"), exact=True)).to_be_visible()
+        expect(page.get_by_text(w("Correlation of PEMS {pems} with OBD {obd}", pems="CO2",
+                                  obd="fuel_rate"))).to_be_visible()
         expect(page.get_by_text("Traceback")).to_have_count(0)
         page.wait_for_timeout(800)
         merge = page.locator('[data-testid="stExpander"]',
-                             has=page.get_by_text("Merged drive:")).first
-        merge.screenshot(path=str(ARTIFACTS / "data-merge.png"))
+                             has=page.get_by_text(w.part("Merged drive:", "병합된 주행:"))).first
+        merge.screenshot(path=w.shot("data-merge.png"))
         mark("merge")
 
-
         page.goto(server)
-        expect(page.get_by_role("heading", name="PA-LSTM Explorer")).to_be_visible()
+        expect(page.get_by_role("heading", name=w("PA-LSTM Explorer"))).to_be_visible()
         mark("home")
-        page.get_by_role("button", name="Start with sample data").click()
+        page.get_by_role("button", name=w("Start with sample data")).click()
 
-        expect(page.get_by_role("heading", name="2 · Sensor groups")).to_be_visible()
-        expect(page.get_by_text("Ready: predict")).to_be_visible()
-        expect(page.get_by_text("simulated sample drive").first).to_be_visible()
+        expect(page.get_by_role("heading", name=w("2 · Sensor groups"))).to_be_visible()
+        expect(page.get_by_text(w.part("Ready: predict", "준비 완료"))).to_be_visible()
+        expect(page.get_by_text(w.part("simulated sample drive", "시뮬레이션 샘플 주행")).first
+               ).to_be_visible()
         mark("groups")
         page.wait_for_timeout(800)
-        page.screenshot(path=str(ARTIFACTS / "groups.png"))
-        page.get_by_role("button", name="Next: train →").click()
+        page.screenshot(path=w.shot("groups.png"))
+        page.get_by_role("button", name=w("Next: train →")).click()
 
-        expect(page.get_by_role("heading", name="3 · Train")).to_be_visible()
-        page.get_by_role("button", name="Train", exact=True).click()
-        open_results = page.get_by_role("button", name="Open results →")
+        expect(page.get_by_role("heading", name=w("3 · Train"))).to_be_visible()
+        page.get_by_role("button", name=w("Train"), exact=True).click()
+        open_results = page.get_by_role("button", name=w("Open results →"))
         expect(open_results).to_be_visible(timeout=180_000)
         expect(page.get_by_text("RMSE").first).to_be_visible()
         mark("trained")
-        page.screenshot(path=str(ARTIFACTS / "train.png"))
+        page.screenshot(path=w.shot("train.png"))
         open_results.click()
 
-        expect(page.get_by_role("heading", name="4 · Results")).to_be_visible()
-        feature = page.get_by_text("Relevance (weight each input really gets)")
-        temporal = page.get_by_text("Temporal attention (which time step)")
+        expect(page.get_by_role("heading", name=w("4 · Results"))).to_be_visible()
+        relevance = w("relevance (weight each input really gets)")
+        feature = page.get_by_text(relevance[:1].upper() + relevance[1:])
+        temporal = page.get_by_text(w("Temporal attention (which time step)"))
         expect(feature).to_be_visible(timeout=60_000)
         expect(temporal.first).to_be_visible()
         # the heatmap is drawn (plotly renders heatmaps into an <image> layer)
         att_plot = page.locator(".js-plotly-plot", has=feature)
         expect(att_plot.locator("g.hm image, .heatmaplayer image").first).to_be_attached()
         mark("heatmaps")
-        expect(page.get_by_text("Which sensor groups matter")).to_be_visible()
+        expect(page.get_by_text(w.part("Which sensor groups matter", "어느 센서 그룹이 중요한가"))
+               ).to_be_visible()
         expect(page.get_by_text("Traceback")).to_have_count(0)
-        heading = page.get_by_role("heading", name="One prediction and which inputs mattered")
+        heading = page.get_by_role("heading", name=w("One prediction and which inputs mattered"))
         heading.scroll_into_view_if_needed()
         page.wait_for_timeout(1500)                                     # let plots settle
-        page.screenshot(path=str(ARTIFACTS / "results.png"), full_page=True)
+        page.screenshot(path=w.shot("results.png"), full_page=True)
         block = page.locator('[data-testid="stHorizontalBlock"]', has=feature).last
-        block.screenshot(path=str(ARTIFACTS / "results-attention.png"))
+        block.screenshot(path=w.shot("results-attention.png"))
         # α is one click away, labelled as what it is
-        page.get_by_text("feature attention α", exact=True).click()
-        expect(page.get_by_text("Feature attention (which sensor, when)")).to_be_visible()
-        expect(page.get_by_text("not a which-sensor-when map").first).to_be_visible()
+        page.get_by_text(w("feature attention α"), exact=True).click()
+        expect(page.get_by_text(w("Feature attention (which sensor, when)"))).to_be_visible()
+        expect(page.get_by_text(w.part("not a which-sensor-when map",
+                                       "'어떤 센서를 언제' 보여 주는 맵이 아닙니다")).first
+               ).to_be_visible()
 
         # side by side: relevance vs integrated gradients of the same window, agreement
-        pair = page.get_by_role("heading", name="Two maps of the same window, side by side")
+        pair = page.get_by_role("heading", name=w("Two maps of the same window, side by side"))
         pair.scroll_into_view_if_needed()
-        expect(page.get_by_text("Agreement (Spearman ρ of the cells)")).to_be_visible(
+        expect(page.get_by_text(w("Agreement (Spearman ρ of the cells)"))).to_be_visible(
             timeout=60_000)
-        expect(page.get_by_text(re.compile(r"Spearman ρ = -?\d\.\d\d"))).to_be_visible()
+        expect(page.get_by_text(re.compile(r"ρ = -?\d\.\d\d"))).to_be_visible()
         pair_plot = page.locator(".js-plotly-plot", has=page.get_by_text(
-            "— integrated gradients"))
+            "— " + w("integrated gradients")))
         expect(pair_plot.locator("g.hm image, .heatmaplayer image")).to_have_count(2)
         expect(page.get_by_text("Traceback")).to_have_count(0)
         pair.evaluate("e => e.scrollIntoView({block: 'start'})")
         page.wait_for_timeout(1500)
         box = pair.bounding_box()                                       # viewport coords
-        page.screenshot(path=str(ARTIFACTS / "results-side-by-side.png"),
+        page.screenshot(path=w.shot("results-side-by-side.png"),
                         clip={"x": 0, "y": max(0, box["y"] - 10), "width": 1500,
                               "height": 1100})
         # the deletion score of the chosen map
-        page.get_by_role("button", name="Score this map (deletion curve)").click()
-        expect(page.get_by_text(re.compile(r"Area under the curve"))).to_be_visible(
-            timeout=120_000)
-        expect(page.get_by_text("random order (area").first).to_be_attached()
+        page.get_by_role("button", name=w("Score this map (deletion curve)")).click()
+        expect(page.get_by_text(re.compile(w.part("Area under the curve", "곡선 아래 면적")))
+               ).to_be_visible(timeout=120_000)
+        expect(page.get_by_text(w.part("random order (area", "무작위 순서 (면적")).first
+               ).to_be_attached()
         mark("side by side + deletion score")
 
         # the Learn page: its little LSTM/GRU train, then every section renders
         page.goto(server + "/Learn")
-        expect(page.get_by_role("heading", name="1. Inside an LSTM cell")).to_be_visible()
-        expect(page.get_by_text("Sample drive (simulated)")).to_be_visible()
-        expect(page.get_by_role("heading", name=re.compile(r"The gate equations at step t = \d+"))
+        expect(page.get_by_role("heading", name=w("1. Inside an LSTM cell"))).to_be_visible()
+        expect(page.get_by_text(w("Sample drive (simulated)"))).to_be_visible()
+        expect(page.get_by_role("heading", name=re.compile(w.part(
+            r"The gate equations at step t = \d+", r"스텝 t = \d+의 게이트 수식")))
                ).to_be_visible(timeout=120_000)
-        for name in ("2. LSTM vs GRU", "3. Why gates help", "4. Attention",
-                     "5. Why grouped (parallel) attention", "6. Attention vs attribution"):
+        sections = w.part(("2. LSTM vs GRU", "3. Why gates help", "4. Attention",
+                           "5. Why grouped (parallel) attention", "6. Attention vs attribution"),
+                          ("2. LSTM과 GRU", "3. 게이트가 왜", "4. 어텐션", "5. 왜 그룹별(병렬)",
+                           "6. 어텐션과 귀속"))
+        for name in sections:
             expect(page.get_by_role("heading", name=re.compile("^" + re.escape(name)))
                    ).to_be_attached(timeout=120_000)
         expect(page.locator(".js-plotly-plot").first).to_be_visible()
         expect(page.get_by_text("Traceback")).to_have_count(0)
         page.wait_for_timeout(1500)                                     # let plots settle
-        page.screenshot(path=str(ARTIFACTS / "learn.png"), full_page=True)
+        page.screenshot(path=w.shot("learn.png"), full_page=True)
         mark("learn")
 
 

@@ -9,6 +9,7 @@
     jobs      the one background-job runner and its poller (Train and Learn), torch's threads
     figures   figures only the dashboard draws (Learn's, the maps Learn and Results share)
     forecast_ui  Results' multi-step sections (fan, error by step, the model's own maps)
+    lang      the session's language, the sidebar switch, translated page links and labels
 
 A page starts with ``ui.start_page(ui.keys.<Its namespace>)`` and reads and writes session state
 only through the declared keys (``K = ui.keys.Results; K.res_time.get()``, ``key=K.res_time``).
@@ -20,6 +21,8 @@ here computes anything; computation is in ``palstm_core``.
 from . import keys
 from .jobs import Job, TrainingJob, TuneJob, background, limit_threads, train_threads, watch
 from .keys import forget_data
+from .lang import (LANG_KEY, device_label, first_upper, fmt, headers, init_language,
+                   language_switch, localized, page_setup)
 from .nav import (PAGE, STEPS, collect_job, current_step, data_badge, need_data, need_runs,
                   start_page, step_indicator)
 from .session import Memo
@@ -33,6 +36,8 @@ from .state import (add_run, base_dataset, campaign, dataset, default_clean_chan
                     use_cleaned, window_map, window_spec)
 
 __all__ = [
+    "LANG_KEY", "device_label", "first_upper", "fmt", "headers", "init_language",
+    "language_switch", "localized", "page_setup",
     "DEMO", "Job", "Memo", "PAGE", "STEPS", "TrainingJob", "TuneJob", "add_run", "background",
     "base_dataset", "cache", "campaign", "collect_job", "current_step", "data_badge", "dataset",
     "default_clean_channels", "delete_run", "deletion", "demo_settings", "fingerprint",

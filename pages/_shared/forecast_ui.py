@@ -15,22 +15,18 @@ import streamlit as st
 
 import palstm_core as pc
 from palstm_core import plots
+from palstm_core.i18n import N_, _
 
 from . import figures
+from .lang import headers
 from .state import fingerprint, first_step, memo
 
-MAP_MEANING = (
-    "**What a map means for a multi-step forecast.** One window of inputs gives all {S} "
-    "forecasts at once, and the relevance / attention / attribution maps above are computed per "
-    "window: they explain **step 1** (t + {h}), the prediction the one-row-per-window plots "
-    "show. The model's own maps below belong to the window as a whole; only seq2seq has one "
-    "attention row per forecast step (its decoder reads the encoder again at every step).")
-
+LEAD = N_("steps after the newest input")          # a table column (shown translated)
 
 def one_row_per_window(results: dict) -> tuple[dict, dict[str, pd.DataFrame]]:
     """``{key: (predict, explain)}`` -> the same with step 1 of every multi-step prediction
     (one row per window, as ``explain``), and ``{key: predict}`` in the run's own (long) form."""
-    long = {k: p for k, (p, _) in results.items()}
+    long = {k: p for k, (p, _a) in results.items()}
     return {k: (first_step(p), a) for k, (p, a) in results.items()}, long
 
 
@@ -38,10 +34,10 @@ def step_one_note(run: pc.TrainedRun) -> None:
     """Under the leaderboard: which step the one-row-per-window plots show."""
     if run.window.steps > 1:
         w = run.window
-        st.info(f"This run forecasts **{w.steps} steps** from every window (t + {w.horizon} … "
-                f"t + {w.horizon + w.steps - 1}). The leaderboard scores all steps together; "
-                "the predictions, the window and its maps below show **step 1**, and the "
-                "multi-step forecast of the chosen window follows them.")
+        st.info(_("This run forecasts **{S} steps** from every window (t + {h} … t + {last}). "
+                  "The leaderboard scores all steps together; the predictions, the window and "
+                  "its maps below show **step 1**, and the multi-step forecast of the chosen "
+                  "window follows them.", S=w.steps, h=w.horizon, last=w.horizon + w.steps - 1))
 
 
 def window_at(pred1: pd.DataFrame, t: float) -> int:
@@ -54,23 +50,25 @@ def fan_section(run: pc.TrainedRun, pred: pd.DataFrame, ds: pc.Dataset, origin: 
     """The forecasts of the chosen window (bold) and the origins just before it, against the
     actual target, and the chosen window's numbers per step."""
     w = run.window
-    st.subheader(f"Forecast of the next {w.steps} steps from the chosen window")
+    st.subheader(_("Forecast of the next {S} steps from the chosen window", S=w.steps))
     st.plotly_chart(plots.forecast_fan_figure(pred, origin, run.target, run.target_unit,
                                               ds.time_kind, n_origins=5),
                     width="stretch", key="fan_fig")
     rows = pred[pred["origin"] == origin].sort_values("step")
     table = pd.DataFrame({"step": rows["step"].to_numpy(),
-                          "steps after the newest input": w.horizon + rows["step"].to_numpy() - 1,
+                          LEAD: w.horizon + rows["step"].to_numpy() - 1,
                           "time": rows["time"].to_numpy(), "actual": rows["actual"].to_numpy(),
                           "predicted": rows["predicted"].to_numpy()})
     table["error"] = table["predicted"] - table["actual"]
     st.dataframe(table, hide_index=True, width="stretch", key="fan_table",
-                 column_config={c: st.column_config.NumberColumn(format="%.4g")
-                                for c in ("time", "actual", "predicted", "error")})
-    st.caption(f"The origin (dashed line) is the newest input of the window chosen above; the "
-               f"bold line is what the model forecast from it for steps 1 … {w.steps}, the faint "
-               f"lines the forecasts of the 4 windows before it. Move the time slider above to "
-               f"pick another origin. Units: {run.target_unit or 'target unit'}.")
+                 column_config=headers(table, {c: st.column_config.NumberColumn(format="%.4g")
+                                               for c in ("time", "actual", "predicted",
+                                                         "error")}))
+    st.caption(_("The origin (dashed line) is the newest input of the window chosen above; the "
+                 "bold line is what the model forecast from it for steps 1 … {S}, the faint "
+                 "lines the forecasts of the 4 windows before it. Move the time slider above to "
+                 "pick another origin. Units: {unit}.", S=w.steps,
+                 unit=run.target_unit or _("target unit")))
 
 
 # ---------------------------------------------------------------------------- error by step
@@ -78,7 +76,7 @@ def error_by_step_section(run: pc.TrainedRun, long: dict[str, pd.DataFrame],
                           usable: dict[str, pc.TrainedRun], ds: pc.Dataset) -> None:
     """RMSE and R² by forecast step on this drive's test span, a line per compared run (a
     one-step run is a single point at step 1), and the chosen run's table."""
-    st.subheader("Error by forecast step")
+    st.subheader(_("Error by forecast step"))
     by_step = {f"{usable[k].config.model} · {k[:6]}": pc.step_metrics(p) for k, p in long.items()}
     c1, c2 = st.columns(2)
     c1.plotly_chart(plots.error_by_step_figure(by_step, "rmse", run.target_unit),
@@ -86,15 +84,16 @@ def error_by_step_section(run: pc.TrainedRun, long: dict[str, pd.DataFrame],
     c2.plotly_chart(plots.error_by_step_figure(by_step, "r2"), width="stretch",
                     key="step_r2_fig")
     mine = pc.step_metrics(long[run.key])
-    table = pd.DataFrame([{"step": k, "steps after the newest input": run.window.horizon + k - 1,
+    table = pd.DataFrame([{"step": k, LEAD: run.window.horizon + k - 1,
                            "RMSE": m["rmse"], "MAE": m["mae"], "R²": m["r2"]}
                           for k, m in mine.items()])
     st.dataframe(table, hide_index=True, width="stretch", key="step_table",
-                 column_config={c: st.column_config.NumberColumn(format="%.3g")
-                                for c in ("RMSE", "MAE", "R²")})
-    st.caption(f"Computed on the test span of {ds.label}, step by step (step k forecasts "
-               f"{run.window.horizon} + k − 1 steps after the newest input). The further "
-               "ahead, the less the window knows: error usually grows with the step.")
+                 column_config=headers(table, {c: st.column_config.NumberColumn(format="%.3g")
+                                               for c in ("RMSE", "MAE", "R²")}))
+    st.caption(_("Computed on the test span of {label}, step by step (step k forecasts {h} + "
+                 "k − 1 steps after the newest input). The further ahead, the less the window "
+                 "knows: error usually grows with the step.", label=ds.label,
+                 h=run.window.horizon))
 
 
 # ---------------------------------------------------------------------------- own maps
@@ -115,32 +114,39 @@ def model_maps_section(run: pc.TrainedRun, ds: pc.Dataset, i: int) -> None:
     maps = own_maps(run, ds, i)
     if not maps and w.steps == 1:
         return
-    st.subheader("The model's own attention in this window")
+    st.subheader(_("The model's own attention in this window"))
     if w.steps > 1:
-        st.markdown(MAP_MEANING.format(S=w.steps, h=w.horizon))
+        st.markdown(_(
+            "**What a map means for a multi-step forecast.** One window of inputs gives all {S} "
+            "forecasts at once, and the relevance / attention / attribution maps above are "
+            "computed per window: they explain **step 1** (t + {h}), the prediction the "
+            "one-row-per-window plots show. The model's own maps below belong to the window as "
+            "a whole; only seq2seq has one attention row per forecast step (its decoder reads "
+            "the encoder again at every step).", S=w.steps, h=w.horizon))
     if isinstance(maps, str):
         st.error(maps)
         return
     if not maps:
-        st.caption(f"{run.config.model} has no attention map of its own beyond the map above.")
+        st.caption(_("{model} has no attention map of its own beyond the map above.",
+                     model=run.config.model))
         return
     if "decoder" in maps:
         st.plotly_chart(figures.decoder_attention_figure(
-            maps["decoder"][0], title=f"seq2seq ({run.config.attention}): which encoder step "
-                                      "each decoder step reads"),
+            maps["decoder"][0], title=_("seq2seq ({kind}): which encoder step each decoder "
+                                        "step reads", kind=run.config.attention)),
             width="stretch", key="decoder_map_fig")
-        st.caption("Row k = decoder step k (forecast step k), columns = the encoder's hidden "
-                   "states h_j of the window's input steps (t = newest); every row sums to 1: "
-                   "a_kj = softmax_j(e_kj). At inference the decoder is fed its own previous "
-                   "forecast (no teacher forcing).")
+        st.caption(_("Row k = decoder step k (forecast step k), columns = the encoder's "
+                     "hidden states h_j of the window's input steps (t = newest); every row "
+                     "sums to 1: a_kj = softmax_j(e_kj). At inference the decoder is fed its "
+                     "own previous forecast (no teacher forcing)."))
     layers = {k: v[0] for k, v in maps.items() if k.startswith("layer")}
     if layers:
-        st.plotly_chart(figures.heads_figure(layers, "Transformer: every head of every layer "
-                                                     "(query step × key step)"),
+        st.plotly_chart(figures.heads_figure(layers, _("Transformer: every head of every layer "
+                                                       "(query step × key step)")),
                         width="stretch", key="heads_map_fig")
-        st.caption("Each panel is one head's softmax(Q_h K_hᵀ / √d_h): row i = the query step, "
-                   "column j = the key step it reads, rows sum to 1. The forecast is read from "
-                   "the newest step's row (t) of the last layer.")
+        st.caption(_("Each panel is one head's softmax(Q_h K_hᵀ / √d_h): row i = the query "
+                     "step, column j = the key step it reads, rows sum to 1. The forecast is "
+                     "read from the newest step's row (t) of the last layer."))
 
 
 def forecast_sections(run: pc.TrainedRun, long: dict[str, pd.DataFrame],

@@ -18,6 +18,8 @@ from typing import Any
 import streamlit as st
 
 import palstm_core as pc
+from palstm_core import i18n
+from palstm_core.i18n import _
 
 
 # PyTorch CPU threads: $PALSTM_TORCH_THREADS, default 1. The Streamlit server (and often the
@@ -45,7 +47,8 @@ class Job:
         self.name = name
         self.info = info                     # what the caller needs back (e.g. the settings)
         self.fraction = 0.0
-        self.message = "starting…"
+        self.lang = i18n.current()           # the session's language, for the thread's messages
+        self.message = _("starting…")
         self.result: Any = None
         self.error: str | None = None
         self.cancelled = False
@@ -84,15 +87,19 @@ class Job:
 
     def _main(self) -> None:
         limit_threads()
+        with i18n.language(self.lang):
+            self._work()
+
+    def _work(self) -> None:
         try:
             self.result = self.work(self)
         except pc.TrainingCancelled:
             self.cancelled = True
-            self.message = "Cancelled."
+            self.message = _("Cancelled.")
         except (pc.DataError, pc.TrainingError, ValueError) as exc:
             self.error = str(exc)
         except Exception as exc:  # noqa: BLE001 - shown to the user, never a traceback
-            self.error = f"unexpected {type(exc).__name__}: {exc}"
+            self.error = _("unexpected {kind}: {error}", kind=type(exc).__name__, error=exc)
         finally:
             self.finished = time.time()
             self.done = True
@@ -131,12 +138,13 @@ class TrainingJob(Job):
                 self.errors.append(f"{cfg.model}: {exc}")
                 continue
             except Exception as exc:  # noqa: BLE001 - shown to the user, never a traceback
-                self.errors.append(f"{cfg.model}: unexpected {type(exc).__name__}: {exc}")
+                self.errors.append(_("{model}: unexpected {kind}: {error}", model=cfg.model,
+                                     kind=type(exc).__name__, error=exc))
                 continue
             if run.from_cache and not self.histories[cfg.model]:
                 self.histories[cfg.model] = list(run.history)
             self.runs.append(run)
-        self.progress(1.0, f"Done: {len(self.runs)} of {n} model(s) ready.")
+        self.progress(1.0, _("Done: {ready} of {n} model(s) ready.", ready=len(self.runs), n=n))
         return self.runs
 
 
@@ -160,7 +168,7 @@ class TuneJob(TrainingJob):
                                  progress=self.progress, cancel=self.cancel,
                                  search_lookback=False, on_trial=self.trials.append)
         except (pc.DataError, pc.TrainingError) as exc:
-            self.errors.append(f"tuning: {exc}")
+            self.errors.append(_("tuning: {error}", error=exc))
             return self.runs
         self.runs = [self.tuned.run]
         return self.runs
@@ -189,7 +197,7 @@ def background(job_key, result_key, start: bool, compute: Callable, config: dict
                cache: pc.ModelCache, status: tuple[str, str, str]) -> bool:
     """Run ``compute(**config, cache=cache, progress=…, cancel=…)`` as a ``Job`` kept under the
     session key ``job_key`` when ``start``; while it runs show its progress and a cancel button
-    (``status`` = verb, cancel widget key, cancel label); when it is done, keep
+    (``status`` = verb, cancel widget key, cancel label: msgids, shown translated); when it is done, keep
     ``(config, result)`` under ``result_key`` and drop the job. Returns whether it still runs."""
     job = job_key.get()
     if start and (job is None or job.done):
@@ -203,18 +211,18 @@ def background(job_key, result_key, start: bool, compute: Callable, config: dict
         job.collected = True
         job_key.pop()
         if job.cancelled:
-            st.warning(f"{verb} was cancelled.")
+            st.warning(_("{verb} was cancelled.", verb=i18n.tr(verb)))
         elif job.error is not None:
-            st.error(f"{verb} failed: {job.error}")
+            st.error(_("{verb} failed: {error}", verb=i18n.tr(verb), error=job.error))
         else:
             result_key.set((job.info["config"], job.result))
         return False
 
     def draw(job: Job) -> None:
-        st.progress(job.fraction, text=f"{verb}: {job.message}")
+        st.progress(job.fraction, text=f"{i18n.tr(verb)}: {job.message}")
         if job.cancel.is_set():
-            st.caption("Cancelling…")
-        elif st.button(cancel_label, key=cancel_key):
+            st.caption(_("Cancelling…"))
+        elif st.button(i18n.tr(cancel_label), key=cancel_key):
             job.cancel.set()
     watch(job, draw)
     return True

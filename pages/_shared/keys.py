@@ -109,6 +109,12 @@ class Learn(Space):
      sa_positions) = widgets(PAGE, 8)
 
 
+class Language(Space):
+    """The dashboard's language (``lang.py``), chosen once per session and kept on every page."""
+    lang = Key(SESSION, doc="the chosen language code (en, ko)")
+    lang_pick = Key(PAGE, widget=True, doc="the sidebar language switch, re-set from lang")
+
+
 # ---------------------------------------------------------------------------- lookup
 def all_keys() -> list[Key]:
     return [k for space in SPACES for k in space.keys()]

@@ -6,16 +6,17 @@ from __future__ import annotations
 import streamlit as st
 
 import palstm_core as pc
+from palstm_core.i18n import N_, _, ngettext, tr
 
 from .keys import Runs, enter_page
 from .state import (add_run, campaign, dataset, fits, grouping, runs, show_in_results, target,
                     test_drives)
 
-STEPS = [("data", "1 · Data", "pages/1_Data.py"),
-         ("groups", "2 · Sensor groups", "pages/2_Sensor_groups.py"),
-         ("train", "3 · Train", "pages/3_Train.py"),
-         ("results", "4 · Results", "pages/4_Results.py")]
-PAGE = {k: path for k, _, path in STEPS}
+STEPS = [("data", N_("1 · Data"), "pages/1_Data.py"),       # labels: msgids, shown with tr()
+         ("groups", N_("2 · Sensor groups"), "pages/2_Sensor_groups.py"),
+         ("train", N_("3 · Train"), "pages/3_Train.py"),
+         ("results", N_("4 · Results"), "pages/4_Results.py")]
+PAGE = {k: path for k, _label, path in STEPS}
 PAGE["downloads"] = "pages/5_Downloads.py"
 PAGE["home"] = "app.py"
 
@@ -56,24 +57,25 @@ def step_indicator(active: str | None = None) -> None:
             "train": bool(runs()), "results": bool(runs())}
     here = active or current_step()
     parts = []
-    for key, label, _ in STEPS:
+    for key, label, _path in STEPS:
         mark = "✓" if done[key] else "○"
-        text = f"**{label}**" if key == here else label
+        text = f"**{tr(label)}**" if key == here else tr(label)
         parts.append(f"{mark} {text}")
     st.markdown(" → ".join(parts))
     ds = dataset()
-    bits = [f"data: **{ds.label}** ({len(ds)} rows)" if ds is not None else "no data loaded"]
+    bits = [_("data: **{label}** ({rows} rows)", label=ds.label, rows=len(ds))
+            if ds is not None else _("no data loaded")]
     if campaign() is not None:
-        bits = [f"data: **{campaign().label}**"]
+        bits = [_("data: **{label}**", label=campaign().label)]
     if target():
         g = grouping()
-        bits.append(f"target **{target()}**"
-                    + (f", {len(g.groups)} sensor groups" if g else ""))
+        bits.append(_("target **{target}**", target=target())
+                    + (_(", {n} sensor groups", n=len(g.groups)) if g else ""))
     if runs():
-        bits.append(f"{len(runs())} trained run(s)")
+        bits.append(ngettext("{n} trained run", "{n} trained runs", len(runs())))
     job = Runs.job.get()
     if job is not None and job.running:
-        bits.append("training in progress…")
+        bits.append(_("training in progress…"))
     st.caption(" · ".join(bits))
 
 
@@ -81,8 +83,8 @@ def need_data() -> pc.Dataset:
     """The session's dataset, or a hint to load one and stop the page."""
     ds = dataset()
     if ds is None:
-        st.info("No data loaded yet. Load the sample drive or your own CSV first.")
-        st.page_link(PAGE["data"], label="Go to Data", icon=":material/folder_open:")
+        st.info(_("No data loaded yet. Load the sample drive or your own CSV first."))
+        st.page_link(PAGE["data"], label=_("Go to Data"), icon=":material/folder_open:")
         st.stop()
     return ds
 
@@ -93,7 +95,7 @@ def need_runs(ds: pc.Dataset, hint: str) -> dict[str, pc.TrainedRun]:
     usable = {k: r for k, r in runs().items() if fits(r, ds)}
     if not usable:
         st.info(hint)
-        st.page_link(PAGE["train"], label="Go to Train", icon=":material/model_training:")
+        st.page_link(PAGE["train"], label=_("Go to Train"), icon=":material/model_training:")
         st.stop()
     return usable
 
@@ -102,11 +104,13 @@ def data_badge(ds: pc.Dataset) -> None:
     camp = campaign()
     if camp is not None:
         test = test_drives()
-        st.caption(f"Data: **{camp.label}**" + (" — simulated drives, not measured" if
-                   camp.simulated else "") + "; test drives: " + (", ".join(test) if test else
-                   "none (the last part of every drive is tested)") + ". One-drive views show "
-                   f"{ds.name}.")
+        st.caption(_("Data: **{label}**", label=camp.label)
+                   + (_(" — simulated drives, not measured") if camp.simulated else "")
+                   + _("; test drives: {drives}. One-drive views show {name}.",
+                       drives=", ".join(test) if test else
+                       _("none (the last part of every drive is tested)"), name=ds.name))
     elif ds.simulated:
-        st.caption(f"Data: **{ds.label}** — simulated sample drive, not measured.")
+        st.caption(_("Data: **{label}** — simulated sample drive, not measured.",
+                     label=ds.label))
     else:
-        st.caption(f"Data: **{ds.label}**")
+        st.caption(_("Data: **{label}**", label=ds.label))

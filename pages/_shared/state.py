@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import palstm_core as pc
+from palstm_core.i18n import _, tr
 
 from .keys import Groups, Loaded, Problem, Runs, forget_data
 from .session import MEMO_SIZE, UPLOAD_SIZE, Memo  # noqa: F401 - Memo: tests import it here
@@ -89,13 +90,14 @@ def parse_upload(up, what: str, dayfirst: bool | None = None) -> pc.Dataset | No
                 return str(exc)
         got = store.get_or_compute((what, u.file_id, dayfirst), parse)
         if isinstance(got, str):
-            st.error(f"The {what} file '{u.name}' could not be used. " + got)
+            st.error(_("The {what} file '{name}' could not be used. {error}", what=what,
+                       name=u.name, error=tr(got)))
             return None
         parts.append(got)
     try:
         return pc.concat_drives(parts)
     except pc.DataError as exc:
-        st.error(f"The {what} files could not be joined. " + str(exc))
+        st.error(_("The {what} files could not be joined. {error}", what=what, error=exc))
         return None
 
 

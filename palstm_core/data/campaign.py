@@ -27,6 +27,7 @@ from .dataset import SAMPLE_DIR, DataError, Dataset
 from .load import load_file
 from .merge import concat_drives, merge_drives
 from .source import SUFFIXES, PathOrFile, head, kind, read, source_name
+from ..i18n import N_, _, ngettext
 
 MAX_ZIP_TOTAL = 4 * 2**30     # uncompressed bytes of all members of one zip
 MAX_ZIP_MEMBERS = 20000
@@ -75,7 +76,10 @@ class Campaign:
     @property
     def label(self) -> str:
         n = len(self.drives)
-        return f"{self.name} ({n} drive{'s' * (n != 1)}{', simulated' * self.simulated})"
+        if self.simulated:
+            return ngettext("{name} ({n} drive, simulated)", "{name} ({n} drives, simulated)",
+                            n, name=self.name)
+        return ngettext("{name} ({n} drive)", "{name} ({n} drives)", n, name=self.name)
 
     @property
     def common_columns(self) -> list[str]:
@@ -97,8 +101,9 @@ class Campaign:
                          "rate [Hz]": rate,
                          "missing columns": ", ".join(c for c in usual if c not in ds.columns),
                          "report": _describe(ds, usual)})
-        return pd.DataFrame(rows, columns=["drive", "rows", "duration [min]", "rate [Hz]",
-                                           "missing columns", "report"])
+        return pd.DataFrame(rows, columns=[N_("drive"), N_("rows"), N_("duration [min]"),
+                                           N_("rate [Hz]"), N_("missing columns"),
+                                           N_("report")])       # msgids: the UI's headers
 
     def preview(self) -> Dataset:
         """The first drive with only the columns every drive has: what a page that looks at one
@@ -154,13 +159,16 @@ def _zip_entries(data_or_path, prefix: PurePosixPath, skipped: dict[str, str],
                              else io.BytesIO(data_or_path))
         infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise DataError(f"'{label}' is not a readable ZIP archive ({exc}). Pack the drives "
-                        "again, or choose the folder instead.") from None
+        raise DataError(_("'{label}' is not a readable ZIP archive ({exc}). Pack the "
+                           "drives again, or choose the folder instead.",
+                           label=label, exc=exc)) from None
     keep.append(zf)
     if len(infos) > MAX_ZIP_MEMBERS or sum(i.file_size for i in infos) > MAX_ZIP_TOTAL:
-        raise DataError(f"'{label}' holds {len(infos)} files, {sum(i.file_size for i in infos) / 2**30:.1f}"
-                        f" GB unpacked; the limit is {MAX_ZIP_MEMBERS} files and "
-                        f"{MAX_ZIP_TOTAL / 2**30:.0f} GB. Split the campaign into smaller zips.")
+        raise DataError(_("'{label}' holds {n} files, {value:.1f} GB unpacked; the limit "
+                           "is {MAX_ZIP_MEMBERS} files and {value2:.0f} GB. Split the "
+                           "campaign into smaller zips.", label=label,
+                           n=len(infos), value=sum(i.file_size for i in infos) / 2**30,
+                           MAX_ZIP_MEMBERS=MAX_ZIP_MEMBERS, value2=MAX_ZIP_TOTAL / 2**30))
     out = []
     for info in infos:
         if info.is_dir():
@@ -184,7 +192,8 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, cap: in
     with zf.open(info) as fh:
         data = fh.read(cap + 1)                 # the size in the header may lie (zip bombs)
     if len(data) > cap:
-        raise DataError(f"'{where}' unpacks to more than {cap / 2**20:.0f} MB; split it.")
+        raise DataError(_("'{where}' unpacks to more than {value:.0f} MB; split it.",
+                           where=where, value=cap / 2**20))
     return data
 
 
@@ -205,8 +214,9 @@ def _entries(source, skipped: dict[str, str], keep: list, limit: int | None = No
         if path.is_file() and _is_zip(path.name, head(path)):
             return _zip_entries(path, PurePosixPath("."), skipped, keep, limit), path.stem
         if not path.exists():
-            raise DataError(f"'{path.name}' does not exist. Choose a folder of drives, a zip "
-                            "or a list of files.")
+            raise DataError(_("'{name}' does not exist. Choose a folder of drives, a zip "
+                               "or a list of files.",
+                               name=path.name))
         source = [path]
     if not isinstance(source, Sequence) or isinstance(source, (str, bytes)):
         source = [source]                       # one upload
@@ -325,11 +335,12 @@ def _load_trip(plan: _Plan, opts: dict, rate_hz: float, skipped: dict[str, str])
         if parts:
             loaded[logger] = concat_drives(parts, name=f"{plan.name} {logger.upper()}")
     if not loaded:
-        raise DataError(f"Trip '{plan.name}': none of its OBD/PEMS files could be read (see the "
-                        "lines of its files).")
+        raise DataError(_("Trip '{name}': none of its OBD/PEMS files could be read (see "
+                           "the lines of its files).", name=plan.name))
     if len(loaded) == 1:
         (logger, ds), = loaded.items()
-        ds.report.insert(0, f"Only {logger.upper()} data in this trip; nothing to merge.")
+        ds.report.insert(0, _("Only {logger} data in this trip; nothing to merge.",
+                              logger=logger.upper()))
         return ds
     return merge_drives(loaded["pems"], loaded["obd"], rate_hz=rate_hz)
 
@@ -347,19 +358,24 @@ def _clock(ds: Dataset) -> tuple[float, float]:
 def _describe(ds: Dataset, usual: list[str]) -> str:
     """The report line of one drive: size, clock, columns against the others, drops."""
     minutes, rate = _clock(ds)
-    clock = (f"{minutes:.1f} min at {rate:.3g} Hz" if np.isfinite(rate)
-             else "no clock (row numbers)")
-    parts = [f"{ds.name}: {len(ds)} rows, {clock}, {len(ds.columns)} sensor columns"]
+    clock = (_("{minutes:.1f} min at {rate:.3g} Hz", minutes=minutes, rate=rate)
+             if np.isfinite(rate) else _("no clock (row numbers)"))
+    parts = [_("{name}: {rows} rows, {clock}, {n} sensor columns", name=ds.name, rows=len(ds),
+               clock=clock, n=len(ds.columns))]
     missing = [c for c in usual if c not in ds.columns]
     extra = [c for c in ds.columns if c not in usual]
     if missing:
-        parts.append("missing " + ", ".join(f"'{c}'" for c in missing) + " (more than half of the drives have it)")
+        parts.append(_("missing {columns} (more than half of the drives have it)",
+                       columns=", ".join(f"'{c}'" for c in missing)))
     if extra:
-        parts.append("extra " + ", ".join(f"'{c}'" for c in extra) + " (at most half of the drives have it)")
-    drops = [ln for ln in ds.report if re.search(r"\b(dropped|removed)\b", ln, re.I)]
+        parts.append(_("extra {columns} (at most half of the drives have it)",
+                       columns=", ".join(f"'{c}'" for c in extra)))
+    drops = [ln for ln in ds.report                       # the English msgid decides
+             if re.search(r"\b(dropped|removed)\b", getattr(ln, "msgid", ln), re.I)]
     if drops:
-        parts.append("loading: " + " ".join(ln.rstrip(".") + "." for ln in drops).rstrip("."))
-    return "; ".join(parts) + "."
+        parts.append(_("loading: {lines}", lines=" ".join(
+            str(ln).rstrip(".") + "." for ln in drops).rstrip(".")))
+    return _("{parts}.", parts="; ".join(parts))
 
 
 def _usual_columns(drives: dict[str, Dataset]) -> list[str]:
@@ -414,17 +430,18 @@ def load_drives(source, *, progress: Progress | None = None, dayfirst: bool | No
     _drop_strays(drives, usual, skipped)
     if not drives:
         why = "\n".join(f"- {k}: {v}" for k, v in skipped.items()) or "- it holds no files"
-        raise DataError(f"No usable drive in '{name}'. Why each file or folder was not used:\n"
-                        f"{why}")
+        raise DataError(_("No usable drive in '{name}'. Why each file or folder was not "
+                           "used:\n{why}", name=name, why=why))
     camp = Campaign(drives, [], skipped, name=name)
     usual = _usual_columns(drives)
     camp.report = [f"{len(drives)} drive(s) loaded from '{name}', {len(skipped)} item(s) not "
                    f"used; {len(camp.common_columns)} sensor columns in every drive."]
     camp.report += [_describe(ds, usual) for ds in drives.values()]
-    camp.report += [f"Not used: {k}: {v}" for k, v in skipped.items()]
+    camp.report += [_("Not used: {drive}: {why}", drive=k, why=v) for k, v in skipped.items()]
     camp.report += _campaign_notes(drives)
     if progress is not None:
-        progress(1.0, f"Loaded {len(drives)} drive(s), {len(skipped)} item(s) not used")
+        progress(1.0, _("Loaded {n} drive(s), {n2} item(s) not used", n=len(drives),
+                         n2=len(skipped)))
     return camp
 
 
@@ -433,7 +450,8 @@ def _load_plans(plans: list[_Plan], rate_hz: float, opts: dict, progress: Progre
     drives: dict[str, Dataset] = {}
     for i, plan in enumerate(plans):
         if progress is not None:
-            progress(i / max(len(plans), 1), f"Drive {i + 1} of {len(plans)}: {plan.name}")
+            progress(i / max(len(plans), 1), _("Drive {value} of {n}: {name}", value=i + 1,
+                                                n=len(plans), name=plan.name))
         try:
             if plan.loggers:
                 ds = _load_trip(plan, opts, rate_hz, skipped)
@@ -468,6 +486,8 @@ def load_sample_campaign(progress: Progress | None = None) -> Campaign:
     camp.name = "sample campaign"
     for ds in camp:
         ds.simulated = True
-        ds.report.insert(0, "Simulated drive made by palstm_core.simulate — not measured data.")
-    camp.report.insert(0, "Simulated campaign made by palstm_core.simulate — not measured data.")
+        ds.report.insert(0, _("Simulated drive made by palstm_core.simulate — not measured "
+                              "data."))
+    camp.report.insert(0, _("Simulated campaign made by palstm_core.simulate — not measured "
+                            "data."))
     return camp

@@ -10,6 +10,7 @@ import pandas as pd
 from .channels import gas_channels
 from .dataset import MIN_ROWS, DataError, Dataset
 from .resample import median_step
+from ..i18n import _
 
 def _hampel(x: np.ndarray, window: int, threshold: float, ratio: float) -> np.ndarray:
     """Boolean mask of spikes: |x - rolling median| > threshold · 1.4826 · rolling MAD (MAD
@@ -49,12 +50,14 @@ def clean(ds: Dataset, channels: list[str] | None = None, *, spikes: bool = True
     channels = list(dict.fromkeys(str(c) for c in channels))
     missing = [c for c in channels if c not in ds.columns]
     if missing:
-        raise DataError(f"'{ds.name}' has no column(s) {', '.join(map(repr, missing))} to clean. "
-                        f"Columns are: {', '.join(ds.columns)}.")
+        raise DataError(_("'{name}' has no column(s) {join} to clean. Columns are: {join2}.",
+                           name=ds.name, join=', '.join(map(repr, missing)),
+                           join2=', '.join(ds.columns)))
     if int(window) < 3:
-        raise DataError("The spike window must be at least 3 samples.")
+        raise DataError(_("The spike window must be at least 3 samples."))
     if not channels:
-        raise DataError(f"'{ds.name}' has no exhaust gas columns to clean; choose the columns.")
+        raise DataError(_("'{name}' has no exhaust gas columns to clean; choose the columns.",
+                           name=ds.name))
     frame = ds.frame.copy()
     report = list(ds.report)
     cleaning: dict[str, dict] = dict(ds.cleaning or {})
@@ -85,7 +88,7 @@ def clean(ds: Dataset, channels: list[str] | None = None, *, spikes: bool = True
             base = pd.Series(x).rolling(w, center=True, min_periods=max(3, w // 4)).quantile(0.02)
             ok = base.notna().to_numpy() & np.isfinite(t)
             if ok.sum() >= 3:
-                slope, _ = np.polyfit(t[ok], base.to_numpy()[ok], 1)
+                slope, __ = np.polyfit(t[ok], base.to_numpy()[ok], 1)
                 t0, t1 = np.nanmin(t), np.nanmax(t)
                 amount = float(slope * (t1 - t0))
                 spread = float(np.nanpercentile(x, 95) - np.nanpercentile(x, 5))
@@ -95,12 +98,18 @@ def clean(ds: Dataset, channels: list[str] | None = None, *, spikes: bool = True
                     info["drift_corrected"] = True
         frame[col] = x
         cleaning[col] = info
-        unit = ds.units.get(col, "")
-        parts = [f"{info['spikes']} spike(s) replaced" if spikes else "spike removal off"]
-        if info["events_kept"]:
-            parts.append(f"{info['events_kept']} peak(s) seen in other gases too kept as real")
-        parts.append((f"drift of {info['drift']:+.3g} {unit} over the drive corrected".replace(
-            "  ", " ") if info["drift_corrected"] else "no drift to correct") if drift
-            else "drift check off")
-        report.append(f"Cleaned '{col}': " + "; ".join(parts) + ".")
+        report.append(_report_line(col, info, ds.units.get(col, ""), spikes, drift))
     return replace(ds, frame=frame, report=report, cleaning=cleaning)
+
+
+def _report_line(col: str, info: dict, unit: str, spikes: bool, drift: bool) -> str:
+    """The report line of one cleaned channel."""
+    parts = [_("{n} spike(s) replaced", n=info["spikes"]) if spikes else _("spike removal off")]
+    if info["events_kept"]:
+        parts.append(_("{n} peak(s) seen in other gases too kept as real",
+                       n=info["events_kept"]))
+    parts.append((_("drift of {drift} over the drive corrected",
+                    drift=(format(info["drift"], "+.3g") + " " + unit).strip())
+                  if info["drift_corrected"] else _("no drift to correct")) if drift
+                 else _("drift check off"))
+    return _("Cleaned '{column}': {what}.", column=col, what="; ".join(parts))

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset import DataError
+from ..i18n import N_, _, tr
 
 _DATE = re.compile(r"^\s*(\d{1,4})([-/.])(\d{1,2})\2(\d{1,4})(?:[ T]+(.*))?$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*([AaPp]\.?[Mm]\.?)?$")
@@ -38,26 +39,30 @@ def _date_order(parts: pd.DataFrame, dayfirst: bool | None, column: str, name: s
         return "ymd"
     day_first_seen, month_first_seen = bool((a > 12).any()), bool((b > 12).any())
     if day_first_seen and month_first_seen:
-        raise DataError(f"'{name}': the dates in column '{column}' mix day/month and month/day "
-                        "order (both numbers go above 12). Save them in one order, e.g. "
-                        "YYYY-MM-DD.")
+        raise DataError(_("'{name}': the dates in column '{column}' mix day/month and "
+                           "month/day order (both numbers go above 12). Save them in one "
+                           "order, e.g. YYYY-MM-DD.", name=name,
+                           column=column))
     if dayfirst is not None:
         if (dayfirst and month_first_seen) or (not dayfirst and day_first_seen):
             order = "day/month" if dayfirst else "month/day"
-            raise DataError(f"'{name}': you asked for {order} dates, but column '{column}' has "
-                            f"dates that cannot be {order} (a number above 12 where the month "
-                            "would be). Choose the other order or leave it to be detected.")
-        report.append(f"Dates in '{column}' read as {'day/month' if dayfirst else 'month/day'}"
-                      "/year, as you chose.")
+            raise DataError(_("'{name}': you asked for {order} dates, but column "
+                               "'{column}' has dates that cannot be {order} (a number "
+                               "above 12 where the month would be). Choose the other order "
+                               "or leave it to be detected.",
+                               name=name, order=order, column=column))
+        report.append(_("Dates in '{column}' read as {v}/year, as you chose.", column=column,
+                         v='day/month' if dayfirst else 'month/day'))
         return "dmy" if dayfirst else "mdy"
     if day_first_seen or month_first_seen:
-        report.append(f"Dates in '{column}' are {'day/month' if day_first_seen else 'month/day'}"
-                      "/year (a day above 12 settles it).")
+        report.append(_("Dates in '{column}' are {v}/year (a day above 12 settles it).",
+                         column=column, v='day/month' if day_first_seen else 'month/day'))
         return "dmy" if day_first_seen else "mdy"
     guess_dayfirst = parts[1].iloc[0] == "."          # 8.7.2019 is German-style day first
-    report.append(f"Dates in '{column}' could be day/month or month/day (no day above 12); "
-                  f"assumed {'day/month' if guess_dayfirst else 'month/day'}/year. If that is "
-                  "wrong, choose the date order (dayfirst=) and load again.")
+    report.append(_("Dates in '{column}' could be day/month or month/day (no day above "
+                     "12); assumed {v}/year. If that is wrong, choose the date order "
+                     "(dayfirst=) and load again.", column=column,
+                     v='day/month' if guess_dayfirst else 'month/day'))
     return "dmy" if guess_dayfirst else "mdy"
 
 
@@ -108,12 +113,14 @@ def text_to_seconds(text: pd.Series, column: str, name: str, dayfirst: bool | No
         ts = pd.to_datetime(text.where(text != "", None), errors="coerce", utc=True,
                             format="ISO8601")
         if ts.notna().mean() > 0.95:
-            report.append(f"Times in '{column}' carry a UTC offset (time zone); converted to UTC "
-                          "so a daylight-saving change does not break the clock.")
+            report.append(_("Times in '{column}' carry a UTC offset (time zone); "
+                             "converted to UTC so a daylight-saving change does not break "
+                             "the clock.", column=column))
             return ((ts - pd.Timestamp(0, tz="UTC")).dt.total_seconds()).to_numpy(dtype=float)
-        raise DataError(f"'{name}': the times in column '{column}' have time zones that could not "
-                        "be read (e.g. '" + head.iloc[0][:40] + "'). Save them as "
-                        "YYYY-MM-DD hh:mm:ss+01:00 or without a time zone.")
+        raise DataError(_("'{name}': the times in column '{column}' have time zones that could "
+                          "not be read (e.g. '{value}'). Save them as YYYY-MM-DD hh:mm:ss+01:00 "
+                          "or without a time zone.", name=name, column=column,
+                          value=head.iloc[0][:40]))
     return None
 
 
@@ -123,8 +130,9 @@ def combine_date_time(date: pd.Series, clock: pd.Series, column: str, name: str,
     text = date.fillna("").astype(str).str.strip() + " " + clock.fillna("").astype(str).str.strip()
     secs = text_to_seconds(text, column, name, dayfirst, report)
     if secs is None or np.isnan(secs).mean() > 0.05:
-        raise DataError(f"'{name}': the Date and '{column}' columns could not be read together "
-                        "as date and time (e.g. '" + text.iloc[0][:40] + "').")
+        raise DataError(_("'{name}': the Date and '{column}' columns could not be read together "
+                          "as date and time (e.g. '{value}').", name=name, column=column,
+                          value=text.iloc[0][:40]))
     return secs
 
 
@@ -148,16 +156,18 @@ def numeric_clock(x: np.ndarray, column: str, unit: str) -> tuple[np.ndarray, st
     med = float(np.median(np.abs(finite))) if len(finite) else 0.0
     if excel_serial(x, column, unit):
         return ((x - 25569.0) * 86400.0, "datetime",
-                f"Time column '{column}' holds Excel serial dates (days since 1899-12-30); "
-                "converted to date-times.")
-    for limit, div, what in ((1e17, 1e9, "nanoseconds"), (1e14, 1e6, "microseconds"),
-                             (1e11, 1e3, "milliseconds")):
+                _("Time column '{column}' holds Excel serial dates (days since 1899-12-30); "
+                  "converted to date-times.", column=column))
+    for limit, div, what in ((1e17, 1e9, N_("nanoseconds")), (1e14, 1e6, N_("microseconds")),
+                             (1e11, 1e3, N_("milliseconds"))):
         if med > limit:
-            return x / div, "datetime", f"Time column '{column}' holds epoch {what} (Unix time); " \
-                                        "converted to seconds."
+            return x / div, "datetime", _("Time column '{column}' holds epoch {what} (Unix "
+                                          "time); converted to seconds.", column=column,
+                                          what=tr(what))
     if unit.strip().lower() == "ms" or column.lower().endswith("_ms"):
-        return x / 1000.0, "seconds", f"Time column '{column}' is in milliseconds; converted " \
-                                      "to seconds."
+        return x / 1000.0, "seconds", _("Time column '{column}' is in milliseconds; converted "
+                                        "to seconds.", column=column)
     if med > 1e8:
-        return x, "datetime", f"Time column '{column}' holds epoch seconds (Unix time)."
-    return x, "seconds", f"Time column '{column}' holds seconds."
+        return x, "datetime", _("Time column '{column}' holds epoch seconds (Unix time).",
+                                column=column)
+    return x, "seconds", _("Time column '{column}' holds seconds.", column=column)

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..i18n import _
+
 SAMPLE_DIR = Path(__file__).resolve().parent.parent.parent / "sample_data"
 MIN_ROWS = 60                      # fewer rows cannot make a train/validation/test split
 
@@ -57,7 +59,7 @@ class Dataset:
 
     @property
     def label(self) -> str:
-        return f"{self.name} (simulated)" if self.simulated else self.name
+        return _("{name} (simulated)", name=self.name) if self.simulated else self.name
 
     def fingerprint(self) -> str:
         """Hash of the content (values, column names, order); the cache key uses it."""

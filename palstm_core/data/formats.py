@@ -22,6 +22,7 @@ import pandas as pd
 
 from .dataset import DataError
 from .source import READERS, head
+from ..i18n import _
 
 Readable = Union[Path, bytes]          # a file on disk (read by the library) or its bytes
 
@@ -38,8 +39,9 @@ def table_text(src: Readable, what: str, label: str, max_bytes: int | None = Non
     except Exception as exc:  # noqa: BLE001 - the promise is: bad input -> DataError only
         raise _unreadable(exc, label, READERS[what]) from None
     if table.empty or table.shape[1] == 0:
-        raise DataError(f"'{label}' holds no data (no rows or no columns). Choose a file with "
-                        "one column per sensor and one row per time step.")
+        raise DataError(_("'{label}' holds no data (no rows or no columns). Choose a file "
+                           "with one column per sensor and one row per time step.",
+                           label=label))
     return _as_csv(table, header, label, max_bytes), note
 
 
@@ -49,11 +51,13 @@ def _open(src: Readable):
 
 def _unreadable(exc: BaseException, label: str, what: str) -> DataError:
     if isinstance(exc, MemoryError):
-        return DataError(f"'{label}' is too large to load in this computer's memory. Split it "
-                         "into smaller files.")
-    return DataError(f"'{label}' could not be read as a {what} ({_plain(exc, label)}). It may be "
-                     f"damaged, encrypted or not really a {what}; export it again, or save it as "
-                     "CSV.")
+        return DataError(_("'{label}' is too large to load in this computer's memory. "
+                            "Split it into smaller files.",
+                            label=label))
+    return DataError(_("'{label}' could not be read as a {what} ({plain}). It may be "
+                        "damaged, encrypted or not really a {what}; export it again, or "
+                        "save it as CSV.", label=label, what=what,
+                        plain=_plain(exc, label)))
 
 
 def _plain(exc: BaseException, label: str) -> str:
@@ -72,10 +76,12 @@ def _as_csv(table: pd.DataFrame, header: bool, label: str, max_bytes: int | None
     if not header:       # a sheet: title/metadata lines above the header fill one cell only
         text = _TITLE_ROW.sub(rb"\1", text)
     if max_bytes is not None and len(text) > max_bytes:
-        raise DataError(f"'{label}' holds {table.shape[0]:,} rows × {table.shape[1]} columns, "
-                        f"more than one upload may have here (over {max_bytes / 2**20:.0f} MB "
-                        "as text). Load it from Python or the command line (no limit there), "
-                        "or keep fewer columns or a shorter time range per file.")
+        raise DataError(_("'{label}' holds {shape:,} rows × {shape2} columns, more than "
+                           "one upload may have here (over {value:.0f} MB as text). Load "
+                           "it from Python or the command line (no limit there), or keep "
+                           "fewer columns or a shorter time range per file.",
+                           label=label, shape=table.shape[0], shape2=table.shape[1],
+                           value=max_bytes / 2**20))
     return text
 
 
@@ -86,32 +92,36 @@ def _parquet_table(src: Readable, label: str) -> tuple[pd.DataFrame, bool, str]:
     frame = table.to_pandas()
     if not isinstance(frame.index, pd.RangeIndex):       # an index pandas stored with the table
         frame = frame.reset_index()
-    return frame, True, (f"Read Parquet file '{label}' with pyarrow: {frame.shape[0]} rows, "
-                         f"{frame.shape[1]} columns.")
+    return frame, True, _("Read Parquet file '{label}' with pyarrow: {rows} rows, {columns} "
+                          "columns.", label=label, rows=frame.shape[0], columns=frame.shape[1])
 
 
 def _excel_table(src: Readable, label: str) -> tuple[pd.DataFrame, bool, str]:
     if head(src).startswith(b"\xd0\xcf\x11\xe0"):
-        raise DataError(f"'{label}' is a password-protected (encrypted) or old-format Excel "
-                        "workbook. Open it in Excel, remove the password and save it as .xlsx "
-                        "or CSV.")
+        raise DataError(_("'{label}' is a password-protected (encrypted) or old-format "
+                           "Excel workbook. Open it in Excel, remove the password and save "
+                           "it as .xlsx or CSV.", label=label))
     try:
         sheets = pd.read_excel(_open(src), sheet_name=None, header=None, dtype=object,
                                engine="openpyxl")
     except zipfile.BadZipFile:
-        raise DataError(f"'{label}' is not a readable .xlsx workbook (the file is damaged). "
-                        "Save it again from Excel, or as CSV.") from None
+        raise DataError(_("'{label}' is not a readable .xlsx workbook (the file is "
+                           "damaged). Save it again from Excel, or as CSV.",
+                           label=label)) from None
     filled = {n: s.dropna(how="all").dropna(axis=1, how="all") for n, s in sheets.items()}
     filled = {n: s for n, s in filled.items() if not s.empty}
     if not filled:
-        raise DataError(f"'{label}' has no filled cells in any sheet. Choose a workbook with "
-                        "a header row and one row per time step.")
+        raise DataError(_("'{label}' has no filled cells in any sheet. Choose a workbook "
+                           "with a header row and one row per time step.",
+                           label=label))
     sheet = next(iter(filled))
-    note = f"Read sheet '{sheet}' of Excel workbook '{label}' with openpyxl."
+    note = _("Read sheet '{sheet}' of Excel workbook '{label}' with openpyxl.", sheet=sheet,
+             label=label)
     others = [n for n in filled if n != sheet]
     if others:
-        note += (" Other sheets with data were not read: " + ", ".join(f"'{n}'" for n in others)
-                 + " (save each drive as its own file to use them).")
+        note = _("{note} Other sheets with data were not read: {sheets} (save each drive as "
+                 "its own file to use them).", note=note,
+                 sheets=", ".join(f"'{n}'" for n in others))
     return filled[sheet], False, note
 
 
@@ -128,8 +138,9 @@ def _open_mdf(mdf_class, src: Readable, label: str):
         gc.collect()
     finally:
         sys.unraisablehook = hook
-    raise DataError(f"'{label}' is not a readable ASAM MDF file ({error}). It may be damaged or "
-                    "cut short; export it again from the logger software, or as CSV.")
+    raise DataError(_("'{label}' is not a readable ASAM MDF file ({error}). It may be "
+                       "damaged or cut short; export it again from the logger software, or "
+                       "as CSV.", label=label, error=error))
 
 
 def _mdf_table(src: Readable, label: str) -> tuple[pd.DataFrame, bool, str]:
@@ -140,7 +151,8 @@ def _mdf_table(src: Readable, label: str) -> tuple[pd.DataFrame, bool, str]:
         groups = [(i, mdf.get_master(i)) for i in range(len(mdf.groups))]
         groups = [(i, t) for i, t in groups if len(t) > 1]
         if not groups:
-            raise DataError(f"'{label}' has no channel group with more than one sample.")
+            raise DataError(_("'{label}' has no channel group with more than one sample.",
+                               label=label))
         rate = {i: (len(t) - 1) / max(float(t[-1] - t[0]), 1e-12) for i, t in groups}
         base, master = max(groups, key=lambda g: (rate[g[0]], len(g[1])))
         frame = mdf.to_dataframe(raster=master, time_from_zero=False, empty_channels="skip",
@@ -156,10 +168,11 @@ def _mdf_table(src: Readable, label: str) -> tuple[pd.DataFrame, bool, str]:
     frame = frame.rename(columns=lambda c: f"{c} [{units[c]}]" if units.get(c) else c)
     frame.insert(0, "time [s]", master.astype(float))
     frame = frame.reset_index(drop=True)
-    note = (f"Read ASAM MDF file '{label}' with asammdf: {len(groups)} channel group(s); "
-            f"all channels on the time base of group {base} ({rate[base]:.4g} Hz, "
-            f"{len(master)} samples), the measurement's own clock in seconds (recording "
-            f"started {start:%Y-%m-%d %H:%M:%S %Z}).")
+    note = _("Read ASAM MDF file '{label}' with asammdf: {groups} channel group(s); all "
+             "channels on the time base of group {base} ({rate:.4g} Hz, {samples} samples), "
+             "the measurement's own clock in seconds (recording started {start}).",
+             label=label, groups=len(groups), base=base, rate=rate[base], samples=len(master),
+             start=start.strftime("%Y-%m-%d %H:%M:%S %Z").strip())
     if len(groups) > 1:
         note += (" Channels of the other groups were interpolated linearly onto it (empty "
                  "outside their own recording time).")

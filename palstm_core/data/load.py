@@ -17,6 +17,7 @@ from .sniff import sniff
 from .formats import table_text
 from .source import PathOrFile, head, kind, open_source, path_size, read, source_name
 from .timecol import in_time_order, read_time_column, time_report
+from ..i18n import _
 
 
 def load_file(source: PathOrFile | bytes, time_column: str | None = None, *,
@@ -43,8 +44,9 @@ def load_file(source: PathOrFile | bytes, time_column: str | None = None, *,
         what = kind(source[:16], label)
     opts = {"name": label, "resample_hz": resample_hz, "dayfirst": dayfirst}
     if what == "zip":
-        raise DataError(f"'{label}' is a ZIP archive, not one drive. Load it as a campaign "
-                        "(several drives), or unpack it and choose one file.")
+        raise DataError(_("'{label}' is a ZIP archive, not one drive. Load it as a "
+                           "campaign (several drives), or unpack it and choose one file.",
+                           label=label))
     if what not in ("parquet", "excel", "mdf"):          # text, or a binary load_csv refuses
         return load_csv(source, time_column, max_bytes=max_bytes, **opts)
     text, note = table_text(Path(source) if isinstance(source, str) else source, what, label,
@@ -80,12 +82,14 @@ def load_csv(source: PathOrFile | bytes, time_column: str | None = None, *, name
     except DataError:
         raise
     except MemoryError:
-        raise DataError(f"'{label}' is too large to load in this computer's memory. Split it "
-                        "into smaller files.") from None
+        raise DataError(_("'{label}' is too large to load in this computer's memory. "
+                           "Split it into smaller files.",
+                           label=label)) from None
     except Exception as exc:  # noqa: BLE001 - the promise is: bad input -> DataError only
-        raise DataError(f"'{label}' could not be read as a sensor table ({type(exc).__name__}: "
-                        f"{str(exc)[:200]}). Check that it is a CSV export with one header row "
-                        "and one row per time step.") from None
+        raise DataError(_("'{label}' could not be read as a sensor table ({name__}: "
+                           "{str}). Check that it is a CSV export with one header row and "
+                           "one row per time step.", label=label,
+                           name__=type(exc).__name__, str=str(exc)[:200])) from None
 
 
 def _load_csv(source: PathOrFile, time_column: str | None, name: str | None,
@@ -120,12 +124,14 @@ def _usable_rows(frame: pd.DataFrame, tcol: str | None, name: str, report: list[
     before = len(frame)
     frame = frame.dropna(how="all", subset=sensors).reset_index(drop=True)
     if len(frame) < before:
-        report.append(f"Dropped {before - len(frame)} row(s) with no sensor values.")
+        report.append(_("Dropped {value} row(s) with no sensor values.",
+                         value=before - len(frame)))
     if tcol is not None:
         report.extend(time_report(frame[tcol].to_numpy(dtype=float), tcol))
     if len(frame) < MIN_ROWS:
-        raise DataError(f"'{name}' has only {len(frame)} usable row(s); at least {MIN_ROWS} are "
-                        "needed to train and test a model. Use a longer recording.")
+        raise DataError(_("'{name}' has only {n} usable row(s); at least {MIN_ROWS} are "
+                           "needed to train and test a model. Use a longer recording.",
+                           name=name, n=len(frame), MIN_ROWS=MIN_ROWS))
     return frame
 
 
@@ -139,9 +145,9 @@ def load_sample(name: str = "urban") -> Dataset:
     """Load a shipped sample drive (simulated, see sample_data/README.md)."""
     path = SAMPLE_DIR / f"{name}.csv"
     if not path.exists():
-        raise DataError(f"There is no sample called '{name}'. Samples: "
-                        f"{', '.join((*SAMPLES, *SPLIT_SAMPLE))}.")
+        raise DataError(_("There is no sample called '{name}'. Samples: {join}.", name=name,
+                           join=', '.join((*SAMPLES, *SPLIT_SAMPLE))))
     ds = load_csv(path, name=f"sample: {name}")
     ds.simulated = True
-    ds.report.insert(0, "Simulated drive made by palstm_core.simulate — not measured data.")
+    ds.report.insert(0, _("Simulated drive made by palstm_core.simulate — not measured data."))
     return ds

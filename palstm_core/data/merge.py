@@ -13,6 +13,7 @@ from .channels import (engine_drivers, exhaust_flows, gas_channels, gases_by_spe
 from .dataset import MIN_ROWS, DataError, Dataset
 from .load import load_csv
 from .resample import median_step, to_grid
+from ..i18n import _
 
 # The merge grid is bounded by what the data can carry: above MAX_OVERSAMPLE times the faster
 # logger's own rate a finer grid only interpolates between the same samples (no information,
@@ -64,7 +65,7 @@ def _lag_curve(pems: Dataset, pcol: str, obd: Dataset, ocol: str, offset: float,
     """r[k] = corr(PEMS[t + k·step], OBD[t]) for k = 0..max_k on the common grid."""
     x = _on_grid(pems, pcol, grid)
     y = _on_grid(obd, ocol, grid, offset)
-    _, r = _xcorr(x, y, max(MIN_ROWS, len(grid) // 4))
+    __, r = _xcorr(x, y, max(MIN_ROWS, len(grid) // 4))
     m = len(y)
     return r[m - 1:m + max_k]
 
@@ -86,37 +87,39 @@ def concat_drives(drives, name: str | None = None) -> Dataset:
     """
     items = list(drives) if isinstance(drives, (list, tuple)) else [drives]
     if not items:
-        raise DataError("No files to join: give at least one file of the logger.")
+        raise DataError(_("No files to join: give at least one file of the logger."))
     parts = [d if isinstance(d, Dataset) else load_csv(d) for d in items]
     if len(parts) == 1:
         return parts[0]
     not_clock = [d.name for d in parts if d.time_kind != "datetime"]
     if not_clock:
-        raise DataError(f"Cannot join {', '.join(map(repr, not_clock))} with the other files: "
-                        "joining files of one logger needs date-time clocks (the wall clock "
-                        "says where each file goes), and these have none.")
+        raise DataError(_("Cannot join {join} with the other files: joining files of one "
+                           "logger needs date-time clocks (the wall clock says where each "
+                           "file goes), and these have none.",
+                           join=', '.join(map(repr, not_clock))))
     parts.sort(key=lambda d: float(np.nanmin(d.times)))
-    report = [f"Joined {len(parts)} files of one logger in time order: "
-              + ", ".join(f"'{d.name}'" for d in parts) + "."]
+    report = [_("Joined {n} files of one logger in time order: {files}.", n=len(parts),
+                files=", ".join(f"'{d.name}'" for d in parts))]
     for a, b in zip(parts, parts[1:]):
         gap = float(np.nanmin(b.times) - np.nanmax(a.times))
         if gap <= 0:
-            raise DataError(f"'{a.name}' and '{b.name}' overlap in time by {-gap:g} s, so they "
-                            "are not pieces of one recording. Join only files that follow each "
-                            "other.")
-        report.append(f"Gap of {gap:g} s between '{a.name}' and '{b.name}' (no rows invented).")
+            raise DataError(_("'{name}' and '{name2}' overlap in time by {v:g} s, so they "
+                               "are not pieces of one recording. Join only files that "
+                               "follow each other.", name=a.name,
+                               name2=b.name, v=-gap))
+        report.append(_("Gap of {gap:g} s between '{name}' and '{name2}' (no rows invented).",
+                         gap=gap, name=a.name, name2=b.name))
     tcol = parts[0].time_column
     frames = [d.frame.rename(columns={d.time_column: tcol}) for d in parts]
     frame = pd.concat(frames, ignore_index=True, sort=False)
     partial = [c for c in frame.columns if any(c not in f.columns for f in frames)]
     if partial:     # e.g. dropped as constant in one file: the others' rows would have no value
         frame = frame.drop(columns=partial)
-        report.append("Left out column(s) that not every file has (the rows of the other files "
-                      "would have no value for them): "
-                      + "; ".join(f"'{c}' (missing in "
-                                  + ", ".join(f"'{d.name}'" for d, f in zip(parts, frames)
-                                              if c not in f.columns) + ")"
-                                  for c in partial) + ".")
+        report.append(_("Left out column(s) that not every file has (the rows of the other "
+                        "files would have no value for them): {columns}.", columns="; ".join(
+                            _("'{column}' (missing in {files})", column=c, files=", ".join(
+                                f"'{d.name}'" for d, f in zip(parts, frames)
+                                if c not in f.columns)) for c in partial)))
     units: dict[str, str] = {}
     for d in parts:
         units.update({c: u for c, u in d.units.items() if u or c not in units})
@@ -164,9 +167,10 @@ def merge_drives(pems: Dataset, obd: Dataset, rate_hz: float = 1.0, lag: float |
     al = _Alignment(step=step)
     # 1. clock offset
     if clock_offset is not None:
-        al.offset, al.clock_method = float(clock_offset), "given by the user"
+        al.offset, al.clock_method = float(clock_offset), _("given by the user")
     elif pems.time_kind == "datetime" and obd.time_kind == "datetime":
-        al.offset, al.clock_method = 0.0, "absolute date-time (both files have date-time clocks)"
+        al.offset, al.clock_method = 0.0, _("absolute date-time (both files have date-time "
+                                            "clocks)")
     else:
         ref = _offset_by_correlation(pems, obd, pairs, al)
         if al.lag_in_offset:
@@ -180,8 +184,10 @@ def merge_drives(pems: Dataset, obd: Dataset, rate_hz: float = 1.0, lag: float |
     if al.shifted:
         grid = grid[grid + al.lag_s <= np.nanmax(pems.times) + 1e-9]
     if len(grid) < MIN_ROWS:
-        raise DataError(f"After removing the {al.lag_s:g} s analyzer delay, '{pems.name}' and "
-                        f"'{obd.name}' share only {len(grid)} time steps; {MIN_ROWS} are needed.")
+        raise DataError(_("After removing the {lag_s:g} s analyzer delay, '{name}' and "
+                           "'{name2}' share only {n} time steps; {MIN_ROWS} are needed.",
+                           lag_s=al.lag_s, name=pems.name, name2=obd.name, n=len(grid),
+                           MIN_ROWS=MIN_ROWS))
     frame, units, both, n_empty = _merged_frame(pems, obd, grid, al)
     tcol = pems.time_column or "time"
     obd_start = float(np.nanmin(obd.times + al.offset) - np.nanmin(pems.times))
@@ -223,27 +229,31 @@ class _Alignment:
 def _checked_inputs(pems, obd, rate_hz, pair) -> tuple[Dataset, Dataset, float, tuple | None]:
     """Both logs as Datasets with timed rows, the rate as a float and the pair's columns checked."""
     if pems is None or obd is None:
-        raise DataError("merge_drives needs two files: the PEMS log first, then the OBD log.")
+        raise DataError(_("merge_drives needs two files: the PEMS log first, then the OBD log."))
     pems, obd = concat_drives(pems), concat_drives(obd)
     try:
         rate_hz = float(rate_hz)
     except (TypeError, ValueError):
         rate_hz = float("nan")
     if not np.isfinite(rate_hz) or not 0.01 <= rate_hz <= 1000:
-        raise DataError(f"The common rate must be between 0.01 and 1000 samples per second, "
-                        f"not {rate_hz!r}.")
+        raise DataError(_("The common rate must be between 0.01 and 1000 samples per "
+                           "second, not {rate_hz!r}.",
+                           rate_hz=rate_hz))
     for ds, what in ((pems, "PEMS"), (obd, "OBD")):
         if len(ds) < 2 or not np.isfinite(ds.times).any():
-            raise DataError(f"The {what} file '{ds.name}' has no usable time rows.")
+            raise DataError(_("The {what} file '{name}' has no usable time rows.", what=what,
+                               name=ds.name))
     _check_rate(pems, obd, rate_hz)
     if pair is not None:
         pair = (str(pair[0]), str(pair[1]))
         if pair[0] not in pems.columns:
-            raise DataError(f"The PEMS file '{pems.name}' has no column '{pair[0]}'. "
-                            f"Its columns: {', '.join(pems.columns)}.")
+            raise DataError(_("The PEMS file '{name}' has no column '{pair}'. Its "
+                               "columns: {join}.", name=pems.name,
+                               pair=pair[0], join=', '.join(pems.columns)))
         if pair[1] not in obd.columns:
-            raise DataError(f"The OBD file '{obd.name}' has no column '{pair[1]}'. "
-                            f"Its columns: {', '.join(obd.columns)}.")
+            raise DataError(_("The OBD file '{name}' has no column '{pair}'. Its columns: "
+                               "{join}.", name=obd.name,
+                               pair=pair[1], join=', '.join(obd.columns)))
     return pems, obd, rate_hz, pair
 
 
@@ -256,19 +266,23 @@ def _check_rate(pems: Dataset, obd: Dataset, rate_hz: float) -> None:
     top = MAX_OVERSAMPLE * own[fast]
     if rate_hz > top * (1 + 1e-9):
         raise DataError(
-            f"A common rate of {rate_hz:g} Hz is far above what these logs carry: the faster "
-            f"one ({fast} '{(pems if fast == 'PEMS' else obd).name}') records at "
-            f"{own[fast]:.3g} Hz (the other at {own['OBD' if fast == 'PEMS' else 'PEMS']:.3g} Hz). "
-            f"A grid finer than {MAX_OVERSAMPLE}× the faster logger only interpolates between "
-            f"the same samples and makes the merge slow. Choose at most {top:.3g} Hz (the "
-            f"logger's own {own[fast]:.3g} Hz keeps every sample).")
+            _("A common rate of {rate_hz:g} Hz is far above what these logs carry: the "
+               "faster one ({fast} '{name}') records at {own:.3g} Hz (the other at "
+               "{own2:.3g} Hz). A grid finer than {MAX_OVERSAMPLE}× the faster logger only "
+               "interpolates between the same samples and makes the merge slow. Choose at "
+               "most {top:.3g} Hz (the logger's own {own:.3g} Hz keeps every sample).",
+               rate_hz=rate_hz, fast=fast, name=(pems if fast == 'PEMS' else obd).name,
+               own=own[fast], own2=own['OBD' if fast == 'PEMS' else 'PEMS'],
+               MAX_OVERSAMPLE=MAX_OVERSAMPLE, top=top))
     span = max(float(np.nanmax(d.times) - np.nanmin(d.times)) for d in (pems, obd))
     rows = span * rate_hz
     if rows > MAX_MERGE_ROWS:
         raise DataError(
-            f"Merging at {rate_hz:g} Hz would make about {rows:,.0f} rows ({span / 3600:.1f} h "
-            f"of log); the limit is {MAX_MERGE_ROWS:,} rows. Choose a lower rate (at most "
-            f"{MAX_MERGE_ROWS / span:.3g} Hz) or split the drive into shorter files.")
+            _("Merging at {rate_hz:g} Hz would make about {rows:,.0f} rows ({value:.1f} h "
+               "of log); the limit is {MAX_MERGE_ROWS:,} rows. Choose a lower rate (at "
+               "most {value2:.3g} Hz) or split the drive into shorter files.",
+               rate_hz=rate_hz, rows=rows, value=span / 3600, MAX_MERGE_ROWS=MAX_MERGE_ROWS,
+               value2=MAX_MERGE_ROWS / span))
 
 
 def _offset_by_correlation(pems: Dataset, obd: Dataset, pairs: list[tuple[str, str]],
@@ -280,12 +294,14 @@ def _offset_by_correlation(pems: Dataset, obd: Dataset, pairs: list[tuple[str, s
     so = speed_channel(obd.columns, vehicle=True)
     refs = [(sp, so)] if sp and so else pairs
     if not refs:
-        raise DataError(f"Cannot line up '{pems.name}' and '{obd.name}': they do not both have "
-                        "date-time clocks, and there is no speed channel or exhaust/engine "
-                        "channel pair to match them by. Pass the clock offset in seconds.")
+        raise DataError(_("Cannot line up '{name}' and '{name2}': they do not both have "
+                           "date-time clocks, and there is no speed channel or "
+                           "exhaust/engine channel pair to match them by. Pass the clock "
+                           "offset in seconds.", name=pems.name,
+                           name2=obd.name))
     gp, go = _own_grid(pems, step), _own_grid(obd, step)
     if len(gp) * len(go) == 0 or len(gp) + len(go) > 20_000_000:
-        raise DataError("The files are too long to align at this rate; choose a lower rate.")
+        raise DataError(_("The files are too long to align at this rate; choose a lower rate."))
     found = []
     for ref in refs:
         x, y = _on_grid(pems, ref[0], gp), _on_grid(obd, ref[1], go)
@@ -293,17 +309,20 @@ def _offset_by_correlation(pems: Dataset, obd: Dataset, pairs: list[tuple[str, s
         if np.isfinite(r).any():
             found.append((float(np.nanmax(r)), ref, shifts, r))
     if not found:
-        raise DataError(f"Cannot line up '{pems.name}' and '{obd.name}': the channels to match "
-                        f"them by ({', '.join('/'.join(p) for p in refs)}) do not overlap "
-                        "enough or do not vary. Pass the clock offset in seconds.")
-    _, ref, shifts, r = max(found, key=lambda f: f[0])
+        raise DataError(_("Cannot line up '{name}' and '{name2}': the channels to match "
+                           "them by ({join}) do not overlap enough or do not vary. Pass "
+                           "the clock offset in seconds.",
+                           name=pems.name, name2=obd.name,
+                           join=', '.join('/'.join(p) for p in refs)))
+    __, ref, shifts, r = max(found, key=lambda f: f[0])
     al.lag_in_offset = not (sp and so)
     best = int(np.nanargmax(r))
     al.offset = float(gp[0] - go[0] + shifts[best] * step)
-    al.clock_method = (f"cross-correlation of '{ref[0]}' (PEMS) with '{ref[1]}' (OBD), r = "
-                       f"{r[best]:.3f}")
+    al.clock_method = _("cross-correlation of '{pems}' (PEMS) with '{obd}' (OBD), r = {r:.3f}",
+                        pems=ref[0], obd=ref[1], r=r[best])
     if al.lag_in_offset:
-        al.clock_method += "; no speed channel in both files, so this includes the analyzer delay"
+        al.clock_method = _("{method}; no speed channel in both files, so this includes the "
+                            "analyzer delay", method=al.clock_method)
     return ref
 
 
@@ -315,9 +334,10 @@ def _overlap_grid(pems: Dataset, obd: Dataset, al: _Alignment) -> np.ndarray:
     stop = min(np.nanmax(t_p), np.nanmax(t_o))
     if stop - start < (MIN_ROWS - 1) * step:
         raise DataError(
-            f"'{pems.name}' and '{obd.name}' overlap for only {max(stop - start, 0):g} s after "
-            f"lining up the clocks ({method}); at least {(MIN_ROWS - 1) * step:g} s are needed. "
-            "Check that both files are from the same drive.")
+            _("'{name}' and '{name2}' overlap for only {max:g} s after lining up the "
+               "clocks ({method}); at least {value:g} s are needed. Check that both files "
+               "are from the same drive.", name=pems.name, name2=obd.name,
+               max=max(stop - start, 0), method=method, value=(MIN_ROWS - 1) * step))
     first = np.ceil(start / step - 1e-9) * step
     return first + step * np.arange(int(np.floor((stop - first) / step + 1e-6)) + 1)
 
@@ -334,17 +354,18 @@ def _analyzer_delay(pems: Dataset, obd: Dataset, pairs: list[tuple[str, str]], g
             if np.isfinite(curve).any():
                 scored.append((float(np.nanmax(curve)), p_col, o_col, curve))
         if scored:
-            _, p_col, o_col, al.curve = max(scored, key=lambda s: s[0])
+            __, p_col, o_col, al.curve = max(scored, key=lambda s: s[0])
             al.pair = (p_col, o_col)
             al.before = float(al.curve[0]) if np.isfinite(al.curve[0]) else None
     if lag is not None:
-        al.lag_s, al.lag_method = float(lag), "given by the user"
+        al.lag_s, al.lag_method = float(lag), _("given by the user")
     elif al.lag_in_offset:
-        al.lag_s, al.lag_method = 0.0, "included in the clock offset"
+        al.lag_s, al.lag_method = 0.0, _("included in the clock offset")
     elif al.curve is not None:
-        al.lag_s, al.lag_method = float(np.nanargmax(al.curve)) * step, "estimated"
+        al.lag_s, al.lag_method = float(np.nanargmax(al.curve)) * step, _("estimated")
     else:
-        al.lag_s, al.lag_method = 0.0, "not estimated (no PEMS gas channel with an OBD driver)"
+        al.lag_s, al.lag_method = 0.0, _("not estimated (no PEMS gas channel with an OBD "
+                                          "driver)")
     if al.curve is not None:
         k = int(round(al.lag_s / step))
         al.after = float(al.curve[k]) if 0 <= k < len(al.curve) and np.isfinite(al.curve[k]) \
@@ -377,23 +398,31 @@ def _merged_frame(pems: Dataset, obd: Dataset, grid: np.ndarray, al: _Alignment
 
 def _merge_report(pems: Dataset, obd: Dataset, rate_hz: float, al: _Alignment, both: set[str],
                   obd_start: float, rows: int, n_empty: int) -> list[str]:
-    report = [f"Merged PEMS '{pems.name}' and OBD '{obd.name}' at {rate_hz:g} Hz."]
+    report = [_("Merged PEMS '{pems}' and OBD '{obd}' at {rate_hz:g} Hz.", pems=pems.name,
+                obd=obd.name, rate_hz=rate_hz)]
     if both:
-        report.append("Columns in both files were renamed: "
-                      + ", ".join(f"'{c}' -> '{c}_obd'/'{c}_pems'" for c in sorted(both)) + ".")
-    report.append(f"Clocks lined up by {al.clock_method}: the OBD log starts {obd_start:+g} s "
-                  "after the PEMS log.")
+        report.append(_("Columns in both files were renamed: {columns}.", columns=", ".join(
+            f"'{c}' -> '{c}_obd'/'{c}_pems'" for c in sorted(both))))
+    report.append(_("Clocks lined up by {clock_method}: the OBD log starts {obd_start:+g} "
+                     "s after the PEMS log.", clock_method=al.clock_method,
+                     obd_start=obd_start))
     if al.pair:
         fmt = (lambda v: "n/a" if v is None else f"{v:.3f}")
-        report.append(f"Analyzer delay {al.lag_s:g} s ({al.lag_method}) from '{al.pair[0]}' "
-                      f"(PEMS) vs '{al.pair[1]}' (OBD): correlation {fmt(al.before)} before, "
-                      f"{fmt(al.after)} after the shift.")
+        report.append(_("Analyzer delay {lag_s:g} s ({lag_method}) from '{pair}' (PEMS) "
+                         "vs '{pair2}' (OBD): correlation {fmt} before, {fmt2} after the "
+                         "shift.", lag_s=al.lag_s,
+                         lag_method=al.lag_method, pair=al.pair[0], pair2=al.pair[1],
+                         fmt=fmt(al.before), fmt2=fmt(al.after)))
     else:
-        report.append(f"Analyzer delay {al.lag_s:g} s ({al.lag_method}).")
+        report.append(_("Analyzer delay {lag_s:g} s ({lag_method}).", lag_s=al.lag_s,
+                         lag_method=al.lag_method))
     if al.shifted:
-        report.append(f"Moved {', '.join(al.shifted)} {al.lag_s:g} s earlier to undo the delay.")
-    report.append(f"{rows} rows over {rows * al.step:g} s where both files have data.")
+        report.append(_("Moved {join} {lag_s:g} s earlier to undo the delay.",
+                         join=', '.join(al.shifted), lag_s=al.lag_s))
+    report.append(_("{rows} rows over {value:g} s where both files have data.", rows=rows,
+                     value=rows * al.step))
     if n_empty:
-        report.append(f"{n_empty} time step(s) without data in either file dropped.")
+        report.append(_("{n_empty} time step(s) without data in either file dropped.",
+                         n_empty=n_empty))
     report += [f"PEMS: {line}" for line in pems.report] + [f"OBD: {line}" for line in obd.report]
     return report

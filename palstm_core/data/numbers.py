@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from ..i18n import _
+
 _DOT_DEC = re.compile(r"^[-+]?(\d*\.\d+|\d+\.?\d*[eE][-+]?\d+|\d+\.)([eE][-+]?\d+)?$")
 _INT = re.compile(r"^[-+]?\d+$")
 _COMMA3 = re.compile(r"^[-+]?[1-9]\d{0,2}(,\d{3})+$")                 # 2,971: thousands or 2.971
@@ -58,17 +60,18 @@ def reading(cells: list[str]) -> tuple[str, str | None, str]:
             return ".", None, ""           # judged column by column (parse.numeric_frame)
         if comma_dec == 0:
             eg = next(c for c in cells if _COMMA3.match(c))
-            return ".", ",", (f"Numbers such as '{eg}' could be {eg.replace(',', '')} (',' as "
-                              f"thousands separator) or {eg.replace(',', '.')} (decimal comma); "
-                              "read ',' as the thousands separator, since no other number in "
-                              "the file has a decimal comma.")
+            return ".", ",", _("Numbers such as '{eg}' could be {thousands} (',' as thousands "
+                               "separator) or {decimal} (decimal comma); read ',' as the "
+                               "thousands separator, since no other number in the file has a "
+                               "decimal comma.", eg=eg, thousands=eg.replace(",", ""),
+                               decimal=eg.replace(",", "."))
         return ",", None, ""
     if dotted and not long_ints and all(re.fullmatch(r"[-+]?[1-9]\d{0,2}\.\d{3}", c)
                                         for c in dotted):
         eg = dotted[0]
-        return ".", None, (f"Numbers such as '{eg}' could be {eg.replace('.', '')} ('.' as "
-                           f"thousands separator) or {eg} (decimal point); read '.' as the "
-                           "decimal point.")
+        return ".", None, _("Numbers such as '{eg}' could be {thousands} ('.' as thousands "
+                            "separator) or {eg} (decimal point); read '.' as the decimal "
+                            "point.", eg=eg, thousands=eg.replace(".", ""))
     return ".", None, ""
 
 
@@ -77,7 +80,7 @@ def numeric_columns(rows: list[list[str]]) -> int:
     at least 80 % of their filled cells, under the number reading the cells themselves suggest."""
     if not rows:
         return 0
-    decimal, thousands, _ = reading([c for r in rows for c in r])
+    decimal, thousands, __ = reading([c for r in rows for c in r])
     width = max(len(r) for r in rows)
     n = 0
     for k in range(width):

@@ -16,6 +16,7 @@ from .dataset import DataError
 from .numbers import reading, strip_thousands
 from .sniff import Layout
 from .source import CHUNK_BYTES, Source, big
+from ..i18n import _
 
 _CHUNK_ROWS = 100_000
 _EXACT_INT = 2 ** 53
@@ -152,16 +153,18 @@ def _report_short(bad: list[int], cut: bool, n_rows: int, name: str, report: lis
     if not bad:
         return
     if len(bad) > max(n_rows, 1):
-        raise DataError(f"'{name}': most rows have fewer fields than the header (e.g. line "
-                        f"{bad[0] + 1}). Check the separator.")
+        raise DataError(_("'{name}': most rows have fewer fields than the header (e.g. "
+                           "line {value}). Check the separator.",
+                           name=name, value=bad[0] + 1))
     if cut:
-        report.append(f"The last line ({bad[-1] + 1}) is cut off (the file was not saved "
-                      "completely); dropped it.")
+        report.append(_("The last line ({value}) is cut off (the file was not saved "
+                         "completely); dropped it.", value=bad[-1] + 1))
         bad = bad[:-1]
     if bad:
         lines = ", ".join(str(i + 1) for i in bad[:10]) + (" …" if len(bad) > 10 else "")
-        report.append(f"Dropped {len(bad)} row(s) with fewer fields than the header (line(s) "
-                      f"{lines}): a value is missing and the others cannot be placed.")
+        report.append(_("Dropped {n} row(s) with fewer fields than the header (line(s) "
+                         "{lines}): a value is missing and the others cannot be placed.",
+                         n=len(bad), lines=lines))
 
 
 def read_table(src: Source, layout: Layout, report: list[str]) -> pd.DataFrame:
@@ -191,15 +194,17 @@ def read_table(src: Source, layout: Layout, report: list[str]) -> pd.DataFrame:
             try:
                 raw = pd.read_csv(body if isinstance(body, Path) else io.BytesIO(body), **read_kw)
             except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
-                raise DataError(f"'{name}' could not be read as a table "
-                                f"({str(exc).strip()[:200]}). Check that every row has the same "
-                                "number of separators and that quotes are closed.") from None
+                raise DataError(_("'{name}' could not be read as a table ({strip}). Check "
+                                   "that every row has the same number of separators and "
+                                   "that quotes are closed.",
+                                   name=name, strip=str(exc).strip()[:200])) from None
     del body
     _report_bad_lines([str(w.message) for w in caught], len(raw), name, report)
     _report_short(short, cut, len(raw), name, report)
     if raw.shape[0] == 0:
-        raise DataError(f"'{name}' has a header but no data rows. Choose a file with one row "
-                        "per time step under the header.")
+        raise DataError(_("'{name}' has a header but no data rows. Choose a file with one "
+                           "row per time step under the header.",
+                           name=name))
     return _drop_unnamed(raw, name, report)
 
 
@@ -210,24 +215,27 @@ def _report_bad_lines(messages: list[str], n_rows: int, name: str, report: list[
     if n_bad:
         where = re.search(r"line (\d+)", bad[0])
         if n_bad > max(n_rows, 1):
-            raise DataError(f"'{name}': most rows have a different number of fields than the "
-                            f"header (e.g. line {where.group(1) if where else '?'}). Check the "
-                            "separator and that every row has the same number of columns.")
-        report.append(f"Skipped {n_bad} row(s) with too many fields (e.g. line "
-                      f"{where.group(1) if where else '?'}).")
+            raise DataError(_("'{name}': most rows have a different number of fields than "
+                               "the header (e.g. line {v}). Check the separator and that "
+                               "every row has the same number of columns.",
+                               name=name, v=where.group(1) if where else '?'))
+        report.append(_("Skipped {n_bad} row(s) with too many fields (e.g. line {v}).",
+                         n_bad=n_bad, v=where.group(1) if where else '?'))
 
 
 def _drop_unnamed(raw: pd.DataFrame, name: str, report: list[str]) -> pd.DataFrame:
     blank = [c for c in raw.columns if c.startswith("__blank")]
     if blank:
         if all(raw[c].isna().all() for c in blank):
-            report.append(f"Dropped {len(blank)} empty column(s) without a name "
-                          "(e.g. a separator at the end of every row).")
+            report.append(_("Dropped {n} empty column(s) without a name (e.g. a separator "
+                             "at the end of every row).",
+                             n=len(blank)))
         else:
-            report.append(f"Dropped {len(blank)} column(s) without a name in the header.")
+            report.append(_("Dropped {n} column(s) without a name in the header.", n=len(blank)))
         raw = raw.drop(columns=blank)
     if raw.shape[1] == 0:
-        raise DataError(f"'{name}' has no named columns. The first row must name the columns.")
+        raise DataError(_("'{name}' has no named columns. The first row must name the columns.",
+                           name=name))
     return raw
 
 
@@ -261,8 +269,9 @@ def numeric_frame(raw: pd.DataFrame, tcol: str | None, seconds: np.ndarray | Non
             continue
         if junk:
             eg = ", ".join(f"'{e}'" for e in examples)
-            report.append(f"Column '{col}': {junk} non-numeric value(s) (e.g. {eg}) treated as "
-                          "missing.")
+            report.append(_("Column '{col}': {junk} non-numeric value(s) (e.g. {eg}) "
+                             "treated as missing.", col=col,
+                             junk=junk, eg=eg))
         keep.append(col)
         if numeric is not s:
             out[col] = values
@@ -273,11 +282,12 @@ def numeric_frame(raw: pd.DataFrame, tcol: str | None, seconds: np.ndarray | Non
     if not any(c != tcol for c in frame.columns):
         why = ""
         if constant or empty:
-            why = (f" ({len(constant)} column(s) hold one constant value and {len(empty)} are "
-                   "almost empty)")
-        raise DataError(f"'{name}' has no usable numeric sensor columns{why}. A usable file has "
-                        "one row per time step and columns of numbers that change (e.g. speed, "
-                        "rpm, NOx).")
+            why = _(" ({constant} column(s) hold one constant value and {empty} are almost "
+                    "empty)", constant=len(constant), empty=len(empty))
+        raise DataError(_("'{name}' has no usable numeric sensor columns{why}. A usable "
+                           "file has one row per time step and columns of numbers that "
+                           "change (e.g. speed, rpm, NOx).",
+                           name=name, why=why))
     return frame
 
 
@@ -287,8 +297,9 @@ def _no_infinity(numeric: pd.Series, col: str, report: list[str]) -> pd.Series:
     inf = np.isinf(values)
     if not inf.any():
         return numeric
-    report.append(f"Column '{col}': {int(inf.sum())} infinite value(s) (inf, -inf or Infinity; "
-                  f"first in data row {int(np.argmax(inf)) + 1}) treated as missing.")
+    report.append(_("Column '{col}': {int} infinite value(s) (inf, -inf or Infinity; "
+                     "first in data row {value}) treated as missing.",
+                     col=col, int=int(inf.sum()), value=int(np.argmax(inf)) + 1))
     return pd.Series(np.where(inf, np.nan, values), index=numeric.index)
 
 
@@ -322,20 +333,21 @@ def _column_reading(cells: list[str], col: str, report: list[str]) -> tuple[str,
     if note:
         report.append(note.replace("Numbers such as", f"Column '{col}': numbers such as", 1))
     if thousands:
-        report.append(f"Column '{col}' uses '{thousands}' to group thousands; read without it.")
+        report.append(_("Column '{col}' uses '{thousands}' to group thousands; read "
+                         "without it.", col=col, thousands=thousands))
     if decimal == ",":
-        report.append(f"Column '{col}' uses decimal commas (1,5); read them as 1.5.")
+        report.append(_("Column '{col}' uses decimal commas (1,5); read them as 1.5.", col=col))
     return decimal, thousands
 
 
 def _report_dropped(non_numeric: list[str], empty: list[str], constant: list[str],
                     report: list[str]) -> None:
     if non_numeric:
-        report.append("Dropped non-numeric column(s): "
-                      + ", ".join(f"'{c}'" for c in non_numeric) + ".")
+        report.append(_("Dropped non-numeric column(s): {columns}.",
+                        columns=", ".join(f"'{c}'" for c in non_numeric)))
     if empty:
-        report.append("Dropped mostly-empty column(s) (under 5 % filled): "
-                      + ", ".join(f"'{c}'" for c in empty) + ".")
+        report.append(_("Dropped mostly-empty column(s) (under 5 % filled): {columns}.",
+                        columns=", ".join(f"'{c}'" for c in empty)))
     if constant:
-        report.append("Dropped constant column(s) (one value throughout, nothing to learn): "
-                      + ", ".join(f"'{c}'" for c in constant) + ".")
+        report.append(_("Dropped constant column(s) (one value throughout, nothing to learn): "
+                        "{columns}.", columns=", ".join(f"'{c}'" for c in constant)))

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .dataset import DataError, Dataset
+from ..i18n import _
 
 def to_grid(t: np.ndarray, x: np.ndarray, grid: np.ndarray, max_gap: float) -> np.ndarray:
     """Values of (t, x) on ``grid``: mean of the samples in each grid cell when the source is
@@ -58,18 +59,20 @@ def resample(ds: Dataset, rate_hz: float, *, max_gap_s: float | None = None) -> 
     stay empty, and rows where every sensor is empty are dropped (counted in the report).
     """
     if not rate_hz or rate_hz <= 0 or not np.isfinite(rate_hz):
-        raise DataError(f"The resampling rate must be a positive number of samples per second, "
-                        f"not {rate_hz!r}.")
+        raise DataError(_("The resampling rate must be a positive number of samples per "
+                           "second, not {rate_hz!r}.",
+                           rate_hz=rate_hz))
     t = ds.times
     fin = t[np.isfinite(t)]
     if len(fin) < 2:
-        raise DataError(f"'{ds.name}' has too few timed rows to resample.")
+        raise DataError(_("'{name}' has too few timed rows to resample.", name=ds.name))
     step = 1.0 / rate_hz
     start, stop = np.ceil(fin.min() / step) * step, fin.max()
     n = int(np.floor((stop - start) / step + 1e-9)) + 1
     if n > 20_000_000:
-        raise DataError(f"Resampling '{ds.name}' at {rate_hz:g} Hz would make {n:,} rows; "
-                        "choose a lower rate.")
+        raise DataError(_("Resampling '{name}' at {rate_hz:g} Hz would make {n:,} rows; "
+                           "choose a lower rate.", name=ds.name,
+                           rate_hz=rate_hz, n=n))
     grid = start + step * np.arange(n)
     src_step = median_step(np.sort(fin), step)
     gap = max_gap_s if max_gap_s is not None else max(3 * src_step, 2 * step)
@@ -80,7 +83,8 @@ def resample(ds: Dataset, rate_hz: float, *, max_gap_s: float | None = None) -> 
     report = list(ds.report) + [f"Resampled to {rate_hz:g} Hz ({len(ds)} rows -> {n} rows; "
                                 "faster data averaged, slower data interpolated)."]
     if empty.any():
-        report.append(f"{int(empty.sum())} resampled row(s) fall in gaps without data; dropped.")
+        report.append(_("{int} resampled row(s) fall in gaps without data; dropped.",
+                         int=int(empty.sum())))
         frame = frame[~empty].reset_index(drop=True)
     units = dict(ds.units)
     units.setdefault(tcol, "s")

@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 import pandas as pd
+from ..i18n import _
 
 _MARKER = re.compile(r"^(zero(ing)?|span(ning)?|calibrat\w*|purg\w*|leak.?check|audit|"
                      r"auto.?zero|hc.?hang.?up|warm.?up)$", re.IGNORECASE)
@@ -24,8 +25,9 @@ def drop_marker_rows(raw: pd.DataFrame, report: list[str]) -> pd.DataFrame:
         hit = text.str.match(_MARKER.pattern, flags=re.IGNORECASE)
         if hit.any():
             what = ", ".join(f"'{v}'" for v in dict.fromkeys(text[hit].head(1000)))
-            report.append(f"Dropped {int(hit.sum())} row(s) where '{col}' says {what}: the "
-                          "analyzer was calibrating (zero/span), so they are not measurements.")
+            report.append(_("Dropped {int} row(s) where '{col}' says {what}: the analyzer "
+                             "was calibrating (zero/span), so they are not measurements.",
+                             int=int(hit.sum()), col=col, what=what))
             drop |= hit
     if drop.any():
         raw = raw[~drop.to_numpy()].reset_index(drop=True)
@@ -45,9 +47,9 @@ def drop_repeated_headers(raw: pd.DataFrame, raw_names: dict[str, str], first_li
     if not is_header.any():
         return raw, []
     where = np.flatnonzero(is_header.to_numpy())
-    report.append(f"The header repeats inside the file at line(s) "
-                  f"{', '.join(str(first_line + 1 + int(i)) for i in where[:5])}; the repeated "
-                  "header line(s) were dropped.")
+    report.append(_("The header repeats inside the file at line(s) {join}; the repeated "
+                     "header line(s) were dropped.",
+                     join=', '.join(str(first_line + 1 + int(i)) for i in where[:5])))
     starts = [int(i) - k for k, i in enumerate(where)]
     return raw[~is_header.to_numpy()].reset_index(drop=True), starts
 
@@ -77,10 +79,11 @@ def split_recordings(t: np.ndarray, kind: str, starts: list[int], first_line: in
         before, after = t[edges[k]:i + 1], t[i + 1:edges[k + 2]]
         if kind == "datetime" and abs(dt[i] + 3600) <= max(2 * step, 2.0):
             t[i + 1:] += 3600.0
-            report.append(f"The clock goes back one hour after line {first_line + 1 + int(i)} "
-                          "(the autumn daylight-saving change); the repeated hour was kept "
-                          "after the first one (times after it moved 1 h later) instead of "
-                          "being mixed into it.")
+            report.append(_("The clock goes back one hour after line {value} (the autumn "
+                             "daylight-saving change); the repeated hour was kept after "
+                             "the first one (times after it moved 1 h later) instead of "
+                             "being mixed into it.",
+                             value=first_line + 1 + int(i)))
         elif np.nanmax(after) > np.nanmin(before):
             cuts.add(int(i) + 1)   # (else a block of earlier rows: one recording, sorted later)
     cuts = sorted(c for c in cuts if 0 < c < n)
@@ -89,11 +92,12 @@ def split_recordings(t: np.ndarray, kind: str, starts: list[int], first_line: in
     bounds = [0, *cuts, n]
     parts = [(bounds[k], bounds[k + 1]) for k in range(len(bounds) - 1)]
     lo, hi = max(parts, key=lambda p: p[1] - p[0])
-    report.append(f"The file holds {len(parts)} recordings one after the other (the clock "
-                  f"starts again at data row(s) {', '.join(str(c + 1) for c in cuts[:5])}); "
-                  f"kept the longest, data rows {lo + 1}-{hi} ({hi - lo} rows), and left out "
-                  f"the other {n - (hi - lo)} row(s). Save each recording in its own file to "
-                  "use them all.")
+    report.append(_("The file holds {n} recordings one after the other (the clock starts "
+                     "again at data row(s) {join}); kept the longest, data rows "
+                     "{value}-{hi} ({value2} rows), and left out the other {value3} "
+                     "row(s). Save each recording in its own file to use them all.",
+                     n=len(parts), join=', '.join(str(c + 1) for c in cuts[:5]), value=lo + 1,
+                     hi=hi, value2=hi - lo, value3=n - (hi - lo)))
     return t, slice(lo, hi)
 
 
@@ -104,9 +108,10 @@ def _restarts(t: np.ndarray, starts: list[int], first_line: int, report: list[st
     goes_on = [s for s in starts if 0 < s < len(t) and np.isfinite(t[s]) and
                np.isfinite(t[s - 1]) and t[s] >= t[s - 1]]
     if goes_on:
-        report.append(f"The clock goes on across the repeated header(s) before data row(s) "
-                      f"{', '.join(str(s + 1) for s in goes_on[:5])} (the times keep rising "
-                      "there): one recording, all its rows kept.")
+        report.append(_("The clock goes on across the repeated header(s) before data "
+                         "row(s) {join} (the times keep rising there): one recording, all "
+                         "its rows kept.",
+                         join=', '.join(str(s + 1) for s in goes_on[:5])))
     return [s for s in starts if s not in goes_on]
 
 
@@ -122,7 +127,8 @@ def drop_leading_zero_rows(frame: pd.DataFrame, tcol: str | None, report: list[s
     blank = np.all((head == 0) | np.isnan(head), axis=1)
     n = int(np.argmin(blank)) if not blank.all() else len(blank)
     if 0 < n < len(frame):
-        report.append(f"Dropped the first {n} row(s): every sensor reads 0 there (the logger was "
-                      "recording before it got data, e.g. before the OBD adapter connected).")
+        report.append(_("Dropped the first {n} row(s): every sensor reads 0 there (the "
+                         "logger was recording before it got data, e.g. before the OBD "
+                         "adapter connected).", n=n))
         frame = frame.iloc[n:].reset_index(drop=True)
     return frame

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from .dataset import DataError
 from .numbers import looks_numeric, numeric_columns, reading
+from ..i18n import _
 
 MAX_COLUMNS = 2000                 # a wider table is not a sensor log (or the separator is wrong)
 
@@ -129,34 +130,40 @@ def sniff(lines: list[str], name: str, report: list[str]) -> Layout:
                        "\t": "Columns are separated by tabs.",
                        "|": "Columns are separated by '|'."}[delim])
     if decimal == ",":
-        report.append("Numbers use a decimal comma (1,5); read them as 1.5.")
+        report.append(_("Numbers use a decimal comma (1,5); read them as 1.5."))
     if thousands:
-        report.append(f"Numbers use '{thousands}' to group thousands (e.g. "
-                      f"{'2,971' if thousands == ',' else '2.971,5'}); read without it.")
+        report.append(_("Numbers use '{thousands}' to group thousands (e.g. {v}); read "
+                         "without it.", thousands=thousands,
+                         v='2,971' if thousands == ',' else '2.971,5'))
     if note:
         report.append(note)
     skipped = [i for i in range(header_at if header_at >= 0 else first_data) if lines[i].strip()]
     if skipped:
-        report.append(f"Skipped {len(skipped)} metadata/comment line(s) above the header.")
+        report.append(_("Skipped {n} metadata/comment line(s) above the header.",
+                         n=len(skipped)))
     header = _fields(lines[header_at], delim) if header_at >= 0 else []
     unit_cells = _fields(lines[first_data - 1], delim) if units_row else []
     width = max(len(header), n_fields)
     if width > MAX_COLUMNS:
-        raise DataError(f"'{name}' has {width} columns; at most {MAX_COLUMNS} are supported. "
-                        "Keep the sensor columns you need (or check the separator).")
+        raise DataError(_("'{name}' has {width} columns; at most {MAX_COLUMNS} are "
+                           "supported. Keep the sensor columns you need (or check the "
+                           "separator).", name=name, width=width,
+                           MAX_COLUMNS=MAX_COLUMNS))
     if header_at < 0:
-        report.append(f"No header row found; columns are named column_1 … column_{width}.")
+        report.append(_("No header row found; columns are named column_1 … column_{width}.",
+                         width=width))
     names, units, raw_names = _column_names(header if header_at >= 0 else None, unit_cells,
                                             width, report)
     if units_row:
-        report.append("Read the units from the row under the header.")
+        report.append(_("Read the units from the row under the header."))
     elif any(units.values()):
         eg = next(raw_names[c] for c, u in units.items() if u)
-        report.append(f"Read the units from the column names (e.g. '{eg.strip()}').")
+        report.append(_("Read the units from the column names (e.g. '{strip}').",
+                         strip=eg.strip()))
     sample_rows = [ln for ln in lines[first_data:first_data + 50] if ln.strip()]
     if any(re.match(r"^[ \t]+\S", f) for ln in sample_rows
            for f in _fields(ln, delim, skipinitialspace=False)):
-        report.append("Removed spaces in front of values.")
+        report.append(_("Removed spaces in front of values."))
     return Layout(delim, first_data, decimal, names, units, raw_names, thousands)
 
 
@@ -171,11 +178,12 @@ def _refuse_split_decimals(lines: list[str], delim: str, header_at: int, first_d
         return
     cells = [c for c in _fields(lines[above[-1]], delim) if c.strip()]
     if len(cells) >= 2 and len(cells) < n_fields and not any(_is_number(c) for c in cells):
-        raise DataError(f"'{name}': the header names {len(cells)} columns but the rows have "
-                        f"{n_fields} comma-separated fields. The numbers probably use decimal "
-                        "commas (1,5) in a comma-separated file, which cannot be read safely. "
-                        "Save the file with ';' as the separator (or with '.' as the decimal "
-                        "mark) and load it again.")
+        raise DataError(_("'{name}': the header names {n} columns but the rows have "
+                           "{n_fields} comma-separated fields. The numbers probably use "
+                           "decimal commas (1,5) in a comma-separated file, which cannot "
+                           "be read safely. Save the file with ';' as the separator (or "
+                           "with '.' as the decimal mark) and load it again.",
+                           name=name, n=len(cells), n_fields=n_fields))
 
 
 def _column_names(header: list[str] | None, unit_cells: list[str], width: int,
@@ -191,7 +199,7 @@ def _column_names(header: list[str] | None, unit_cells: list[str], width: int,
             unit = unit or unit_cells[i].strip().strip("[]()").strip()
         cells.append((raw_name, clean, unit))
     units_of: dict[str, set[str]] = {}
-    for _, clean, unit in cells:
+    for __, clean, unit in cells:
         units_of.setdefault(clean, set()).add(unit)
     units: dict[str, str] = {}
     raw_names: dict[str, str] = {}
@@ -207,14 +215,15 @@ def _column_names(header: list[str] | None, unit_cells: list[str], width: int,
             clean = f"{base}_{k}"
             k += 1
         if clean != base and base:
-            report.append(f"Column name '{base}' appears more than once; renamed to '{clean}'.")
+            report.append(_("Column name '{base}' appears more than once; renamed to "
+                             "'{clean}'.", base=base, clean=clean))
         names.append(clean or f"__blank{i}")
         taken.add(names[-1])
         if clean:
             units[clean] = unit
             raw_names[clean] = raw_name
     if kept_unit:
-        report.append("Some column names repeat with different units; they keep their unit in "
-                      "the name to tell them apart: " + ", ".join(f"'{c}'" for c in kept_unit)
-                      + ".")
+        report.append(_("Some column names repeat with different units; they keep their unit in "
+                        "the name to tell them apart: {columns}.",
+                        columns=", ".join(f"'{c}'" for c in kept_unit)))
     return names, units, raw_names

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO, Union
 
 from .dataset import DataError
+from ..i18n import _
 
 MAX_BYTES = 200 * 1024 * 1024      # default limit of browser uploads (the Data page passes it)
 STREAM_FROM_BYTES = 16 * 2**20     # larger inputs: parsed from the file on disk, in row chunks
@@ -55,7 +56,7 @@ def kind(head: bytes, name: str) -> str:
     """What a file is, from its first bytes, else its suffix: 'parquet', 'excel', 'mdf', 'zip',
     'binary' (refused, see ``MAGIC``) or 'csv' (text; the CSV reader checks the rest)."""
     suffix = Path(name).suffix.lower()
-    for magic, what, _ in MAGIC:
+    for magic, what, __ in MAGIC:
         if head.startswith(magic):
             if what == "zip":
                 return "excel" if suffix in EXCEL_SUFFIXES else "zip"
@@ -82,9 +83,10 @@ def source_name(source: PathOrFile) -> str:
 
 
 def too_big(name: str, size: int, limit: int) -> DataError:
-    return DataError(f"File '{name}' is {size / 2**20:.0f} MB; the limit is "
-                     f"{limit / 2**20:.0f} MB for uploads. Load it from Python or the command "
-                     "line (no limit there), or split the drive into smaller files.")
+    return DataError(_("File '{name}' is {value:.0f} MB; the limit is {value2:.0f} MB for "
+                        "uploads. Load it from Python or the command line (no limit "
+                        "there), or split the drive into smaller files.",
+                        name=name, value=size / 2**20, value2=limit / 2**20))
 
 
 def path_size(path: Path, limit: int | None = None) -> int:
@@ -92,12 +94,13 @@ def path_size(path: Path, limit: int | None = None) -> int:
     (None: no limit) is a DataError that says so."""
     try:
         if not path.exists():
-            raise DataError(f"File '{path}' does not exist. Check the path and try again.")
+            raise DataError(_("File '{path}' does not exist. Check the path and try again.",
+                               path=path))
         if path.is_dir():
-            raise DataError(f"'{path}' is a folder, not a data file.")
+            raise DataError(_("'{path}' is a folder, not a data file.", path=path))
         if not path.is_file():
-            raise DataError(f"'{path}' is not a regular file (a device or pipe?). Choose a "
-                            "data file.")
+            raise DataError(_("'{path}' is not a regular file (a device or pipe?). Choose "
+                               "a data file.", path=path))
         size = path.stat().st_size
     except OSError as exc:
         raise _unopenable(path, exc) from None
@@ -107,8 +110,8 @@ def path_size(path: Path, limit: int | None = None) -> int:
 
 
 def _unopenable(path: Path, exc: OSError) -> DataError:
-    return DataError(f"Could not open '{path}' ({exc.strerror or exc}). Check that the file "
-                     "exists and you may read it.")
+    return DataError(_("Could not open '{path}' ({v}). Check that the file exists and you "
+                        "may read it.", path=path, v=exc.strerror or exc))
 
 
 def read(source: PathOrFile | bytes, limit: int | None = None) -> bytes:
@@ -141,7 +144,8 @@ def _read_upload(source, limit: int | None) -> bytes:
                 pass
         data = source.read(limit + 1) if limit is not None else source.read()
     except (OSError, ValueError) as exc:
-        raise DataError(f"Could not read '{name}' ({exc}). Try uploading it again.") from None
+        raise DataError(_("Could not read '{name}' ({exc}). Try uploading it again.", name=name,
+                           exc=exc)) from None
     if data is None:
         return b""
     if isinstance(data, str):
@@ -197,34 +201,36 @@ def _to_utf8(data: bytes, name: str, report: list[str]) -> bytes:
     head = data[:4096]
     found = magic_of(head)
     if found:
-        what, _, advice = found[1].partition(". ")
+        what, __, advice = found[1].partition(". ")
         if found[0] in ("parquet", "mdf", "zip"):
             advice = ("Read it with load_file (CSV, Parquet, xlsx and MF4), or choose a CSV "
                       "export")
-        raise DataError(f"'{name}' is a binary file ({what}), not a CSV text file. "
-                        f"{advice or 'Export the data as CSV'}.")
+        raise DataError(_("'{name}' is a binary file ({what}), not a CSV text file. {v}.",
+                           name=name, what=what, v=advice or 'Export the data as CSV'))
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             text = data.decode("utf-16")
         except UnicodeDecodeError:
-            raise DataError(f"'{name}' claims to be UTF-16 text but is damaged. Save it again "
-                            "as CSV (UTF-8).") from None
-        report.append("File is UTF-16 text; converted to UTF-8.")
+            raise DataError(_("'{name}' claims to be UTF-16 text but is damaged. Save it "
+                               "again as CSV (UTF-8).", name=name)) from None
+        report.append(_("File is UTF-16 text; converted to UTF-8."))
         return text.encode("utf-8", errors="replace")
     controls = sum(head.count(bytes([b])) for b in (*range(0, 9), *range(14, 27), *range(28, 32)))
     if b"\x00" in head or controls > max(2, len(head) // 100):
-        raise DataError(f"'{name}' looks like a binary file, not a CSV text file. "
-                        "Export the data as CSV (comma- or semicolon-separated text).")
+        raise DataError(_("'{name}' looks like a binary file, not a CSV text file. Export "
+                           "the data as CSV (comma- or semicolon-separated text).",
+                           name=name))
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
-        report.append("Removed the UTF-8 byte-order mark (BOM) at the start of the file.")
+        report.append(_("Removed the UTF-8 byte-order mark (BOM) at the start of the file."))
     if _decodes(data, "utf-8"):
         return data
     if _decodes(data, "cp949") and _looks_korean(data):
-        report.append("File is not UTF-8; read it as Korean text (CP949/EUC-KR).")
+        report.append(_("File is not UTF-8; read it as Korean text (CP949/EUC-KR)."))
         return data.decode("cp949").encode("utf-8")
     encoding = "cp1252" if _decodes(data, "cp1252") else "latin-1"
-    report.append(f"File is not UTF-8; read it as Western European text ({encoding}).")
+    report.append(_("File is not UTF-8; read it as Western European text ({encoding}).",
+                     encoding=encoding))
     return data.decode(encoding).encode("utf-8")
 
 
@@ -256,7 +262,7 @@ def _stream_utf8_path(source: PathOrFile, report: list[str], max_bytes: int | No
         return None
     if head.startswith(codecs.BOM_UTF8):
         head = head[len(codecs.BOM_UTF8):]
-        report.append("Removed the UTF-8 byte-order mark (BOM) at the start of the file.")
+        report.append(_("Removed the UTF-8 byte-order mark (BOM) at the start of the file."))
     return path, head, size, path.name
 
 
@@ -294,8 +300,8 @@ def open_source(source: PathOrFile, name: str | None, report: list[str],
         body = _to_utf8(data, name, report)
         del data
         if not body[:65536].strip() and not body.strip():
-            raise DataError(f"'{name}' is empty. Choose a CSV file with a header row and data "
-                            "rows.")
+            raise DataError(_("'{name}' is empty. Choose a CSV file with a header row and "
+                               "data rows.", name=name))
         head_bytes, total, bom = body[:256 * 1024], len(body), False
     head = head_bytes.decode("utf-8", errors="ignore")
     _refuse_markup(head, name)
@@ -304,8 +310,9 @@ def open_source(source: PathOrFile, name: str | None, report: list[str],
         lines = lines[:-1]                          # the last line of the sample may be cut
     lines = lines[:400]
     if not any(ln.strip() for ln in lines):
-        raise DataError(f"'{name}' has no readable lines in its first 256 KB; it is not a CSV "
-                        "table (one header row, then one row per time step).")
+        raise DataError(_("'{name}' has no readable lines in its first 256 KB; it is not "
+                           "a CSV table (one header row, then one row per time step).",
+                           name=name))
     return Source(body, lines, total, name, bom)
 
 
@@ -313,9 +320,12 @@ def _refuse_markup(head: str, name: str) -> None:
     """Web pages, XML and JSON saved as .csv get a DataError that says what they are."""
     low = head[:4096].lower().lstrip()
     if any(tag in low for tag in ("<html", "<!doctype", "<head>", "<body")):
-        raise DataError(f"'{name}' is a web page (HTML), not a CSV. It was probably saved from a "
-                        "browser; download the raw CSV file instead.")
+        raise DataError(_("'{name}' is a web page (HTML), not a CSV. It was probably "
+                           "saved from a browser; download the raw CSV file instead.",
+                           name=name))
     if low.startswith("<?xml"):
-        raise DataError(f"'{name}' is an XML file, not a CSV. Export the data as CSV.")
+        raise DataError(_("'{name}' is an XML file, not a CSV. Export the data as CSV.",
+                           name=name))
     if low.startswith(("{", "[{")):
-        raise DataError(f"'{name}' looks like JSON, not a CSV. Export the data as CSV.")
+        raise DataError(_("'{name}' looks like JSON, not a CSV. Export the data as CSV.",
+                           name=name))

@@ -11,6 +11,7 @@ import pandas as pd
 from .clock import (_clock_seconds, combine_date_time, is_clock, is_date, numeric_clock,
                     text_to_seconds)
 from .dataset import DataError
+from ..i18n import _
 
 _TIME_RE = re.compile(r"^(time|timestamp|time_?stamp|datetime|date.?time|date|elapsed.*|t|sec|"
                       r"seconds|zeit|uhrzeit|utc|utc.?time|gps.?time|unix.?time|epoch|시간|시각)"
@@ -25,8 +26,9 @@ def _find_time_column(frame: pd.DataFrame, requested: str | None, name: str,
         for col, raw in (raw_names or {}).items():
             if str(requested).strip() == raw.strip():
                 return col
-        raise DataError(f"'{name}' has no column '{requested}' to use as time. "
-                        f"Columns are: {', '.join(map(str, frame.columns))}.")
+        raise DataError(_("'{name}' has no column '{requested}' to use as time. Columns "
+                           "are: {join}.", name=name,
+                           requested=requested, join=', '.join(map(str, frame.columns))))
     named = [c for c in frame.columns if _TIME_RE.match(str(c).strip().lower())]
     if named:       # "Date" + "Time" columns: the time (of day) column is the clock
         prefer = ("timestamp", "time_stamp", "datetime", "date_time", "date time", "time")
@@ -60,7 +62,8 @@ def _time_to_seconds(values: pd.Series, column: str, unit: str, name: str = "the
     if is_clock(text):
         secs = _clock_seconds(text)
         secs = secs + 86400 * np.cumsum(np.r_[0, np.diff(np.nan_to_num(secs)) < -43200])  # midnight
-        return secs, "seconds", f"Time column '{column}' holds clock times (HH:MM:SS)."
+        return secs, "seconds", _("Time column '{column}' holds clock times (HH:MM:SS).",
+                                  column=column)
     secs = text_to_seconds(text, column, name, dayfirst, report)
     if secs is None:
         ts = pd.to_datetime(text, errors="coerce", format="ISO8601")
@@ -68,12 +71,14 @@ def _time_to_seconds(values: pd.Series, column: str, unit: str, name: str = "the
             ts = pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=bool(dayfirst))
         secs = (ts - pd.Timestamp(0)).dt.total_seconds().to_numpy(dtype=float)
     if np.isfinite(secs).mean() > 0.95:
-        return secs, "datetime", f"Time column '{column}' holds date-times."
+        return secs, "datetime", _("Time column '{column}' holds date-times.", column=column)
     bad = text[~np.isfinite(secs)].head(1)
-    eg = f" (e.g. '{bad.iloc[0][:40]}' in data row {int(bad.index[0]) + 1})" if len(bad) else ""
-    raise DataError(f"'{name}': column '{column}' looks like the time column but most of its "
-                    f"values are not times or numbers{eg}. Fix the column or name another one "
-                    "as time.")
+    eg = _(" (e.g. '{value}' in data row {row})", value=bad.iloc[0][:40],
+           row=int(bad.index[0]) + 1) if len(bad) else ""
+    raise DataError(_("'{name}': column '{column}' looks like the time column but most of "
+                       "its values are not times or numbers{eg}. Fix the column or name "
+                       "another one as time.", name=name, column=column,
+                       eg=eg))
 
 
 def time_report(t: np.ndarray, column: str) -> list[str]:
@@ -84,17 +89,19 @@ def time_report(t: np.ndarray, column: str) -> list[str]:
     dt = np.diff(t)
     repeats = int((dt == 0).sum())
     if repeats:
-        lines.append(f"{repeats} row(s) repeat the time of the row before; kept them in file order.")
+        lines.append(_("{repeats} row(s) repeat the time of the row before; kept them in "
+                        "file order.", repeats=repeats))
     pos = dt[dt > 0]
     if len(pos):
         step = float(np.median(pos))
         big = dt > max(3 * step, step + 1e-9)
         if big.any():
             k = int(np.argmax(dt))
-            lines.append(f"Time has {int(big.sum())} gap(s) longer than {3 * step:g} s (the usual "
-                         f"step is {step:g} s); the longest is {dt[k]:g} s, after "
-                         f"{column} = {t[k]:g}. Rows are not invented; use resampling to get a "
-                         "fixed rate.")
+            lines.append(_("Time has {int} gap(s) longer than {value:g} s (the usual step "
+                            "is {step:g} s); the longest is {dt:g} s, after {column} = "
+                            "{t:g}. Rows are not invented; use resampling to get a fixed "
+                            "rate.", int=int(big.sum()),
+                            value=3 * step, step=step, dt=dt[k], column=column, t=t[k]))
     return lines
 
 
@@ -105,13 +112,14 @@ def read_time_column(raw: pd.DataFrame, requested: str | None, name: str, units:
     column beside a time-of-day column is read with it as one clock (and taken out of ``raw``)."""
     tcol = _find_time_column(raw, requested, name, raw_names)
     if tcol is None:
-        report.append("No time column found; the row number is used as the clock (1 row = 1 step).")
+        report.append(_("No time column found; the row number is used as the clock (1 row = 1 step)."))
         return None, None, "row"
     dcol = _date_partner(raw, tcol)
     if dcol is not None:
         secs = combine_date_time(raw[dcol], raw[tcol], tcol, name, dayfirst, report)
         del raw[dcol]
-        report.append(f"Read columns '{dcol}' and '{tcol}' together as one date-time clock.")
+        report.append(_("Read columns '{dcol}' and '{tcol}' together as one date-time clock.",
+                         dcol=dcol, tcol=tcol))
         return tcol, secs, "datetime"
     secs, time_kind, line = _time_to_seconds(raw[tcol], tcol, units.get(tcol, ""), name,
                                              dayfirst, report)
@@ -134,9 +142,9 @@ def in_time_order(frame: pd.DataFrame, tcol: str, report: list[str]) -> pd.DataF
     """``frame`` without rows that have no valid time, sorted by time (ties keep file order)."""
     bad_t = frame[tcol].isna() | ~np.isfinite(frame[tcol])
     if bad_t.any():
-        report.append(f"Dropped {int(bad_t.sum())} row(s) without a valid time.")
+        report.append(_("Dropped {int} row(s) without a valid time.", int=int(bad_t.sum())))
         frame = frame[~bad_t]
     if not frame[tcol].is_monotonic_increasing:
         frame = frame.sort_values(tcol, kind="stable")
-        report.append("Rows were not in time order; sorted by time (ties keep file order).")
+        report.append(_("Rows were not in time order; sorted by time (ties keep file order)."))
     return frame

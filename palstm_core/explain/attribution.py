@@ -40,6 +40,7 @@ import torch
 
 from ..models.base import first_step
 from .attention import long_table
+from ..i18n import _
 
 METHODS = ("integrated_gradients", "occlusion", "feature_ablation", "saliency")
 BASELINE = "training mean (0 in the scaled inputs; the scaler is fitted on the training part)"
@@ -109,8 +110,8 @@ def attribute(run, ds, method: str = "integrated_gradients", windows=None, part:
     from captum.attr import FeatureAblation, IntegratedGradients, Occlusion, Saliency
 
     if method not in METHODS:
-        raise ValueError(f"Unknown attribution method '{method}'. Choose one of: "
-                         f"{', '.join(METHODS)}.")
+        raise ValueError(_("Unknown attribution method '{method}'. Choose one of: {join}.",
+                            method=method, join=', '.join(METHODS)))
     t0 = time.perf_counter()
     inp = run.inputs(ds, part)
     x_all = inp.x

@@ -29,6 +29,7 @@ import torch
 
 from .maps import part_maps
 from .scoring import removed_predictions
+from ..i18n import _, tr
 
 MARGIN = 0.01
 
@@ -82,6 +83,14 @@ def _top_removed(ranks: np.ndarray, inner: np.ndarray, L: int, F: int):
     return keep
 
 
+def _map_name(name: str):
+    """The map's short name as shown (re-rendered in the language it is shown in)."""
+    from ..i18n import Msg
+    from .maps import SHORT
+    msgid = SHORT.get(name, name)
+    return Msg(tr(msgid), msgid)
+
+
 def deletion_curve(run, ds, maps="relevance", part: str = "test", steps: int = 11,
                    seed: int = 0, n_random: int = 3, batch_size: int = 256) -> DeletionCurve:
     """Deletion curve of ``maps`` for ``run`` on the ``part`` windows of ``ds``.
@@ -98,7 +107,7 @@ def deletion_curve(run, ds, maps="relevance", part: str = "test", steps: int = 1
     x_all, y_all = inp.x, inp.y
     valid = np.flatnonzero(np.isfinite(y_all))
     if len(valid) == 0:
-        raise ValueError(f"no windows with a known target in the {part!r} part")
+        raise ValueError(_("no windows with a known target in the {part!r} part", part=part))
     if isinstance(maps, str):
         name = maps
         scores = part_maps(run, ds, maps, part, windows=valid)
@@ -106,8 +115,9 @@ def deletion_curve(run, ds, maps="relevance", part: str = "test", steps: int = 1
         name = "map"
         scores = np.asarray(maps, dtype=float)
         if scores.shape != x_all.shape:
-            raise ValueError(f"maps has shape {scores.shape}; expected {x_all.shape} "
-                             f"(the {part!r} windows × lookback × inputs)")
+            raise ValueError(_("maps has shape {shape}; expected {shape2} (the {part!r} "
+                                "windows × lookback × inputs)",
+                                shape=scores.shape, shape2=x_all.shape, part=part))
         scores = scores[valid]
     n, L, F = len(valid), x_all.shape[1], x_all.shape[2]
     C = L * F
@@ -116,7 +126,7 @@ def deletion_curve(run, ds, maps="relevance", part: str = "test", steps: int = 1
     ks = np.rint(fractions * C).astype(int)
     inner = ks[1:-1]                                     # 0 and C are the same for any order
     ranks = np.stack([_ranks(np.abs(scores.reshape(n, C)), rng)] +
-                     [_ranks(rng.random((n, C)), rng) for _ in range(n_random)])  # (O, n, C)
+                     [_ranks(rng.random((n, C)), rng) for __ in range(n_random)])  # (O, n, C)
     n_masks = 2 + len(inner) * len(ranks)
     preds = removed_predictions(run.model, x_all, valid, _top_removed(ranks, inner, L, F),
                                 n_masks, max(1, batch_size // n_masks))
@@ -134,17 +144,19 @@ def deletion_curve(run, ds, maps="relevance", part: str = "test", steps: int = 1
     a, ar = area(error), area(error_random)
     change = abs(e1 - e0) / e0 if e0 > 0 else 0.0
     if change < 0.02:
-        summary = (f"Removing every input changes {run.config.model}'s {part} error by only "
-                   f"{100 * change:.1f} %: the model hardly uses its inputs, so deletion cannot "
-                   f"tell a faithful map from a random one (area {a:.3f} vs {ar:.3f}).")
+        summary = _("Removing every input changes {model}'s {part} error by only {change:.1f} %: "
+                    "the model hardly uses its inputs, so deletion cannot tell a faithful map "
+                    "from a random one (area {a:.3f} vs {ar:.3f}).", model=run.config.model,
+                    part=part, change=100 * change, a=a, ar=ar)
     elif a > ar + MARGIN:
-        summary = (f"Removing the top cells of the {name} map raised the {part} error faster "
-                   f"than a random order (area {a:.2f} vs {ar:.2f}), so the map points at "
-                   "inputs the model really uses.")
+        summary = _("Removing the top cells of the {name} map raised the {part} error faster "
+                    "than a random order (area {a:.2f} vs {ar:.2f}), so the map points at "
+                    "inputs the model really uses.", name=_map_name(name), part=part, a=a, ar=ar)
     else:
-        summary = (f"Removing the top cells of the {name} map did not raise the {part} error "
-                   f"faster than a random order (area {a:.2f} vs {ar:.2f}), so the map is no "
-                   "better than a random choice of inputs.")
+        summary = _("Removing the top cells of the {name} map did not raise the {part} error "
+                    "faster than a random order (area {a:.2f} vs {ar:.2f}), so the map is no "
+                    "better than a random choice of inputs.", name=_map_name(name), part=part,
+                    a=a, ar=ar)
     return DeletionCurve(fractions, error, error_random, a, ar, name, n, n_random,
                          time.perf_counter() - t0, summary)
 

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from .scoring import removed_predictions
+from ..i18n import _
 
 
 @dataclass
@@ -65,7 +66,7 @@ def faithfulness(run, ds, part: str = "test", k: int = 1, mode: str = "window",
     Models without feature attention get NaNs and a summary that says so.
     """
     if mode not in ("window", "step", "mean"):
-        raise ValueError("mode must be 'window', 'step' or 'mean'")
+        raise ValueError(_("mode must be 'window', 'step' or 'mean'"))
     model = run.model
     nan = float("nan")
     if not model.has_feature_attention:
@@ -75,7 +76,7 @@ def faithfulness(run, ds, part: str = "test", k: int = 1, mode: str = "window",
     inp = run.inputs(ds, part)                   # a Dataset or a Campaign, its drive names
     valid = np.flatnonzero(np.isfinite(inp.y))
     if len(valid) == 0:
-        raise ValueError(f"no windows with a known target in the {part!r} part")
+        raise ValueError(_("no windows with a known target in the {part!r} part", part=part))
     sensors = [i for i, c in enumerate(run.columns) if c != run.target or not run.window.target_history]
     k = max(1, min(int(k), len(sensors)))
     y = run.scaler.inverse(inp.y[valid].astype(float))

@@ -21,15 +21,17 @@ from scipy.stats import spearmanr
 
 from .attention import long_table
 from .attribution import METHODS, attribute
+from ..i18n import N_, _, ngettext
 
-MAP_LABELS = {
-    "relevance": "relevance (weight each input really gets)",
-    "feature": "feature attention α: within-group weights, not a which-sensor-when map",
-    "integrated_gradients": "integrated gradients (Captum, 50 steps, baseline = training mean)",
-    "occlusion": "occlusion (Captum: one cell set to its training mean)",
+MAP_LABELS = {                        # English msgids: the UI shows them with i18n.tr
+    "relevance": N_("relevance (weight each input really gets)"),
+    "feature": N_("feature attention α: within-group weights, not a which-sensor-when map"),
+    "integrated_gradients": N_("integrated gradients (Captum, 50 steps, baseline = training "
+                               "mean)"),
+    "occlusion": N_("occlusion (Captum: one cell set to its training mean)"),
 }
-SHORT = {"relevance": "relevance", "feature": "feature attention α",
-         "integrated_gradients": "integrated gradients", "occlusion": "occlusion"}
+SHORT = {"relevance": N_("relevance"), "feature": N_("feature attention α"),
+         "integrated_gradients": N_("integrated gradients"), "occlusion": N_("occlusion")}
 DISAGREE = 0.3
 MAP_NAMES = ("relevance", "feature", "temporal") + METHODS
 
@@ -52,8 +54,9 @@ def part_maps(run, ds, name: str, part: str = "test", windows=None) -> np.ndarra
     if name in METHODS:
         return attribute(run, ds, name, windows=windows, part=part).values
     if name not in MAP_NAMES:
-        raise ValueError(f"Unknown map '{name}'. Choose one of: {', '.join(MAP_NAMES)}, "
-                         "or pass an (n, lookback, features) array.")
+        raise ValueError(_("Unknown map '{name}'. Choose one of: {join}, or pass an (n, "
+                            "lookback, features) array.", name=name,
+                            join=', '.join(MAP_NAMES)))
     att = run.explain(ds, part=part)
     if name == "temporal":
         m = None if att.temporal is None else np.repeat(att.temporal[:, :, None],
@@ -61,8 +64,9 @@ def part_maps(run, ds, name: str, part: str = "test", windows=None) -> np.ndarra
     else:
         m = getattr(att, name)
     if m is None:
-        raise ValueError(f"{run.config.model} has no {SHORT.get(name, name)} map; choose "
-                         "integrated gradients or occlusion.")
+        raise ValueError(_("{model} has no {get} map; choose integrated gradients or "
+                            "occlusion.", model=run.config.model,
+                            get=SHORT.get(name, name)))
     return m if windows is None else m[np.atleast_1d(windows)]
 
 
@@ -115,20 +119,23 @@ def agreement(a: np.ndarray, b: np.ndarray, features, label_a: str = "the first 
 
     def cell(t):
         if t[1] == 0:
-            return f"{t[0]} at the newest input"
-        return f"{t[0]} {t[1]} step{'s' if t[1] != 1 else ''} before the newest input"
+            return _("{feature} at the newest input", feature=t[0])
+        return ngettext("{feature} {n} step before the newest input",
+                        "{feature} {n} steps before the newest input", t[1], feature=t[0])
     if not np.isfinite(rho):
         flat = label_a if a.std() == 0 else label_b
-        s = f"No agreement can be computed: {flat} gives every cell the same weight."
+        s = _("No agreement can be computed: {map} gives every cell the same weight.", map=flat)
     elif rho < DISAGREE:
-        s = (f"These two maps disagree about which inputs mattered (Spearman ρ = {rho:.2f}): "
-             f"{label_a} puts its largest weight on {cell(ta)}, {label_b} on {cell(tb)}. At most "
-             "one of them can describe what the model used; the deletion score below says which "
-             "one does better than chance.")
+        s = _("These two maps disagree about which inputs mattered (Spearman ρ = {rho:.2f}): "
+              "{a} puts its largest weight on {cell_a}, {b} on {cell_b}. At most one of them "
+              "can describe what the model used; the deletion score below says which one does "
+              "better than chance.", rho=rho, a=label_a, cell_a=cell(ta), b=label_b,
+              cell_b=cell(tb))
     elif rho < 0.7:
-        s = (f"The two maps partly agree (Spearman ρ = {rho:.2f}): {label_a}'s top cell is "
-             f"{cell(ta)}, {label_b}'s is {cell(tb)}.")
+        s = _("The two maps partly agree (Spearman ρ = {rho:.2f}): {a}'s top cell is {cell_a}, "
+              "{b}'s is {cell_b}.", rho=rho, a=label_a, cell_a=cell(ta), b=label_b,
+              cell_b=cell(tb))
     else:
-        s = (f"The two maps agree on the ranking of the inputs (Spearman ρ = {rho:.2f}); "
-             f"top cells: {cell(ta)} and {cell(tb)}.")
+        s = _("The two maps agree on the ranking of the inputs (Spearman ρ = {rho:.2f}); top "
+              "cells: {cell_a} and {cell_b}.", rho=rho, cell_a=cell(ta), cell_b=cell(tb))
     return Agreement(rho, ta, tb, s)

@@ -48,11 +48,12 @@ from torch import nn
 
 from .base import Forecaster, ModelOutput
 from .attention_encoder import ParallelInputAttentionEncoder
+from ..i18n import N_
 
 
 class DARNN(Forecaster):
     name = "da_rnn"
-    description = "DA-RNN: input attention over all features + decoder temporal attention"
+    description = N_("DA-RNN: input attention over all features + decoder temporal attention")
     has_feature_attention = True
     has_temporal_attention = True
 

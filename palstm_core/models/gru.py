@@ -11,9 +11,10 @@ from __future__ import annotations
 from torch import nn
 
 from .lstm import LSTM
+from ..i18n import N_
 
 
 class GRU(LSTM):
     name = "gru"
-    description = "GRU, last hidden state → linear head (no attention)"
+    description = N_("GRU, last hidden state → linear head (no attention)")
     rnn_class = nn.GRU

@@ -18,13 +18,14 @@ import torch
 from torch import nn
 
 from .base import Forecaster, ModelOutput
+from ..i18n import N_
 
 LAMBDAS = (1e-2, 1e-1, 1.0, 10.0, 100.0, 1000.0)
 
 
 class Linear(Forecaster):
     name = "linear"
-    description = "Ridge regression on the flattened window (closed form)"
+    description = N_("Ridge regression on the flattened window (closed form)")
     closed_form = True
 
     def __init__(self, groups, lookback, hidden_size=32, target_index=None, steps=1):

@@ -15,11 +15,12 @@ import torch
 from torch import nn
 
 from .base import Forecaster, ModelOutput
+from ..i18n import N_
 
 
 class LSTM(Forecaster):
     name = "lstm"
-    description = "LSTM, last hidden state → linear head (no attention)"
+    description = N_("LSTM, last hidden state → linear head (no attention)")
     rnn_class = nn.LSTM
 
     def __init__(self, groups, lookback, hidden_size=32, target_index=None, steps=1):

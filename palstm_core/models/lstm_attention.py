@@ -22,11 +22,12 @@ import torch
 from torch import nn
 
 from .base import Forecaster, ModelOutput
+from ..i18n import N_
 
 
 class LSTMAttention(Forecaster):
     name = "lstm_attention"
-    description = "LSTM + attention pooling over time steps"
+    description = N_("LSTM + attention pooling over time steps")
     has_temporal_attention = True
 
     def __init__(self, groups, lookback, hidden_size=32, target_index=None, steps=1):

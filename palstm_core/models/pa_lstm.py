@@ -87,11 +87,12 @@ from torch import nn
 
 from .attention_encoder import ParallelInputAttentionEncoder
 from .base import Forecaster, ModelOutput
+from ..i18n import N_
 
 
 class PALSTM(Forecaster):
     name = "pa_lstm"
-    description = "PA-LSTM: one attention LSTM branch per sensor group, group weights, temporal attention"
+    description = N_("PA-LSTM: one attention LSTM branch per sensor group, group weights, temporal attention")
     has_feature_attention = True
     has_temporal_attention = True
     has_group_weights = True

@@ -12,11 +12,12 @@ import torch
 from torch import nn
 
 from .base import Forecaster, ModelOutput
+from ..i18n import N_
 
 
 class Persistence(Forecaster):
     name = "persistence"
-    description = "Last observed target value (or the training mean without target history)"
+    description = N_("Last observed target value (or the training mean without target history)")
     closed_form = True
 
     def __init__(self, groups, lookback, hidden_size=32, target_index=None, steps=1):

@@ -18,9 +18,10 @@ from __future__ import annotations
 from torch import nn
 
 from .lstm import LSTM
+from ..i18n import N_
 
 
 class RNN(LSTM):
     name = "rnn"
-    description = "Plain (Elman) RNN with tanh, last hidden state → linear head (no attention)"
+    description = N_("Plain (Elman) RNN with tanh, last hidden state → linear head (no attention)")
     rnn_class = nn.RNN                      # nonlinearity="tanh" is nn.RNN's default

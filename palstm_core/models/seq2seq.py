@@ -42,11 +42,12 @@ import torch
 from torch import nn
 
 from .base import Forecaster, ModelOutput
+from ..i18n import N_
 
 
 class Seq2Seq(Forecaster):
     name = "seq2seq"
-    description = "Seq2seq LSTM encoder–decoder with an attention decoder (Luong or Bahdanau)"
+    description = N_("Seq2seq LSTM encoder–decoder with an attention decoder (Luong or Bahdanau)")
     has_temporal_attention = True
     teacher_forced = True
 

@@ -36,6 +36,7 @@ import torch.nn.functional as nnf
 from torch import nn
 
 from .base import Forecaster, ModelOutput
+from ..i18n import N_
 
 LAYERS = 2
 
@@ -89,7 +90,7 @@ class EncoderLayer(nn.Module):
 
 class Transformer(Forecaster):
     name = "transformer"
-    description = "Transformer encoder: multi-head self-attention (SDPA) over the lookback"
+    description = N_("Transformer encoder: multi-head self-attention (SDPA) over the lookback")
     has_temporal_attention = True
 
     def __init__(self, groups, lookback, hidden_size=32, target_index=None, steps=1):

@@ -11,12 +11,14 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
+from ..i18n import N_
 
 LSTM_GATES = ("i", "f", "g", "o")
 
 
-GATE_NAMES = {"i": "input gate", "f": "forget gate", "g": "candidate", "o": "output gate",
-              "r": "reset gate", "z": "update gate", "n": "candidate"}
+GATE_NAMES = {"i": N_("input gate"), "f": N_("forget gate"), "g": N_("candidate"),   # msgids:
+              "o": N_("output gate"), "r": N_("reset gate"), "z": N_("update gate"),  # shown
+              "n": N_("candidate")}                                                   # with tr
 
 
 @dataclass
@@ -181,9 +183,9 @@ def gate_breakdown(trace: dict, gate: str, t: int) -> pd.DataFrame:
     p = trace["parts"][gate]
     pre = p["pre"][t]
     return pd.DataFrame({
-        "unit": np.arange(1, len(pre) + 1),
+        N_("unit"): np.arange(1, len(pre) + 1),
         "W·x_t": p["Wx"][t], "U·h_(t-1)": p["Uh"][t], "b": p["b"],
-        "sum": pre, GATE_NAMES[gate]: trace[gate][t],
+        N_("sum"): pre, GATE_NAMES[gate]: trace[gate][t],
     }).set_index("unit")
 
 
@@ -192,8 +194,8 @@ def cell_update_table(trace: dict, t: int) -> pd.DataFrame:
     f, i, g, o = (trace[k][t] for k in ("f", "i", "g", "o"))
     c_prev, c = trace["c_prev"][t], trace["c"][t]
     return pd.DataFrame({
-        "unit": np.arange(1, len(c) + 1),
-        "f·c_(t-1) (kept)": f * c_prev, "i·g (written)": i * g, "c_t": c,
+        N_("unit"): np.arange(1, len(c) + 1),
+        N_("f·c_(t-1) (kept)"): f * c_prev, N_("i·g (written)"): i * g, "c_t": c,
         "o_t": o, "tanh(c_t)": np.tanh(c), "h_t": trace["h"][t],
     }).set_index("unit")
 
@@ -202,22 +204,22 @@ def compare_table(models: dict[str, NextValueModel], seq=None) -> pd.DataFrame:
     """One row per model: parameters (counted from the live module), gates, states, and
     (with ``seq``) the next-value MSE on it."""
     info = {
-        "rnn": ("none", "h", "h_t = tanh(W x_t + U h_{t-1} + b)", 1),
-        "lstm": ("input i, forget f, output o (+ candidate g)", "h and c",
+        "rnn": (N_("none"), "h", "h_t = tanh(W x_t + U h_{t-1} + b)", 1),    # N_: shown
+        "lstm": (N_("input i, forget f, output o (+ candidate g)"), N_("h and c"),  # with tr
                  "c_t = f⊙c_{t-1} + i⊙g;  h_t = o⊙tanh(c_t)", 4),
-        "gru": ("reset r, update z (+ candidate n)", "h",
+        "gru": (N_("reset r, update z (+ candidate n)"), "h",
                 "h_t = (1−z)⊙n + z⊙h_{t-1}", 3),
     }
     rows = []
     for name, m in models.items():
         gates, states, update, blocks = info[m.kind]
         I, H = m.module.input_size, m.module.hidden_size
-        row = {"model": name, "parameters": m.n_params,
-               "formula": f"{blocks}·(H·I + H·H + 2H) = {blocks}·({H}·{I} + {H}·{H} + 2·{H})",
-               "weight blocks": blocks, "gates": gates, "state vectors": states,
-               "state update": update}
+        row = {N_("model"): name, N_("parameters"): m.n_params,
+               N_("formula"): f"{blocks}·(H·I + H·H + 2H) = {blocks}·({H}·{I} + {H}·{H} + 2·{H})",
+               N_("weight blocks"): blocks, N_("gates"): gates, N_("state vectors"): states,
+               N_("state update"): update}
         if seq is not None:
-            row["next-value MSE"] = m.mse(seq)
+            row[N_("next-value MSE")] = m.mse(seq)
         rows.append(row)
     return pd.DataFrame(rows).set_index("model")
 

@@ -24,6 +24,7 @@ from ..simulate import planted_signal
 from ..training import TrainConfig, train
 from ..windows import WindowSpec
 from .planted import step_labels
+from ..i18n import N_, _, tr
 
 MAPS = ("feature", "relevance", "integrated_gradients")
 
@@ -53,7 +54,8 @@ def attention_vs_attribution(n_rows: int = 1500, lag: int = 4, lookback: int = 1
     windows. Score columns: precision@1 and recall@3 of the planted cell per window, whether
     the top cell of the mean map is the planted cell, deletion area and random area."""
     if not 0 <= lag < lookback:
-        raise ValueError(f"The lag ({lag}) must be smaller than the lookback ({lookback}).")
+        raise ValueError(_("The lag ({lag}) must be smaller than the lookback ({lookback}).",
+                            lag=lag, lookback=lookback))
     ds, grouping, info = planted_signal(n_rows=n_rows, lag=lag, seed=seed)
     cfg = TrainConfig(model="pa_lstm", hidden_size=hidden, epochs=epochs, batch_size=64,
                       lr=1e-2, seed=seed, device="cpu", patience=epochs)
@@ -65,23 +67,24 @@ def attention_vs_attribution(n_rows: int = 1500, lag: int = 4, lookback: int = 1
                 config=cfg, cache=cache, progress=prog, cancel=cancel)
     att = run.explain(ds, part="test")
     if progress:
-        progress(0.75, "integrated gradients of every test window")
+        progress(0.75, _("integrated gradients of every test window"))
     maps = {"feature": att.feature, "relevance": att.relevance,
             "integrated_gradients": attribute(run, ds, part="test").values}
     cells = planted_cells(run, info)
     rows, shares, summaries = {}, {}, {}
     for k, (name, m) in enumerate(maps.items()):
         if progress:
-            progress(0.8 + 0.2 * k / len(maps), f"deletion curve of {SHORT[name]}")
+            progress(0.8 + 0.2 * k / len(maps), _("deletion curve of {map}",
+                                                   map=tr(SHORT[name])))
         curve = deletion_curve(run, ds, m, part="test")
         shares[name] = _mean_share(m, run.columns, lookback)
         top = np.unravel_index(int(np.argmax(np.abs(m).mean(0))), cells.shape)
         rows[SHORT[name]] = {
-            "precision@1 (per window)": planted_score(m, cells, k=1)["precision"],
-            "recall@3 (per window)": planted_score(m, cells, k=3)["recall"],
-            "mean map's top cell = planted": bool(cells[top]),
-            "deletion area": curve.area, "random order area": curve.area_random,
-            "beats random": curve.beats_random}
+            N_("precision@1 (per window)"): planted_score(m, cells, k=1)["precision"],
+            N_("recall@3 (per window)"): planted_score(m, cells, k=3)["recall"],
+            N_("mean map's top cell = planted"): bool(cells[top]),
+            N_("deletion area"): curve.area, N_("random order area"): curve.area_random,
+            N_("beats random"): curve.beats_random}
         summaries[name] = curve.summary
     column = step_labels(lookback)[lookback - 1 - lag]
     truth = pd.DataFrame(0.0, index=list(run.columns), columns=step_labels(lookback))
@@ -98,23 +101,25 @@ def explanation_verdict(res: ExplanationCheck) -> str:
     s = res.scores
     alpha, rel, ig = (s.loc[SHORT[n]] for n in MAPS)
     feat, col = res.info["feature"], res.info["column"]
-    parts = [f"**In this run** (test R² {res.info['r2']:.2f}), the planted cell is `{feat}` at "
-             f"{col}. Per window, the top cell is the planted one in "
-             f"{alpha['precision@1 (per window)']:.0%} of windows for α, "
-             f"{rel['precision@1 (per window)']:.0%} for relevance and "
-             f"{ig['precision@1 (per window)']:.0%} for integrated gradients."]
+    parts = [_("**In this run** (test R² {r2:.2f}), the planted cell is `{feature}` at {column}. "
+               "Per window, the top cell is the planted one in {alpha:.0%} of windows for α, "
+               "{relevance:.0%} for relevance and {ig:.0%} for integrated gradients.",
+               r2=res.info["r2"], feature=feat, column=col,
+               alpha=alpha["precision@1 (per window)"],
+               relevance=rel["precision@1 (per window)"], ig=ig["precision@1 (per window)"])]
     if alpha["precision@1 (per window)"] < max(rel["precision@1 (per window)"],
                                               ig["precision@1 (per window)"]):
-        parts.append("α alone finds the cell less often: it is normalised within each sensor "
-                     "group and is almost the same at every step, so it cannot say *when*.")
-    beat = [n for n, r in zip(("α", "relevance", "integrated gradients"), (alpha, rel, ig))
-            if r["beats random"]]
-    lost = [n for n in ("α", "relevance", "integrated gradients") if n not in beat]
+        parts.append(_("α alone finds the cell less often: it is normalised within each sensor "
+                     "group and is almost the same at every step, so it cannot say *when*."))
+    names = ("α", tr(SHORT["relevance"]), tr(SHORT["integrated_gradients"]))
+    beat = [n for n, r in zip(names, (alpha, rel, ig)) if r["beats random"]]
+    lost = [n for n in names if n not in beat]
     if lost:
-        parts.append(f"The deletion check does **not** confirm {', '.join(lost)}: removing the "
-                     "cells that map ranks highest hurts the prediction no more than removing "
-                     "random cells, so that map should not be read as the model's reason.")
+        parts.append(_("The deletion check does **not** confirm {maps}: removing the "
+                        "cells that map ranks highest hurts the prediction no more than "
+                        "removing random cells, so that map should not be read as the "
+                        "model's reason.", maps=', '.join(lost)))
     else:
-        parts.append("All three maps pass the deletion check (removing their top cells hurts "
-                     "more than removing random ones).")
+        parts.append(_("All three maps pass the deletion check (removing their top cells hurts "
+                     "more than removing random ones)."))
     return " ".join(parts)

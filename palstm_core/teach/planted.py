@@ -11,6 +11,7 @@ import pandas as pd
 from ..simulate import planted_signal
 from ..training import TrainConfig, train
 from ..windows import WindowSpec
+from ..i18n import N_, _
 
 MODEL_LABELS = {"da_rnn": "DA-RNN", "pa_lstm": "PA-LSTM"}
 
@@ -59,7 +60,8 @@ def planted_attention(n_rows: int = 1500, lag: int = 4, lookback: int = 12, hidd
     ``threading.Event``) stops with ``TrainingCancelled``.
     """
     if not 0 <= lag < lookback:
-        raise ValueError(f"The lag ({lag}) must be smaller than the lookback ({lookback}).")
+        raise ValueError(_("The lag ({lag}) must be smaller than the lookback ({lookback}).",
+                            lag=lag, lookback=lookback))
     ds, grouping, info = planted_signal(n_rows=n_rows, lag=lag, seed=seed)
     window = WindowSpec(lookback=lookback, horizon=0)
     labels = step_labels(lookback)
@@ -112,14 +114,14 @@ def planted_summary(res: PlantedResult) -> pd.DataFrame:
         rows[MODEL_LABELS.get(m, m)] = {
             f"{feat} share in its group": float(mean[feat] / mean[members].sum()),
             f"{feat} × uniform": float(rel[feat]),
-            "best other sensor × uniform": float(rel.drop(feat).max()),
+            N_("best other sensor × uniform"): float(rel.drop(feat).max()),
             f"{feat} rank (of {len(rel)})": rank,
             f"group weight of {group}": (float(res.group[m][group]) if m in res.group
                                        else float("nan")),
-            "test R²": float(res.metrics[m]["r2"]),
-            "test RMSE": float(res.metrics[m]["rmse"]),
-            "training s": float(res.seconds[m]),
-            "from cache": "yes" if res.from_cache[m] else "no",
+            N_("test R²"): float(res.metrics[m]["r2"]),
+            N_("test RMSE"): float(res.metrics[m]["rmse"]),
+            N_("training s"): float(res.seconds[m]),
+            N_("from cache"): N_("yes") if res.from_cache[m] else N_("no"),
         }
     return pd.DataFrame.from_dict(rows, orient="index")
 
@@ -132,12 +134,16 @@ def planted_verdict(res: PlantedResult) -> str:
         rel, rank = res.relative_rank(m)
         label = MODEL_LABELS.get(m, m)
         if rank == 1:
-            parts.append(f"{label} puts the most attention (relative to uniform) on `{feat}` "
-                         f"({rel[feat]:.2f}× uniform; next best {rel.drop(feat).max():.2f}×)")
+            parts.append(_("{label} puts the most attention (relative to uniform) on "
+                            "`{feat}` ({rel:.2f}× uniform; next best {max:.2f}×)",
+                            label=label, feat=feat, rel=rel[feat], max=rel.drop(feat).max()))
         else:
-            parts.append(f"{label} does **not** single out `{feat}` (rank {rank}; "
-                         f"{rel[feat]:.2f}× uniform vs {rel.max():.2f}× for `{rel.idxmax()}`)")
+            parts.append(_("{label} does **not** single out `{feat}` (rank {rank}; "
+                            "{rel:.2f}× uniform vs {max:.2f}× for `{idxmax}`)",
+                            label=label, feat=feat, rank=rank, rel=rel[feat], max=rel.max(),
+                            idxmax=rel.idxmax()))
         if m in res.group:
             g = res.group[m]
-            parts[-1] += (f", and its group weights favour `{g.idxmax()}` ({g.max():.2f})")
-    return "**In this run:** " + "; ".join(parts) + "."
+            parts[-1] += _(", and its group weights favour `{group}` ({weight:.2f})",
+                           group=g.idxmax(), weight=g.max())
+    return _("**In this run:** {findings}.", findings="; ".join(parts))

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import DataError, load_sample
+from ..i18n import _
 
 
 @dataclass
@@ -38,8 +39,8 @@ def sample_sequence(sample: str = "urban", channel: str = "speed", start: int = 
     """``length`` rows of one channel of a shipped (simulated) sample drive."""
     ds = load_sample(sample)
     if channel not in ds.columns:
-        raise DataError(f"The sample '{sample}' has no channel '{channel}'. "
-                        f"Channels: {', '.join(ds.columns)}.")
+        raise DataError(_("The sample '{sample}' has no channel '{channel}'. Channels: {join}.",
+                           sample=sample, channel=channel, join=', '.join(ds.columns)))
     length = int(max(3, length))
     start = int(min(max(0, start), len(ds) - length))
     part = ds.frame.iloc[start:start + length]
@@ -58,14 +59,15 @@ def parse_values(text: str, max_len: int = 200) -> Sequence:
         try:
             v = float(p)
         except ValueError:
-            raise ValueError(f"'{p}' is not a number. Type numbers separated by commas, "
-                             "e.g. 0, 1, 3, 2, 0.") from None
+            raise ValueError(_("'{p}' is not a number. Type numbers separated by commas, "
+                                "e.g. 0, 1, 3, 2, 0.", p=p)) from None
         if not math.isfinite(v):
-            raise ValueError(f"'{p}' is not a finite number.")
+            raise ValueError(_("'{p}' is not a finite number.", p=p))
         values.append(v)
     if len(values) < 3:
-        raise ValueError("Type at least 3 numbers separated by commas, e.g. 0, 1, 3, 2, 0.")
+        raise ValueError(_("Type at least 3 numbers separated by commas, e.g. 0, 1, 3, 2, 0."))
     if len(values) > max_len:
-        raise ValueError(f"At most {max_len} numbers, please (got {len(values)}).")
+        raise ValueError(_("At most {max_len} numbers, please (got {n}).", max_len=max_len,
+                            n=len(values)))
     raw = np.array(values)
-    return Sequence(np.arange(len(raw), dtype=float), raw, scale(raw), "your values")
+    return Sequence(np.arange(len(raw), dtype=float), raw, scale(raw), _("your values"))

@@ -34,6 +34,7 @@ from .drives import Prepared, check_drive_names, prepare_campaign, prepare_singl
 from .drives import natural as natural_key
 from .loop import DeviceDrive, check_scores, cpu_threads, fit
 from .run import TrainedRun, build_model, code_version, drive_metrics, run_key
+from ..i18n import _
 
 __all__ = [
     "DeviceDrive", "Progress", "TrainConfig", "TrainedRun", "TrainingCancelled", "TrainingError",
@@ -61,14 +62,14 @@ def train(data: Dataset | Campaign, target: str, grouping: SensorGrouping | None
     history entry; setting ``cancel`` stops with ``TrainingCancelled``.
     """
     t_start = time.perf_counter()
-    _, rank = dist_info()
+    __, rank = dist_info()
     if rank != 0:                                   # only rank 0 reports and writes the cache
         progress = on_epoch = None
     window = window or WindowSpec()
     config = config or TrainConfig()
     if isinstance(data, Campaign):
         if not len(data) and not sharded(data):
-            raise DataError(f"{data.label} has no drive to train on.")
+            raise DataError(_("{label} has no drive to train on.", label=data.label))
         grouping = grouping or _campaign_groups(data, target)
         for ds in data:
             if target in ds.frame.columns:
@@ -106,7 +107,8 @@ def _campaign_groups(camp: Campaign, target: str) -> SensorGrouping:
         torch.distributed.broadcast_object_list(box, 0)
         groups = box[0]
     if groups is None:
-        raise DataError(f"No drive of {camp.label} has the column '{target}' to learn from.")
+        raise DataError(_("No drive of {label} has the column '{target}' to learn from.",
+                           label=camp.label, target=target))
     return SensorGrouping(groups)
 
 
@@ -116,7 +118,7 @@ def _load_cached(cache, key: str, config: TrainConfig, progress: Progress | None
         return None
     cached = cache.load(key, device=config.device)
     if cached is not None and progress:
-        progress(1.0, "Loaded from cache")
+        progress(1.0, _("Loaded from cache"))
     return cached
 
 

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, fields
 from ..checks import flag, real_number, whole_number
 from ..data import DataError
 from ..models import MODELS
+from ..i18n import _
 
 Progress = Callable[[float, str], None]
 
@@ -25,8 +26,9 @@ def check_device(device) -> str:
     else DataError. Whether that device is present is checked when training starts."""
     if isinstance(device, str) and re.fullmatch(r"auto|cpu|cuda(:\d+)?", device.strip()):
         return device.strip()
-    raise DataError(f"Unknown device {device!r}. Use 'auto' (a GPU when there is one), 'cpu', "
-                    "'cuda' or 'cuda:N' for the N-th GPU.")
+    raise DataError(_("Unknown device {device!r}. Use 'auto' (a GPU when there is one), "
+                       "'cpu', 'cuda' or 'cuda:N' for the N-th GPU.",
+                       device=device))
 
 
 LOSSES = {"huber": "Huber loss (robust to rare spikes; the default)",
@@ -42,7 +44,8 @@ def _choice(name: str, value, options: dict[str, str]) -> str:
     if isinstance(value, str) and value.strip().lower() in options:
         return value.strip().lower()
     listed = "; ".join(f"'{k}' = {v}" for k, v in options.items())
-    raise DataError(f"Unknown {name} {value!r}. Choose one of: {listed}.")
+    raise DataError(_("Unknown {name} {value!r}. Choose one of: {listed}.", name=name,
+                       value=value, listed=listed))
 
 
 @dataclass
@@ -75,7 +78,8 @@ class TrainConfig:
     def __post_init__(self):
         """Check every setting (DataError in plain words); whole-number floats become ints."""
         if not isinstance(self.model, str) or self.model not in MODELS:
-            raise DataError(f"Unknown model {self.model!r}. Choose one of: {', '.join(MODELS)}.")
+            raise DataError(_("Unknown model {model!r}. Choose one of: {join}.",
+                               model=self.model, join=', '.join(MODELS)))
         for name in ("hidden_size", "epochs", "batch_size", "patience"):
             setattr(self, name, whole_number(name, getattr(self, name), minimum=1))
         self.seed = whole_number("seed", self.seed, minimum=0, maximum=2**32 - 1)
@@ -94,8 +98,9 @@ class TrainConfig:
         self.teacher_forcing = real_number("teacher_forcing (0 = off, 1 = always)",
                                            self.teacher_forcing, minimum=0.0)
         if self.teacher_forcing > 1:
-            raise DataError(f"teacher_forcing is a share of decoder steps between 0 and 1, not "
-                            f"{self.teacher_forcing:g}; e.g. 0.5.")
+            raise DataError(_("teacher_forcing is a share of decoder steps between 0 and "
+                               "1, not {teacher_forcing:g}; e.g. 0.5.",
+                               teacher_forcing=self.teacher_forcing))
 
     def to_dict(self) -> dict:
         d = asdict(self)

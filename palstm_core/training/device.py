@@ -7,6 +7,7 @@ import torch
 import torch.distributed as dist
 
 from ..data import DataError
+from ..i18n import _
 
 
 def init_distributed(device: str = "auto") -> tuple[int, int]:
@@ -36,14 +37,14 @@ def dist_info() -> tuple[int, int]:
 
 
 def resolve_device(device: str = "auto") -> torch.device:
-    world, _ = dist_info()
+    world, __ = dist_info()
     if world > 1 and device in ("auto", "cuda") and torch.cuda.is_available():
         return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     dev = torch.device(device)
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise DataError("A GPU (CUDA) was requested but none is available; use device 'cpu'.")
+        raise DataError(_("A GPU (CUDA) was requested but none is available; use device 'cpu'."))
     return dev
 
 

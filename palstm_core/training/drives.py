@@ -27,6 +27,7 @@ from ..grouping import SensorGrouping
 from ..windows import (PARTS, Scaler, Windows, WindowSpec, input_columns, make_windows,
                        part_rows, stack_windows)
 from .device import dist_info
+from ..i18n import _
 
 MIN_WINDOWS = {"train": 8, "val": 1, "test": 1}
 
@@ -65,7 +66,7 @@ def sharded(data) -> bool:
 
 def _gather(obj) -> list:
     """``obj`` of every rank (rank order); ``[obj]`` outside torch.distributed."""
-    world, _ = dist_info()
+    world, __ = dist_info()
     if world <= 1:
         return [obj]
     out = [None] * world
@@ -85,8 +86,9 @@ def check_drive_names(window: WindowSpec, names: list[str]) -> None:
     unknown = [n for n in (*window.test_drives, *window.val_drives) if n not in names]
     if unknown:
         shown = ", ".join(map(repr, names[:12])) + (" …" if len(names) > 12 else "")
-        raise DataError(f"No drive named {', '.join(map(repr, unknown))} in the campaign. Its "
-                        f"drives are: {shown}. Use one of these names (exact spelling).")
+        raise DataError(_("No drive named {join} in the campaign. Its drives are: "
+                           "{shown}. Use one of these names (exact spelling).",
+                           join=', '.join(map(repr, unknown)), shown=shown))
 
 
 def _usable(drives: dict[str, Dataset], need: list[str], report: list[str]) -> dict[str, Dataset]:
@@ -95,8 +97,9 @@ def _usable(drives: dict[str, Dataset], need: list[str], report: list[str]) -> d
     for name, ds in drives.items():
         missing = [c for c in need if c not in ds.frame.columns]
         if missing:
-            report.append(f"Drive '{name}' skipped: it lacks the column(s) "
-                          f"{', '.join(map(repr, missing))} that the model needs.")
+            report.append(_("Drive '{name}' skipped: it lacks the column(s) {join} that "
+                             "the model needs.", name=name,
+                             join=', '.join(map(repr, missing))))
         else:
             out[name] = ds
     return out
@@ -141,11 +144,12 @@ def _windows(drives: dict[str, Dataset], columns: list[str], target: str, window
         try:
             w = make_windows(ds, columns, target, window, scaler, need_target=True)
         except DataError as exc:
-            report.append(f"Drive '{name}' skipped: {exc}")
+            report.append(_("Drive '{name}' skipped: {exc}", name=name, exc=exc))
             continue
         if len(w.starts) == 0:
-            report.append(f"Drive '{name}' skipped: no window of {window.lookback} rows without "
-                          f"a missing value in the inputs and '{target}'.")
+            report.append(_("Drive '{name}' skipped: no window of {lookback} rows without "
+                             "a missing value in the inputs and '{target}'.",
+                             name=name, lookback=window.lookback, target=target))
             continue
         out.append((name, w))
     return out
@@ -155,19 +159,22 @@ def _check_parts(counts: dict[str, int], label: str, window: WindowSpec) -> None
     for p in PARTS:
         if counts[p] < MIN_WINDOWS[p]:
             held = {"test": window.test_drives, "val": window.val_drives}.get(p)
-            hint = (f"Choose other {p} drives (now: {', '.join(held)})." if held else
-                    "Use longer recordings, a shorter lookback, or fill the missing values.")
-            raise DataError(f"{label}: only {counts[p]} complete window(s) in the {p} part "
-                            f"(lookback {window.lookback}, horizon {window.horizon}). {hint}")
+            hint = (_("Choose other {part} drives (now: {drives}).", part=p,
+                      drives=", ".join(held)) if held else
+                    _("Use longer recordings, a shorter lookback, or fill the missing values."))
+            raise DataError(_("{label}: only {counts} complete window(s) in the {p} part "
+                               "(lookback {lookback}, horizon {horizon}). {hint}",
+                               label=label, counts=counts[p], p=p, lookback=window.lookback,
+                               horizon=window.horizon, hint=hint))
 
 
 def prepare_single(ds: Dataset, target: str, grouping: SensorGrouping,
                    window: WindowSpec) -> Prepared:
     """One drive: the chronological split of ``ds``; bad input is a DataError."""
     if window.by_drive:
-        raise DataError("Test or validation drives were chosen but only one drive is loaded. "
+        raise DataError(_("Test or validation drives were chosen but only one drive is loaded. "
                         "Load several drives (a campaign), or clear the drive choice to split "
-                        "the drive in time.")
+                        "the drive in time."))
     columns = input_columns(grouping, target, window)
     scaler = Scaler.fit(_train_rows({ds.name: ds}, columns, target, window))
     w = stack_windows([(ds.name, make_windows(ds, columns, target, window, scaler,
@@ -185,8 +192,9 @@ def prepare_campaign(camp: Campaign, target: str, grouping: SensorGrouping,
     every = [n for names in _gather(camp.names) for n in names]
     if shard and len(set(every)) != len(every):
         twice = sorted({n for n in every if every.count(n) > 1})
-        raise DataError(f"Under torchrun each process must load its own share of the drives, "
-                        f"but {', '.join(map(repr, twice))} was loaded by more than one.")
+        raise DataError(_("Under torchrun each process must load its own share of the "
+                           "drives, but {join} was loaded by more than one.",
+                           join=', '.join(map(repr, twice))))
     check_drive_names(window, every)
     columns = input_columns(grouping, target, window)
     report: list[str] = []
@@ -195,13 +203,15 @@ def prepare_campaign(camp: Campaign, target: str, grouping: SensorGrouping,
     rows = _train_rows(drives, columns, target, window)
     scaler = reduced_scaler(rows) if shard else Scaler.fit(rows)
     if not shard and not len(rows):
-        raise DataError(f"{camp.label}: no training drive is left (all drives are test or "
-                        "validation drives, or were skipped). Keep some drives for training.")
+        raise DataError(_("{label}: no training drive is left (all drives are test or "
+                           "validation drives, or were skipped). Keep some drives for "
+                           "training.", label=camp.label))
     pairs = _windows(drives, columns, target, window, scaler, report)
-    drives = {n: drives[n] for n, _ in pairs}
+    drives = {n: drives[n] for n, __ in pairs}
     report = [ln for part in _gather(report) for ln in part] if shard else report
     if not pairs and not shard:
-        raise DataError(f"{camp.label}: no drive can be used.\n" + "\n".join(report))
+        raise DataError(_("{label}: no drive can be used.", label=camp.label) + "\n"
+                        + "\n".join(report))
     w = stack_windows(pairs) if pairs else _empty(len(columns), window)
     parts = w.drive_parts(window)
     counts = _gather({p: len(v) for p, v in parts.items()})
@@ -209,7 +219,8 @@ def prepare_campaign(camp: Campaign, target: str, grouping: SensorGrouping,
     used = {n for part in _gather(list(drives)) for n in part}
     for name in (*window.test_drives, *window.val_drives):
         if name not in used:
-            report.append(f"Held-out drive '{name}' was skipped (see above); it is not scored.")
+            report.append(_("Held-out drive '{name}' was skipped (see above); it is not "
+                             "scored.", name=name))
     prepared = Prepared(columns, scaler, w, parts, drives, camp.name,
                         campaign_fingerprint(drives, shard), camp.simulated, report,
                         n_train=sum(c["train"] for c in counts))

@@ -52,6 +52,7 @@ from ..models import Forecaster
 from ..windows import Windows
 from .config import Progress, TrainConfig, TrainingCancelled, TrainingError
 from .device import autocast, dist_info
+from ..i18n import _
 
 
 # Divergence: a validation loss this many times the best so far (and above this many times the
@@ -74,10 +75,11 @@ def check_scores(metrics: dict, target_std: float, config: TrainConfig) -> None:
     if not (r2 < MIN_R2 and scaled > MAX_SCALED_RMSE):
         return
     raise TrainingError(
-        f"Training diverged: on the test span R² is {r2:.3g} and the typical error is "
-        f"{scaled:.3g}× the spread of the target, far worse than a constant guess. The run was "
-        f"not cached. Try a smaller learning rate (now {config.lr:g}, e.g. {config.lr / 10:g}), "
-        "or check the data for extreme values.")
+        _("Training diverged: on the test span R² is {r2:.3g} and the typical error is "
+           "{scaled:.3g}× the spread of the target, far worse than a constant guess. The "
+           "run was not cached. Try a smaller learning rate (now {lr:g}, e.g. {value:g}), "
+           "or check the data for extreme values.", r2=r2, scaled=scaled,
+           lr=config.lr, value=config.lr / 10))
 
 
 class DeviceDrive:
@@ -105,7 +107,7 @@ class DeviceDrive:
 
 def _check(cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
-        raise TrainingCancelled("Training was cancelled.")
+        raise TrainingCancelled(_("Training was cancelled."))
 
 
 # the 1-minute load average at or above which the machine counts as shared (one thread is used)
@@ -197,9 +199,10 @@ class _Loop:
     def shard(self, ids: np.ndarray, n_train: int) -> None:
         """This rank holds the training windows numbered ``ids`` of ``n_train`` in all."""
         if self.model.closed_form:
-            raise TrainingError(f"{self.config.model} is fitted in closed form and cannot be "
-                                "trained on drives spread over several processes; run it in one "
-                                "process, or choose a neural model.")
+            raise TrainingError(_("{model} is fitted in closed form and cannot be trained "
+                                   "on drives spread over several processes; run it in one "
+                                   "process, or choose a neural model.",
+                                   model=self.config.model))
         self.local_of = torch.full((n_train,), -1, dtype=torch.long, device=self.device)
         self.local_of[torch.as_tensor(ids, device=self.device)] = torch.arange(
             len(ids), device=self.device)
@@ -238,7 +241,7 @@ class _Loop:
         self._record({"epoch": 1, "train_loss": self.evaluate("train"),
                       "val_loss": self.evaluate("val"), "seconds": time.perf_counter() - t0})
         if self.progress:
-            self.progress(1.0, f"{self.config.model}: fitted in closed form")
+            self.progress(1.0, _("{model}: fitted in closed form", model=self.config.model))
 
     def epochs(self) -> None:
         """Adam epochs with early stopping; the best weights (by validation loss) are restored."""
@@ -260,7 +263,9 @@ class _Loop:
                           "seconds": time.perf_counter() - t0, "lr": opt.param_groups[0]["lr"]})
             if self.progress:
                 self.progress(epoch / config.epochs,
-                              f"epoch {epoch}/{config.epochs}: train {total / n_train:.4f}, val {val:.4f}")
+                              _("epoch {epoch}/{epochs}: train {value:.4f}, val {val:.4f}",
+                                 epoch=epoch, epochs=config.epochs, value=total / n_train,
+                                 val=val))
             self._check_divergence(val, best[0], epoch)
             if val < best[0]:
                 best = (val, copy.deepcopy(model.state_dict()), epoch)
@@ -276,9 +281,11 @@ class _Loop:
         if math.isfinite(val) and not (val > DIVERGED * reference and val > DIVERGED):
             return
         raise TrainingError(
-            f"Training diverged: in epoch {epoch} the validation loss became {val:.3g} "
-            f"(best so far: {reference:.3g}; a constant guess scores about 1). Nothing was saved. "
-            f"Try a smaller learning rate (now {self.config.lr:g}, e.g. {self.config.lr / 10:g}).")
+            _("Training diverged: in epoch {epoch} the validation loss became {val:.3g} "
+               "(best so far: {reference:.3g}; a constant guess scores about 1). Nothing "
+               "was saved. Try a smaller learning rate (now {lr:g}, e.g. {value:g}).",
+               epoch=epoch, val=val, reference=reference, lr=self.config.lr,
+               value=self.config.lr / 10))
 
     def _epoch(self, epoch: int, opt: torch.optim.Optimizer, gen: torch.Generator) -> float:
         """One pass over the shuffled training windows; returns the summed training loss."""
@@ -305,7 +312,7 @@ class _Loop:
             total += self._step(mine, len(batch), epoch, opt) * len(batch)
             if self.progress:
                 self.progress(((epoch - 1) + (b + 1) / n_batches) / config.epochs,
-                              f"epoch {epoch}/{config.epochs}")
+                              _("epoch {epoch}/{epochs}", epoch=epoch, epochs=config.epochs))
         return total
 
     def _step(self, mine: torch.Tensor, n_global: int, epoch: int,
@@ -337,8 +344,9 @@ class _Loop:
             self.first_loss = batch_loss            # the untrained model: divergence reference
         if not math.isfinite(batch_loss):
             raise TrainingError(
-                f"Training diverged: the loss became {batch_loss} in epoch {epoch}. "
-                "Try a smaller learning rate, or check the data for extreme values.")
+                _("Training diverged: the loss became {batch_loss} in epoch {epoch}. Try "
+                   "a smaller learning rate, or check the data for extreme values.",
+                   batch_loss=batch_loss, epoch=epoch))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if self.config.grad_clip:

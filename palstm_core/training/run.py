@@ -20,6 +20,7 @@ from ..windows import Scaler, Windows, WindowSpec, input_groups, make_windows
 from .attention import Attention
 from .config import TrainConfig
 from .loop import DeviceDrive
+from ..i18n import _
 
 
 @lru_cache(maxsize=1)
@@ -141,13 +142,16 @@ class TrainedRun:
         where = ", ".join(f"'{c}' ({n} of {len(ds)} rows)" for c, n in gaps.items())
         if len(starts) == 0:
             if empty:
-                raise DataError(f"{ds.label}: the input column(s) {', '.join(map(repr, empty))} "
-                                "have no usable values (all missing), so none of the "
-                                f"{possible} windows can be predicted. Load a drive that records "
-                                "them, or train a model without them.")
-            raise DataError(f"{ds.label}: every one of the {possible} windows has a missing "
-                            f"input value (missing: {where}). Fill the gaps or use a shorter "
-                            "lookback.")
+                raise DataError(_("{label}: the input column(s) {join} have no usable "
+                                   "values (all missing), so none of the {possible} "
+                                   "windows can be predicted. Load a drive that records "
+                                   "them, or train a model without them.",
+                                   label=ds.label, join=', '.join(map(repr, empty)),
+                                   possible=possible))
+            raise DataError(_("{label}: every one of the {possible} windows has a missing "
+                               "input value (missing: {where}). Fill the gaps or use a "
+                               "shorter lookback.",
+                               label=ds.label, possible=possible, where=where))
         return [f"{dropped} of {possible} windows were skipped because an input value is "
                 f"missing (missing: {where}); their rows have no prediction."]
 
@@ -159,11 +163,12 @@ class TrainedRun:
         if isinstance(data, Campaign):
             parts, report = self._each_drive(data, lambda ds: self.inputs(ds, part))
             if not parts:
-                raise DataError(f"{data.label}: no drive has windows in the {part!r} part.")
-            cat = lambda k: np.concatenate([getattr(p, k) for _, p in parts])  # noqa: E731
+                raise DataError(_("{label}: no drive has windows in the {part!r} part.",
+                                   label=data.label, part=part))
+            cat = lambda k: np.concatenate([getattr(p, k) for __, p in parts])  # noqa: E731
             drives = np.concatenate([[n] * len(p.times) for n, p in parts]).astype(str)
             return Inputs(cat("x"), cat("y"), cat("times"), drives,
-                          report + [ln for _, p in parts for ln in p.report])
+                          report + [ln for __, p in parts for ln in p.report])
         w, starts, report = self._windows(data, part)
         rows = w.target_row(starts)
         return Inputs(w.inputs(starts), w.y[rows], data.times[rows], None, report)
@@ -175,7 +180,7 @@ class TrainedRun:
         drive = DeviceDrive(w, device)
         self.model.eval()
         outs = {"y": [], "feature": [], "temporal": [], "group": [], "relevance": []}
-        for xb, _ in drive.batches(torch.as_tensor(starts, device=device), batch_size):
+        for xb, __ in drive.batches(torch.as_tensor(starts, device=device), batch_size):
             out = self.model(xb)
             for k in outs:
                 v = getattr(out, k)
@@ -206,7 +211,7 @@ class TrainedRun:
             frames, report = self._each_drive(data, lambda ds: self.predict(ds, part))
             frame = (pd.concat([f.assign(drive=n) for n, f in frames], ignore_index=True)
                      if frames else pd.DataFrame({c: [] for c in (*self._columns(), "drive")}))
-            frame.attrs["report"] = report + [ln for _, f in frames
+            frame.attrs["report"] = report + [ln for __, f in frames
                                               for ln in f.attrs.get("report", [])]
             return frame
         times, y, out, report = self._forward(data, part)
@@ -245,18 +250,18 @@ class TrainedRun:
         With ``window.steps`` > 1 row i is the i-th window (the rows of ``predict`` with its
         i-th origin), ``att.times`` the time of its first step, and the maps serve all steps."""
         if isinstance(data, Campaign):
-            parts, _ = self._each_drive(data, lambda ds: self.explain(ds, part))
+            parts, __ = self._each_drive(data, lambda ds: self.explain(ds, part))
             if not parts:
-                raise DataError(f"{data.label}: no drive has windows to explain.")
+                raise DataError(_("{label}: no drive has windows to explain.", label=data.label))
             parts = [(n, a) for n, a in parts if len(a)] or parts   # a drive not in ``part``
             cat = lambda k: (None if getattr(parts[0][1], k) is None   # noqa: E731
-                             else np.concatenate([getattr(a, k) for _, a in parts]))
+                             else np.concatenate([getattr(a, k) for __, a in parts]))
             return Attention(times=cat("times"), feature=cat("feature"),
                              temporal=cat("temporal"), group=cat("group"),
                              features=list(self.columns), groups=self._attention_groups(),
                              relevance=cat("relevance"),
                              drives=np.concatenate([[n] * len(a) for n, a in parts]).astype(str))
-        times, _, out, _ = self._forward(data, part)
+        times, __, out, __ = self._forward(data, part)
         return Attention(times=times, feature=out["feature"], temporal=out["temporal"],
                          group=out["group"], features=list(self.columns),
                          groups=self._attention_groups(), relevance=out["relevance"])
@@ -269,9 +274,10 @@ class TrainedRun:
             try:
                 done.append((name, fn(ds)))
             except DataError as exc:
-                report.append(f"Drive '{name}' skipped: {exc}")
+                report.append(_("Drive '{name}' skipped: {exc}", name=name, exc=exc))
         if report and not done:
-            raise DataError(f"{camp.label}: no drive can be used.\n" + "\n".join(report))
+            raise DataError(_("{label}: no drive can be used.", label=camp.label) + "\n"
+                            + "\n".join(report))
         return done, report
 
     def _attention_groups(self) -> dict[str, list[str]]:
