@@ -3,6 +3,7 @@ import io
 
 import numpy as np
 
+import pandas as pd
 import streamlit as st
 
 import palstm_core as pc
@@ -117,9 +118,36 @@ def _campaign_section() -> None:
             st.markdown(_("**Not used** (and why):"))
             for name, why in camp.skipped.items():
                 st.markdown(f"- `{name}`: {tr(why)}")
+        _vehicle_section(camp)
         with st.expander(_("Campaign report")):
             for line in camp.report:
                 st.markdown(f"- {tr(line)}")
+
+
+VEHICLE_COLUMNS = ["vehicle", "engine displacement [l]", "mass [kg]", "fuel"]
+
+
+def _vehicle_section(camp: pc.Campaign) -> None:
+    """Static vehicle covariates typed per drive (or from vehicles.csv), fed to every model as
+    constant inputs of the drive (``pc.add_vehicles``)."""
+    with st.expander(_("Vehicle covariates (one row per drive)"), expanded=False):
+        st.caption(_("Engine displacement, mass, fuel … of the vehicle of each drive, fed to "
+                     "every model as constants of the drive (group 'vehicle'); a `vehicles.csv` "
+                     "beside the drives fills this in. `vehicle` is a name, not a model input."))
+        table = (camp.vehicles.reset_index() if camp.vehicles is not None else
+                 pd.DataFrame({"drive": camp.names, **{c: None for c in VEHICLE_COLUMNS}}))
+        edited = st.data_editor(table.astype(str).replace({"None": "", "nan": ""}),
+                                key=K.vehicle_table, hide_index=True, width="stretch",
+                                disabled=["drive"], num_rows="fixed")
+        if st.button(_("Use these vehicle covariates"), key=K.apply_vehicles):
+            test = ui.test_drives()
+            try:
+                ui.set_campaign(pc.add_vehicles(camp, edited))
+            except pc.DataError as exc:
+                st.error(tr(str(exc), quiet=True))
+                return
+            ui.set_test_drives(test)
+            st.rerun()
 
 
 _campaign_section()

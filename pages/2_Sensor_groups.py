@@ -27,7 +27,9 @@ def _reset_groups(target: str) -> None:
         K.gname_.of(gid).pop()
         K.gcols_.of(gid).pop()
     try:
-        suggestion = pc.suggest_groups(ds, target).groups
+        camp = ui.campaign()                # vehicle covariates: a group of their own
+        suggestion = pc.suggest_groups(ds, target, vehicle=camp.vehicle_columns if camp
+                                       else ()).groups
     except pc.DataError as exc:
         K.group_error.set(str(exc))
         suggestion = {}

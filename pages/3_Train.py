@@ -190,6 +190,77 @@ def live_progress(job: ui.TrainingJob) -> None:
 
 ui.watch(R.job.get(), live_progress)
 
+# ---------------------------------------------------------------------------- calibrate
+def _new_drives() -> dict[str, pc.Dataset]:
+    """The drives a fleet run can be calibrated on: the campaign's, else the loaded drive."""
+    camp = ui.campaign()
+    if camp is not None:
+        return dict(camp.drives)
+    return {ds.name: ds} if ds is not None else {}
+
+
+def calibrate_section() -> None:
+    """Fine-tune a cached fleet run on the first minutes of a new vehicle's drive (in the
+    background, ``pc.calibrate``) and compare it with the fleet run on the rest of that drive."""
+    st.divider()
+    st.subheader(_("Calibrate to a new vehicle"))
+    st.caption(_("Fine-tunes a copy of a trained (fleet) run on the first minutes of one drive "
+                 "of a vehicle it has not seen, and scores it on the rest of that drive next to "
+                 "the fleet run and a run trained on those minutes alone (same rows, trip totals "
+                 "included). The calibrated run is cached under its parent run."))
+    rows, drives = cache.list(), _new_drives()
+    if not rows or not drives:
+        st.info(_("Train a fleet run and load the new vehicle's drive (with its PEMS target) "
+                  "first."))
+        return
+    labels = {r["key"]: " · ".join((r["model"], r["data"], r["target"], r["key"])) for r in rows}
+    if K.calib_run.get() not in labels:
+        K.calib_run.set(next(iter(labels)))
+    if K.calib_drive.get() not in drives:
+        test = [d for d in ui.test_drives() if d in drives]
+        K.calib_drive.set(test[0] if test else next(iter(drives)))
+    K.calib_minutes.setdefault(5.0)
+    c1, c2, c3 = st.columns([3, 2, 1])
+    key = c1.selectbox(_("Fleet run"), list(labels), format_func=labels.get, key=K.calib_run)
+    drive = c2.selectbox(_("New vehicle's drive"), list(drives), key=K.calib_drive)
+    minutes = c3.number_input(_("Minutes"), 0.5, 600.0, step=0.5, key=K.calib_minutes,
+                              help=_("Minutes at the start of the drive to calibrate on; the "
+                                     "last 20 % of them decide when to stop (validation)."))
+    busy = K.calib_job.get() is not None and not K.calib_job.get().done
+    start = st.button(_("Calibrate"), disabled=busy, key=K.start_calib)
+    run = cache.load(key) if start else None
+    if start and run is None:
+        st.error(_("That run could not be read from the cache; train it again."))
+        start = False
+    config = {"run": run, "drive": drives[drive], "minutes": float(minutes)}
+    if ui.background(K.calib_job, K.calib_result, start, pc.calibrate, config, cache,
+                     (N_("Calibration"), K.cancel_calib, N_("Cancel calibration"))):
+        return
+    done = K.calib_result.get()
+    if done is not None:
+        _calibration_result(done[1])
+
+
+def _calibration_result(cal: pc.Calibration) -> None:
+    fields = dict(parent=cal.parent, minutes=cal.minutes, drive=cal.drive, key=cal.key,
+                  rows=cal.rows["test"])
+    st.success(_("Run {parent} reopened from the cache: calibrated on the first {minutes:g} min "
+                 "of **{drive}** (run {key}); scored on the remaining {rows} rows.", **fields)
+               if cal.from_cache else
+               _("Run {parent} calibrated on the first {minutes:g} min of **{drive}** (run "
+                 "{key}); scored on the remaining {rows} rows.", **fields))
+    table = cal.table()
+    table = table.set_axis([tr(c, quiet=True) for c in table.columns], axis=1)
+    table.iloc[:, 0] = table.iloc[:, 0].map(tr)             # fleet / calibrated / this drive only
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="%.4g")
+                                for c in table.columns[1:]})
+    for line in cal.report:
+        st.caption(tr(line, quiet=True))
+
+
+calibrate_section()
+
 # ---------------------------------------------------------------------------- cached runs
 st.divider()
 st.subheader(_("Cached runs"))

@@ -12,14 +12,16 @@ from palstm_core import plots
 from palstm_core.i18n import N_, _, tr
 from pages import _shared as ui
 from pages._shared import forecast_ui
+from pages._shared import uncertainty_ui as IV   # the band, coverage and warning (issue 23)
 
 K = ui.keys.Results
+EX = ui.explore_ui           # what-if, sensitivity, report, link (issue 24)
 NOT_SCORED = N_("not scored yet")
 UPLOAD = "Upload a CSV…"             # option value of the drive selector; shown translated
 METRIC_FORMAT = {c: st.column_config.NumberColumn(format="%.3g")
                  for c in ("RMSE", "MAE", "MAPE %", "R²")}
 MAP_CAPTIONS = {                    # msgids, shown with tr()
-    "relevance": N_("Brighter = a larger share of the window's weight (cells sum to 1): β_t·γ_g·α^k_t "
+    "relevance": N_("Brighter = a larger share of the window's weight (cells sum to 1): γ_g·β^g_t·α^k_t "
                  "for PA-LSTM, β·α for DA-RNN. Bottom: temporal attention β."),
     "feature": N_("Feature attention α: at each step the weights sum to 1 *within each sensor group*, "
                "so it is not a which-sensor-when map (it barely changes along the window); "
@@ -98,6 +100,35 @@ def campaign_section(run: pc.TrainedRun, ds: pc.Dataset) -> pc.Dataset:
     return camp[drive]
 
 
+# ---------------------------------------------------------------------------- trip results
+TRIP_NAMES = {"drive": N_("drive"), "bin": N_("speed bin"), "distance_km": N_("distance [km]"),
+              "measured_g": N_("measured [g]"), "predicted_g": N_("predicted [g]"),
+              "measured_g_per_km": N_("measured [g/km]"),
+              "predicted_g_per_km": N_("predicted [g/km]"), "error_pct": N_("error [%]")}
+BINS = {"all": N_("all"), "urban": N_("urban"), "rural": N_("rural"), "motorway": N_("motorway")}
+
+
+def trip_section(run: pc.TrainedRun, ds: pc.Dataset) -> None:
+    """Measured vs predicted grams per drive, per km, overall and per RDE speed bin, on the
+    test rows (``pc.trip_results``)."""
+    st.subheader(_("Trip results: grams per trip and per km"))
+    data = ui.campaign() if ui.on_campaign(run) else ds
+    res = ui.trip_results(run, data, "test")
+    if isinstance(res, str):
+        st.info(tr(res, quiet=True))
+        return
+    st.caption(_("{target} summed over the test rows of each drive, measured vs predicted; speed "
+                 "bins as in the RDE rules (urban ≤ 60 km/h, rural 60–90, motorway > 90). Error "
+                 "= (predicted − measured) / measured.", target=run.target))
+    names = {k: tr(v) for k, v in TRIP_NAMES.items()}
+    shown = res.assign(bin=res["bin"].map(lambda b: tr(BINS.get(b, b)))).rename(columns=names)
+    st.dataframe(shown, hide_index=True, width="stretch",
+                 column_config={v: st.column_config.NumberColumn(format="%.4g")
+                                for k, v in names.items() if k not in ("drive", "bin")})
+    for line in res.attrs.get("report", []):
+        st.caption(tr(line, quiet=True))
+
+
 # ---------------------------------------------------------------------------- leaderboard
 def faith_cell(run: pc.TrainedRun, ds: pc.Dataset, name: str) -> str:
     """'1.37 vs 1.02 random' from a memoised deletion curve, or why there is none."""
@@ -162,8 +193,12 @@ def pick_time(pred: pd.DataFrame) -> tuple[np.ndarray, float]:
 def predictions_section(preds: dict[str, pd.DataFrame], run: pc.TrainedRun,
                         ds: pc.Dataset) -> None:
     st.subheader(_("Predicted vs actual {target}", target=run.target))
+    band = IV.interval_band(run, next(iter(preds.values())), ds)
     st.plotly_chart(plots.predictions_figure(preds, run.target, run.target_unit, ds.time_kind,
-                                             marker_time=K.res_time.get()),
+                                             marker_time=K.res_time.get(), band=band,
+                                             band_name=_("{model}: {level:.0%} interval",
+                                                         model=run.config.model,
+                                                         level=K.res_level.get())),
                     width="stretch", key="pred_fig")
     with st.expander(_("Residuals")):
         st.plotly_chart(plots.residuals_figure(preds, run.target, run.target_unit, ds.time_kind),
@@ -354,6 +389,28 @@ def deletion_section(run: pc.TrainedRun, ds: pc.Dataset, name: str) -> None:
                   n_windows=curve.n_windows, seconds=curve.seconds))
 
 
+# ---------------------------------------------------------------------------- relevance vs IG
+def relevance_vs_ig_section(run: pc.TrainedRun, ds: pc.Dataset) -> None:
+    """The relevance map against integrated gradients over the test span, on a button
+    (memoised): Spearman ρ, shared top cells, which map the deletion check trusts."""
+    if "relevance" not in pc.explain.available_maps(run):
+        return
+    st.subheader(_("Relevance checked against integrated gradients (whole test span)"))
+    ra = ui.relevance_agreement(run, ds, compute=False)
+    if ra is None:
+        if not st.button(_("Compare relevance with integrated gradients"), key=K.agree_btn):
+            return
+        with st.spinner(_("Integrated gradients and two deletion curves over the test span…")):
+            ra = ui.relevance_agreement(run, ds)
+    a1, a2, a3 = st.columns(3)
+    a1.metric(_("Spearman ρ (mean maps)"), f"{ra.spearman:.2f}")
+    a2.metric(_("Top-{k} cells shared", k=ra.k),
+              _("{shared} of {k}", shared=round(ra.top_overlap * ra.k), k=ra.k))
+    trust = {"relevance": _("relevance"), "integrated_gradients": _("integrated gradients")}
+    a3.metric(_("Trust (deletion decides)"), trust.get(ra.trust, _("neither")))
+    (st.warning if ra.inseparable or ra.spearman < 0.7 else st.write)(ra.summary)
+
+
 # ---------------------------------------------------------------------------- importance
 def importance_section(run: pc.TrainedRun, att: pc.Attention) -> None:
     st.subheader(_("Which sensor groups matter (whole test span)"))
@@ -370,27 +427,10 @@ def importance_section(run: pc.TrainedRun, att: pc.Attention) -> None:
 
 # ---------------------------------------------------------------------------- early warning
 def warning_section(run: pc.TrainedRun, pred: pd.DataFrame, ds: pc.Dataset) -> None:
-    """Hits, misses and false alarms of a threshold; it starts at the 90th percentile of the
-    actual values of each new drive or target."""
+    """The early warning with a lead time and an alarm probability on the test span: hits,
+    misses, false alarms, mean warning time (per drive) and the trade-off curve."""
     st.subheader(_("High-emission early warning"))
-    context = (ui.fingerprint(ds), run.target)
-    thr = K.res_threshold.get()
-    if K.res_threshold_for.get() != context or thr is None or not np.isfinite(thr):
-        actual = pred["actual"].to_numpy(dtype=float)
-        K.res_threshold.set(float(np.round(np.nanpercentile(actual, 90), 3)))
-        K.res_threshold_for.set(context)
-    thr = st.number_input(_("Warn when {target} exceeds ({unit})", target=run.target,
-                             unit=run.target_unit or _("target unit")),
-                          key=K.res_threshold, format="%.3f")
-    counts = pc.exceedance_counts(pred["actual"], pred["predicted"], thr)
-    k1, k2, k3, k4 = st.columns(4)
-    k1.metric(_("Hits"), counts["hits"], help=_("actual above the threshold and warned"))
-    k2.metric(_("Misses"), counts["misses"], help=_("actual above the threshold, no warning"))
-    k3.metric(_("False alarms"), counts["false_alarms"], help=_("warned, actual below the threshold"))
-    k4.metric(_("Hit rate"), f"{counts['hit_rate']:.0%}" if np.isfinite(counts["hit_rate"]) else "—")
-    st.plotly_chart(plots.exceedance_figure(pred, thr, run.target, run.target_unit,
-                                            ds.time_kind), width="stretch", key="warn_fig")
-    st.caption(_("Counted per time step of the test span."))
+    IV.warning(run, pred, ds)
 
 
 # ---------------------------------------------------------------------------- lab → road
@@ -444,8 +484,11 @@ def main() -> None:
     ui.start_page(K)
     st.title(_("4 · Results"))
     ui.step_indicator("results")
+    EX.restore_link()                          # a link's data, run, window and map, once
+    EX.link_notes()
     ds = ui.need_data()
     ui.data_badge(ds)
+    ui.adopt_cached_runs()                     # the cache's runs of this data
     usable = ui.need_runs(ds, _("No trained run for this data yet. Train one (or open a cached "
                                 "run) first."))
     main_key, compare = pick_runs(usable, ds)
@@ -463,16 +506,22 @@ def main() -> None:
         st.stop()
     preds = {f"{usable[k].config.model} · {k[:6]}": results[k][0] for k in compare}
     leaderboard_section(run, drive, usable, long)
+    trip_section(run, ds)
     forecast_ui.step_one_note(run)
     times, step = pick_time(pred)
     predictions_section(preds, run, drive)
     t, map_name = window_section(run, pred, att, preds, drive, times, step)
     forecast_ui.forecast_sections(run, long, usable, drive, t)
+    EX.whatif_section(usable, compare, run, drive, t, map_name)
     pair_section(usable, main_key, drive, t)
     deletion_section(run, drive, map_name)
+    relevance_vs_ig_section(run, drive)
     importance_section(run, att)
-    warning_section(run, pred, drive)
+    EX.sensitivity_section(run, drive, t)
+    warning_section(run, long[main_key], drive)    # every step: the lead time picks one
     lab_to_road_section(run, drive)
+    EX.report_section(run, drive, t, [usable[k] for k in compare])
+    EX.link_section(run, drive, t, map_name, compare)
     st.page_link(ui.PAGE["downloads"], label=_("Download predictions, attention and the model"),
                  icon=":material/download:")
 

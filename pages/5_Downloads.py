@@ -48,6 +48,17 @@ else:
 st.download_button(_("Predictions CSV"), pred.to_csv(index=False).encode(), f"{stem}_predictions.csv",
                    "text/csv", key=K.dl_pred)
 
+st.subheader(_("Trip results"))
+trips = ui.trip_results(run, data, part)
+if isinstance(trips, str):
+    st.info(tr(trips, quiet=True))
+else:
+    st.caption(_("One row per drive and speed bin (all, urban, rural, motorway): distance [km], "
+                 "measured and predicted {target} [g] and [g/km], error [%].", target=run.target)
+               + note)
+    st.download_button(_("Trip results CSV"), trips.to_csv(index=False).encode(),
+                       f"{stem}_trips.csv", "text/csv", key=K.dl_trips)
+
 st.subheader(_("Attention"))
 if att.feature is None and att.temporal is None:
     st.info(_("{model} has no attention to download.", model=run.config.model))

@@ -1,8 +1,7 @@
-"""Command line: ``python -m palstm_core train|predict|list|bench --help``."""
+"""Command line: ``python -m palstm_core train|predict|list|bench|explain|report --help``."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import json
 import sys
@@ -12,11 +11,14 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from . import (FILE_SUFFIXES, MODELS, SAMPLES, Campaign, DataError, ModelCache, SensorGrouping,
-               TrainConfig, TrainingError, WindowSpec, check_device, close_distributed, explain,
-               init_distributed, load_drives, load_file, load_sample, natural_key,
-               regression_metrics, suggest_groups, train, tune)
+from . import (MODELS, Campaign, DataError, ModelCache, SensorGrouping, TrainConfig,
+               TrainingError, WindowSpec, check_device, close_distributed, coverage_sentence,
+               explain, init_distributed, interval_metrics, regression_metrics, suggest_groups,
+               train, tune)
 from .bench import format_table, run_bench
+from .cli_common import (_add_data_args, _cache_notes, _cached_run, _campaign, _dataset,
+                         _progress_bar)
+from .cli_tools import _add_calibrate_parser, _add_report_parser
 
 
 class _UsageError(Exception):
@@ -39,63 +41,11 @@ def _groups(text: str) -> SensorGrouping:
     return SensorGrouping(groups)
 
 
-def _cache_notes(cache: ModelCache | None) -> None:
-    for line in cache.report if cache is not None else []:
-        print(f"warning: {line}", file=sys.stderr)
-
-
-def _dataset(args):
-    if args.csv:
-        return load_file(args.csv, time_column=args.time_column)
-    return load_sample(args.sample)
-
-
-def _add_data_args(p: argparse.ArgumentParser) -> None:
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--sample", default=SAMPLES[0],
-                     help=f"shipped sample drive: {' or '.join(SAMPLES)}")
-    src.add_argument("--csv", help="path to a PEMS/OBD CSV file")
-    p.add_argument("--time-column", help="name of the time column (default: detected)")
-    p.add_argument("--cache-dir", help="run cache folder (default: $PALSTM_CACHE_DIR or .palstm_cache)")
-
-
 def _print_metrics(rows: list[tuple[str, dict]]) -> None:
     w = max([14] + [len(label) for label, _ in rows])
     print(f"{'':{w}s} {'RMSE':>10s} {'MAE':>10s} {'MAPE %':>9s} {'R²':>8s}")
     for label, m in rows:
         print(f"{label:{w}s} {m['rmse']:10.4g} {m['mae']:10.4g} {m['mape']:9.1f} {m['r2']:8.3f}")
-
-
-def _drive_items(source: Path) -> list[Path]:
-    """The files and folders directly in a campaign folder that can be drives (natural order)."""
-    items = [p for p in source.iterdir() if not p.name.startswith(".")
-             and (p.is_dir() or p.suffix.lower() in FILE_SUFFIXES)]
-    return sorted(items, key=lambda p: natural_key(p.name))
-
-
-def _campaign(args, world: int, rank: int) -> Campaign:
-    """``--drives``: the campaign (under torchrun: this process's share of a folder's drives),
-    with a per-drive tqdm bar; its report is printed."""
-    source = Path(args.drives)
-    share = source
-    if world > 1 and source.is_dir():           # each process reads only its own drives
-        share = _drive_items(source)[rank::world]
-    with tqdm(total=1000, unit="‰", desc="loading drives", leave=False, disable=rank != 0,
-              bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed} {postfix}") as bar:
-        def progress(fraction: float, message: str) -> None:
-            bar.set_postfix_str(message, refresh=False)
-            bar.update(int(fraction * 1000) - bar.n)
-        if isinstance(share, list) and not share:
-            camp = Campaign({}, name=source.name)
-        else:
-            camp = load_drives(share, progress=progress)
-    if world > 1 and not source.is_dir():       # a zip: read whole, keep this process's share
-        camp = Campaign({n: camp[n] for n in camp.names[rank::world]}, camp.report,
-                        camp.skipped, camp.name)
-    camp.name = source.name
-    for line in camp.report:
-        print(f"  {line}")
-    return camp
 
 
 def cmd_train(args) -> int:
@@ -154,17 +104,6 @@ def _train(args, world: int, rank: int = 0) -> int:
     return 0
 
 
-@contextlib.contextmanager
-def _progress_bar(desc: str, disable: bool = False):
-    """A tqdm bar in per mille; yields the ``progress(fraction, message)`` callback."""
-    with tqdm(total=1000, unit="‰", desc=desc, leave=False, disable=disable,
-              bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed} {postfix}") as bar:
-        def progress(fraction: float, message: str) -> None:
-            bar.set_postfix_str(message, refresh=False)
-            bar.update(max(0, int(fraction * 1000) - bar.n))   # redraws at most every 0.1 s
-        yield progress
-
-
 def _report_run(run, cache, where: str = "") -> None:
     """Test metrics, cache notes and where the run was cached."""
     _print_metrics([(f"test ({run.target_unit})" if run.target_unit else "test", run.metrics)])
@@ -209,16 +148,12 @@ def _print_trials(res) -> None:
 
 
 def cmd_predict(args) -> int:
-    cache = ModelCache(args.cache_dir)
     out = Path(args.out)
     if out.is_dir():
         raise DataError(f"--out '{out}' is a folder; give a file name, e.g. {out / 'predictions.csv'}.")
-    run = cache.load(args.run, device=check_device(args.device))
-    if run is None:
-        raise DataError(f"No cached run '{args.run}' in {cache.root}. "
-                        "`python -m palstm_core list` shows the cached runs.")
+    _, run = _cached_run(args)
     ds = _dataset(args)
-    pred = run.predict(ds)
+    pred = run.predict(ds, interval=args.interval)
     for line in pred.attrs.get("report", []):
         print(f"note: {line}", file=sys.stderr)
     if not out.parent.exists():
@@ -229,6 +164,10 @@ def cmd_predict(args) -> int:
           f"on {ds.label} -> {out}")
     if pred["actual"].notna().any():
         _print_metrics([("this drive", regression_metrics(pred["actual"], pred["predicted"]))])
+        if args.interval is not None:
+            m = interval_metrics(pred, args.interval)
+            print(coverage_sentence(m["coverage"], args.interval, m["n"]) +
+                  f" Mean width {m['width']:.4g} {run.target_unit}.".rstrip())
     return 0
 
 
@@ -256,11 +195,7 @@ def cmd_bench(args) -> int:
 
 def cmd_explain(args) -> int:
     """Maps (long CSV) and scores (JSON) of a cached run on a drive; tqdm over the windows."""
-    cache = ModelCache(args.cache_dir)
-    run = cache.load(args.run, device=check_device(args.device))
-    if run is None:
-        raise DataError(f"No cached run '{args.run}' in {cache.root}. "
-                        "`python -m palstm_core list` shows the cached runs.")
+    _, run = _cached_run(args)
     if args.method not in explain.available_maps(run) or args.method == "feature":
         raise DataError(f"{run.config.model} has no '{args.method}' map. Choose one of: "
                         f"{', '.join(n for n in explain.available_maps(run) if n != 'feature')}.")
@@ -326,6 +261,18 @@ def _add_forecast_args(p: argparse.ArgumentParser) -> None:
                    f"1, decaying to 0 at the last epoch (default {d.teacher_forcing})")
 
 
+def _add_predict_parser(sub) -> None:
+    p = sub.add_parser("predict", help="predict a drive with a cached run, write a CSV")
+    _add_data_args(p)
+    p.add_argument("--run", required=True, help="run key (see `list`)")
+    p.add_argument("--out", default="predictions.csv")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--interval", type=float, metavar="LEVEL",
+                   help="also write lower and upper of the LEVEL prediction interval (e.g. 0.9), "
+                        "calibrated on the validation part of the run's training data")
+    p.set_defaults(func=cmd_predict)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="python -m palstm_core",
                                      description="PA-LSTM Explorer: train and use emission models.")
@@ -361,13 +308,10 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_train)
 
     _add_tune_parser(sub)
+    _add_report_parser(sub)
+    _add_calibrate_parser(sub)
 
-    p = sub.add_parser("predict", help="predict a drive with a cached run, write a CSV")
-    _add_data_args(p)
-    p.add_argument("--run", required=True, help="run key (see `list`)")
-    p.add_argument("--out", default="predictions.csv")
-    p.add_argument("--device", default="auto")
-    p.set_defaults(func=cmd_predict)
+    _add_predict_parser(sub)
 
     p = sub.add_parser("list", help="list cached runs")
     p.add_argument("--cache-dir")

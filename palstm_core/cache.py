@@ -3,7 +3,10 @@
     <root>/<key>/weights.safetensors    model weights (no pickle)
     <root>/<key>/run.json               config, grouping, window, scaler, columns, metrics,
                                         metrics per drive, history, timings, data name and
-                                        fingerprint, training report
+                                        fingerprint, training report, the interval
+                                        calibration (validation residuals) and the test
+                                        part's interval metrics (absent in older runs: they
+                                        still open, see ``TrainedRun.interval_calibration``)
 
 A run is written into a temporary directory beside the others and renamed into place, so a
 reader never sees half a run and two processes writing the same key cannot corrupt it (the
@@ -31,6 +34,7 @@ from safetensors.torch import load_file, save_file
 
 from .data import DataError
 from .grouping import SensorGrouping
+from .intervals import Calibration
 from .training.config import TrainConfig, check_device
 from .training.device import resolve_device
 from .training.run import TrainedRun, build_model
@@ -109,6 +113,8 @@ class ModelCache:
             "target_unit": run.target_unit, "created": run.created,
             "metrics_by_drive": run.metrics_by_drive, "report": run.report,
             "metrics_by_step": {str(k): v for k, v in run.metrics_by_step.items()},
+            "calibration": run.calibration.to_dict() if run.calibration is not None else None,
+            "intervals": run.intervals,
         }
         self.path(run.key)                                      # checks the key
         final = root / run.key
@@ -230,7 +236,16 @@ def _summary(folder: Path) -> dict:
             "data": str(meta["data_name"]), "target": str(meta["target"]),
             "simulated": bool(meta["simulated"]), "created": str(meta["created"]),
             "data_fingerprint": str(meta["data_fingerprint"]),
-            **{k: _number(metrics.get(k)) for k in ("rmse", "mae", "mape", "r2")}}
+            **{k: _number(metrics.get(k)) for k in ("rmse", "mae", "mape", "r2")},
+            **_interval_summary(meta.get("intervals"))}
+
+
+def _interval_summary(intervals) -> dict:
+    """coverage and width of the stored test-part interval (None for older runs)."""
+    overall = intervals.get("overall", {}) if isinstance(intervals, dict) else {}
+    overall = overall if isinstance(overall, dict) else {}
+    return {"interval_level": _number(intervals.get("level")) if overall else None,
+            "coverage": _number(overall.get("coverage")), "width": _number(overall.get("width"))}
 
 
 def _read(folder: Path, device: torch.device) -> TrainedRun:
@@ -255,6 +270,8 @@ def _read(folder: Path, device: torch.device) -> TrainedRun:
         simulated=meta["simulated"], target_unit=meta.get("target_unit", ""),
         created=meta["created"], timings=meta.get("timings", {}),
         metrics_by_drive=meta.get("metrics_by_drive", {}), report=meta.get("report", []),
+        calibration=(Calibration.from_dict(meta["calibration"]) if meta.get("calibration")
+                     else None), intervals=meta.get("intervals") or {},
         metrics_by_step=({int(k): v for k, v in meta.get("metrics_by_step", {}).items()}
                          or ({1: meta["metrics"]} if window.steps == 1 else {})),
         path=folder, from_cache=True)

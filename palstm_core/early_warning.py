@@ -13,13 +13,25 @@ is raised when that probability reaches ``probability``. Scored against the meas
     warning time  seconds from the first alarm of that lead window to the crossing (mean over hits)
 
 All per drive; ``tradeoff`` sweeps the probability to draw hit rate against false alarms.
+
+    w = pc.early_warning(run, ds, threshold=8.5, lead=5, probability=0.8)
+    w.scores            # per drive: crossings, hits, misses, false_alarms, hit_rate, mean_warning_s
+    w.total             # the same summed over drives
+    w.tradeoff()        # hit rate and false alarms as the alarm probability moves
+
+``lead`` counts forecast steps (1 … ``window.steps``); step k of a window forecasts
+``horizon + k − 1`` sampling steps after its newest input, so the warning looks
+``(horizon + lead − 1)`` sampling steps ahead (a one-step run: its horizon).
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from dataclasses import dataclass
+
 from .data import DataError
+from .data.campaign import Campaign
 from .intervals import Calibration, _wide
 
 
@@ -106,3 +118,79 @@ def tradeoff(pred: pd.DataFrame, prob: pd.DataFrame, threshold: float, lead: int
                     "misses": int(s["misses"].sum()), "false_alarms": int(s["false_alarms"].sum()),
                     "hit_rate": int(s["hits"].sum()) / n if n else np.nan})
     return pd.DataFrame(out)
+
+
+def _step_seconds(data) -> float:
+    """Median sampling step [s] of a drive (a campaign: the median over its drives)."""
+    drives = list(data.drives.values()) if isinstance(data, Campaign) else [data]
+    steps = [float(np.median(np.diff(d.times))) for d in drives if len(d) > 1]
+    return float(np.median(steps)) if steps else 1.0
+
+
+@dataclass
+class EarlyWarning:
+    """An early warning scored on measured data (``early_warning``)."""
+
+    threshold: float
+    lead: int                   # forecast steps
+    lead_s: float               # seconds ahead the warning looks
+    probability: float          # the alarm probability
+    step_s: float
+    predictions: pd.DataFrame   # the run's predict frame it was computed from
+    probabilities: pd.DataFrame  # per window: origin, probability (+ drive)
+    scores: pd.DataFrame        # per drive: crossings, hits, misses, false_alarms, hit_rate,
+    #                             mean_warning_s
+
+    @property
+    def total(self) -> dict:
+        """Scores summed over drives (mean warning time weighted by hits)."""
+        s = self.scores
+        hits, n = int(s["hits"].sum()), int(s["crossings"].sum())
+        warned = s["mean_warning_s"].to_numpy(float) * s["hits"].to_numpy(float)
+        return {"crossings": n, "hits": hits, "misses": int(s["misses"].sum()),
+                "false_alarms": int(s["false_alarms"].sum()),
+                "hit_rate": hits / n if n else np.nan,
+                "mean_warning_s": float(np.nansum(warned) / hits) if hits else np.nan}
+
+    def tradeoff(self, probabilities=None) -> pd.DataFrame:
+        """Hit rate and false alarms (summed over drives) as the alarm probability moves."""
+        return tradeoff(self.predictions, self.probabilities, self.threshold,
+                        self._steps_ahead, self.step_s, probabilities)
+
+    @property
+    def _steps_ahead(self) -> int:
+        return max(int(round(self.lead_s / self.step_s)), 1)
+
+
+def early_warning(run, data, threshold: float, lead: int | None = None,
+                  probability: float = 0.5, part: str = "test",
+                  predictions: pd.DataFrame | None = None) -> EarlyWarning:
+    """The warning "``run.target`` passes ``threshold`` within ``lead`` forecast steps with
+    probability ≥ ``probability``" on the ``part`` windows of ``data`` (a drive or a campaign),
+    scored against the measured target: ``EarlyWarning`` (scores per drive, ``tradeoff()``).
+    ``lead`` defaults to ``window.steps``; ``predictions`` reuses ``run.predict(data, part)``.
+    The probability comes from the joint validation residuals of the run's calibration."""
+    threshold, probability = float(threshold), float(probability)
+    if not np.isfinite(threshold):
+        raise DataError("The warning threshold must be a number.")
+    if not 0 < probability <= 1:
+        raise DataError(f"The alarm probability must be between 0 and 1, not {probability!r}.")
+    cal = run.interval_calibration(data)
+    lead = run.window.steps if lead is None else int(lead)
+    pred = run.predict(data, part) if predictions is None else predictions
+    step_s = _step_seconds(data)
+    ahead = run.window.horizon + lead - 1
+    if ahead < 1:
+        raise DataError("This run predicts the current value (horizon 0), so it cannot warn "
+                        "ahead of time; train it with a horizon of 1 or more.")
+    prob = exceedance_probability(pred, cal, threshold, lead, run.window.horizon, step_s)
+    scores = score_warnings(pred, prob, threshold, probability, ahead, step_s)
+    return EarlyWarning(threshold, lead, ahead * step_s, probability, step_s, pred, prob, scores)
+
+
+def warning_tradeoff(run, data, threshold: float, lead: int | None = None, part: str = "test",
+                     probabilities=None, predictions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``early_warning(...).tradeoff()``: hits, misses, false alarms and hit rate (summed over
+    drives) for each alarm probability (default 0.05 … 0.95)."""
+    return early_warning(run, data, threshold, lead, 0.5, part, predictions).tradeoff(
+        probabilities)

@@ -16,18 +16,22 @@ import pandas as pd
 from .i18n import N_
 from .metrics import regression_metrics
 
-LEADERBOARD_COLUMNS = ["model", "RMSE", "MAE", "MAPE %", "R²", "created (UTC)", "key"]
+LEADERBOARD_COLUMNS = ["model", "RMSE", "MAE", "MAPE %", "R²", "coverage 90 %", "width 90 %",
+                       "created (UTC)", "key"]
 
 
 def leaderboard_table(rows: list[dict], data_fingerprint: str | None,
                       target: str) -> pd.DataFrame:
     """The cached runs (``ModelCache.list()`` rows) trained on the data with
     ``data_fingerprint`` for ``target``, best test RMSE first: model, RMSE, MAE, MAPE %, R²,
-    created (UTC), key. Empty (with those columns) when there is none."""
+    coverage and mean width of the 90 % interval on the test part (None for runs stored before
+    intervals existed), created (UTC), key. Empty (with those columns) when there is none."""
     board = [r for r in rows if r.get("data_fingerprint") == data_fingerprint
              and r.get("target") == target]
     table = pd.DataFrame([{"model": r["model"], "RMSE": r["rmse"], "MAE": r["mae"],
-                           "MAPE %": r["mape"], "R²": r["r2"], "created (UTC)": r["created"],
+                           "MAPE %": r["mape"], "R²": r["r2"],
+                           "coverage 90 %": r.get("coverage"), "width 90 %": r.get("width"),
+                           "created (UTC)": r["created"],
                            "key": r["key"]} for r in board], columns=LEADERBOARD_COLUMNS)
     return table.sort_values("RMSE", kind="stable").reset_index(drop=True)
 

@@ -121,18 +121,22 @@ def _correlation_clusters(ds: Dataset, columns: list[str], threshold: float = 0.
     return [[columns[i] for i in sorted(cl)] for cl in clusters]
 
 
-def suggest_groups(ds: Dataset, target: str, max_groups: int = 6) -> SensorGrouping:
+def suggest_groups(ds: Dataset, target: str, max_groups: int = 6,
+                   vehicle: Sequence[str] = ()) -> SensorGrouping:
     """Propose sensor groups for predicting ``target`` from the other columns of ``ds``.
 
     Known names (``data.channels``) go to engine / motion / thermal / exhaust groups; the rest are
     clustered by correlation into "group 1", "group 2", ... Constant columns are left out (they
-    carry nothing).
+    carry nothing), except the vehicle covariates named in ``vehicle`` (a campaign's
+    ``vehicle_columns``: constant in a drive, varying across drives), which form the last group,
+    "vehicle".
     """
     if target not in ds.columns:
         raise DataError(_("Target '{target}' is not a column of {label}. Pick one of: {join}.",
                            target=target, label=ds.label, join=', '.join(ds.columns)))
     std = ds.frame[ds.columns].std()
-    candidates = [c for c in ds.columns if c != target and std.get(c, 0) > 0]
+    vehicle = [c for c in vehicle if c in ds.columns and c != target]
+    candidates = [c for c in ds.columns if c != target and std.get(c, 0) > 0 and c not in vehicle]
     if not candidates:
         raise DataError(_("{label} has no other varying column to predict '{target}' from.",
                            label=ds.label, target=target))
@@ -153,7 +157,7 @@ def suggest_groups(ds: Dataset, target: str, max_groups: int = 6) -> SensorGroup
         groups[a] = groups[a] + groups.pop(b)
     ordered = {k: groups[k] for k in [*GROUPS, *sorted(set(groups) - set(GROUPS))]
                if k in groups}
-    return SensorGrouping(ordered)
+    return SensorGrouping({**ordered, **({"vehicle": vehicle} if vehicle else {})})
 
 
 def lagged_correlation(ds: Dataset, target: str, features: Sequence[str],

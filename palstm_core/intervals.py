@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .data import DataError
+from .i18n import _
 
 METHODS = ("auto", "absolute", "scaled")
 MULTIPLIERS = (0.5, 1.0, 2.0, 4.0, 8.0, math.inf)
@@ -100,7 +101,7 @@ class Calibration:
         if math.isinf(self.multiplier):
             return np.ones_like(predicted)
         offset = np.maximum(self.multiplier * np.median(np.abs(self.predicted), axis=0), 1e-9)
-        return np.abs(predicted) + offset
+        return np.abs(predicted) + offset[: predicted.shape[1]]   # step 1 alone: its own c
 
     def quantile(self, level: float) -> np.ndarray:
         """Conformal quantile of the (scaled) absolute residuals per step."""
@@ -119,8 +120,10 @@ class Calibration:
     @classmethod
     def from_dict(cls, d: dict) -> "Calibration":
         m = d.get("multiplier")
-        return cls(np.asarray(d["residuals"], float), np.asarray(d["predicted"], float),
-                   math.inf if m is None else float(m), float(d.get("level_hint", 0.9)))
+        r, p = np.asarray(d["residuals"], float), np.asarray(d["predicted"], float)
+        if r.ndim != 2 or r.shape != p.shape or not len(r):
+            raise ValueError(f"calibration residuals {r.shape} and predictions {p.shape} differ")
+        return cls(r, p, math.inf if m is None else float(m), float(d.get("level_hint", 0.9)))
 
 
 def check_level(level) -> float:
@@ -172,15 +175,29 @@ def interval_table(frame: pd.DataFrame, level: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def coverage_verdict(coverage: float, level: float, n: int) -> str:
+    """"under", "over" or "as promised" (within ~2 binomial standard errors, at least 2 points
+    of the level), or "unknown" without measured values."""
+    if not np.isfinite(coverage):
+        return "unknown"
+    slack = max(2 * math.sqrt(level * (1 - level) / max(n, 1)), 0.02)
+    return "under" if coverage < level - slack else "over" if coverage > level + slack else \
+        "as promised"
+
+
 def coverage_sentence(coverage: float, level: float, n: int) -> str:
     """A plain sentence comparing the measured coverage with the nominal level."""
-    if not np.isfinite(coverage):
-        return "No measured values here, so the coverage cannot be checked."
-    slack = 2 * math.sqrt(level * (1 - level) / max(n, 1))      # ~2 binomial standard errors
-    said = f"{coverage:.0%} of the measured values lie inside the {level:.0%} interval"
-    if coverage < level - max(slack, 0.02):
-        return (said + ": fewer than promised. The model errs more here than on its validation "
-                "part (another drive or conditions it saw little of); read the band as too narrow.")
-    if coverage > level + max(slack, 0.02):
-        return said + ": more than promised; the band is wider than it needs to be here."
-    return said + ", as promised."
+    verdict = coverage_verdict(coverage, level, n)
+    if verdict == "unknown":
+        return _("No measured values here, so the coverage cannot be checked.")
+    if verdict == "under":
+        return _("{coverage:.0%} of the measured values lie inside the {level:.0%} interval: "
+                 "fewer than promised. The model errs more here than on its validation part "
+                 "(another drive or conditions it saw little of); read the band as too narrow.",
+                 coverage=coverage, level=level)
+    if verdict == "over":
+        return _("{coverage:.0%} of the measured values lie inside the {level:.0%} interval: "
+                 "more than promised; the band is wider than it needs to be here.",
+                 coverage=coverage, level=level)
+    return _("{coverage:.0%} of the measured values lie inside the {level:.0%} interval, as "
+             "promised.", coverage=coverage, level=level)

@@ -61,10 +61,13 @@ def evaluate(model: str, seed: int = 0, target: str = "NOx", device: str = "auto
     transfer = regression_metrics(pred["actual"], pred["predicted"])
     faith = explain.faithfulness(run, ds, part="test", k=1)
     test = run.predict(ds, part="test")
-    return {**deletion_areas(run, ds), "model": model, "seed": seed, "steps": run.window.steps,
+    return {**deletion_areas(run, ds), **relevance_vs_ig(run, ds), "model": model, "seed": seed,
+            "steps": run.window.steps,
             "urban_r2_by_step": [run.metrics_by_step[k]["r2"] for k in sorted(run.metrics_by_step)],
             "urban_rmse": run.metrics["rmse"],
             "urban_mae": run.metrics["mae"], "urban_r2": run.metrics["r2"],
+            "urban_coverage90": run.intervals.get("overall", {}).get("coverage", np.nan),
+            "urban_width90": run.intervals.get("overall", {}).get("width", np.nan),
             "motorway_rmse": transfer["rmse"], "motorway_r2": transfer["r2"],
             "seconds": seconds, "epochs": len(run.history),
             "best_epoch": run.timings["best_epoch"],
@@ -85,6 +88,16 @@ def deletion_areas(run, ds) -> dict:
            if run.model.has_feature_attention else None)
     return {"area_relevance": rel.area if rel else nan, "area_ig": ig.area,
             "area_random": ig.area_random}
+
+
+def relevance_vs_ig(run, ds) -> dict:
+    """Agreement of the relevance map with integrated gradients on the urban test part
+    (``explain.relevance_agreement``: Spearman ρ of the mean maps, share of shared top-5 cells);
+    NaN for models without relevance."""
+    if not run.model.has_feature_attention:
+        return {"agree_rho": float("nan"), "agree_top": float("nan")}
+    a = explain.relevance_agreement(run, ds, part="test", deletion=False)
+    return {"agree_rho": a.spearman, "agree_top": a.top_overlap}
 
 
 def faithfulness_cell(rs: list[dict], key: str) -> str:
@@ -134,9 +147,12 @@ def _row(name: str, rs: list[dict], steps: bool = False) -> str:
     deletion = ("–" if np.isnan(np.asarray(col("del_top"), dtype=float)).all()
                 else f"{_fmt(col('del_top'), 0, True)} / {_fmt(col('del_bottom'), 0, True)}")
     return (f"| {name} | {_fmt(col('urban_rmse'), 3)} | {_fmt(col('urban_mae'), 3)} | "
-            f"{_fmt(col('urban_r2'), 3)} | {_fmt(col('motorway_rmse'), 2)} | "
+            f"{_fmt(col('urban_r2'), 3)} | {_fmt(col('urban_coverage90'), 3)} / "
+            f"{_fmt(col('urban_width90'), 2)} | {_fmt(col('motorway_rmse'), 2)} | "
             f"{_fmt(col('motorway_r2'), 3)} | {deletion} | {faithfulness_cell(rs, 'area_relevance')} | "
-            f"{faithfulness_cell(rs, 'area_ig')} | {_fmt(col('best_epoch'), 1)} | "
+            f"{faithfulness_cell(rs, 'area_ig')} | {_fmt(col('agree_rho'), 2)} | "
+            f"{_fmt([100 * v for v in col('agree_top')], 0, True).lstrip('+')} | "
+            f"{_fmt(col('best_epoch'), 1)} | "
             f"{_fmt(col('epochs'), 0)} | {_fmt(col('seconds'), 0)} |"
             + (f" {by_step_cell(rs)} |" if steps else ""))
 
@@ -150,11 +166,13 @@ def table(results: list[dict], with_ensemble: bool = True) -> str:
     order = sorted(by_model, key=lambda m: -np.nanmean([r["urban_r2"] for r in by_model[m]]))
     steps = any(r.get("steps", 1) > 1 for r in results)
     lines = ["| model | urban test RMSE (mg/s) | urban test MAE (mg/s) | urban test R² | "
-             "motorway RMSE (mg/s) | motorway R² | deletion: top / bottom sensor | "
+             "urban 90 % interval: coverage / width (mg/s) | motorway RMSE (mg/s) | motorway R² | "
+             "deletion: top / bottom sensor | "
              "deletion area: relevance | deletion area: integrated gradients | "
+             "relevance vs IG: Spearman ρ | relevance vs IG: top-5 cells shared | "
              "epochs to best val. loss | epochs | train s |"
              + (" urban test R² by step |" if steps else ""),
-             "|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if steps else "")]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if steps else "")]
     for m in order:
         rs = by_model[m]
         lines.append(_row(m, rs, steps))
@@ -220,16 +238,20 @@ def main(argv: list[str] | None = None) -> int:
         f"{d.loss} loss δ {d.huber_delta}); seeds "
         f"{', '.join(map(str, args.seeds))}"
         f"{' (mean ± std)' if len(args.seeds) > 1 else ''}.\n"
-        "*urban test*: the last 15 % of the urban drive (chronological split). *motorway*: the "
+        "*urban test*: the last 15 % of the urban drive (chronological split). *90 % interval*: "
+        "the split-conformal interval calibrated on the validation part (`run.intervals`), its "
+        "coverage of the urban test values and mean width. *motorway*: the "
         "whole motorway drive, never seen in training. *deletion*: RMSE increase on the urban test "
         "part when the most- / least-attended sensor of each window is replaced by its training "
         "mean (`palstm_core.explain.faithfulness`). *deletion area*: area under the "
         "error curve as the top 0…100 % input cells of each window (by the map) are replaced by "
         "their training mean, error ÷ intact error, against 3 random orders "
         "(`palstm_core.explain.deletion_curve`; larger than random = the map points at inputs "
-        "the model uses). *seed ensemble*: the average of the seeds' predictions, scored like one "
-        "model. *epochs to best val. loss*: the epoch whose weights were kept (lowest validation "
-        "loss).\n\n"
+        "the model uses). *relevance vs IG*: Spearman ρ of the urban test span's mean relevance "
+        "and mean |integrated gradients| maps, and the share of their top-5 cells that are the "
+        "same (`palstm_core.explain.relevance_agreement`). *seed ensemble*: the average of the "
+        "seeds' predictions, scored like one model. *epochs to best val. loss*: the epoch whose "
+        "weights were kept (lowest validation loss).\n\n"
         f"{body}\n\n"
         f"Generated by `python -m palstm_core.leaderboard` on {device_name(args.device)}, "
         f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. Both drives are **simulated** "

@@ -17,42 +17,14 @@ from plotly.subplots import make_subplots
 
 from .data import Dataset
 from .explain import Attention
+from .explore_plots import error_by_value_figure, sensitivity_figure  # noqa: F401 - re-export
 from .i18n import N_, _, tr
 from .metrics import exceedance_flags
 from .tables import cleaning_table, column_table  # noqa: F401 (re-exported display tables)
 
-ACTUAL = "#7f7f7f"
-PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-           "#17becf", "#bcbd22"]
-GRID = "rgba(128,128,128,0.25)"
-SEPARATOR = "rgba(128,128,128,0.95)"
-OUTCOME_COLOURS = {"hit": "#2ca02c", "miss": "#d62728", "false alarm": "#ff7f0e"}
-OUTCOME_NAMES = {"hit": N_("hit"), "miss": N_("miss"), "false alarm": N_("false alarm")}
-
-
-def _layout(fig: go.Figure, height: int, title: str | None = None, **kw) -> go.Figure:
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-                      title=title, paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), **kw)
-    fig.update_xaxes(gridcolor=GRID, zerolinecolor=GRID)
-    fig.update_yaxes(gridcolor=GRID, zerolinecolor=GRID)
-    return fig
-
-
-def time_values(times: np.ndarray, time_kind: str = "seconds"):
-    """Times as the x axis shows them: date-times for epoch clocks, else seconds/rows."""
-    times = np.asarray(times, dtype=float)
-    if time_kind == "datetime":
-        return pd.to_datetime(times, unit="s")
-    return times
-
-
-def time_title(time_kind: str = "seconds") -> str:
-    return {"datetime": _("time"), "row": _("row")}.get(time_kind) or _("time [s]")
-
-
-def with_unit(name: str, unit: str) -> str:
-    return f"{name} [{unit}]" if unit else name
+from .plots_warning import tradeoff_figure  # noqa: F401  (a figure of ``plots``)
+from .plot_base import (ACTUAL, GRID, OUTCOME_COLOURS, OUTCOME_NAMES, PALETTE,  # noqa: F401
+                        SEPARATOR, _layout, time_title, time_values, with_unit)
 
 
 # ----------------------------------------------------------- signals over time
@@ -74,9 +46,19 @@ def channels_figure(ds: Dataset, channels: Sequence[str]) -> go.Figure:
 def predictions_figure(preds: Mapping[str, pd.DataFrame], target: str, unit: str = "",
                        time_kind: str = "seconds", threshold: float | None = None,
                        marker_time: float | None = None, title: str | None = None,
-                       range_slider: bool = True, height: int = 380) -> go.Figure:
-    """Actual target and each run's prediction over time, zoomable, with a range slider."""
+                       range_slider: bool = True, height: int = 380,
+                       band: pd.DataFrame | None = None, band_name: str = "interval") -> go.Figure:
+    """Actual target and each run's prediction over time, zoomable, with a range slider;
+    ``band`` (a frame with time, lower, upper; step 1 of a multi-step one) is drawn shaded."""
     fig = go.Figure()
+    if band is not None:
+        band = band[band["step"] == 1] if "step" in band else band
+        x = time_values(band["time"], time_kind)
+        fig.add_trace(go.Scatter(x=x, y=band["upper"], mode="lines", line=dict(width=0),
+                                 showlegend=False, hoverinfo="skip", name=band_name))
+        fig.add_trace(go.Scatter(x=x, y=band["lower"], mode="lines", line=dict(width=0),
+                                 fill="tonexty", fillcolor="rgba(31,119,180,0.18)",
+                                 name=band_name))
     first = next(iter(preds.values()), None)
     if first is not None and first["actual"].notna().any():
         fig.add_trace(go.Scatter(x=time_values(first["time"], time_kind), y=first["actual"],

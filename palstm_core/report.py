@@ -3,7 +3,8 @@ groups, the configuration, the training curve, the leaderboard, the predictions,
 windows' maps with their deletion scores and the what-if edits the user pinned.
 
     html = pc.report_html(run, ds, times=[812.0], leaderboard=table, pinned=[whatif_result])
-    Path("report.html").write_text(html, encoding="utf-8")
+    pc.write_report(run, ds, "report.html", times=[812.0], cache=pc.ModelCache())  # the same,
+                                      # with the cache's runs of this data as the leaderboard
 
 Figures are interactive plotly, with plotly.js inlined once, so the file opens without a
 network (no external script, stylesheet or font reference). Every number in it is computed
@@ -13,11 +14,13 @@ from __future__ import annotations
 
 import html
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import plots
+from .evaluation import leaderboard_table
 from .explain.deletion import deletion_curve
 from .explain.maps import SHORT, available_maps, part_maps
 from .windows import window_steps
@@ -62,13 +65,15 @@ def _section(title: str, *body: str) -> str:
     return f"<h2>{html.escape(title)}</h2>\n" + "\n".join(b for b in body if b)
 
 
-def _map_section(run, ds, times, fig) -> str:
-    """Each chosen window's default map, and the map's deletion score over the test span."""
+def _map_section(run, ds, times, fig, curve=None) -> str:
+    """Each chosen window's default map, and the map's deletion score over the test span
+    (``curve``: that score already computed, else computed here)."""
     if not times:
         return ""
     name = available_maps(run)[0]
     pred = run.predict(ds, part="test")
-    curve = deletion_curve(run, ds, name, part="test")
+    if curve is None:
+        curve = deletion_curve(run, ds, name, part="test")
     parts = [f"<p>Map: <b>{html.escape(SHORT[name])}</b>. Deletion check over the test span "
              f"({curve.n_windows} windows): area {curve.area:.3g} vs {curve.area_random:.3g} for "
              f"a random order — {html.escape(curve.summary)}</p>", fig(plots.deletion_curve_figure(
@@ -105,10 +110,12 @@ def _pinned_section(pinned, fig) -> str:
 
 
 def report_html(run, ds, times=(), leaderboard: pd.DataFrame | None = None, pinned=(),
-                title: str | None = None) -> str:
+                title: str | None = None, deletion=None) -> str:
     """The report of ``run`` on ``ds`` (the data it was trained on, or another drive) as one
     HTML string. ``times``: prediction times whose windows' maps are shown; ``leaderboard``: a
-    table of runs to compare; ``pinned``: ``pc.what_if`` results to include."""
+    table of runs to compare; ``pinned``: ``pc.what_if`` results to include; ``deletion``: the
+    deletion curve of the run's default map on the test span of ``ds``, when the caller has
+    it already (else it is computed: the slowest part)."""
     fig = _Figures()
     pred = run.predict(ds, part="test")
     shown = pred if "step" not in pred else pred[pred["step"] == 1]
@@ -136,9 +143,27 @@ def report_html(run, ds, times=(), leaderboard: pd.DataFrame | None = None, pinn
                  else '<p class="note">No other run of this data to compare with.</p>'),
         _section("Predictions on the test span",
                  fig(plots.predictions_figure({label: shown}, run.target, run.target_unit))),
-        _map_section(run, ds, list(times), fig),
+        _map_section(run, ds, list(times), fig, deletion),
         _pinned_section(list(pinned), fig),
     ]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(run.target)} report</title><style>{STYLE}</style></head>"
             "<body>\n" + "\n".join(b for b in body if b) + "\n</body></html>\n")
+
+
+def report_leaderboard(cache, run, fingerprint: str | None = None) -> pd.DataFrame:
+    """The cached runs trained on the same data as ``run`` (or on the data with
+    ``fingerprint``) for its target, best first (``pc.leaderboard_table``)."""
+    return leaderboard_table(cache.list(), fingerprint or run.data_fingerprint, run.target)
+
+
+def write_report(run, ds, path, times=(), pinned=(), cache=None, fingerprint: str | None = None,
+                 title: str | None = None) -> Path:
+    """``report_html`` written to ``path`` (UTF-8; its folder is created); the leaderboard is
+    the runs of ``cache`` on the same data (``fingerprint``: of a campaign ``ds`` is a drive
+    of), none without a cache. Returns the path."""
+    board = None if cache is None else report_leaderboard(cache, run, fingerprint)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report_html(run, ds, times, board, pinned, title), encoding="utf-8")
+    return path

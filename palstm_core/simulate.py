@@ -26,6 +26,7 @@ Model, in the order it is computed (SI units inside, the CSV has the units in it
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +64,19 @@ RHO = 1.2              # kg/m³
 G = 9.81
 GEAR_RPM_PER_KMH = np.array([125.0, 72.0, 48.0, 36.0, 29.0, 24.0])
 GEAR_UP_KMH = np.array([17.0, 32.0, 50.0, 68.0, 88.0])          # shift up above these speeds
+
+
+@dataclass(frozen=True)
+class Car:
+    """The simulated vehicle: engine displacement (l) scales the rated power (50 kW per litre),
+    the air flow and the idle fuel; the mass (kg) the road load. A bigger engine runs at a lower
+    relative load for the same power, where the fuel map is less efficient. The default is the
+    car of the shipped samples."""
+
+    name: str = "family"
+    displacement_l: float = 2.0
+    mass_kg: float = MASS
+    fuel: str = "diesel"
 
 
 def _phase_speed(kind: str, seconds: int, rng: np.random.Generator, v: float) -> np.ndarray:
@@ -152,14 +166,14 @@ def _gears(speed: np.ndarray, a: np.ndarray) -> np.ndarray:
     return gear
 
 
-def _engine(speed, v, a, grade, rng) -> dict[str, np.ndarray]:
+def _engine(speed, v, a, grade, rng, car: Car = Car()) -> dict[str, np.ndarray]:
     """Road load and the engine's operating point (OBD channels, true and undelayed)."""
-    n = speed.size
-    p_wheel = (v * (MASS * a * 1.08 + MASS * G * (CR + grade)) + 0.5 * RHO * CDA * v**3) / 1000
+    n, mass, litres = speed.size, car.mass_kg, car.displacement_l
+    p_wheel = (v * (mass * a * 1.08 + mass * G * (CR + grade)) + 0.5 * RHO * CDA * v**3) / 1000
     gear = _gears(speed, a)
     rpm = np.maximum(800.0, speed * GEAR_RPM_PER_KMH[gear]) + rng.normal(0, 8, n)
     rpm = np.where(speed < 2, 800 + rng.normal(0, 6, n), rpm)
-    p_max = 100.0 * np.clip(np.sin(np.pi * (rpm - 600) / 5000), 0.15, 1.0)   # kW at this rpm
+    p_max = 50.0 * litres * np.clip(np.sin(np.pi * (rpm - 600) / 5000), 0.15, 1.0)   # kW at this rpm
     p_engine = np.clip(p_wheel / 0.9, 0, None) + 1.5                        # + accessories
     load = np.clip(100 * p_engine / p_max, 0, 100)
     overrun = (p_wheel < -0.5) & (rpm > 1100)
@@ -167,8 +181,8 @@ def _engine(speed, v, a, grade, rng) -> dict[str, np.ndarray]:
     throttle = np.clip(_delay(0.9 * load, 0) + 3 + rng.normal(0, 1.0, n), 0, 100)
     throttle = np.concatenate([throttle[1:], throttle[-1:]])   # the pedal leads the load by 1 s
     bsfc = 205 + 320 * np.exp(-load / 12.0) + 8e-6 * (rpm - 2000) ** 2       # g/kWh
-    fuel = np.where(overrun, 0.0, np.maximum(p_engine * bsfc / 3600, 0.12))  # g/s
-    maf = rpm / 120 * 2.0 * 1.2 * (0.85 + 1.4 * load / 100)                  # g/s, 2.0 l, boost
+    fuel = np.where(overrun, 0.0, np.maximum(p_engine * bsfc / 3600, 0.06 * litres))
+    maf = rpm / 120 * litres * 1.2 * (0.85 + 1.4 * load / 100)               # g/s, boost
     maf = maf * (1 + rng.normal(0, 0.015, n))
     lam = np.clip(maf / np.maximum(fuel, 1e-3) / 14.5, 1.05, 8.0)
     return dict(rpm=rpm, load=load, throttle=throttle, fuel=fuel, maf=maf, lam=lam,
@@ -230,12 +244,14 @@ def _analyzer(x, delay, noise, drift, spikes, cold_rows, rng) -> tuple[np.ndarra
 
 
 def simulate_drive(kind: str = "urban", seed: int | None = None,
-                   phases: list[tuple[str, int]] | None = None) -> pd.DataFrame:
+                   phases: list[tuple[str, int]] | None = None,
+                   car: Car = Car()) -> pd.DataFrame:
     """Return one simulated drive as a DataFrame: ``time`` (s) then OBD then PEMS channels.
 
     The columns are the true (undelayed) OBD signals and the PEMS signals as an analyzer would
     log them (delayed, smoothed, noisy, drifting, with spikes). ``kind`` is a key of ``DRIVES``;
     or give ``phases`` [(phase kind "urban"/"rural"/"motorway", minutes), ...] and a ``seed``.
+    ``car`` is the vehicle (default: the samples' 2.0 l, 1550 kg car).
     """
     if phases is None and kind not in DRIVES:
         raise ValueError(f"unknown drive {kind!r}; choose one of {sorted(DRIVES)}")
@@ -245,7 +261,7 @@ def simulate_drive(kind: str = "urban", seed: int | None = None,
     n, v = speed.size, speed / 3.6
     a = np.gradient(v)
     altitude, grade = _road(v, rng)
-    e = _engine(speed, v, a, grade, rng)
+    e = _engine(speed, v, a, grade, rng, car)
     th = _thermal(n, e["p_engine"], e["load"], altitude, rng)
     # Spikes come while the engine is cold: condensate in the sample line upsets the analyzers.
     cold_rows = np.flatnonzero(th["coolant"][:-3] < 60)
@@ -365,6 +381,15 @@ if __name__ == "__main__":
         print(f"wrote {p.relative_to(SAMPLE_DIR)}")
 
 
+def _ar1(rng: np.random.Generator, n_rows: int, phi: float) -> np.ndarray:
+    """A unit-variance AR(1) series z_i = φ z_{i-1} + ε_i of ``n_rows`` values (z_0 = 0)."""
+    z = np.zeros(n_rows)
+    eps = rng.normal(0, np.sqrt(1 - phi**2), n_rows)
+    for i in range(1, n_rows):
+        z[i] = phi * z[i - 1] + eps[i]
+    return z
+
+
 def planted_signal(n_rows: int = 3000, lag: int = 8, seed: int = 0):
     """Data with a known answer, for checking that attention points at the right thing.
 
@@ -384,11 +409,7 @@ def planted_signal(n_rows: int = 3000, lag: int = 8, seed: int = 0):
     rng = np.random.default_rng(seed)
 
     def ar1(phi: float = 0.8) -> np.ndarray:
-        z = np.zeros(n_rows)
-        eps = rng.normal(0, np.sqrt(1 - phi**2), n_rows)
-        for i in range(1, n_rows):
-            z[i] = phi * z[i - 1] + eps[i]
-        return z
+        return _ar1(rng, n_rows, phi)
 
     cols = {"engine_a": ar1(), "engine_b": ar1(), "engine_c": ar1(0.95),
             "motion_a": ar1(), "thermal_a": ar1(0.95), "motion_c": ar1()}
@@ -404,3 +425,43 @@ def planted_signal(n_rows: int = 3000, lag: int = 8, seed: int = 0):
     ds = Dataset(frame, "time", ["Planted-signal data made by palstm_core.simulate (simulated)."],
                  {c: "" for c in frame.columns}, name="planted signal", simulated=True)
     return ds, grouping, {"feature": "engine_a", "group": "engine", "lag": lag}
+
+
+# planted sources for the "which sensor when" checks (issue 20): 11 sensors in 3 groups
+SOURCE_GROUPS = {"engine": ["rpm", "load", "maf", "fuel"],
+                 "motion": ["speed", "accel", "grade", "brake"],
+                 "thermal": ["coolant", "intake", "ambient"]}
+SOURCE_CASES = {
+    # two sensors of two groups at two lags: a non-linear one 9 steps back, a linear one 3 back
+    "two groups": [("maf", 9, "tanh"), ("accel", 3, "linear")],
+    "three groups": [("maf", 9, "tanh"), ("accel", 3, "linear"), ("intake", 6, "linear")],
+    # two sensors of ONE group at two lags
+    "same group": [("maf", 9, "tanh"), ("load", 3, "linear")],
+}
+
+
+def planted_sources(case: str = "two groups", n_rows: int = 3000, seed: int = 0,
+                    sources=None):
+    """Data whose target depends on several sensors, each at its own lag (known answer for
+    "which sensor when"). 11 AR(1) sensors (φ = 0.5) in the 3 groups of ``SOURCE_GROUPS``,
+    independent of each other; ``sources`` (default ``SOURCE_CASES[case]``) lists
+    (sensor, lag, kind), kind "tanh" adding 1.2·tanh(2·x_{t-lag}) and "linear" 0.8·x_{t-lag};
+    noise 0.05·ε. Returns (Dataset, SensorGrouping, info) with info = {"sources": [(sensor,
+    lag), ...]}; use with ``WindowSpec(lookback=L, horizon=0)``: sensor k's cause sits at
+    column ``L - 1 - lag``."""
+    rng = np.random.default_rng(seed)
+    sources = list(sources or SOURCE_CASES[case])
+
+    def ar1(phi: float = 0.5) -> np.ndarray:
+        return _ar1(rng, n_rows, phi)
+
+    cols = {c: ar1() for group in SOURCE_GROUPS.values() for c in group}
+    y = 0.05 * rng.normal(0, 1, n_rows)
+    for sensor, lag, kind in sources:
+        x = np.roll(cols[sensor], lag)
+        y = y + (1.2 * np.tanh(2 * x) if kind == "tanh" else 0.8 * x)
+    y[:max(lag for _, lag, _ in sources)] = np.nan
+    frame = pd.DataFrame({"time": np.arange(n_rows, dtype=float), **cols, "target": y})
+    ds = Dataset(frame, "time", ["Planted-source data made by palstm_core.simulate (simulated)."],
+                 {c: "" for c in frame.columns}, name=f"planted sources ({case})", simulated=True)
+    return ds, SensorGrouping(SOURCE_GROUPS), {"sources": [(s, lag) for s, lag, _ in sources]}

@@ -1,4 +1,5 @@
-"""The fast PA-LSTM encoder computes exactly the naive reference's function (values and grads)."""
+"""The fast grouped input-attention encoder (DA-RNN's; PA-LSTM's until issue 20) computes exactly
+the naive reference's function (values and grads)."""
 import pytest
 import torch
 
@@ -59,9 +60,9 @@ def test_fast_encoder_no_grad_equals_grad_path():
     torch.testing.assert_close(a1.detach(), a2)
 
 
-def test_naive_pa_lstm_model_matches_fast_model():
+def test_naive_da_rnn_model_matches_fast_model():
     torch.manual_seed(1)
-    model = MODELS["pa_lstm"](groups=[[0, 1, 2], [3], [4, 5]], lookback=6, hidden_size=4).double()
+    model = MODELS["da_rnn"](groups=[[0, 1, 2], [3], [4, 5]], lookback=6, hidden_size=4).double()
     naive = naive_copy(model)
     x = torch.randn(8, 6, 6, dtype=torch.float64)
     out, ref = model(x), naive(x)
@@ -108,3 +109,24 @@ def test_bench_parts_run_and_format(tmp_path):
            "cached": {"reopen_explain_ms": 1.0}, "windows": {"windows_are_views": True}, "load": ld}
     table = format_table(res)
     assert "ratio pa_lstm / nn.LSTM" in table and "2,000 x 6 CSV" in table
+
+
+def test_campaign_wallclock_row(tmp_path):
+    """The "PA-LSTM ÷ LSTM wall-clock to trained model" row (tiny campaign, 1 epoch: what the
+    row reports, not how fast; the 60k-row numbers are in docs/benchmarks.md)."""
+    from palstm_core.bench import bench_campaign_wallclock, format_table, machine
+    cw = bench_campaign_wallclock(torch.device("cpu"), n_drives=2, rows=300,
+                                  config={"epochs": 1, "hidden_size": 4})
+    assert set(cw["models"]) == {"pa_lstm", "lstm"}
+    for m in cw["models"].values():
+        assert m["seconds"] > 0 and m["cpu_seconds"] > 0 and m["epochs"] == 1
+        assert m["mae"] > 0
+    assert cw["pa_over_lstm"] > 0 and cw["pa_over_lstm_cpu"] > 0 and cw["xgb_lags_0_2_mae"] > 0
+    m = {"config": {"batch": 8, "lookback": 5, "groups": [2, 2], "hidden": 4, "lstm_hidden": 8,
+                    "amp": False},
+         "step_ms": {"pa_lstm": 1.0, "da_rnn": 2.0, "naive": 9.0, "lstm": 1.0},
+         "fast_over_lstm": 1.0, "naive_over_fast": 4.5,
+         "infer_windows_per_s": {"pa_lstm": 1.0, "lstm": 1.0}}
+    res = {"device": "cpu", "machine": machine(), "models": m, "cached": {"reopen_explain_ms": 1.0},
+           "windows": {"windows_are_views": True}, "campaign_wallclock": cw}
+    assert "PA-LSTM ÷ LSTM wall-clock to trained model, 600-row campaign, defaults" in format_table(res)

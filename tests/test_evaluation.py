@@ -13,7 +13,8 @@ def test_leaderboard_table_filters_by_data_and_target_and_sorts():
             for i, (m, r, fp, t) in enumerate([("lstm", 3.0, "a", "NOx"), ("pa_lstm", 1.0, "a", "NOx"),
                                                ("gru", 0.5, "b", "NOx"), ("rnn", 0.1, "a", "CO2")])]
     board = pc.leaderboard_table(rows, "a", "NOx")
-    assert list(board.columns) == ["model", "RMSE", "MAE", "MAPE %", "R²", "created (UTC)", "key"]
+    assert list(board.columns) == ["model", "RMSE", "MAE", "MAPE %", "R²", "coverage 90 %",
+                                   "width 90 %", "created (UTC)", "key"]
     assert list(board["model"]) == ["pa_lstm", "lstm"]
     empty = pc.leaderboard_table(rows, "zzz", "NOx")
     assert len(empty) == 0 and list(empty.columns) == list(board.columns)

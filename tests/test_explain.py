@@ -40,7 +40,10 @@ def test_faithfulness_k_and_parts(planted_run):
     run, ds, _ = planted_run
     f1 = faithfulness(run, ds, k=1)
     f3 = faithfulness(run, ds, k=3)
-    assert f3.rmse_top_removed >= f1.rmse_top_removed - 1e-6
+    # removing more inputs is not always worse for a non-linear model: for the PA-LSTM of issue
+    # 20 removing the top 3 sensors gave RMSE 0.794, the top one 0.811 (6 epochs; 0.795 vs 0.827
+    # after 10), so the check allows a few per cent either way
+    assert f3.rmse_top_removed >= 0.95 * f1.rmse_top_removed
     assert faithfulness(run, ds, k=100).k == len(run.columns)          # clipped
     fv = faithfulness(run, ds, part="val")
     assert fv.n_windows > 0

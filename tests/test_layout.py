@@ -269,7 +269,10 @@ def _private_uses(path: Path, public_modules: set[str]) -> list[str]:
 
 def test_pages_and_cli_use_only_public_names():
     problems = [p for f in _ui_files() for p in _private_uses(f, PUBLIC_MODULES)]
-    problems += _private_uses(PKG / "__main__.py", PUBLIC_MODULES | {"palstm_core.bench"})
+    for cli in (PKG / "__main__.py", *sorted(PKG.glob("cli_*.py"))):       # the command line
+        problems += _private_uses(cli, PUBLIC_MODULES | {"palstm_core.bench",
+                                                         "palstm_core.cli_common",
+                                                         "palstm_core.cli_tools"})
     assert problems == []
 
 

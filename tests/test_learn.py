@@ -220,7 +220,8 @@ def test_page_renders_every_section():
     assert not at.exception, at.exception
     assert not at.error
     headers = [h.value for h in at.header]
-    assert len(headers) == 8 and headers[0].startswith("1.") and headers[7].startswith("6.")
+    assert len(headers) == 9 and headers[0].startswith("1.") and headers[7].startswith("6.")
+    assert headers[8].startswith("7.")                  # conformal intervals
     assert len(at.get("plotly_chart")) >= 9            # sequence, bars, heatmaps, gradients, attention
     assert len(at.latex) >= 10                          # LSTM and GRU equations with numbers
     assert "simulated" in _text(at).lower()
@@ -398,3 +399,27 @@ def test_self_attention_section_is_live_and_its_sliders_change_it():
     at.slider(key="sa_length").set_value(6).run()              # shorter window: query kept inside
     assert not at.exception and at.slider(key="sa_query").max == 6
     assert "matches `torch.nn.MultiheadAttention`" in _text(at)
+# ---------------------------------------------------------------------------- 7. intervals
+def test_conformal_demo_is_split_conformal():
+    lo, hi = teach.conformal_demo(0.5), teach.conformal_demo(0.9)
+    assert hi.rank == int(np.ceil((hi.n_calibration + 1) * 0.9))
+    assert hi.quantile == np.sort(hi.scores)[hi.rank - 1]             # the rank-th smallest
+    assert hi.width > lo.width and hi.coverage > lo.coverage
+    assert abs(hi.coverage - 0.9) < 0.05 and abs(lo.coverage - 0.5) < 0.08
+    t = hi.test
+    np.testing.assert_allclose(t["upper"] - t["predicted"], hi.quantile)   # ŷ ± q
+    assert hi.coverage == t["inside"].mean()
+    scaled = teach.conformal_demo(0.9, scaled=True)
+    assert (scaled.test["upper"] - scaled.test["lower"]).std() > 0        # width follows ŷ
+
+
+def test_conformal_section_level_slider_updates_band_and_coverage():
+    at = _app().run()
+    assert not at.exception, at.exception
+    at.slider(key="conf_level").set_value(0.5).run()
+    assert not at.exception, at.exception
+    demo = teach.conformal_demo(0.5)
+    assert f"**{demo.coverage:.1%}**" in _text(at) and f"**{demo.rank}**" in _text(at)
+    at.toggle(key="conf_scaled").set_value(True).run()
+    assert not at.exception, at.exception
+    assert f"**{teach.conformal_demo(0.5, True).coverage:.1%}**" in _text(at)

@@ -129,12 +129,14 @@ def test_leaderboard_writes_markdown(tmp_path, capsys):
     assert text.startswith("# Benchmarks\n") and text.rstrip().endswith("kept by hand")
     assert "old table" not in text
     rows = [line for line in text.splitlines() if line.startswith("| linear")]
-    assert len(rows) == 1 and rows[0].count("|") == 13
+    assert len(rows) == 1 and rows[0].count("|") == 16
     saved = {r["model"]: r for r in json.loads((tmp_path / "r.json").read_text())}
     lin = saved["linear"]                     # no attention: no relevance, IG scored vs random
     cells = [c.strip() for c in rows[0].split("|")]
-    assert cells[8] == "–"
-    assert cells[9] == f"{lin['area_ig']:.2f} vs {lin['area_random']:.2f} random"
+    assert cells[5] == f"{lin['urban_coverage90']:.3f} / {lin['urban_width90']:.2f}"
+    assert cells[9] == "–"
+    assert cells[10] == f"{lin['area_ig']:.2f} vs {lin['area_random']:.2f} random"
     assert lin["area_ig"] > lin["area_random"]  # a linear model's IG ranks its inputs faithfully
+    assert cells[11] == cells[12] == "–"         # no relevance: nothing to compare with IG
     assert leaderboard.main(["--load-results", str(tmp_path / "r.json"), "--out", "-"]) == 0
     assert "| linear |" in capsys.readouterr().out

@@ -478,7 +478,7 @@ def test_results_map_selector_pair_and_deletion_score(app, small_ds):
     z = _map_heat(at)
     assert z.shape == (len(pa.columns), pa.window.lookback)
     np.testing.assert_allclose(z.sum(), 1.0, rtol=1e-4)              # relevance sums to 1
-    assert any("β_t·γ_g·α^k_t" in c.value for c in at.caption)
+    assert any("γ_g·β^g_t·α^k_t" in c.value for c in at.caption)
     sel.set_value("feature").run()
     no_exception(at)
     assert any("within each sensor group" in c.value and "not a which-sensor-when map" in c.value
@@ -524,6 +524,13 @@ def test_results_map_selector_pair_and_deletion_score(app, small_ds):
     at.run()                                                          # rerender: not recomputed
     assert at.session_state["memo"][("deletion", pa.key, small_ds.fingerprint(), "relevance",
                                      "test")] is curve
+    # relevance vs integrated gradients over the test span (issue 20), on a button, memoised
+    at.button(key="agree_btn").click().run()
+    no_exception(at)
+    ra = at.session_state["memo"][("relevance_agreement", pa.key, small_ds.fingerprint())]
+    assert next(m for m in at.metric if m.label == "Spearman ρ (mean maps)").value == \
+        f"{ra.spearman:.2f}"
+    assert any(ra.summary == t.value for t in [*at.warning, *at.markdown])
     # 7. downloads: relevance map at once, integrated gradients on a click, long CSV
     at.switch_page(DOWNLOADS).run()
     at.selectbox(key="dl_run").set_value(pa.key).run()

@@ -2,7 +2,8 @@
 
 ``simulate.planted_signal`` makes y_t = f(engine_a_{t-lag}) + noise with distractor sensors in
 the same and in other groups. After brief training PA-LSTM must rank the true feature first
-within its group, its group first, and peak its temporal attention within ±2 steps of the lag;
+within its group, its group first, and peak that group's temporal attention β^g within ±2 steps
+of the lag;
 DA-RNN's input attention must rank the true feature first among all sensors. The same checks
 must fail for the untrained (randomly initialised) model, so they test learning, not luck.
 """
@@ -38,7 +39,11 @@ def pa_checks(att, info) -> dict[str, bool]:
     fi = att.feature_importance()
     group_cols = att.groups[info["group"]]
     lag_col = LOOKBACK - 1 - info["lag"]
-    temporal = att.temporal.mean(axis=0)
+    # PA-LSTM has a temporal attention per branch (issue 20): the planted group's own β^g,
+    # recovered from the relevance (Σ_{k∈g} r^k_t = γ_g β^g_t); ``temporal`` is Σ_g γ_g β^g
+    cols = [att.features.index(c) for c in group_cols]
+    g = list(att.groups).index(info["group"])
+    temporal = (att.relevance[:, :, cols].sum(2) / att.group[:, g:g + 1]).mean(axis=0)
     near = temporal[max(0, lag_col - 2):lag_col + 3].sum()
     return {
         "feature": fi[group_cols].idxmax() == info["feature"],
@@ -52,7 +57,8 @@ def pa_checks(att, info) -> dict[str, bool]:
 
 @pytest.fixture(scope="module")
 def pa_runs():
-    return {seed: _train("pa_lstm", seed, epochs=8) for seed in SEEDS}
+    # 12 epochs: with a β per branch (issue 20) 8 left seed 2 with 45 % of β^g within ±2 steps
+    return {seed: _train("pa_lstm", seed, epochs=12) for seed in SEEDS}
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -61,7 +67,7 @@ def test_pa_lstm_attention_finds_planted_signal(pa_runs, seed):
     att = run.explain(ds, part="test")
     checks = pa_checks(att, info)
     assert run.metrics["r2"] > 0.5, run.metrics
-    assert all(checks.values()), (checks, att.feature_importance().round(3).to_dict(),
+    assert all(checks.values()), (checks, pa_checks_temporal(att, info), att.feature_importance().round(3).to_dict(),
                                   att.group_importance().round(3).to_dict(),
                                   att.temporal.mean(0).round(3))
 
@@ -105,3 +111,9 @@ def test_da_rnn_input_attention_finds_planted_feature(seed):
     assert f.increase_top > 5 * max(f.increase_bottom, 0.01 * f.baseline_rmse), f
     fu = _untrained(run, seed).explain(ds, part="test").feature_importance()
     assert not fu[info["feature"]] > 1.25 * fu.drop(info["feature"]).max()
+
+
+def pa_checks_temporal(att, info):
+    cols = [att.features.index(c) for c in att.groups[info["group"]]]
+    g = list(att.groups).index(info["group"])
+    return (att.relevance[:, :, cols].sum(2) / att.group[:, g:g + 1]).mean(axis=0).round(3)

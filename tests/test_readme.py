@@ -34,6 +34,7 @@ class _TinyPc:
     ("## Campaigns: many drives, one model",
      {'"campaign/"': repr(str(pc.data.SAMPLE_DIR / "campaign"))}),
     ("## Several seconds ahead, and the seq2seq / transformer / RNN models", {}),
+    ("## How sure: prediction intervals and the early warning", {}),
 ])
 def test_readme_example_runs(heading, replace, tmp_path):
     code = _snippet(heading).replace("import palstm_core as pc\n", "")

@@ -35,9 +35,15 @@ def test_relevance_shape_and_sums_to_one(name, target_index):
     assert r.shape == (9, 12, 6)
     assert torch.all(r >= 0)
     torch.testing.assert_close(r.sum((1, 2)), torch.ones(9), atol=1e-5, rtol=0)
-    if name == "pa_lstm":          # β_t · γ_g(k) · α^k_t, from the model's own attention
-        expect = out.temporal[:, :, None] * out.feature * out.group[:, None, m.group_of]
-        torch.testing.assert_close(r, expect)
+    if name == "pa_lstm":          # γ_g · β^g_t · α^k_t, from the model's own attention
+        # summed over a group's sensors at step t: γ_g β^g_t; over the whole group: γ_g
+        for g, cols in enumerate(m.groups):
+            torch.testing.assert_close(r[:, :, cols].sum((1, 2)), out.group[:, g])
+            # within the group and step, the shares are α (the feature attention)
+            torch.testing.assert_close(r[:, :, cols] / r[:, :, cols].sum(2, keepdim=True),
+                                       out.feature[:, :, cols])
+        # summed over all sensors: the overall profile Σ_g γ_g β^g_t = ``temporal``
+        torch.testing.assert_close(r.sum(2), out.temporal)
     elif target_index is not None:  # the target history has no attention weight in DA-RNN
         assert torch.all(r[:, :, target_index] == 0)
 

@@ -290,7 +290,7 @@ def test_leaderboard_steps_block_leaves_the_one_step_block(tmp_path):
     block = text.split("<!-- leaderboard-steps-3:start -->")[1].split("<!-- leaderboard-steps-3:end -->")[0]
     assert "3-step forecasts" in block and "R² by step" in block
     row = next(line for line in block.splitlines() if line.startswith("| linear |"))
-    assert row.count("|") == 14 and len(row.split("|")[-2].split("·")) == 3
+    assert row.count("|") == 17 and len(row.split("|")[-2].split("·")) == 3
 
 
 # ---------------------------------------------------------------- figures and Learn computations

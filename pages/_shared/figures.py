@@ -267,3 +267,36 @@ def decoder_forecast_figure(inputs, targets, forecasts: dict, title: str) -> go.
                       yaxis_title=_("scaled value"), margin=dict(t=50, b=40),
                       legend=dict(orientation="h", y=-0.3))
     return fig
+
+
+def conformal_scores_figure(demo) -> go.Figure:
+    """Histogram of the calibration scores with the conformal quantile q marked."""
+    fig = go.Figure(go.Histogram(x=demo.scores, nbinsx=60, marker_color="#1f77b4",
+                                 name=_("calibration scores")))
+    fig.add_vline(x=demo.quantile, line=dict(color="#d62728", width=2),
+                  annotation_text=_("q = {q:.3g} (rank {rank} of {n})", q=demo.quantile,
+                                    rank=demo.rank, n=demo.n_calibration),
+                  annotation_position="top right")
+    fig.update_layout(height=300, margin=dict(t=30, b=30), showlegend=False,
+                      xaxis_title="|error|" + (" ÷ σ̂" if demo.scaled else f" [{demo.unit}]"),
+                      yaxis_title=_("calibration points"))
+    return fig
+
+
+def conformal_band_figure(demo) -> go.Figure:
+    """The test part: actual, prediction, the band, and the points outside it in red."""
+    t = demo.test
+    fig = go.Figure()
+    fig.add_scatter(x=t["time"], y=t["upper"], mode="lines", line=dict(width=0),
+                    showlegend=False, hoverinfo="skip")
+    fig.add_scatter(x=t["time"], y=t["lower"], mode="lines", line=dict(width=0), fill="tonexty",
+                    fillcolor="rgba(31,119,180,0.2)",
+                    name=_("{level:.0%} band", level=demo.level))
+    fig.add_scatter(x=t["time"], y=t["predicted"], mode="lines", name=_("prediction"),
+                    line=dict(color="#1f77b4", width=1))
+    fig.add_scatter(x=t["time"], y=t["actual"], mode="markers", name=_("actual"),
+                    marker=dict(size=3, color=np.where(t["inside"], "#7f7f7f", "#d62728")))
+    fig.update_layout(height=340, margin=dict(t=30, b=30), xaxis_title=_("time [s]"),
+                      yaxis_title=_("NOx [{unit}]", unit=demo.unit),
+                      legend=dict(orientation="h", y=1.1))
+    return fig

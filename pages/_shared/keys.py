@@ -56,6 +56,7 @@ class DataPage(Space):
     (load_sample, upload, paste_text, load_paste, campaign_upload, load_campaign_sample,
      merge_pems_file, merge_obd_file, merge_btn, to_groups) = widgets(PAGE, 10)
     drive_table_ = Key(PAGE, widget=True, prefix=True, doc="the drive table of a campaign")
+    vehicle_table, apply_vehicles = widgets(PAGE, 2)
     _uploaded_id = Key(PAGE, doc="the upload (file id, date order) already loaded")
     _campaign_upload_id = Key(PAGE, doc="the campaign upload already loaded")
     campaign_error = Key(PAGE)
@@ -79,19 +80,40 @@ class Train(Space):
      trainset_patience, trainset_mode, tuneset_trials, tuneset_seconds) = widgets(SESSION, 9)
     (start_training, start_tuning, cancel_training, open_results, cached_pick, open_cached,
      delete_cached) = widgets(PAGE, 7)
+    calib_run, calib_minutes = widgets(SESSION, 2)
+    calib_drive, = widgets(DATA, 1)
+    start_calib, cancel_calib = widgets(PAGE, 2)
+    calib_job = Key(SESSION, doc="the calibration Job (ui.background)")
+    calib_result = Key(DATA, doc="(settings, pc.Calibration) of the last calibration")
 
 
 class Results(Space):
     res_main, res_compare, res_map, res_other = widgets(SESSION, 4)
     res_drive, res_time, res_threshold = widgets(DATA, 3)
-    other_upload, pair_a, pair_b, peak_btn, score_btn = widgets(PAGE, 5)
+    other_upload, pair_a, pair_b, peak_btn, score_btn, agree_btn = widgets(PAGE, 6)
     res_focus = Key(SESSION, doc='"peak": open on the highest actual value once')
     res_map_run = Key(SESSION, doc="the run res_map was chosen for")
     res_threshold_for = Key(DATA, doc="(data, target) the threshold was set for")
+    res_level, res_alarm_p = widgets(SESSION, 2)      # interval level, alarm probability
+    res_lead, = widgets(DATA, 1)                      # warning lead time (forecast steps)
+
+
+class Explore(Space):
+    """Results' what-if, sensitivity, report and link sections (``explore_ui.py``)."""
+    (wi_what, wi_op, wi_span, wi_add, wi_reset, wi_pin, sens_col, sens_range, sens_btn,
+     report_btn, report_dl) = widgets(PAGE, 11)
+    wi_value_ = Key(PAGE, widget=True, prefix=True, doc="the number of a what-if edit <op>")
+    wi_edits = Key(DATA, doc="the what-if edits being built: {'time': window, 'edits': [Edit]}")
+    wi_pinned = Key(DATA, doc="pinned what-if results (pc.WhatIf) that go into the report")
+    sens = Key(DATA, doc="the last sensitivity curves: (what they show, Sensitivity, error table)")
+    report = Key(DATA, doc="the last prepared report: (what it shows, HTML)")
+    link_done = Key(SESSION, doc="the link this session was opened with has been read")
+    link_pending = Key(SESSION, doc="that link's view, until its data is loaded")
+    link_note = Key(DATA, doc="what that link asked for that is not here, in words")
 
 
 class Downloads(Space):
-    dl_run, dl_part, dl_pred, dl_att, dl_weights, dl_meta = widgets(PAGE, 6)
+    dl_run, dl_part, dl_pred, dl_att, dl_weights, dl_meta, dl_trips = widgets(PAGE, 7)
     dl_map_ = Key(PAGE, widget=True, prefix=True, doc="download button of map <name>")
     dl_ready_ = Key(PAGE, widget=True, prefix=True, doc="'compute map <name>' button")
     dl_want_ = Key(PAGE, prefix=True, doc="a map the user asked to compute on this visit")
@@ -107,6 +129,7 @@ class Learn(Space):
      train_planted, cancel_planted, relative, run_xai, cancel_xai) = widgets(PAGE, 26)
     (d_kind, d_lookback, d_steps, d_step, sa_length, sa_heads, sa_query,
      sa_positions) = widgets(PAGE, 8)
+    conf_level, conf_scaled = widgets(PAGE, 2)        # the conformal-interval section
 
 
 class Language(Space):

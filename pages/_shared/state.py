@@ -169,6 +169,21 @@ def open_cached(key: str) -> pc.TrainedRun | None:
     return run
 
 
+def adopt_cached_runs() -> list[str]:
+    """Add the model cache's runs of the loaded data (drive or campaign: same fingerprint) to
+    this session's runs, so a returning user finds them; the cache is listed once per data.
+    Returns the keys added now."""
+    fps = {fingerprint(d) for d in (dataset(), campaign()) if d is not None}
+    keys = memo(("cached_runs_of", tuple(sorted(fps))),
+                lambda: [r["key"] for r in cache().list() if r["data_fingerprint"] in fps])
+    added = []
+    for key in reversed(keys):                          # oldest first, like the session's runs
+        if key not in runs() and (run := cache().load(key)) is not None:
+            add_run(run, select=False)
+            added.append(key)
+    return added
+
+
 def show_in_results(main: str, compare: list[str] | None = None,
                     focus: str | None = None) -> None:
     """Ask the Results page to open on run ``main`` (compared with ``compare``; ``focus``
@@ -199,6 +214,17 @@ def first_step(pred):
     """Step 1 of a (long) multi-step ``run.predict`` frame: one row per window, as
     ``run.explain``; a one-step or an empty frame as it is."""
     return pc.at_step(pred, 1) if len(pred) else pred
+
+
+def trip_results(run: pc.TrainedRun, data: pc.Dataset | pc.Campaign, part: str = "test"):
+    """``pc.trip_results`` of ``run`` on ``data``, memoised per run, data and part; a plain
+    message string when there are no trip totals (e.g. the target is not a mass rate)."""
+    def compute():
+        try:
+            return pc.trip_results(run, data, part=part)
+        except pc.DataError as exc:
+            return str(exc)
+    return memo(("trips", run.key, fingerprint(data), part), compute)
 
 
 def window_map(run: pc.TrainedRun, ds: pc.Dataset, name: str, index: int, part: str = "test"):
@@ -241,6 +267,15 @@ def deletion(run: pc.TrainedRun, ds: pc.Dataset, name: str, part: str = "test",
             return str(exc)
     return memo(key, run_curve)
 
+
+
+def relevance_agreement(run: pc.TrainedRun, ds: pc.Dataset, compute: bool = True):
+    """``explain.relevance_agreement`` of ``run`` over the test windows, memoised per run key
+    and data; None when not computed yet and ``compute`` is False."""
+    key = ("relevance_agreement", run.key, ds.fingerprint())
+    if not compute and key not in Loaded.memo.memo(MEMO_SIZE):
+        return None
+    return memo(key, lambda: pc.explain.relevance_agreement(run, ds))
 
 # ---------------------------------------------------------------------------- campaigns
 def campaign() -> pc.Campaign | None:

@@ -14,6 +14,7 @@ rows      rows that are not measurements (calibration, repeated headers, restart
 clean     ``clean`` (PEMS spikes and drift)
 formats   Parquet, xlsx and MDF4 readers (tables as CSV text for ``load_csv``)
 campaign  ``Campaign``, ``load_drives`` (folder, zip or list of files), ``load_sample_campaign``
+vehicles  ``add_vehicles``: static vehicle covariates (vehicles.csv) as constant input columns
 """
 from .campaign import Campaign, load_drives, load_sample_campaign
 from .clean import clean
@@ -22,8 +23,9 @@ from .load import SAMPLES, SPLIT_SAMPLE, load_csv, load_file, load_sample
 from .merge import concat_drives, merge_drives
 from .resample import resample
 from .source import MAX_BYTES, SUFFIXES, PathOrFile
+from .vehicles import add_vehicles
 
-__all__ = ["Campaign", "DataError", "Dataset", "MAX_BYTES", "MIN_ROWS", "PathOrFile", "SAMPLE_DIR", "SAMPLES", "SPLIT_SAMPLE",
+__all__ = ["add_vehicles", "Campaign", "DataError", "Dataset", "MAX_BYTES", "MIN_ROWS", "PathOrFile", "SAMPLE_DIR", "SAMPLES", "SPLIT_SAMPLE",
            "SUFFIXES",
            "clean", "concat_drives", "load_csv", "load_drives", "load_file", "load_sample",
            "load_sample_campaign", "merge_drives", "resample"]

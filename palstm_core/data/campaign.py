@@ -28,6 +28,9 @@ from .load import load_file
 from .merge import concat_drives, merge_drives
 from .source import SUFFIXES, PathOrFile, head, kind, read, source_name
 from ..i18n import N_, _, ngettext
+from .vehicles import add_vehicles, vehicle_file
+from .drive_table import _clock, _describe, _usual_columns
+from .whole import keep_whole
 
 MAX_ZIP_TOTAL = 4 * 2**30     # uncompressed bytes of all members of one zip
 MAX_ZIP_MEMBERS = 20000
@@ -52,12 +55,16 @@ class Campaign:
              extra against the other drives, what loading dropped) and per skipped item
     skipped  name of each file/folder/drive not used -> why
     name     where the campaign came from (folder, zip or 'uploaded files')
+    vehicles the vehicle table's columns per drive (index = drive name) or None; see
+             ``vehicles.py``. ``vehicle_columns``: the model inputs it added to every drive
     """
 
     drives: dict[str, Dataset]
     report: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     name: str = "campaign"
+    vehicles: pd.DataFrame | None = None
+    vehicle_columns: list[str] = field(default_factory=list)
 
     @property
     def names(self) -> list[str]:
@@ -92,7 +99,8 @@ class Campaign:
 
     def table(self) -> pd.DataFrame:
         """One row per drive: drive, rows, duration [min], rate [Hz] (NaN without a clock),
-        the columns it lacks that most drives have, and its report line."""
+        the columns it lacks that most drives have, the vehicle table's columns (if any) and its
+        report line."""
         usual = _usual_columns(self.drives)
         rows = []
         for name, ds in self.drives.items():
@@ -101,9 +109,13 @@ class Campaign:
                          "rate [Hz]": rate,
                          "missing columns": ", ".join(c for c in usual if c not in ds.columns),
                          "report": _describe(ds, usual)})
-        return pd.DataFrame(rows, columns=[N_("drive"), N_("rows"), N_("duration [min]"),
-                                           N_("rate [Hz]"), N_("missing columns"),
-                                           N_("report")])       # msgids: the UI's headers
+        frame = pd.DataFrame(rows, columns=[N_("drive"), N_("rows"), N_("duration [min]"),
+                                            N_("rate [Hz]"), N_("missing columns"),
+                                            N_("report")])      # msgids: the UI's headers
+        if self.vehicles is None:
+            return frame
+        shown = self.vehicles.reindex(frame["drive"]).reset_index(drop=True)
+        return pd.concat([frame.iloc[:, :4], shown, frame.iloc[:, 4:]], axis=1)
 
     def preview(self) -> Dataset:
         """The first drive with only the columns every drive has: what a page that looks at one
@@ -345,48 +357,6 @@ def _load_trip(plan: _Plan, opts: dict, rate_hz: float, skipped: dict[str, str])
     return merge_drives(loaded["pems"], loaded["obd"], rate_hz=rate_hz)
 
 
-def _clock(ds: Dataset) -> tuple[float, float]:
-    """(duration in minutes, median sampling rate in Hz) of a drive; NaN without a clock."""
-    t = ds.times
-    steps = np.diff(t[np.isfinite(t)])
-    step = float(np.median(steps)) if steps.size else float("nan")
-    if not ds.time_column or not step > 0:
-        return float("nan"), float("nan")
-    return float((np.nanmax(t) - np.nanmin(t)) / 60), 1 / step
-
-
-def _describe(ds: Dataset, usual: list[str]) -> str:
-    """The report line of one drive: size, clock, columns against the others, drops."""
-    minutes, rate = _clock(ds)
-    clock = (_("{minutes:.1f} min at {rate:.3g} Hz", minutes=minutes, rate=rate)
-             if np.isfinite(rate) else _("no clock (row numbers)"))
-    parts = [_("{name}: {rows} rows, {clock}, {n} sensor columns", name=ds.name, rows=len(ds),
-               clock=clock, n=len(ds.columns))]
-    missing = [c for c in usual if c not in ds.columns]
-    extra = [c for c in ds.columns if c not in usual]
-    if missing:
-        parts.append(_("missing {columns} (more than half of the drives have it)",
-                       columns=", ".join(f"'{c}'" for c in missing)))
-    if extra:
-        parts.append(_("extra {columns} (at most half of the drives have it)",
-                       columns=", ".join(f"'{c}'" for c in extra)))
-    drops = [ln for ln in ds.report                       # the English msgid decides
-             if re.search(r"\b(dropped|removed)\b", getattr(ln, "msgid", ln), re.I)]
-    if drops:
-        parts.append(_("loading: {lines}", lines=" ".join(
-            str(ln).rstrip(".") + "." for ln in drops).rstrip(".")))
-    return _("{parts}.", parts="; ".join(parts))
-
-
-def _usual_columns(drives: dict[str, Dataset]) -> list[str]:
-    """Columns more than half of the drives have, in order of first appearance."""
-    counts: dict[str, int] = {}
-    for ds in drives.values():
-        for c in ds.columns:
-            counts[c] = counts.get(c, 0) + 1
-    return [c for c, n in counts.items() if n > len(drives) / 2]
-
-
 def _drop_strays(drives: dict[str, Dataset], usual: list[str], skipped: dict[str, str]) -> None:
     """Skip drives that share fewer than ``MIN_SHARED`` of the usual columns (another kind of
     file: a GPS track among PEMS+OBD drives)."""
@@ -420,14 +390,18 @@ def load_drives(source, *, progress: Progress | None = None, dayfirst: bool | No
     try:
         entries, name = _entries(source, skipped, keep, max_bytes)
         entries, top = _strip_top(_usable(entries, skipped))
+        table = [e for e in entries if len(e.path.parts) == 1 and vehicle_file(e.path)]
+        entries = [e for e in entries if e not in table]
         plans = _plans(entries, PurePosixPath("."), top or Path(name).stem or name, skipped)
-        drives = _load_plans(plans, rate_hz, {"dayfirst": dayfirst, "max_bytes": max_bytes},
-                             progress, skipped)
+        drives = _load_plans(plans, rate_hz, {"dayfirst": dayfirst, "max_bytes": max_bytes,
+                                              "keep_constant": True}, progress, skipped)
+        table = (table[0].open(), str(table[0].path)) if table else None
     finally:
         for zf in keep:
             zf.close()
     usual = _usual_columns(drives)
     _drop_strays(drives, usual, skipped)
+    drives, whole = keep_whole(drives)          # split at gaps, constant columns decided
     if not drives:
         why = "\n".join(f"- {k}: {v}" for k, v in skipped.items()) or "- it holds no files"
         raise DataError(_("No usable drive in '{name}'. Why each file or folder was not "
@@ -438,7 +412,9 @@ def load_drives(source, *, progress: Progress | None = None, dayfirst: bool | No
                    f"used; {len(camp.common_columns)} sensor columns in every drive."]
     camp.report += [_describe(ds, usual) for ds in drives.values()]
     camp.report += [_("Not used: {drive}: {why}", drive=k, why=v) for k, v in skipped.items()]
-    camp.report += _campaign_notes(drives)
+    camp.report += _campaign_notes(drives) + whole
+    if table is not None:                   # vehicles.csv beside the drives
+        camp = add_vehicles(camp, *table)
     if progress is not None:
         progress(1.0, _("Loaded {n} drive(s), {n2} item(s) not used", n=len(drives),
                          n2=len(skipped)))

@@ -22,7 +22,8 @@ from ..i18n import _
 
 def load_file(source: PathOrFile | bytes, time_column: str | None = None, *,
               name: str | None = None, resample_hz: float | None = None,
-              dayfirst: bool | None = None, max_bytes: int | None = None) -> Dataset:
+              dayfirst: bool | None = None, max_bytes: int | None = None,
+              keep_constant: bool = False) -> Dataset:
     """Load a drive from a CSV, Parquet, Excel (.xlsx) or ASAM MDF (.mf4) file, upload or bytes.
 
     The format is told by the file's first bytes (``source.kind``), then its suffix. CSV text
@@ -42,7 +43,8 @@ def load_file(source: PathOrFile | bytes, time_column: str | None = None, *,
     else:
         source = read(source, max_bytes)                 # the one read of an upload
         what = kind(source[:16], label)
-    opts = {"name": label, "resample_hz": resample_hz, "dayfirst": dayfirst}
+    opts = {"name": label, "resample_hz": resample_hz, "dayfirst": dayfirst,
+            "keep_constant": keep_constant}
     if what == "zip":
         raise DataError(_("'{label}' is a ZIP archive, not one drive. Load it as a "
                            "campaign (several drives), or unpack it and choose one file.",
@@ -58,7 +60,7 @@ def load_file(source: PathOrFile | bytes, time_column: str | None = None, *,
 
 def load_csv(source: PathOrFile | bytes, time_column: str | None = None, *, name: str | None = None,
              resample_hz: float | None = None, dayfirst: bool | None = None,
-             max_bytes: int | None = None) -> Dataset:
+             max_bytes: int | None = None, keep_constant: bool = False) -> Dataset:
     """Read a PEMS/OBD CSV export into a ``Dataset``; raises ``DataError`` for unusable input.
 
     ``time_column`` names the time column (header name with or without its unit); by default a
@@ -75,7 +77,7 @@ def load_csv(source: PathOrFile | bytes, time_column: str | None = None, *, name
     """
     label = name or source_name(source)
     try:
-        ds = _load_csv(source, time_column, name, dayfirst, max_bytes)
+        ds = _load_csv(source, time_column, name, dayfirst, max_bytes, keep_constant)
         if resample_hz is not None:
             ds = resample(ds, resample_hz)
         return ds
@@ -93,7 +95,8 @@ def load_csv(source: PathOrFile | bytes, time_column: str | None = None, *, name
 
 
 def _load_csv(source: PathOrFile, time_column: str | None, name: str | None,
-              dayfirst: bool | None = None, max_bytes: int | None = None) -> Dataset:
+              dayfirst: bool | None = None, max_bytes: int | None = None,
+              keep_constant: bool = False) -> Dataset:
     report: list[str] = []
     src = open_source(source, name, report, max_bytes)
     layout = sniff(src.lines, src.name, report)
@@ -107,7 +110,7 @@ def _load_csv(source: PathOrFile, time_column: str | None, name: str | None,
         if keep != slice(0, len(raw)):
             raw, seconds = raw.iloc[keep].reset_index(drop=True), seconds[keep]
     frame = numeric_frame(raw, tcol, seconds, layout.decimal, src.name, report,
-                          layout.thousands)
+                          layout.thousands, keep_constant)
     del raw
     frame = drop_leading_zero_rows(frame, tcol, report)
     frame = _usable_rows(frame, tcol, src.name, report)

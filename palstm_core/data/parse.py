@@ -240,9 +240,11 @@ def _drop_unnamed(raw: pd.DataFrame, name: str, report: list[str]) -> pd.DataFra
 
 
 def numeric_frame(raw: pd.DataFrame, tcol: str | None, seconds: np.ndarray | None, decimal: str,
-                  name: str, report: list[str], thousands: str | None = None) -> pd.DataFrame:
+                  name: str, report: list[str], thousands: str | None = None,
+                  keep_constant: bool = False) -> pd.DataFrame:
     """The time column (``seconds``) and the sensor columns of ``raw`` as numbers. Junk cells
-    become missing (counted); non-numeric, mostly-empty and constant columns are dropped."""
+    become missing (counted); non-numeric, mostly-empty and constant columns are dropped (a
+    constant one is kept with ``keep_constant``: a campaign decides, see ``whole.py``)."""
     out: dict[str, np.ndarray] = {}     # converted columns; numeric ones are kept as read
     keep: list[str] = []
     if tcol is not None:
@@ -264,7 +266,7 @@ def numeric_frame(raw: pd.DataFrame, tcol: str | None, seconds: np.ndarray | Non
             empty.append(col)
             continue
         values = numeric.to_numpy(dtype=float)
-        if np.nanmin(values) == np.nanmax(values):
+        if np.nanmin(values) == np.nanmax(values) and not keep_constant:
             constant.append(col)
             continue
         if junk:

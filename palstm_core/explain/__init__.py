@@ -10,10 +10,12 @@ say how faithful a map is.
                      window_map, map_table, map_frame, available_maps, shares, agreement
     heads.py         model_maps (the transformer's heads, seq2seq's decoder × encoder map)
     scoring.py       removed_predictions, the one deletion scorer (curves and faithfulness)
+    agreement.py     relevance_agreement, RelevanceAgreement (relevance vs IG, which to trust)
 
 Everything here uses only the public members of ``TrainedRun`` (``inputs``, ``explain``,
 ``predict``, ``model``, ``scaler``, ...), for a Dataset or a Campaign alike.
 """
+from .agreement import RelevanceAgreement, relevance_agreement
 from .attention import Attention, long_table
 from .attribution import Attribution, attribute
 from .deletion import DeletionCurve, deletion_curve, planted_score
@@ -23,6 +25,7 @@ from .maps import (DISAGREE, MAP_LABELS, MAP_NAMES, SHORT, Agreement, agreement,
                    default_map, map_frame, map_table, part_maps, shares, window_map)
 
 __all__ = ["Agreement", "Attention", "Attribution", "DISAGREE", "DeletionCurve", "Faithfulness",
-           "MAP_LABELS", "MAP_NAMES", "SHORT", "agreement", "attribute", "available_maps",
-           "default_map", "deletion_curve", "faithfulness", "long_table", "map_frame",
-           "map_table", "model_maps", "part_maps", "planted_score", "shares", "window_map"]
+           "MAP_LABELS", "MAP_NAMES", "RelevanceAgreement", "SHORT", "agreement", "attribute",
+           "available_maps", "default_map", "deletion_curve", "faithfulness", "long_table",
+           "map_frame", "map_table", "model_maps", "part_maps", "planted_score",
+           "relevance_agreement", "shares", "window_map"]

@@ -1,4 +1,5 @@
-"""Grouped input-attention LSTM encoder shared by PA-LSTM (G groups) and DA-RNN (G = 1).
+"""Grouped input-attention LSTM encoder: DA-RNN's (G = 1). PA-LSTM used it with G groups until
+issue 20; its branches now have a state-free feature attention and fused LSTMs (pa_lstm.py).
 
 For every group g and step t (x^k ∈ R^L is feature k's whole lookback, x^k_t its value at t):
 

@@ -13,8 +13,8 @@ Stage 2, decoder with temporal attention over the encoder states h_1..h_L:
     d_t   = LSTM(d_{t-1}, ỹ_t)
     ŷ     = v_yᵀ (W_y [d_L; c_L] + b_w) + b_v      steps S > 1: V_y ∈ R^{S×H}, ŷ ∈ R^S
 
-The encoder is PA-LSTM's branch encoder with a single group over the exogenous columns (with
-a per-feature bias b_k, see attention_encoder.py); the
+The encoder is the grouped input-attention encoder (attention_encoder.py) with a single group
+over the exogenous columns (with a per-feature bias b_k); the
 target's own history (when it is an input) feeds only the decoder, as in the paper. ``explain``
 reports β of the last decoder step as the temporal attention.
 
@@ -38,7 +38,7 @@ What the attention can be trusted for (tests/test_planted.py): the input attenti
 planted feature first among all sensors (thanks to b_k). The temporal attention β is the paper's,
 over recurrent encoder states, and is *not* a reliable "when": h_i at late steps already carries
 the memory of earlier inputs, so on planted data β rises towards the newest steps instead of
-peaking at the planted lag. PA-LSTM's temporal attention (pa_lstm.py) adds the attended inputs
+peaking at the planted lag. PA-LSTM's temporal attention (pa_lstm.py, one per branch) adds the attended inputs
 and a position term to the keys/values to fix this; DA-RNN is kept as published for comparison.
 """
 from __future__ import annotations

@@ -12,6 +12,7 @@ DataFrames (no UI code, testable on their own), one module per topic:
     decoder    dec  = decoder_demo(seq.scaled, lookback=12, steps=5, attention="luong")
                                   # seq2seq: which encoder steps each decoder step reads
     self_attention  sa = self_attention(seq.scaled[:16], heads=2)   # Q·K scores, softmax, heads
+    conformal  demo = conformal_demo(level=0.9)   # split-conformal band, its coverage on a test part
 
 torch's CPU thread count is not changed here: the caller (the app's job runner) sets it.
 """
@@ -20,6 +21,7 @@ from .attention import (AdditiveParams, additive_attention, additive_params, att
 from .cell import (GATE_NAMES, LSTM_GATES, RECURRENT, NextValueModel, build_recurrent,
                    cell_demo, cell_update_table, compare_table, gate_breakdown, gru_trace,
                    lstm_trace, next_value_model)
+from .conformal import ConformalDemo, conformal_demo
 from .decoder import DecoderDemo, decoder_demo
 from .explanations import ExplanationCheck, attention_vs_attribution, explanation_verdict
 from .gradients import gradient_by_step
@@ -29,7 +31,7 @@ from .self_attention import SelfAttention, self_attention
 from .sequence import Sequence, parse_values, sample_sequence, scale
 
 __all__ = [
-    "AdditiveParams", "DecoderDemo", "ExplanationCheck", "SelfAttention", "decoder_demo",
+    "AdditiveParams", "ConformalDemo", "DecoderDemo", "conformal_demo", "ExplanationCheck", "SelfAttention", "decoder_demo",
     "self_attention", "GATE_NAMES", "LSTM_GATES", "MODEL_LABELS", "NextValueModel",
     "PlantedResult", "RECURRENT", "Sequence", "additive_attention", "additive_params",
     "attention_keys", "attention_pooling", "attention_vs_attribution", "build_recurrent", "cell_demo", "cell_update_table",

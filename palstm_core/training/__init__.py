@@ -4,6 +4,7 @@
     device.py   device choice, bf16 autocast, the one torch.distributed set-up
     run.py      TrainedRun, the model factory, the run key
     loop.py     epochs, early stopping, batches gathered on the device, DDP sharding
+    calibrate.py  ``pc.calibrate``: a fleet run fine-tuned on the first minutes of a new drive
 
 ``train()`` reads as: drives and windows → run key → cache lookup → fit → metrics → cache
 save. Under torch.distributed only rank 0 writes the cache and reports progress; with a
@@ -23,6 +24,7 @@ import torch
 
 from ..data import DataError, Dataset
 from ..grouping import SensorGrouping, suggest_groups
+from ..intervals import Calibration
 from ..metrics import regression_metrics, step_metrics
 from ..models import Forecaster
 from ..data.campaign import Campaign
@@ -33,6 +35,7 @@ from .device import (autocast, close_distributed, device_name, dist_info, init_d
 from .drives import Prepared, check_drive_names, prepare_campaign, prepare_single, sharded
 from .drives import natural as natural_key
 from .loop import DeviceDrive, check_scores, cpu_threads, fit
+from .calibration import LEVEL, interval_summary, validation_frame
 from .run import TrainedRun, build_model, code_version, drive_metrics, run_key
 from ..i18n import _
 
@@ -101,7 +104,8 @@ def _campaign_groups(camp: Campaign, target: str) -> SensorGrouping:
     if with_target:
         shared = [c for c in camp.common_columns if c != target] or with_target[0].columns
         frame = with_target[0].frame[[c for c in shared if c != target] + [target]]
-        groups = suggest_groups(Dataset(frame, name=with_target[0].name), target).to_dict()
+        groups = suggest_groups(Dataset(frame, name=with_target[0].name), target,
+                                vehicle=camp.vehicle_columns).to_dict()
     if sharded(camp):
         box = [groups]
         torch.distributed.broadcast_object_list(box, 0)
@@ -155,15 +159,35 @@ def _fit_run(prep: Prepared, target: str, grouping: SensorGrouping, window: Wind
 def _score(run: TrainedRun, data: Dataset | Campaign) -> None:
     """Metrics of ``run`` on the held-out (test) part of ``data``, overall and per drive (all
     ranks' drives under torchrun)."""
-    test = run.predict(data, part="test")
-    if sharded(data):
-        frames = [None] * dist_info()[0]
-        torch.distributed.all_gather_object(frames, test)
-        test = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(
-            len(f) for f in frames) else test
+    test = _all_ranks(run.predict(data, part="test"), data)
     run.metrics = regression_metrics(test["actual"], test["predicted"])
     run.metrics_by_step = step_metrics(test)
     if isinstance(data, Campaign):
         run.metrics_by_drive = drive_metrics(test)
     else:
         run.metrics_by_drive = {data.name: dict(run.metrics)}
+    _calibrate(run, data, test)
+
+
+def _all_ranks(frame: pd.DataFrame, data: Dataset | Campaign) -> pd.DataFrame:
+    """A predict frame of every rank's drives under torchrun (``frame`` itself otherwise)."""
+    if not sharded(data):
+        return frame
+    frames = [None] * dist_info()[0]
+    torch.distributed.all_gather_object(frames, frame)
+    return pd.concat([f for f in frames if len(f)], ignore_index=True) if any(
+        len(f) for f in frames) else frame
+
+
+def _calibrate(run: TrainedRun, data: Dataset | Campaign, test: pd.DataFrame) -> None:
+    """The run's interval calibration from its validation part (never the test part) and the
+    90 % interval metrics of its test part; a report line when there are too few windows."""
+    try:
+        run.calibration = Calibration.from_predictions(
+            _all_ranks(validation_frame(run, data), data), "auto", LEVEL)
+    except DataError as exc:
+        run.report.append(f"No prediction intervals: {exc}")
+        return
+    run.intervals = interval_summary(test, run.calibration, LEVEL)
+    if not isinstance(data, Campaign):
+        run.intervals["by_drive"] = {data.name: dict(run.intervals["overall"])}

@@ -7,14 +7,15 @@ default, or MSE), a per-batch cosine learning-rate decay to 2 % of ``lr`` (``con
 early stopping on the validation MSE with the best weights restored. The validation loss and the
 history's ``val_loss`` are always MSE, whatever the training loss, so runs stay comparable.
 
-CPU threads: the PA-LSTM and DA-RNN recurrences run ~30 small kernels per time step, each ending
+CPU threads: the DA-RNN recurrence (and PA-LSTM's before issue 20, whose branches are now fused
+LSTMs) runs ~30 small kernels per time step, each ending
 in an OpenMP barrier. On a machine whose cores are shared with other processes, a second torch
 thread waits at every barrier for a core the OS gave to someone else: measured 11-21x slower
 than one thread (docs/benchmarks.md). With passive waiting (``OMP_WAIT_POLICY=PASSIVE``, which the
 package sets before torch loads) one thread is faster even on an idle 2-core machine (urban sample
-PA-LSTM: 46 s with 1 thread, 76 s with 2). ``cpu_threads(config)`` therefore gives these two
-models one thread, and the other models one thread when the machine is busy (1-minute load
-average >= 1) and torch's own count otherwise.
+PA-LSTM before issue 20: 46 s with 1 thread, 76 s with 2). ``cpu_threads(config)`` therefore gives
+DA-RNN one thread, and the other models (PA-LSTM included) one thread when the machine is busy
+(1-minute load average >= 1) and torch's own count otherwise.
 
 Multi-GPU / multi-process: when ``torch.distributed`` is initialised with more than one process
 (``torchrun --nproc_per_node=N -m palstm_core train …``), the model is wrapped in
@@ -128,7 +129,8 @@ def busy() -> bool:
 
 
 # models whose recurrence is many small kernels per step (attention_encoder.py): one thread
-SMALL_KERNEL_MODELS = ("pa_lstm", "da_rnn")
+# (PA-LSTM runs its branches as fused LSTMs since issue 20 and follows the rule of the others)
+SMALL_KERNEL_MODELS = ("da_rnn",)
 
 
 def auto_threads(model: str = "") -> int:

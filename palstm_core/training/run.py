@@ -14,10 +14,12 @@ import torch
 from ..data import DataError, Dataset
 from ..data.campaign import Campaign
 from ..grouping import SensorGrouping
+from ..intervals import Calibration, add_interval, check_level, interval_table
 from ..metrics import regression_metrics
 from ..models import MODELS, Forecaster
 from ..windows import Scaler, Windows, WindowSpec, input_groups, make_windows
 from .attention import Attention
+from .calibration import calibration_of
 from .config import TrainConfig
 from .loop import DeviceDrive
 from ..i18n import _
@@ -94,6 +96,10 @@ class TrainedRun:
              rows (``metrics`` is over all steps together; one step: {1: metrics})
     history  per-epoch {"epoch", "train_loss", "val_loss", "seconds"}
     report   what training skipped (drives too short or lacking a column), one line each
+    calibration  the split-conformal ``Calibration`` from the run's own validation part (None
+             for a run cached before intervals existed: ``interval_calibration`` makes it)
+    intervals    coverage, width and Winkler score of the 90 % interval on the test part:
+             {"level", "method", "calibration_windows", "overall", "by_drive", "by_step"}
     """
 
     model: Forecaster
@@ -115,6 +121,8 @@ class TrainedRun:
     metrics_by_drive: dict[str, dict[str, float]] = field(default_factory=dict)
     metrics_by_step: dict[int, dict[str, float]] = field(default_factory=dict)
     report: list[str] = field(default_factory=list)
+    calibration: Calibration | None = None
+    intervals: dict = field(default_factory=dict)
     path: Path | None = None
     from_cache: bool = False
 
@@ -196,7 +204,8 @@ class TrainedRun:
                        origin=ds.times[starts + w.lookback - 1])
         return ds.times[rows], w.y[rows], cat, report
 
-    def predict(self, data: Dataset | Campaign, part: str = "all") -> pd.DataFrame:
+    def predict(self, data: Dataset | Campaign, part: str = "all",
+                interval: float | None = None) -> pd.DataFrame:
         """One row per window, in time order: time, actual (NaN without target), predicted;
         for a ``Campaign`` also ``drive``, drive after drive. With ``window.steps`` > 1 the
         long form (``forecast_frame``): one row per (window, step), window after window.
@@ -206,7 +215,12 @@ class TrainedRun:
         ``result.attrs["report"]`` (a list of str, empty when nothing was skipped) says how many
         and which columns had gaps, and which drives of a campaign were skipped and why. When no
         window is left (e.g. an input column is all missing) a ``DataError`` names the columns.
+        ``interval`` (e.g. 0.9) adds ``lower`` and ``upper``: the split-conformal interval of that
+        level, calibrated on the validation part of the run's training data (``with_interval``).
         """
+        if interval is not None:
+            check_level(interval)
+            return self.with_interval(self.predict(data, part), interval, data)
         if isinstance(data, Campaign):
             frames, report = self._each_drive(data, lambda ds: self.predict(ds, part))
             frame = (pd.concat([f.assign(drive=n) for n, f in frames], ignore_index=True)
@@ -218,6 +232,32 @@ class TrainedRun:
         frame = self.forecast_frame(times, y, out)
         frame.attrs["report"] = report
         return frame
+
+    def interval_calibration(self, data: Dataset | Campaign | None = None) -> Calibration:
+        """The run's calibration: the stored one, else (a run cached before intervals existed)
+        computed from ``data``'s validation part when ``data`` is what the run was trained on."""
+        if self.calibration is not None:
+            return self.calibration
+        if data is None or data.fingerprint() != self.data_fingerprint:
+            raise DataError(
+                f"Run {self.key} ({self.config.model}) was stored before prediction intervals "
+                "existed, so it has no calibration. Predict once with an interval on the data it "
+                f"was trained on ({self.data_name}): that calibrates it on its validation part. "
+                "Or train it again.")
+        self.calibration = calibration_of(self, data)
+        return self.calibration
+
+    def with_interval(self, pred: pd.DataFrame, level: float = 0.9,
+                      data: Dataset | Campaign | None = None) -> pd.DataFrame:
+        """``pred`` (a ``predict`` frame of this run) with ``lower`` and ``upper`` of the
+        ``level`` interval; ``data``: the training data, for a run without a calibration."""
+        return add_interval(pred, self.interval_calibration(data), check_level(level))
+
+    def interval_metrics(self, data: Dataset | Campaign, level: float = 0.9,
+                         part: str = "test") -> pd.DataFrame:
+        """Coverage, mean width, Winkler score and n of the ``level`` interval on the ``part``
+        windows of ``data``: rows scope ("all", "drive", "step"), name, metrics."""
+        return interval_table(self.predict(data, part, interval=level), level)
 
     def _columns(self) -> tuple[str, ...]:
         return (("time", "actual", "predicted") if self.window.steps == 1 else
