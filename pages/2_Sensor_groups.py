@@ -120,10 +120,17 @@ st.subheader(_("Window"))
 defaults = ui.ui_defaults()
 K.lookback_in.setdefault(int(defaults["lookback"]))
 K.horizon_in.setdefault(int(defaults["horizon"]))
-w1, w2 = st.columns(2)
+K.steps_in.setdefault(int(defaults["steps"]))
+w1, w2, w3 = st.columns(3)
 lookback = w1.number_input(_("Lookback (steps the model sees)"), 1, 600, key=K.lookback_in)
 horizon = w2.number_input(_("Horizon (steps ahead; 0 = estimate the current step)"), 0, 600,
                           key=K.horizon_in)
+steps = w3.number_input(_("Forecast steps (values predicted from one window)"), 1, 120,
+                        key=K.steps_in,
+                        help=_("1: one value, horizon steps after the window. More: the values "
+                               "at t+horizon … t+horizon+steps−1, all from the same window (a "
+                               "multi-step forecast; Results then shows the fan and the error "
+                               "by step)."))
 
 # ---------------------------------------------------------------------------- validate
 names = [K.gname_.of(gid).get().strip() for gid in _rows()]
@@ -134,18 +141,23 @@ try:
                              name=dup))
     grouping = pc.SensorGrouping(_editable_groups())
     grouping.validate(ds, target)
-    window = pc.WindowSpec(lookback=int(lookback), horizon=int(horizon))
+    window = pc.WindowSpec(lookback=int(lookback), horizon=int(horizon), steps=int(steps))
 except pc.DataError as exc:
     ui.set_problem(target, None, ui.window_spec(), from_widgets=True)
     st.error(_("This grouping cannot be used yet: {error}", error=exc))
     ok = False
 else:
     ui.set_problem(target, grouping, window, from_widgets=True)
-    st.success(_("Ready: predict **{target}** from {sensors} sensors in {groups} groups, "
-                  "lookback {lookback}, horizon {horizon}.", target=target,
-                  sensors=len(grouping.features), groups=len(grouping.groups),
-                  lookback=window.lookback,
-                  horizon=window.horizon))
+    msg = _("Ready: predict **{target}** from {sensors} sensors in {groups} groups, "
+            "lookback {lookback}, horizon {horizon}.", target=target,
+            sensors=len(grouping.features), groups=len(grouping.groups),
+            lookback=window.lookback, horizon=window.horizon)
+    if window.steps > 1:
+        msg = _("Ready: predict **{target}** from {sensors} sensors in {groups} groups, "
+                "lookback {lookback}, horizon {horizon}, {steps} forecast steps.",
+                target=target, sensors=len(grouping.features), groups=len(grouping.groups),
+                lookback=window.lookback, horizon=window.horizon, steps=window.steps)
+    st.success(msg)
     ok = True
 if st.button(_("Next: train →"), type="primary", disabled=not ok, key=K.to_train):
     st.switch_page(ui.PAGE["train"])

@@ -67,6 +67,10 @@ else:
                 "lookback {lookback}, horizon {horizon}.", target=target,
                 sensors=len(g.features), groups=len(g.groups), names=', '.join(g.groups),
                 lookback=window.lookback, horizon=window.horizon))
+    if window.steps > 1:
+        st.write(_("{steps} forecast steps from every window (t + {horizon} … t + {last}).",
+                   steps=window.steps, horizon=window.horizon,
+                   last=window.horizon + window.steps - 1))
     window = _campaign_window(window)
     d = ui.ui_defaults()
     for key, value in ((K.trainset_models, ["pa_lstm"]),

@@ -11,6 +11,7 @@ import palstm_core as pc
 from palstm_core import plots
 from palstm_core.i18n import N_, _, tr
 from pages import _shared as ui
+from pages._shared import forecast_ui
 from pages._shared import uncertainty_ui as IV   # the band, coverage and warning (issue 23)
 
 K = ui.keys.Results
@@ -303,7 +304,8 @@ def window_section(run: pc.TrainedRun, pred: pd.DataFrame, att: pc.Attention,
 # ---------------------------------------------------------------------------- side by side
 def window_of(run: pc.TrainedRun, ds: pc.Dataset, t: float) -> tuple[int, np.ndarray]:
     """Row of ``run``'s test windows that predicts time ``t`` and its step times."""
-    tk = ui.predict_and_explain(run, ds, "test")[0]["time"].to_numpy(dtype=float)
+    pred1 = forecast_ui.first_step(ui.predict_and_explain(run, ds, "test")[0])
+    tk = pred1["time"].to_numpy(dtype=float)
     j = int(np.argmin(np.abs(tk - t)))
     return j, pc.window_steps(ds.times, float(tk[j]), run.window.lookback, run.window.horizon)
 
@@ -469,7 +471,8 @@ def lab_to_road_section(run: pc.TrainedRun, ds: pc.Dataset) -> None:
     else:
         st.write(_("{label} has no {target} column: predictions only (estimated from the "
                     "sensors).", label=other.label, target=run.target))
-    st.plotly_chart(plots.predictions_figure({run.config.model: check.predictions}, run.target,
+    one = forecast_ui.first_step(check.predictions)         # step 1 of a multi-step run
+    st.plotly_chart(plots.predictions_figure({run.config.model: one}, run.target,
                                              run.target_unit, other.time_kind,
                                              title=other.label),
                     width="stretch", key="other_fig")
@@ -496,23 +499,26 @@ def main() -> None:
     except pc.DataError as exc:
         st.error(tr(str(exc)))
         st.stop()
+    results, long = forecast_ui.one_row_per_window(results)    # step 1 of multi-step runs
     pred, att = results[main_key]
     if len(pred) == 0:
         st.error(_("The test span of this drive has no complete window; use a longer drive."))
         st.stop()
     preds = {f"{usable[k].config.model} · {k[:6]}": results[k][0] for k in compare}
-    leaderboard_section(run, drive, usable, {k: results[k][0] for k in compare})
+    leaderboard_section(run, drive, usable, long)
     trip_section(run, ds)
+    forecast_ui.step_one_note(run)
     times, step = pick_time(pred)
     predictions_section(preds, run, drive)
     t, map_name = window_section(run, pred, att, preds, drive, times, step)
+    forecast_ui.forecast_sections(run, long, usable, drive, t)
     EX.whatif_section(usable, compare, run, drive, t, map_name)
     pair_section(usable, main_key, drive, t)
     deletion_section(run, drive, map_name)
     relevance_vs_ig_section(run, drive)
     importance_section(run, att)
     EX.sensitivity_section(run, drive, t)
-    warning_section(run, pred, drive)
+    warning_section(run, long[main_key], drive)    # every step: the lead time picks one
     lab_to_road_section(run, drive)
     EX.report_section(run, drive, t, [usable[k] for k in compare])
     EX.link_section(run, drive, t, map_name, compare)

@@ -35,8 +35,16 @@ except pc.DataError as exc:
 note = " " + _("The data is simulated.") if ds.simulated else ""
 
 st.subheader(_("Predictions"))
-st.caption(_("{rows} rows: time, actual, predicted ({unit}).", rows=len(pred),
-             unit=run.target_unit or _("target unit")) + note)
+n_windows = len(ui.first_step(pred))
+if run.window.steps > 1:
+    st.caption(_("{rows} rows, one per window and forecast step ({n} windows × {steps} steps): "
+                 "time (the predicted time), origin (the newest input), step, actual, predicted "
+                 "({unit}). The maps below are one row per window (they explain step 1).",
+                 rows=len(pred), n=n_windows, steps=run.window.steps,
+                 unit=run.target_unit or _("target unit")) + note)
+else:
+    st.caption(_("{rows} rows: time, actual, predicted ({unit}).", rows=len(pred),
+                 unit=run.target_unit or _("target unit")) + note)
 st.download_button(_("Predictions CSV"), pred.to_csv(index=False).encode(), f"{stem}_predictions.csv",
                    "text/csv", key=K.dl_pred)
 
@@ -71,7 +79,7 @@ st.caption(_("Long format: one row per (window, lag, feature) with the map's val
 for col, name in zip(st.columns(len(names)), names):
     if name == "relevance" or K.dl_want_.of(name).get():
         with st.spinner(_("Computing {map} for {n} windows…", map=tr(pc.explain.SHORT[name]),
-                           n=len(pred))):
+                           n=n_windows)):
             frame = ui.part_map_frame(run, data, name, part)
         if isinstance(frame, str):
             col.error(tr(frame))

@@ -1,4 +1,6 @@
-"""Learn: what happens inside an LSTM cell, a GRU, and attention — live, on the sample data.
+"""Learn: what happens inside an LSTM cell, a GRU, and attention (the attention toy, the seq2seq
+attention decoder and multi-head self-attention, in ``pages/_shared/learn_seq.py``) — live, on
+the sample data.
 
 All numbers come from palstm_core.teach (real torch models); this page only lays them out.
 """
@@ -12,7 +14,8 @@ import palstm_core as pc
 from palstm_core import i18n, teach
 from palstm_core.i18n import N_, _
 from pages import _shared as ui
-from pages._shared import figures
+from pages._shared import figures, learn_seq
+from pages._shared.learn_seq import vec as _vec
 
 K = ui.keys.Learn
 
@@ -39,13 +42,6 @@ def _conformal(level: float, scaled: bool) -> teach.ConformalDemo:
 @st.cache_data(show_spinner=False, max_entries=64)
 def _gradients(lookback: int, forget_bias: float) -> pd.DataFrame:
     return teach.gradient_by_step(lookback=lookback, forget_bias=forget_bias)
-
-
-def _vec(a, n: int = 6) -> str:
-    """A vector as LaTeX: [0.61, 0.42, …]."""
-    a = np.asarray(a, dtype=float).ravel()
-    body = r",\ ".join(f"{v:.2f}" for v in a[:n]) + (r",\ \dots" if len(a) > n else "")
-    return r"\left[" + body + r"\right]"
 
 
 # ---------------------------------------------------------------- 1. inside an LSTM cell
@@ -490,6 +486,8 @@ def main() -> None:
     gradient_section()
     query_section(seq)
     pooling_section(demo["lstm"], hidden)
+    learn_seq.decoder_section(seq)
+    learn_seq.self_attention_section(seq)
     config = planted_settings()
     cache = ui.cache()
     planted_section(config, cache)

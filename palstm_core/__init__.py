@@ -29,7 +29,8 @@ from .explore import Edit, Sensitivity, WhatIf, error_by_value, sensitivity, wha
 from .grouping import SensorGrouping, lagged_correlation, suggest_groups
 from .intervals import Calibration as IntervalCalibration   # pc.Calibration: a vehicle's
 from .intervals import coverage_sentence, coverage_verdict, interval_metrics, interval_table
-from .metrics import exceedance_counts, highest_actual_time, regression_metrics
+from .metrics import (at_step, exceedance_counts, highest_actual_time, regression_metrics,
+                      step_for_lead, step_metrics)
 from .models import MODELS
 from .report import report_html, write_report
 from .training import (TrainConfig, TrainedRun, TrainingCancelled, TrainingError, check_device,
@@ -44,16 +45,16 @@ from .windows import WindowSpec, window_steps
 __all__ = [
     "Attention", "Attribution", "Calibration", "CalibrationSettings", "Campaign",
     "DEFAULT_CACHE_DIR", "DataError", "Dataset", "DriveCheck", "EarlyWarning", "Edit",
-    "FILE_SUFFIXES", "IntervalCalibration", "MAX_BYTES", "MODELS", "ModelCache", "SAMPLES", "SPLIT_SAMPLE",
-    "Sensitivity", "SensorGrouping", "TrainConfig", "TrainedRun", "TrainingCancelled",
-    "TrainingError", "TuneResult", "WhatIf", "WindowSpec", "add_vehicles", "attribute",
-    "calibrate", "check_device", "clean", "close_distributed", "concat_drives",
-    "coverage_sentence", "coverage_verdict", "device_name", "drive_check", "early_warning",
-    "error_by_value", "exceedance_counts", "explain", "highest_actual_time", "i18n",
-    "init_distributed", "interval_metrics", "interval_table", "lagged_correlation",
+    "FILE_SUFFIXES", "IntervalCalibration", "MAX_BYTES", "MODELS", "ModelCache", "SAMPLES",
+    "SPLIT_SAMPLE", "Sensitivity", "SensorGrouping", "TrainConfig", "TrainedRun",
+    "TrainingCancelled", "TrainingError", "TuneResult", "WhatIf", "WindowSpec", "add_vehicles",
+    "at_step", "attribute", "calibrate", "check_device", "clean", "close_distributed",
+    "concat_drives", "coverage_sentence", "coverage_verdict", "device_name", "drive_check",
+    "early_warning", "error_by_value", "exceedance_counts", "explain", "highest_actual_time",
+    "i18n", "init_distributed", "interval_metrics", "interval_table", "lagged_correlation",
     "leaderboard_table", "load_csv", "load_drives", "load_file", "load_sample",
     "load_sample_campaign", "merge_drives", "natural_key", "regression_metrics", "resample",
-    "score_runs", "sensitivity", "suggest_groups", "train", "trip_results", "tune",
-    "warning_tradeoff", "what_if", "window_steps",
+    "score_runs", "sensitivity", "step_for_lead", "step_metrics", "suggest_groups", "train",
+    "trip_results", "tune", "warning_tradeoff", "what_if", "window_steps",
 ]
 __all__ += ["report_html", "write_report"]                                    # report.py

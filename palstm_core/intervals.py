@@ -101,7 +101,7 @@ class Calibration:
         if math.isinf(self.multiplier):
             return np.ones_like(predicted)
         offset = np.maximum(self.multiplier * np.median(np.abs(self.predicted), axis=0), 1e-9)
-        return np.abs(predicted) + offset
+        return np.abs(predicted) + offset[: predicted.shape[1]]   # step 1 alone: its own c
 
     def quantile(self, level: float) -> np.ndarray:
         """Conformal quantile of the (scaled) absolute residuals per step."""

@@ -97,3 +97,13 @@ def step_for_lead(lead: int, horizon: int, steps: int) -> int:
     """The forecast step (1 … steps) whose prediction lies ``lead`` steps after the newest input
     (step k predicts ``horizon + k − 1`` steps ahead), clipped to the steps there are."""
     return int(min(max(int(lead) - int(horizon) + 1, 1), int(steps)))
+
+
+def step_metrics(pred: pd.DataFrame) -> dict[int, dict[str, float]]:
+    """Forecast step -> ``regression_metrics`` of that step's rows of a ``run.predict`` frame
+    (one-step frame: ``{1: …}`` of all rows); on a run's test predictions it is
+    ``run.metrics_by_step``, on another drive's the same per step there."""
+    if "step" not in pred.columns:
+        return {1: regression_metrics(pred["actual"], pred["predicted"])}
+    return {int(k): regression_metrics(g["actual"], g["predicted"])
+            for k, g in pred.groupby("step", sort=True)}

@@ -220,8 +220,8 @@ def test_page_renders_every_section():
     assert not at.exception, at.exception
     assert not at.error
     headers = [h.value for h in at.header]
-    assert len(headers) == 7 and headers[0].startswith("1.") and headers[5].startswith("6.")
-    assert headers[6].startswith("7.")                  # conformal intervals
+    assert len(headers) == 9 and headers[0].startswith("1.") and headers[7].startswith("6.")
+    assert headers[8].startswith("7.")                  # conformal intervals
     assert len(at.get("plotly_chart")) >= 9            # sequence, bars, heatmaps, gradients, attention
     assert len(at.latex) >= 10                          # LSTM and GRU equations with numbers
     assert "simulated" in _text(at).lower()
@@ -345,6 +345,60 @@ def test_planted_training_can_be_cancelled(tmp_path, monkeypatch):
     assert "learn_planted" not in at.session_state
 
 
+# ------------------------------------------------------------------ seq2seq / MHA (issue 22)
+def _chart(at, key: str) -> dict:
+    """The figure of the plotly chart whose element key is ``key``."""
+    return next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if key in c.proto.id)
+
+
+def test_seq2seq_decoder_section_is_live_and_its_sliders_change_it():
+    at = _app().run()
+    assert not at.exception, at.exception
+    headers = [h.value for h in at.header]
+    assert any(h.startswith("4b.") and "decoder" in h for h in headers)
+    latex = "\n".join(x.value for x in at.latex)
+    assert r"e_{kj} = d_k^\top h_j" in latex and r"c_k = \sum_j a_{kj} h_j" in latex
+    fig = _chart(at, "dec_attention_chart")
+    assert len([d for d in fig["data"] if d["type"] == "heatmap"]) == 2   # with / without forcing
+    box = [s for s in fig["layout"]["shapes"] if s.get("line", {}).get("color") == "red"]
+    y0 = box[0]["y0"]
+    eq = [x.value for x in at.latex if "teacher forcing" in x.value][0]
+    at.slider(key="d_step").set_value(3).run()                 # another decoder step
+    assert not at.exception
+    box = [s for s in _chart(at, "dec_attention_chart")["layout"]["shapes"]
+           if s.get("line", {}).get("color") == "red"]
+    assert box[0]["y0"] == y0 + 2
+    assert [x.value for x in at.latex if "teacher forcing" in x.value][0] != eq
+    before = _chart(at, "dec_attention_chart")["data"][0]["z"]
+    at.radio(key="d_kind").set_value("bahdanau").run()         # the other score: retrained
+    assert not at.exception
+    assert r"e_{kj} = v^\top \tanh(W_a d_{k-1} + U_a h_j)" in "\n".join(x.value for x in at.latex)
+    assert _chart(at, "dec_attention_chart")["data"][0]["z"] != before
+    table = next(d.value for d in at.dataframe if "decoder step" in d.value.columns)
+    assert len(table) == at.slider(key="d_steps").value
+
+
+def test_self_attention_section_is_live_and_its_sliders_change_it():
+    at = _app().run()
+    assert not at.exception, at.exception
+    assert any(h.value.startswith("4c.") for h in at.header)
+    latex = "\n".join(x.value for x in at.latex)
+    assert r"\mathrm{softmax}\!\left(\frac{Q_h K_h^\top}{\sqrt{d_h}}\right)" in latex
+    heads = _chart(at, "sa_heads_chart")
+    assert len([d for d in heads["data"] if d["type"] == "heatmap"]) == 2 * 2   # scores, A × heads
+    bars = _chart(at, "sa_query_chart")
+    assert [d["name"] for d in bars["data"]] == ["head 1", "head 2"]
+    at.select_slider(key="sa_heads").set_value(4).run()        # four heads side by side
+    assert not at.exception
+    assert len([d for d in _chart(at, "sa_heads_chart")["data"] if d["type"] == "heatmap"]) == 8
+    assert len(_chart(at, "sa_query_chart")["data"]) == 4
+    row = _chart(at, "sa_query_chart")["data"][0]["y"]
+    at.slider(key="sa_query").set_value(3).run()               # another query row
+    assert not at.exception
+    assert _chart(at, "sa_query_chart")["data"][0]["y"] != row
+    at.slider(key="sa_length").set_value(6).run()              # shorter window: query kept inside
+    assert not at.exception and at.slider(key="sa_query").max == 6
+    assert "matches `torch.nn.MultiheadAttention`" in _text(at)
 # ---------------------------------------------------------------------------- 7. intervals
 def test_conformal_demo_is_split_conformal():
     lo, hi = teach.conformal_demo(0.5), teach.conformal_demo(0.9)

@@ -7,7 +7,8 @@
     state     accessors of the data, the problem and the runs; set_problem; the memo
     nav       steps, start_page, step indicator, need_data / need_runs
     jobs      the one background-job runner and its poller (Train and Learn), torch's threads
-    figures   figures only the Learn page draws
+    figures   figures only the dashboard draws (Learn's, the maps Learn and Results share)
+    forecast_ui  Results' multi-step sections (fan, error by step, the model's own maps)
     explore_ui  Results' what-if, sensitivity, report and link sections
     lang      the session's language, the sidebar switch, translated page links and labels
 
@@ -27,8 +28,9 @@ from .nav import (PAGE, STEPS, collect_job, current_step, data_badge, need_data,
                   start_page, step_indicator)
 from .session import Memo
 from .settings import DEMO, cache, demo_settings, ui_defaults
-from .state import (add_run, adopt_cached_runs, base_dataset, campaign, dataset, default_clean_channels, delete_run,
-                    deletion, fingerprint, fits, grouping, load_campaign_into_session,
+from .state import (add_run, adopt_cached_runs, base_dataset, campaign, dataset,
+                    default_clean_channels, delete_run, deletion, fingerprint, first_step, fits,
+                    grouping, load_campaign_into_session,
                     load_into_session, load_sample_into_session, memo, merge_into_session,
                     on_campaign, open_cached, parse_upload, part_map_frame, predict_and_explain,
                     relevance_agreement, runs, set_campaign, set_dataset, set_problem,
@@ -43,7 +45,7 @@ __all__ = [
     "adopt_cached_runs", "background",
     "base_dataset", "cache", "campaign", "collect_job", "current_step", "data_badge", "dataset",
     "default_clean_channels", "delete_run", "deletion", "demo_settings", "explore_ui",
-    "fingerprint", "fits",
+    "fingerprint", "first_step", "fits",
     "forget_data", "grouping", "keys", "limit_threads", "load_campaign_into_session",
     "load_into_session", "load_sample_into_session", "memo", "merge_into_session", "need_data",
     "need_runs", "on_campaign", "open_cached", "parse_upload", "part_map_frame",

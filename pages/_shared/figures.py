@@ -1,5 +1,6 @@
-"""Figures only the Learn page draws (gates, gradients, attention toys, the planted-signal
-test), named by what they draw. The numbers come from ``palstm_core.teach``."""
+"""Figures only the dashboard draws (gates, gradients, attention toys, the planted-signal test;
+the decoder × encoder and per-head attention maps that Learn and Results share), named by what
+they draw. The numbers come from ``palstm_core.teach`` and ``palstm_core.explain``."""
 from __future__ import annotations
 
 import numpy as np
@@ -169,6 +170,102 @@ def group_weights_figure(weights, title: str) -> go.Figure:
     fig = go.Figure(go.Bar(x=list(weights.index), y=weights.to_numpy(),
                            marker_color=GATE_COLORS["c"]))
     fig.update_layout(height=320, title=title, yaxis_title=_("weight"), margin=dict(t=50, b=40))
+    return fig
+
+
+def step_labels(L: int) -> list[str]:
+    """Input steps of a window, oldest first: t−(L−1) … t−1, t (t = the newest input)."""
+    return [f"t−{L - 1 - j}" if j < L - 1 else "t" for j in range(L)]
+
+
+def decoder_attention_figure(att, title: str, forced=None, row: int | None = None) -> go.Figure:
+    """Decoder step × encoder step attention (rows sum to 1) as a heatmap; with ``forced`` a
+    second panel: the same window decoded with teacher forcing; a red box on decoder step
+    ``row`` (0-based)."""
+    panels = [(_("without teacher forcing (inference)"), np.asarray(att))]
+    if forced is not None:
+        panels.append((_("with teacher forcing (training)"), np.asarray(forced)))
+    S, L = panels[0][1].shape
+    top = max(float(a.max()) for _n, a in panels)      # colours span the weights there are
+    low = min(float(a.min()) for _n, a in panels)
+    fig = make_subplots(rows=1, cols=len(panels), shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=[n for n, _a in panels] if forced is not None else None)
+    for c, (_n, a) in enumerate(panels, 1):
+        fig.add_trace(go.Heatmap(
+            z=a, x=step_labels(L), y=[_("decoder step {k}", k=k + 1) for k in range(S)], zmin=low,
+            zmax=max(top, low + 1e-9), colorscale="Blues", showscale=c == 1,
+            colorbar=dict(title="a_kj"),
+            hovertemplate="%{y} reads encoder %{x}: %{z:.3f}<extra></extra>"), row=1, col=c)
+        if row is not None:
+            fig.add_shape(type="rect", x0=-0.5, x1=L - 0.5, y0=row - 0.5, y1=row + 0.5,
+                          line=dict(color="red", width=2), row=1, col=c)
+        fig.update_xaxes(title_text=_("encoder step j (input)"), row=1, col=c)
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(height=110 + 34 * S, title=title, margin=dict(t=70, b=40))
+    return fig
+
+
+def heads_figure(rows: dict, title: str, query: int | None = None) -> go.Figure:
+    """Rows of (heads, L, L) query step × key step maps (a layer each, or scores and weights),
+    the heads side by side; a red box on the ``query`` row. A row with negative values gets a
+    diverging colour scale (scores), else min … max of its weights (softmax weights)."""
+    names = list(rows)
+    n, L = np.asarray(rows[names[0]]).shape[:2]
+    fig = make_subplots(rows=len(names), cols=n, horizontal_spacing=0.03,
+                        vertical_spacing=0.12 if len(names) > 1 else 0.05,
+                        subplot_titles=[_("{row} · head {h}", row=r, h=h + 1) for r in names
+                                        for h in range(n)])
+    labels = step_labels(L)
+    for r, name in enumerate(names, 1):
+        z = np.asarray(rows[name], dtype=float)
+        signed = float(z.min()) < 0
+        lim = max(float(np.abs(z).max()), 1e-9)
+        low = -lim if signed else min(float(z.min()), lim - 1e-9)
+        for h in range(n):
+            fig.add_trace(go.Heatmap(
+                z=z[h], x=labels, y=labels, colorscale="RdBu" if signed else "Blues",
+                reversescale=signed, zmin=low, zmax=lim,
+                showscale=h == n - 1, colorbar=dict(len=0.9 / len(names),
+                                                    y=1 - (r - 0.5) / len(names)),
+                hovertemplate="query %{y} · key %{x}: %{z:.3f}<extra></extra>"), row=r, col=h + 1)
+            if query is not None:
+                fig.add_shape(type="rect", x0=-0.5, x1=L - 0.5, y0=query - 0.5, y1=query + 0.5,
+                              line=dict(color="red", width=2), row=r, col=h + 1)
+    fig.update_yaxes(autorange="reversed", showticklabels=False)
+    fig.update_yaxes(showticklabels=True, col=1)
+    fig.update_layout(height=80 + 300 * len(names), title=title, margin=dict(t=80, b=30))
+    return fig
+
+
+def query_row_figure(rows: dict, title: str) -> go.Figure:
+    """One query's attention weights over the key steps, a bar group per head."""
+    fig = go.Figure()
+    for i, (name, w) in enumerate(rows.items()):
+        w = np.asarray(w, dtype=float)
+        fig.add_bar(x=step_labels(len(w)), y=w, name=name,
+                    marker_color=list(GATE_COLORS.values())[i % len(GATE_COLORS)])
+    fig.update_layout(barmode="group", height=320, title=title, xaxis_title=_("key step j"),
+                      yaxis_title=_("weight (sums to 1 per head)"), margin=dict(t=50, b=40),
+                      legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def decoder_forecast_figure(inputs, targets, forecasts: dict, title: str) -> go.Figure:
+    """A window's inputs, the values after it and the decoder's forecasts (one line each)."""
+    L, S = len(inputs), len(targets)
+    x_in, x_out = np.arange(-L + 1, 1), np.arange(1, S + 1)
+    fig = go.Figure()
+    fig.add_scatter(x=x_in, y=inputs, mode="lines+markers", name=_("window (encoder input)"),
+                    line=dict(color="black"))
+    fig.add_scatter(x=x_out, y=targets, mode="lines+markers", name=_("true next values"),
+                    line=dict(color="#7f7f7f", dash="dot"))
+    for (name, f), color in zip(forecasts.items(), (GATE_COLORS["o"], GATE_COLORS["c"])):
+        fig.add_scatter(x=x_out, y=f, mode="lines+markers", name=name, line=dict(color=color))
+    fig.add_vline(x=0.5, line=dict(color="gray", dash="dash"))
+    fig.update_layout(height=320, title=title, xaxis_title=_("step (0 = newest input t; k = "
+                                                            "decoder step k)"),
+                      yaxis_title=_("scaled value"), margin=dict(t=50, b=40),
+                      legend=dict(orientation="h", y=-0.3))
     return fig
 
 

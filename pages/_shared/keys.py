@@ -71,7 +71,7 @@ class Groups(Space):
     groups_for_target = Key(DATA, doc="the target the editable groups were suggested for")
     next_gid = Key(SESSION)
     group_error = Key(PAGE)
-    lookback_in, horizon_in = widgets(SESSION, 2)
+    lookback_in, horizon_in, steps_in = widgets(SESSION, 3)
     new_group_name, add_group, reset_groups, to_train = widgets(PAGE, 4)
 
 
@@ -127,6 +127,8 @@ class Learn(Space):
     (src, sample, channel, start, length, values, hidden, trained, step, gate, lookback, fbias,
      q_level, q_change, pool_unit, pool_w, p_rows, p_lookback, p_lag, p_hidden, p_epochs,
      train_planted, cancel_planted, relative, run_xai, cancel_xai) = widgets(PAGE, 26)
+    (d_kind, d_lookback, d_steps, d_step, sa_length, sa_heads, sa_query,
+     sa_positions) = widgets(PAGE, 8)
     conf_level, conf_scaled = widgets(PAGE, 2)        # the conformal-interval section
 
 

@@ -29,7 +29,7 @@ def ui_defaults() -> dict:
     c, w = pc.TrainConfig(), pc.WindowSpec()
     d = {"hidden_size": c.hidden_size, "epochs": c.epochs, "batch_size": c.batch_size,
          "lr": c.lr, "patience": c.patience, "lookback": w.lookback, "horizon": w.horizon,
-         "tune_trials": 20, "tune_seconds": 600}
+         "steps": w.steps, "tune_trials": 20, "tune_seconds": 600}
     for item in os.environ.get("PALSTM_UI_DEFAULTS", "").split(","):
         if "=" in item:
             k, v = (s.strip() for s in item.split("=", 1))

@@ -41,6 +41,7 @@ def set_problem(target: str | None, grouping: pc.SensorGrouping | dict | None,
     if window is not None and not from_widgets:
         Groups.lookback_in.set(window.lookback)
         Groups.horizon_in.set(window.horizon)
+        Groups.steps_in.set(window.steps)
 
 
 def target() -> str | None:
@@ -209,6 +210,12 @@ def predict_and_explain(run: pc.TrainedRun, ds: pc.Dataset | pc.Campaign, part: 
     return memo(key, lambda: (run.predict(ds, part=part), run.explain(ds, part=part)))
 
 
+def first_step(pred):
+    """Step 1 of a (long) multi-step ``run.predict`` frame: one row per window, as
+    ``run.explain``; a one-step or an empty frame as it is."""
+    return pc.at_step(pred, 1) if len(pred) else pred
+
+
 def trip_results(run: pc.TrainedRun, data: pc.Dataset | pc.Campaign, part: str = "test"):
     """``pc.trip_results`` of ``run`` on ``data``, memoised per run, data and part; a plain
     message string when there are no trip totals (e.g. the target is not a mass rate)."""
@@ -237,7 +244,7 @@ def part_map_frame(run: pc.TrainedRun, ds: pc.Dataset, name: str, part: str = "t
     memoised; a plain message string when it cannot be computed."""
     def compute():
         try:
-            times = run.predict(ds, part=part)["time"].to_numpy()
+            times = first_step(run.predict(ds, part=part))["time"].to_numpy()
             return pc.explain.map_frame(times, pc.explain.part_maps(run, ds, name, part), run.columns)
         except (ValueError, pc.DataError) as exc:
             return str(exc)

@@ -25,7 +25,7 @@ import torch
 from ..data import DataError, Dataset
 from ..grouping import SensorGrouping, suggest_groups
 from ..intervals import Calibration
-from ..metrics import regression_metrics
+from ..metrics import regression_metrics, step_metrics
 from ..models import Forecaster
 from ..data.campaign import Campaign
 from ..windows import WindowSpec, input_groups
@@ -161,9 +161,7 @@ def _score(run: TrainedRun, data: Dataset | Campaign) -> None:
     ranks' drives under torchrun)."""
     test = _all_ranks(run.predict(data, part="test"), data)
     run.metrics = regression_metrics(test["actual"], test["predicted"])
-    run.metrics_by_step = ({1: dict(run.metrics)} if "step" not in test else
-                           {int(k): regression_metrics(g["actual"], g["predicted"])
-                            for k, g in test.groupby("step", sort=True)})
+    run.metrics_by_step = step_metrics(test)
     if isinstance(data, Campaign):
         run.metrics_by_drive = drive_metrics(test)
     else:
