@@ -11,13 +11,12 @@ import palstm_core as pc
 from palstm_core import plots
 from palstm_core.i18n import N_, _, tr
 from pages import _shared as ui
-from pages._shared import forecast_ui
+from pages._shared import drive_check_ui, forecast_ui
 from pages._shared import uncertainty_ui as IV   # the band, coverage and warning (issue 23)
 
 K = ui.keys.Results
 EX = ui.explore_ui           # what-if, sensitivity, report, link (issue 24)
 NOT_SCORED = N_("not scored yet")
-UPLOAD = "Upload a CSV…"             # option value of the drive selector; shown translated
 METRIC_FORMAT = {c: st.column_config.NumberColumn(format="%.3g")
                  for c in ("RMSE", "MAE", "MAPE %", "R²")}
 MAP_CAPTIONS = {                    # msgids, shown with tr()
@@ -433,51 +432,6 @@ def warning_section(run: pc.TrainedRun, pred: pd.DataFrame, ds: pc.Dataset) -> N
     IV.warning(run, pred, ds)
 
 
-# ---------------------------------------------------------------------------- lab → road
-def other_drive(ds: pc.Dataset) -> pc.Dataset | None:
-    """A second drive: another sample or an uploaded CSV (None: not chosen)."""
-    others = [s for s in pc.SAMPLES if f"sample: {s}" != ds.name]
-    choice = st.selectbox(_("Drive"), ["—", *others, UPLOAD], key=K.res_other,
-                          format_func=ui.fmt(lambda o: _("Upload a CSV…") if o == UPLOAD else o),
-                          help=_("Train on one drive (e.g. urban), check the model on another."))
-    if choice == UPLOAD:
-        up = st.file_uploader(_("Second drive (CSV)"), type=["csv", "txt"], key=K.other_upload)
-        return ui.parse_upload(up, _("second drive"))
-    if choice != "—":
-        return ui.memo(("sample", choice), lambda: pc.load_sample(choice))
-    return None
-
-
-def lab_to_road_section(run: pc.TrainedRun, ds: pc.Dataset) -> None:
-    """``pc.drive_check`` of the run on the whole of a second drive."""
-    st.subheader(_("Evaluate on another drive (lab → road)"))
-    other = other_drive(ds)
-    if other is None:
-        return
-    try:
-        check = ui.memo(("drive_check", run.key, other.fingerprint()),
-                        lambda: pc.drive_check(run, other))
-    except pc.DataError as exc:
-        st.error(tr(str(exc)))
-        return
-    m = check.metrics
-    if check.measured:
-        st.write(_("**{model}** trained on {data}, tested on the whole of {other}: RMSE "
-                   "{rmse:.3g}, MAE {mae:.3g}, R² {r2:.3f} (own test span: RMSE {own:.3g}).",
-                   model=run.config.model,
-                   data=_("{name} (simulated)", name=run.data_name) if run.simulated
-                   else run.data_name, other=other.label, rmse=m["rmse"], mae=m["mae"],
-                   r2=m["r2"], own=run.metrics["rmse"]))
-    else:
-        st.write(_("{label} has no {target} column: predictions only (estimated from the "
-                    "sensors).", label=other.label, target=run.target))
-    one = forecast_ui.first_step(check.predictions)         # step 1 of a multi-step run
-    st.plotly_chart(plots.predictions_figure({run.config.model: one}, run.target,
-                                             run.target_unit, other.time_kind,
-                                             title=other.label),
-                    width="stretch", key="other_fig")
-
-
 # ---------------------------------------------------------------------------- the page
 def main() -> None:
     ui.page_setup(N_("Results"), "📈")
@@ -519,7 +473,7 @@ def main() -> None:
     importance_section(run, att)
     EX.sensitivity_section(run, drive, t)
     warning_section(run, long[main_key], drive)    # every step: the lead time picks one
-    lab_to_road_section(run, drive)
+    drive_check_ui.lab_to_road_section(run, drive)
     EX.report_section(run, drive, t, [usable[k] for k in compare])
     EX.link_section(run, drive, t, map_name, compare)
     st.page_link(ui.PAGE["downloads"], label=_("Download predictions, attention and the model"),
