@@ -34,7 +34,7 @@ from .device import (autocast, close_distributed, device_name, dist_info, init_d
                      resolve_device)
 from .drives import Prepared, check_drive_names, prepare_campaign, prepare_single, sharded
 from .drives import natural as natural_key
-from .loop import DeviceDrive, check_scores, cpu_threads, fit
+from .loop import DeviceDrive, best_epoch, check_scores, cpu_threads, fit
 from .calibration import LEVEL, interval_summary, validation_frame
 from .run import TrainedRun, build_model, code_version, drive_metrics, run_key
 from ..i18n import _
@@ -151,7 +151,7 @@ def _fit_run(prep: Prepared, target: str, grouping: SensorGrouping, window: Wind
     with cpu_threads(config, device):                # the thread count training used
         device_label = device_name(str(device))
     run.timings = {"train_seconds": train_seconds, "epochs": len(history),
-                   "best_epoch": int(np.argmin([h["val_loss"] for h in history])) + 1,
+                   "best_epoch": best_epoch(history),
                    "device": device_label}
     return run
 

@@ -41,7 +41,7 @@ from ..windows import WindowSpec, make_windows
 from .config import Progress, TrainingError, check_device
 from .device import device_name, resolve_device
 from .drives import MIN_WINDOWS
-from .loop import check_scores, fit
+from .loop import best_epoch, check_scores, fit
 from .run import TrainedRun, code_version
 
 ATTACHMENT = "calibration.json"
@@ -187,7 +187,7 @@ def _fine_tune(run: TrainedRun, ds: Dataset, spec: WindowSpec, settings: Calibra
                     report=[f"Calibrated from fleet run {run.key} ({run.data_name}) on the "
                             f"first {counts['train'] + counts['val']} windows of {ds.name}."])
     tuned.timings = {"train_seconds": time.perf_counter() - t0, "epochs": len(history),
-                     "best_epoch": int(np.argmin([h["val_loss"] for h in history])) + 1,
+                     "best_epoch": best_epoch(history),
                      "device": device_name(str(dev))}
     return tuned, counts
 
