@@ -44,14 +44,14 @@ the sensors, ``WindowSpec(30, 1, steps=10)``, ``TrainConfig`` defaults, PA-LSTM,
 one CPU thread; the ``steps=1`` runs: test R² 0.989 / 0.986 / 0.978; linear's best step −0.37):
   plain mean (before)       step 1 0.956 / 0.897 / 0.964, worst step −4.03 / 0.43 / 0.22
   geometric mean (w = 1/S)  step 1 0.977 / 0.956 / 0.965, worst step −0.67 / 0.39 / 0.47
-  ... and the kept epoch by step 1's validation MSE: the same epochs, the same R²
+  ... and the epoch kept by step 1's validation MSE: no gain (seed 2: step 1 0.961)
   power mean q = −1         step 1 0.901 / 0.952 / 0.962, worst step  0.53 / 0.43 / 0.47
   w_1 = 0.3                 step 1 0.985 / 0.979 / 0.966, worst step  0.51 / 0.44 / 0.49
   w_1 = 1/2 (kept)          step 1 0.991 / 0.983 / 0.978, worst step  0.40 / 0.09 / 0.24
-The equal-weight means let steps 2-4 (which the analyzers' transport delay makes the easiest)
-set the shared encoder and step 1 falls 0.01-0.09 short of the one-step run; w_1 = 1/2 is the
+With equal weights step 1 falls 0.01-0.06 short of the one-step run (probably because steps
+2-4, which the analyzers' transport delay makes the easiest, set the shared encoder); w_1 = 1/2 is the
 only setting tried that keeps step 1 within 0.01 of it on all three seeds, at the price of the
-middle steps (mean R² over the steps 0.745 / 0.564 / 0.665 against 0.319 / 0.780 / 0.814 for the
+middle steps (R² over all rows 0.745 / 0.564 / 0.665 against 0.319 / 0.780 / 0.814 for the
 geometric mean); every step stays above linear and persistence (docs/benchmarks.md). Seed 0 of
 lstm / gru (mean R², step 1): plain 0.766, 0.924 / 0.785, 0.959; geometric 0.836, 0.971 /
 0.781, 0.976; w_1 = 1/2 0.781, 0.917 / 0.756, 0.975.
