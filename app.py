@@ -2,7 +2,7 @@
 import streamlit as st
 
 import palstm_core as pc
-from palstm_core.i18n import _
+from pages._shared.text import _
 from pages import _shared as ui
 
 ui.page_setup("PA-LSTM Explorer", "🚗")

@@ -8,7 +8,7 @@ import streamlit as st
 
 import palstm_core as pc
 from palstm_core import plots
-from palstm_core.i18n import N_, _, tr
+from pages._shared.text import N_, _, tr
 from pages import _shared as ui
 
 DRIVE_TYPES = sorted(s[1:] for s in pc.FILE_SUFFIXES if s)   # every format load_file reads

@@ -4,7 +4,7 @@ import streamlit as st
 
 import palstm_core as pc
 from palstm_core import plots
-from palstm_core.i18n import N_, _
+from pages._shared.text import N_, _
 from pages import _shared as ui
 
 ui.page_setup(N_("Sensor groups"), "🧩")

@@ -9,7 +9,7 @@ import streamlit as st
 
 import palstm_core as pc
 from palstm_core import plots
-from palstm_core.i18n import N_, _, tr
+from pages._shared.text import N_, _, tr
 from pages import _shared as ui
 from pages._shared import drive_check_ui, forecast_ui
 from pages._shared import uncertainty_ui as IV   # the band, coverage and warning (issue 23)

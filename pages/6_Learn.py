@@ -12,7 +12,7 @@ import streamlit as st
 
 import palstm_core as pc
 from palstm_core import i18n, teach
-from palstm_core.i18n import N_, _
+from pages._shared.text import N_, _
 from pages import _shared as ui
 from pages._shared import figures, learn_seq
 from pages._shared.learn_seq import vec as _vec

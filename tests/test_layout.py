@@ -220,7 +220,7 @@ def test_training_never_imports_the_cache():
 
 
 # ---------------------------------------------------------------------------- (d) public API only
-PUBLIC_MODULES = {"palstm_core", "palstm_core.plots", "palstm_core.teach", "palstm_core.i18n"}   # + bench for the CLI
+PUBLIC_MODULES = {"palstm_core", "palstm_core.plots", "palstm_core.teach"}   # design.md; + bench for the CLI
 
 
 def _ui_files() -> list[Path]:

@@ -7,7 +7,7 @@ import streamlit as st
 
 import palstm_core as pc
 from palstm_core import plots
-from palstm_core.i18n import _, tr
+from pages._shared.text import _, tr
 
 from .keys import Results as K
 from .lang import fmt

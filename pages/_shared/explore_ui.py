@@ -12,7 +12,7 @@ import streamlit as st
 
 import palstm_core as pc
 from palstm_core import plots
-from palstm_core.i18n import N_, _, tr
+from pages._shared.text import N_, _, tr
 
 from . import keys
 from .lang import fmt

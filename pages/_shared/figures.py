@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from palstm_core.i18n import _, tr
+from pages._shared.text import _, tr
 from palstm_core.teach import GATE_NAMES
 
 GATE_COLORS = {"f": "#d62728", "i": "#2ca02c", "o": "#1f77b4", "g": "#9467bd", "c": "#ff7f0e",

@@ -19,7 +19,7 @@ import streamlit as st
 
 import palstm_core as pc
 from palstm_core import i18n
-from palstm_core.i18n import _
+from pages._shared.text import _
 
 
 # PyTorch CPU threads: $PALSTM_TORCH_THREADS, default 1. The Streamlit server (and often the

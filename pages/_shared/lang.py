@@ -17,7 +17,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from palstm_core import i18n
-from palstm_core.i18n import _
+from pages._shared.text import _
 
 from .keys import Language
 

@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from palstm_core import teach
-from palstm_core.i18n import N_, _, tr
+from pages._shared.text import N_, _, tr
 
 from . import figures
 from .keys import Learn as K

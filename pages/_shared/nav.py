@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 import palstm_core as pc
-from palstm_core.i18n import N_, _, ngettext, tr
+from pages._shared.text import N_, _, ngettext, tr
 
 from .keys import Runs, enter_page
 from .state import (add_run, campaign, dataset, fits, grouping, runs, show_in_results, target,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import palstm_core as pc
-from palstm_core.i18n import _, tr
+from pages._shared.text import _, tr
 
 from .keys import Groups, Loaded, Problem, Runs, forget_data
 from .session import MEMO_SIZE, UPLOAD_SIZE, Memo  # noqa: F401 - Memo: tests import it here

@@ -10,7 +10,7 @@ import streamlit as st
 
 import palstm_core as pc
 from palstm_core import plots
-from palstm_core.i18n import _
+from pages._shared.text import _
 
 from . import state as ui
 from .keys import Results as K
