@@ -87,7 +87,7 @@ def test_model_api(name, history, small, tmp_path):
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_forward_shapes(name):
     groups = [[0, 1], [2, 3, 4], [5]]
-    model = pc.MODELS[name](groups=groups, lookback=6, hidden_size=4)
+    model = pc.MODELS[name](groups=groups, lookback=6, hidden_size=4).eval()   # maps: eval mode
     out = model(torch.randn(3, 6, 6))
     assert out.y.shape == (3,)
     for part, flag, shape in (("feature", "has_feature_attention", (3, 6, 6)),
@@ -97,6 +97,28 @@ def test_forward_shapes(name):
         assert (value is None) != getattr(model, flag)
         if value is not None:
             assert value.shape == shape
+
+
+def test_pa_lstm_trains_with_its_entropy_penalty_and_explains_in_eval_mode():
+    """In training mode PA-LSTM returns y and its penalty λ·H̄(α) (the loop adds it to the loss),
+    no maps; H̄ is 1 for a uniform α and falls as α picks sensors; eval mode gives the maps."""
+    torch.manual_seed(0)
+    groups = [[0, 1], [2, 3, 4], [5]]
+    model = pc.MODELS["pa_lstm"](groups=groups, lookback=6, hidden_size=4)
+    x = torch.randn(3, 6, 6)
+    out = model.train()(x)
+    assert out.relevance is None and out.penalty is not None and out.penalty.requires_grad
+    K = model.mask.sum(1)
+    uniform = torch.where(model.mask, 1.0 / K[:, None], 0.0)[:, None, None].expand(3, 3, 6, 3)
+    assert float(model.alpha_entropy(uniform)) == pytest.approx(1.0)
+    picked = torch.zeros_like(uniform)
+    picked[..., 0] = 1.0                        # every group puts all its weight on one sensor
+    assert float(model.alpha_entropy(picked)) == pytest.approx(0.0, abs=1e-9)
+    assert float(out.penalty) == pytest.approx(model.entropy_weight * float(
+        model.alpha_entropy(model.eval()(x).feature[..., model.index] .permute(2, 0, 1, 3)
+                            * model.mask[:, None, None])), rel=1e-5)
+    ev = model.eval()(x)
+    assert ev.penalty is None and ev.relevance.shape == (3, 6, 6)
 
 
 def test_persistence_uses_last_target_value():

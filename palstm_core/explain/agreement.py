@@ -15,7 +15,8 @@ Separability (PA-LSTM, docs/benchmarks.md "Issue 20"): within one group the rele
 γ_g·β^g_t·α^k_t, one time profile β^g for the whole group times sensor weights α that change
 along the window only through a learned per-(sensor, position) term; two sensors of one group
 that matter at two different lags may then be shown at the same lag(s). ``inseparable`` lists
-the groups where this happened on the data: IG (the whole function) finds two of the group's
+the groups (holding ≥ ``GROUP_SHARE`` of all |IG|) where this happened on the data: IG (the
+whole function) finds two of the group's
 sensors peaking at lags ≥ ``MIN_LAG_GAP`` steps apart while the relevance puts their peaks
 together (``unseparated``). ``rank_one_share`` per group (σ₁² / Σσ² of the group's L × K block
 of the mean relevance; 1 = exactly a time × sensor product) is reported as a diagnostic.
@@ -32,6 +33,7 @@ from .deletion import deletion_curve
 from ..i18n import _
 
 SENSOR_SHARE = 0.2       # a sensor "carries weight" in its group with at least this share of |IG|
+GROUP_SHARE = 0.1        # a group is judged for separability with at least this share of all |IG|
 MIN_LAG_GAP = 2          # peaks at least this many steps apart count as two different lags
 MAX_WINDOWS = 1024       # IG on at most this many evenly spaced windows of the part
 
@@ -95,6 +97,14 @@ def unseparated(rel: np.ndarray, ig: np.ndarray, idx: list[int]) -> bool:
                for i, a in enumerate(strong) for b in strong[i + 1:])
 
 
+def _matters(ig: np.ndarray, idx: list[int]) -> bool:
+    """True when the group of columns ``idx`` holds at least ``GROUP_SHARE`` of the (L, F) mean
+    |IG| map: in a group the model hardly uses, IG's peaks are noise and say nothing about lags
+    (planted data with both sources in the engine group: the source-free motion group was
+    flagged)."""
+    return float(ig[:, idx].sum()) >= GROUP_SHARE * max(float(ig.sum()), 1e-12)
+
+
 def _cell(c: tuple[str, int]) -> str:
     if c[1] == 0:
         return _("{sensor} at the newest input", sensor=c[0])
@@ -125,7 +135,8 @@ def relevance_agreement(run, data, part: str = "test", k: int = 5, n_steps: int 
     overlap = len(set(top_r) & set(top_i)) / k
     shares = rank_one_shares(rel_mean, att.features, att.groups or {})
     inseparable = [g for g, cols in (att.groups or {}).items()
-                   if unseparated(rel_mean, ig_mean, [list(att.features).index(c) for c in cols])]
+                   if _matters(ig_mean, idx := [list(att.features).index(c) for c in cols])
+                   and unseparated(rel_mean, ig_mean, idx)]
     out = RelevanceAgreement(rho, overlap, k, top_r, top_i, len(windows), shares, inseparable)
     if deletion:
         full_ig = np.zeros_like(rel_all)

@@ -3,7 +3,8 @@
 The drive stays on the device as one (T, F) tensor; a batch of windows is gathered by indexing
 rows ``start + arange(lookback)``, so no (N, lookback, F) window tensor is ever materialised.
 Adam on the training loss (``config.loss``: Huber with ``huber_delta`` in scaled target units by
-default, or MSE), a per-batch cosine learning-rate decay to 2 % of ``lr`` (``config.lr_schedule``),
+default, or MSE) plus the model's own regulariser where it has one (``ModelOutput.penalty``, e.g.
+PA-LSTM's attention entropy; the history's losses leave it out), a per-batch cosine learning-rate decay to 2 % of ``lr`` (``config.lr_schedule``),
 early stopping on the validation MSE with the best weights restored. The validation loss and the
 history's ``val_loss`` are always MSE, whatever the training loss, so runs stay comparable.
 
@@ -410,6 +411,9 @@ class _Loop:
             else:
                 sq = self._loss_sum(out.y.float(), yb)
                 loss = sq * weight
+            if out.penalty is not None:             # the model's regulariser, a mean per window:
+                # this rank's share of the global batch's mean (DDP averages over the ranks)
+                loss = loss + out.penalty.float() * (len(mine) * world / n_global)
         if world > 1 and drive.n_steps == 1:
             batch_sum = (sq.detach() if weight else sq.detach() * 0).reshape(1).double()
             torch.distributed.all_reduce(batch_sum)
