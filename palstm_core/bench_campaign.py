@@ -15,6 +15,7 @@ from .data import Campaign, Dataset, load_sample
 from .explain import attribute
 from .grouping import SensorGrouping
 from .training import TrainConfig, train
+from .training.loop import auto_threads
 from .windows import WindowSpec
 
 
@@ -93,11 +94,16 @@ def bench_campaign_wallclock(device: torch.device, n_drives: int = 8, rows: int 
                      for n, d in camp.drives.items()}, name=camp.name)
     test = list(camp.drives)[-1]
     spec = WindowSpec(lookback=30, horizon=0, test_drives=[test])
-    out: dict = {"drives": n_drives, "rows": rows, "test_drive": test, "models": {}}
+    # "auto" threads chosen once for both: auto_threads() reads the load average, which the
+    # first model's training raises (measured: PA-LSTM first got 2 threads, the LSTM after it 1)
+    config = {"cpu_threads": auto_threads("pa_lstm") if device.type == "cpu" else 0,
+              **(config or {})}
+    out: dict = {"drives": n_drives, "rows": rows, "test_drive": test, "models": {},
+                 "threads": config["cpu_threads"] or None}
     for name in models:
         t0, c0 = time.perf_counter(), time.process_time()
         run = train(camp, "CO2", SensorGrouping(OBD_GROUPS), spec,
-                    TrainConfig(model=name, device=str(device), **(config or {})))
+                    TrainConfig(model=name, device=str(device), **config))
         out["models"][name] = {"seconds": time.perf_counter() - t0,
                                "cpu_seconds": time.process_time() - c0,
                                "device": run.timings.get("device"),

@@ -34,7 +34,7 @@ from .device import (autocast, close_distributed, device_name, dist_info, init_d
                      resolve_device)
 from .drives import Prepared, check_drive_names, prepare_campaign, prepare_single, sharded
 from .drives import natural as natural_key
-from .loop import DeviceDrive, best_epoch, check_scores, cpu_threads, fit
+from .loop import DeviceDrive, best_epoch, check_scores, fit
 from .calibration import LEVEL, interval_summary, validation_frame
 from .run import TrainedRun, build_model, code_version, drive_metrics, run_key
 from ..i18n import _
@@ -138,8 +138,9 @@ def _fit_run(prep: Prepared, target: str, grouping: SensorGrouping, window: Wind
     model: Forecaster = build_model(config, input_groups(grouping, target, window), columns,
                                     target, window).to(device)
     shard = None if prep.train_ids is None else (prep.train_ids, prep.n_train)
+    info: dict = {}
     history = fit(model, prep.windows, prep.parts, config, device, progress, cancel, on_epoch,
-                  shard=shard)
+                  shard=shard, info=info)
     train_seconds = time.perf_counter() - t_start
     units = next((ds.units.get(target, "") for ds in prep.drives.values()), "")
     run = TrainedRun(model=model, target=target, grouping=grouping, window=window, config=config,
@@ -148,8 +149,7 @@ def _fit_run(prep: Prepared, target: str, grouping: SensorGrouping, window: Wind
                      simulated=prep.simulated, target_unit=units,
                      created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                      report=list(prep.report))
-    with cpu_threads(config, device):                # the thread count training used
-        device_label = device_name(str(device))
+    device_label = device_name(str(device), info.get("threads"))   # the threads training used
     run.timings = {"train_seconds": train_seconds, "epochs": len(history),
                    "best_epoch": best_epoch(history),
                    "device": device_label}

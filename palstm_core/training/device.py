@@ -48,11 +48,13 @@ def resolve_device(device: str = "auto") -> torch.device:
     return dev
 
 
-def device_name(device: str = "auto") -> str:
+def device_name(device: str = "auto", threads: int | None = None) -> str:
+    """"GPU: <name>" or "CPU (n threads)", n = ``threads`` (e.g. what training used) or torch's
+    count now."""
     dev = resolve_device(device)
     if dev.type == "cuda":
         return f"GPU: {torch.cuda.get_device_name(dev)}"
-    return f"CPU ({torch.get_num_threads()} threads)"
+    return f"CPU ({threads or torch.get_num_threads()} threads)"
 
 
 def autocast(device: torch.device, enabled: bool):

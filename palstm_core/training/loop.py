@@ -197,12 +197,12 @@ def cpu_threads(config: TrainConfig, device: torch.device):
     """Run the body with ``config.cpu_threads`` torch threads on CPU (0 = ``auto_threads()``);
     the previous count is restored afterwards. Nothing changes on a GPU."""
     if device.type != "cpu":
-        yield
+        yield None
         return
     before = torch.get_num_threads()
     torch.set_num_threads(config.cpu_threads or auto_threads(config.model))
     try:
-        yield
+        yield torch.get_num_threads()
     finally:
         torch.set_num_threads(before)
 
@@ -211,16 +211,19 @@ def fit(model: Forecaster, w: Windows, parts: dict[str, np.ndarray], config: Tra
         device: torch.device, progress: Progress | None = None,
         cancel: threading.Event | None = None,
         on_epoch: Callable[[dict], None] | None = None,
-        shard: tuple[np.ndarray, int] | None = None) -> list[dict]:
+        shard: tuple[np.ndarray, int] | None = None, info: dict | None = None) -> list[dict]:
     """Fit ``model`` (already on ``device``) on the ``parts["train"]`` windows of ``w``, with
     early stopping on ``parts["val"]``; returns the per-epoch history. ``shard`` = (global
     number of each local training window, training windows over all ranks) when each rank
-    holds its own drives. An exception raised by ``on_epoch`` (e.g. ``optuna.TrialPruned``)
+    holds its own drives. ``info`` (a dict) gets ``threads``: the torch CPU threads training
+    used (None on a GPU). An exception raised by ``on_epoch`` (e.g. ``optuna.TrialPruned``)
     stops training and propagates unchanged."""
     loop = _Loop(model, w, parts, config, device, progress, cancel, on_epoch)
     if shard is not None:
         loop.shard(*shard)
-    with cpu_threads(config, device):
+    with cpu_threads(config, device) as threads:
+        if info is not None:
+            info["threads"] = threads
         if model.closed_form:
             loop.closed_form()
         else:
