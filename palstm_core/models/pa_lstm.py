@@ -114,8 +114,14 @@ a second sensor 3 steps back; "hit" = the two planted cells are the top 2 of the
   matmul: urban-sample test R² 0.985 ± 0.006 over 3 seeds with it, 0.974 ± 0.006 without (0.982
   ± 0.006 before issue 20); planted sources unchanged (10/10, 9/10, 10/10).
 
-Still worse than before issue 20 (measured, docs/benchmarks.md): the Mazda real-log trip (MAE
-0.047 vs 0.034 g/s) and Toyota trip 2 (0.080 vs 0.074).
+Speed (docs/benchmarks.md, "Issue 20", 2026-12-02): a training step costs 3.8× the project's
+LSTM on one thread (the G fused branch LSTMs alone 2×, the rest is small batched kernels); with
+the penalty the validation loss settles sooner and early stopping ends training earlier, so on
+the 60k-row campaign the wall-clock to a trained model is 2.3× the LSTM's with the default
+threads (3.2× on one thread), at a lower held-out MAE.
+
+Still worse than before issue 20 (measured, one seed for the real logs): the motorway transfer
+(R² 0.964 ± 0.005 vs 0.976 ± 0.002) and the Mazda real-log trip (MAE 0.037 vs 0.034 g/s).
 
 Limitation: c^k_t is one number per sensor and position, shared by all windows; when two sensors
 of one group matter at lags that change from window to window, the map cannot separate them.
