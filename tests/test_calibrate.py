@@ -93,11 +93,14 @@ def test_bad_minutes_and_drives_are_plain_errors(fleet, linear_fleet):
 def test_calibration_brings_a_new_cars_trip_total_within_5_percent(tmp_path):
     """Issue 26, done when: the simulated fleet (5 cars of 1.0-3.0 l, 1100-2300 kg); a fleet
     PA-LSTM without the SUV and without covariates misses the SUV's trip CO2 total by more than
-    10 %; calibrated on the first 5 minutes of its drive, by less than 5 % on the rest (tiny
-    model: hidden 16, 10 epochs; docs/benchmarks.md has the full-size table)."""
+    10 %; calibrated on the first 5 minutes of its drive, by less than 5 % on the rest (the
+    fleet benchmark's model: hidden 16, 20 epochs, lookback 20; docs/benchmarks.md has its
+    table. With 10 epochs and lookback 10 the PA-LSTM with the entropy penalty on α missed by
+    21 % after calibration, the one before it by 2 %; at the benchmark's size it is 3.7 %)."""
     camp = load_fleet(tmp_path)
-    cfg = pc.TrainConfig(model="pa_lstm", hidden_size=16, epochs=10, device="cpu", cpu_threads=1)
-    run = pc.train(_without(camp, "suv"), "CO2", fleet_grouping(False), WINDOW, cfg)
+    cfg = pc.TrainConfig(model="pa_lstm", hidden_size=16, epochs=20, device="cpu", cpu_threads=1)
+    window = pc.WindowSpec(lookback=20, horizon=0)
+    run = pc.train(_without(camp, "suv"), "CO2", fleet_grouping(False), window, cfg)
     cal = pc.calibrate(run, camp["suv_long"], minutes=5, device="cpu",
                        settings=pc.CalibrationSettings(compare=False))
     fleet_err, cal_err = cal.comparison["error_pct"].iloc[:2]
