@@ -169,7 +169,8 @@ def campaign_rows(res: dict) -> list[tuple[str, str, str]]:
         out.append((f"wall-clock to trained PA-LSTM, {rows}", f"{ms['pa_lstm']['seconds']:.0f} s", ""))
         out.append((f"wall-clock to trained LSTM, {rows}", f"{ms['lstm']['seconds']:.0f} s", ""))
         ok = cw["pa_over_lstm"] <= 3
-        out.append((f"PA-LSTM ÷ LSTM wall-clock to trained model, {rows}, defaults",
+        threads = f", {cw['threads']} CPU thread(s) each" if cw.get("threads") else ""
+        out.append((f"PA-LSTM ÷ LSTM wall-clock to trained model, {rows}, defaults{threads}",
                     f"{cw['pa_over_lstm']:.2f}x", f"≤3 {'ok' if ok else 'NO'}"))
         mae = f"{ms['pa_lstm']['mae']:.3f} / {ms['lstm']['mae']:.3f}"
         if "xgb_lags_0_2_mae" in cw:

@@ -130,3 +130,7 @@ def test_campaign_wallclock_row(tmp_path):
     res = {"device": "cpu", "machine": machine(), "models": m, "cached": {"reopen_explain_ms": 1.0},
            "windows": {"windows_are_views": True}, "campaign_wallclock": cw}
     assert "PA-LSTM ÷ LSTM wall-clock to trained model, 600-row campaign, defaults" in format_table(res)
+    # both models train with the same thread count (auto resolved once), and the row says it
+    threads = {m["device"] for m in cw["models"].values()}
+    assert threads == {f"CPU ({cw['threads']} threads)"}, (threads, cw["threads"])
+    assert f"defaults, {cw['threads']} CPU thread(s) each" in format_table(res)
