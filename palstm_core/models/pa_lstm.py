@@ -57,7 +57,9 @@ its direct path, s_x^k = G·γ_g·Σ_t β^g_t α^k_t x^k_t, normalised per windo
 
       r^k_t = γ_{g(k)} · β^{g(k)}_t · α^k_t                    Σ_t Σ_k r^k_t = 1
 
-``ModelOutput.temporal`` is the overall profile Σ_g γ_g β^g_t (sums to 1), ``feature`` is α. The
+``ModelOutput.temporal`` is the overall profile Σ_g γ_g β^g_t (sums to 1), ``feature`` is α.
+The maps come in eval mode (``model.eval()``, as every explain function uses); in training mode
+``forward`` returns ``y`` and the penalty only, since the loop reads nothing else. The
 relevance covers the direct path only: x^k_t also reaches the context through h^g, which
 carries no per-input weight; ``palstm_core.explain.attribute`` measures the whole function and
 ``palstm_core.explain.relevance_agreement`` compares the two.
@@ -120,8 +122,10 @@ the penalty the validation loss settles sooner and early stopping ends training 
 the 60k-row campaign the wall-clock to a trained model is 2.3× the LSTM's with the default
 threads (3.2× on one thread), at a lower held-out MAE.
 
-Still worse than before issue 20 (measured, one seed for the real logs): the motorway transfer
-(R² 0.964 ± 0.005 vs 0.976 ± 0.002) and the Mazda real-log trip (MAE 0.037 vs 0.034 g/s).
+Still worse than before issue 20 (measured, 3 seeds): the motorway transfer of the urban run (R²
+0.964 ± 0.005 vs 0.976 ± 0.002; without the penalty 0.971, with λ = 0.002 0.967). The Mazda
+real-log trip is not (MAE 0.036 ± 0.001 vs 0.037 ± 0.005 g/s over seeds 0-2; seed 0 alone 0.037
+vs 0.034).
 
 Limitation: c^k_t is one number per sensor and position, shared by all windows; when two sensors
 of one group matter at lags that change from window to window, the map cannot separate them.
