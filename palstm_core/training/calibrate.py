@@ -178,7 +178,8 @@ def _fine_tune(run: TrainedRun, ds: Dataset, spec: WindowSpec, settings: Calibra
                         f"{spec.lookback}). Choose more minutes, or fill the missing values.")
     torch.manual_seed(config.seed)
     t0 = time.perf_counter()
-    history = fit(model, w, parts, config, dev, progress, cancel)
+    info: dict = {}
+    history = fit(model, w, parts, config, dev, progress, cancel, info=info)
     tuned = replace(run, model=model, window=spec, config=config, history=history,
                     metrics={}, metrics_by_drive={}, path=None, from_cache=False,
                     data_name=f"{ds.name} (calibrated from {run.key})",
@@ -188,7 +189,7 @@ def _fine_tune(run: TrainedRun, ds: Dataset, spec: WindowSpec, settings: Calibra
                             f"first {counts['train'] + counts['val']} windows of {ds.name}."])
     tuned.timings = {"train_seconds": time.perf_counter() - t0, "epochs": len(history),
                      "best_epoch": best_epoch(history),
-                     "device": device_name(str(dev))}
+                     "device": device_name(str(dev), info.get("threads"))}
     return tuned, counts
 
 
