@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.real_logs:
         from .leaderboard_real import main as real_main
-        return real_main(args.models or ["pa_lstm", "lstm"], args.seeds[:1], args.out)
+        return real_main(args.models or ["pa_lstm", "lstm"], args.seeds[:1], args.out, args.steps)
 
     results = [r for path in args.load_results for r in json.loads(Path(path).read_text())]
     if args.models is None:

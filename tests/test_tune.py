@@ -242,3 +242,19 @@ def test_real_logs_trips_and_xgboost_rows():
                         "xgb (rpm, accel, slope; 2 lags)": mae_few,
                         "xgb (all 9 OBD; 2 lags)": mae_all}], ["pa_lstm"])
     assert "| t | 60 | **0.0010** |" in text and Path(real.__file__).name == "leaderboard_real.py"
+
+
+def test_real_logs_multi_step_rows():
+    """``--real-logs --steps N``: each model forecasts N seconds from every test window of a real
+    trip; the row holds its MAE over all steps, of step 1 and of step N, on the same windows."""
+    from palstm_core import leaderboard_real as real
+    if not real.LOGS.is_dir():
+        pytest.skip("../shared/real-logs/ is not here")
+    name, frame = next(real.trips())
+    row = real.evaluate_trip_steps(name, frame.iloc[:600], ["linear"], seed=0, steps=3)
+    every, first, last = row["linear"]
+    assert row["test_windows"] == 600 - int(round(600 * 0.85)) - 2    # the last 2 lack step 3
+    assert 0 < every and 0 < first < last            # 3 s ahead is harder than the current second
+    text = real.table_steps([row], ["linear"], 3)
+    assert "linear MAE (g/s): all steps / step 1 / step 3" in text
+    assert f"| {name} | {row['test_windows']} | {every:.4f} / {first:.4f} / {last:.4f} |" in text
