@@ -58,7 +58,7 @@ def pa_checks(att, info) -> dict[str, bool]:
 @pytest.fixture(scope="module")
 def pa_runs():
     # 16 epochs: with a β per branch (issue 20) 8 left seed 2 with 45 % of β^g within ±2 steps;
-    # with the entropy penalty on α, 12 left it with 49 % (peak at the lag), 16 with 78 %
+    # with the entropy penalty on α, 12 left it with 49 % (peak at the lag), 16 with 62 %
     return {seed: _train("pa_lstm", seed, epochs=16) for seed in SEEDS}
 
 
