@@ -33,6 +33,7 @@ import numpy as np
 from .cache import ModelCache
 from .data import Campaign, Dataset
 from .grouping import SensorGrouping
+from .leaderboard import write_block
 from .leaderboard_real import trips
 from .simulate_fleet import fleet_grouping, load_fleet
 from .training import TrainConfig, train
@@ -155,15 +156,6 @@ def render(sim, real_rows, load: str) -> str:
     return "\n".join(body)
 
 
-def _write_block(path: Path, start: str, end: str, text: str) -> None:
-    """Put ``text`` between the markers ``start`` and ``end`` of ``path`` (appended when new)."""
-    old = path.read_text(encoding="utf-8") if path.is_file() else ""
-    if start in old and end in old:
-        head, rest = old.split(start, 1)
-        old = head + rest.split(end, 1)[1]
-    path.write_text(f"{old.rstrip()}\n\n{start}\n{text}{end}\n", encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m palstm_core.fleet_bench")
     p.add_argument("--out", default="-", help="markdown file to update (between the fleet "
@@ -186,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         markers = (START, END)
     print(text)
     if args.out != "-":
-        _write_block(Path(args.out), *markers, text)
+        write_block(Path(args.out), *markers, text)
     return 0
 
 

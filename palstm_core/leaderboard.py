@@ -204,8 +204,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="add raw results saved earlier (e.g. from runs in parallel processes)")
     args = p.parse_args(argv)
     if args.real_logs:
-        from .leaderboard_real import main as real_main
-        return real_main(args.models or ["pa_lstm", "lstm"], args.seeds[:1], args.out, args.steps)
+        return _real_logs(args)
 
     results = [r for path in args.load_results for r in json.loads(Path(path).read_text())]
     if args.models is None:
@@ -273,17 +272,27 @@ def _steps_words(steps: int, horizon: int) -> tuple[str, str]:
             "deletion and maps judge step 1)")
 
 
+def _real_logs(args: argparse.Namespace) -> int:
+    """``--real-logs``: the real-log trips' block (``leaderboard_real``), printed and written."""
+    from .leaderboard_real import block
+    text, start, end = block(args.models or ["pa_lstm", "lstm"], args.seeds[:1], args.steps)
+    if args.out != "-":
+        write_block(Path(args.out), start, end, text)
+        print(f"written to {args.out}", file=sys.stderr)
+    return 0
+
+
 def write_block(out: Path, start: str, end: str, text: str) -> None:
     """Replace the part of ``out`` between the ``start`` and ``end`` lines by ``text`` (append
     it with the two lines when the file has none); the rest of the file is kept as written."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    old = out.read_text() if out.is_file() else ""
+    old = out.read_text(encoding="utf-8") if out.is_file() else ""
     if start in old and end in old:
         head, rest = old.split(start, 1)
         tail = rest.split(end, 1)[1]
     else:
         head, tail = old + ("\n" if old else ""), "\n"
-    out.write_text(f"{head}{start}\n{text}{end}{tail}")
+    out.write_text(f"{head}{start}\n{text}{end}{tail}", encoding="utf-8")
 
 
 if __name__ == "__main__":
