@@ -185,9 +185,45 @@ def coverage_verdict(coverage: float, level: float, n: int) -> str:
         "as promised"
 
 
-def coverage_sentence(coverage: float, level: float, n: int) -> str:
-    """A plain sentence comparing the measured coverage with the nominal level."""
+def error_ratio(frame: pd.DataFrame, cal: Calibration) -> dict[str, float]:
+    """Mean absolute error of ``frame``'s measured rows ("here") and of the calibration windows
+    at the same forecast steps ("validation"), and their ratio: why a coverage differs from the
+    level. A band sized on validation errors twice those here covers more than promised."""
+    a, p = _wide(frame, "actual"), _wide(frame, "predicted")
+    ok = np.isfinite(a) & np.isfinite(p)
+    here = float(np.abs(a - p)[ok].mean()) if ok.any() else math.nan
+    val = float(np.abs(cal.residuals[:, : a.shape[1]]).mean())
+    return {"here": here, "validation": val, "ratio": here / val if val > 0 else math.nan}
+
+
+def coverage_sentence(coverage: float, level: float, n: int,
+                      errors: dict[str, float] | None = None) -> str:
+    """A plain sentence comparing the measured coverage with the nominal level; with ``errors``
+    (``error_ratio``) a second one with the measured reason when the coverage differs."""
     verdict = coverage_verdict(coverage, level, n)
+    ratio = math.nan if errors is None else errors["ratio"]
+    if verdict == "under" and np.isfinite(ratio) and ratio <= 1:
+        return _("{coverage:.0%} of the measured values lie inside the {level:.0%} interval: "
+                 "fewer than promised, although the model's mean absolute error here ({here:.3g}) "
+                 "is no larger than on the validation windows the band was calibrated on "
+                 "({val:.3g}): its errors here are spread differently (rare large misses among small "
+                 "ones). Read the band as too narrow.", coverage=coverage, level=level,
+                 here=errors["here"], val=errors["validation"])
+    sentence = _coverage_sentence(coverage, level, verdict)
+    if verdict == "under" and np.isfinite(ratio):
+        sentence += " " + _("Measured: the model's mean absolute error here is {ratio:.1f}× that "
+                            "on the validation windows the band was calibrated on ({here:.3g} vs "
+                            "{val:.3g}).", ratio=ratio, here=errors["here"],
+                            val=errors["validation"])
+    elif verdict == "over" and np.isfinite(ratio) and ratio < 1:
+        sentence += " " + _("Measured: the model's mean absolute error here is {ratio:.0%} of that "
+                            "on the validation windows the band was calibrated on ({here:.3g} vs "
+                            "{val:.3g}): the validation part was harder than this part.",
+                            ratio=ratio, here=errors["here"], val=errors["validation"])
+    return sentence
+
+
+def _coverage_sentence(coverage: float, level: float, verdict: str) -> str:
     if verdict == "unknown":
         return _("No measured values here, so the coverage cannot be checked.")
     if verdict == "under":
