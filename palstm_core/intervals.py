@@ -186,14 +186,18 @@ def coverage_verdict(coverage: float, level: float, n: int) -> str:
 
 
 def error_ratio(frame: pd.DataFrame, cal: Calibration) -> dict[str, float]:
-    """Mean absolute error of ``frame``'s measured rows ("here") and of the calibration windows
-    at the same forecast steps ("validation"), and their ratio: why a coverage differs from the
-    level. A band sized on validation errors twice those here covers more than promised."""
+    """Why a coverage differs from the level, measured: the mean absolute error of ``frame``'s
+    measured rows ("here") and of the calibration windows at the same forecast steps
+    ("validation"), their ratio, and the mean signed error (actual − predicted) of each ("bias",
+    "validation_bias"). A band sized on validation errors twice those here covers more than
+    promised; one around predictions biased more than on validation covers less."""
     a, p = _wide(frame, "actual"), _wide(frame, "predicted")
     ok = np.isfinite(a) & np.isfinite(p)
-    here = float(np.abs(a - p)[ok].mean()) if ok.any() else math.nan
-    val = float(np.abs(cal.residuals[:, : a.shape[1]]).mean())
-    return {"here": here, "validation": val, "ratio": here / val if val > 0 else math.nan}
+    r, v = (a - p)[ok], cal.residuals[:, : a.shape[1]]
+    here = float(np.abs(r).mean()) if ok.any() else math.nan
+    val = float(np.abs(v).mean())
+    return {"here": here, "validation": val, "ratio": here / val if val > 0 else math.nan,
+            "bias": float(r.mean()) if ok.any() else math.nan, "validation_bias": float(v.mean())}
 
 
 def coverage_sentence(coverage: float, level: float, n: int,
@@ -206,9 +210,10 @@ def coverage_sentence(coverage: float, level: float, n: int,
         return _("{coverage:.0%} of the measured values lie inside the {level:.0%} interval: "
                  "fewer than promised, although the model's mean absolute error here ({here:.3g}) "
                  "is no larger than on the validation windows the band was calibrated on "
-                 "({val:.3g}): its errors here are spread differently (rare large misses among small "
-                 "ones). Read the band as too narrow.", coverage=coverage, level=level,
-                 here=errors["here"], val=errors["validation"])
+                 "({val:.3g}); its errors fall differently here (mean error, actual − predicted: "
+                 "{bias:+.3g} here, {val_bias:+.3g} on validation). Read the band as too narrow.",
+                 coverage=coverage, level=level, here=errors["here"], val=errors["validation"],
+                 bias=errors["bias"], val_bias=errors["validation_bias"])
     sentence = _coverage_sentence(coverage, level, verdict)
     if verdict == "under" and np.isfinite(ratio):
         sentence += " " + _("Measured: the model's mean absolute error here is {ratio:.1f}× that "
