@@ -125,7 +125,11 @@ threads (3.2× on one thread), at a lower held-out MAE.
 Still worse than before issue 20 (measured, 3 seeds): the motorway transfer of the urban run (R²
 0.964 ± 0.005 vs 0.976 ± 0.002; without the penalty 0.971, with λ = 0.002 0.967). The Mazda
 real-log trip is not (MAE 0.036 ± 0.001 vs 0.037 ± 0.005 g/s over seeds 0-2; seed 0 alone 0.037
-vs 0.034).
+vs 0.034). Tried for the motorway and not kept (docs/benchmarks.md, "More variants for the
+motorway gap"): a bounded step term, no step or no content term, α from c^k_t alone, content
+on the window-centred series (motorway 0.972 but urban 0.958 on two seeds), α's inputs clamped
+to the training range (no change: the motorway stays inside it), input noise, context dropout
+and sensor dropout.
 
 Limitation: c^k_t is one number per sensor and position, shared by all windows; when two sensors
 of one group matter at lags that change from window to window, the map cannot separate them.
