@@ -28,7 +28,7 @@ from .explain import Attention, Attribution, attribute
 from .explore import Edit, Sensitivity, WhatIf, error_by_value, sensitivity, what_if
 from .grouping import SensorGrouping, lagged_correlation, suggest_groups
 from .intervals import Calibration as IntervalCalibration   # pc.Calibration: a vehicle's
-from .intervals import (coverage_sentence, coverage_verdict, error_ratio, interval_metrics,
+from .intervals import (coverage_sentence, coverage_verdict, error_shift, interval_metrics,
                         interval_table)
 from .metrics import (at_step, exceedance_counts, highest_actual_time, regression_metrics,
                       step_for_lead, step_metrics)
@@ -51,7 +51,7 @@ __all__ = [
     "TrainingCancelled", "TrainingError", "TuneResult", "WhatIf", "WindowSpec", "add_vehicles",
     "at_step", "attribute", "calibrate", "check_device", "clean", "close_distributed",
     "concat_drives", "coverage_sentence", "coverage_verdict", "device_name", "drive_check",
-    "early_warning", "error_by_value", "error_ratio", "exceedance_counts", "explain",
+    "early_warning", "error_by_value", "error_shift", "exceedance_counts", "explain",
     "highest_actual_time", "i18n", "init_distributed", "interval_metrics", "interval_table",
     "lagged_correlation", "leaderboard_table", "load_csv", "load_drives", "load_file",
     "load_sample", "load_sample_campaign", "merge_drives", "natural_key", "regression_metrics",

@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from . import (MODELS, Campaign, DataError, ModelCache, SensorGrouping, TrainConfig,
                TrainingError, WindowSpec, check_device, close_distributed, coverage_sentence,
-               error_ratio, explain, init_distributed, interval_metrics, regression_metrics,
+               error_shift, explain, init_distributed, interval_metrics, regression_metrics,
                suggest_groups, train, tune)
 from .bench import format_table, run_bench
 from .cli_common import (_add_data_args, _cache_notes, _cached_run, _campaign, _dataset,
@@ -166,7 +166,7 @@ def cmd_predict(args) -> int:
         _print_metrics([("this drive", regression_metrics(pred["actual"], pred["predicted"]))])
         if args.interval is not None:
             m = interval_metrics(pred, args.interval)
-            errors = error_ratio(pred, run.calibration) if run.calibration else None
+            errors = error_shift(pred, run.calibration) if run.calibration else None
             print(coverage_sentence(m["coverage"], args.interval, m["n"], errors) +
                   f" Mean width {m['width']:.4g} {run.target_unit}.".rstrip())
     return 0

@@ -16,7 +16,7 @@ neither fits every model, the Winkler choice does on seed 0 (docs/benchmarks.md)
 exchangeable windows the coverage is ≥ level; time series are not exchangeable and a new drive
 is a shift, so the coverage on the test part is measured, not assumed (``interval_metrics``):
 across five seeds of one model it spreads 0.70–0.96 on that test span (LSTM), as the errors
-change in size or sign from the validation span to the test span; ``error_ratio`` measures
+change in size or sign from the validation span to the test span; ``error_shift`` measures
 which, for the sentence on Results.
 
 The early warning uses the joint residuals: window j of the validation part gives a whole
@@ -188,7 +188,7 @@ def coverage_verdict(coverage: float, level: float, n: int) -> str:
         "as promised"
 
 
-def error_ratio(frame: pd.DataFrame, cal: Calibration) -> dict[str, float]:
+def error_shift(frame: pd.DataFrame, cal: Calibration) -> dict[str, float]:
     """Why a coverage differs from the level, measured: the mean absolute error of ``frame``'s
     measured rows ("here") and of the calibration windows at the same forecast steps
     ("validation"), their ratio, and the mean signed error (actual − predicted) of each ("bias",
@@ -206,7 +206,7 @@ def error_ratio(frame: pd.DataFrame, cal: Calibration) -> dict[str, float]:
 def coverage_sentence(coverage: float, level: float, n: int,
                       errors: dict[str, float] | None = None) -> str:
     """A plain sentence comparing the measured coverage with the nominal level; with ``errors``
-    (``error_ratio``) a second one with the measured reason when the coverage differs."""
+    (``error_shift``) a second one with the measured reason when the coverage differs."""
     verdict = coverage_verdict(coverage, level, n)
     ratio = math.nan if errors is None else errors["ratio"]
     if verdict == "under" and np.isfinite(ratio) and ratio <= 1:

@@ -10,7 +10,7 @@ import pytest
 
 from palstm_core.data import DataError
 from palstm_core.early_warning import exceedance_probability, score_warnings, tradeoff
-from palstm_core.intervals import (Calibration, add_interval, coverage_sentence, error_ratio,
+from palstm_core.intervals import (Calibration, add_interval, coverage_sentence, error_shift,
                                    interval_metrics, interval_table)
 
 
@@ -109,7 +109,7 @@ def test_coverage_sentence_gives_the_measured_reason():
     said = {}
     for name, test in cases.items():
         band = add_interval(test, cal, 0.9)
-        m, errors = interval_metrics(band, 0.9), error_ratio(band, cal)
+        m, errors = interval_metrics(band, 0.9), error_shift(band, cal)
         said[name] = (m["coverage"], errors, coverage_sentence(m["coverage"], 0.9, m["n"], errors))
     coverage, errors, sentence = said["calm"]
     assert coverage > 0.99 and errors["ratio"] == pytest.approx(0.5, abs=0.03)

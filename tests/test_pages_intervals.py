@@ -44,7 +44,7 @@ def test_band_and_coverage_follow_the_chosen_level(app, small_ds):
         m = pc.interval_metrics(want, level)
         assert any(f"**{m['coverage']:.1%}**" in md.value and f"**{level:.0%}**" in md.value
                    for md in at.markdown)
-        errors = pc.error_ratio(want, run.interval_calibration(small_ds))
+        errors = pc.error_shift(want, run.interval_calibration(small_ds))
         sentence = pc.coverage_sentence(m["coverage"], level, m["n"], errors)
         verdict = pc.coverage_verdict(m["coverage"], level, m["n"])
         where = at.caption if verdict == "as promised" else at.warning

@@ -53,7 +53,7 @@ def interval_band(run: pc.TrainedRun, pred: pd.DataFrame, ds: pc.Dataset) -> pd.
                 help=_("{method} interval from {n} validation windows (split conformal, per "
                        "forecast step).", method=info["method"],
                        n=info["calibration_windows"]))
-    errors = pc.error_ratio(band, run.interval_calibration(training_data(run, ds)))
+    errors = pc.error_shift(band, run.interval_calibration(training_data(run, ds)))
     sentence = pc.coverage_sentence(m["coverage"], level, m["n"], errors)
     verdict = pc.coverage_verdict(m["coverage"], level, m["n"])
     (st.caption if verdict == "as promised" else st.warning)(sentence)
