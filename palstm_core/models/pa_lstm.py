@@ -127,9 +127,9 @@ Still worse than before issue 20 (measured, 3 seeds): the motorway transfer of t
 real-log trip is not (MAE 0.036 ± 0.001 vs 0.037 ± 0.005 g/s over seeds 0-2; seed 0 alone 0.037
 vs 0.034). Tried for the motorway and not kept (docs/benchmarks.md, "More variants for the
 motorway gap"): a bounded step term, no step or no content term, α from c^k_t alone, content
-on the window-centred series (motorway 0.972 but urban 0.958 on two seeds), α's inputs clamped
-to the training range (no change: the motorway stays inside it), input noise, context dropout
-and sensor dropout.
+on the window-centred series (motorway 0.972, but urban 0.958 and 0.956 on two of three
+seeds), α's inputs clamped to the training range (no change: the motorway stays inside it),
+no c^k_t, no p^g_t, input noise, context dropout and sensor dropout.
 
 Limitation: c^k_t is one number per sensor and position, shared by all windows; when two sensors
 of one group matter at lags that change from window to window, the map cannot separate them.
