@@ -29,9 +29,9 @@ import numpy as np
 from .data import Dataset, load_sample, load_sample_campaign
 
 from .early_warning import early_warning
-from .grouping import SensorGrouping, suggest_groups
+from .grouping import suggest_groups
 from .leaderboard import DEFAULT_OUT, write_block
-from .leaderboard_real import GROUPS, LOOKBACK, SPLIT, trips
+from .leaderboard_real import train_trip, trips
 from .training import TrainConfig, device_name, train
 from .windows import WindowSpec
 
@@ -65,9 +65,7 @@ def real_logs(model: str, seed: int) -> list[dict]:
     out = []
     for name, frame in trips():
         ds = Dataset(frame=frame, time_column="time", name=name)
-        run, s = _timed(lambda: train(ds, "CO2", SensorGrouping(GROUPS),
-                                      WindowSpec(lookback=LOOKBACK, horizon=0, split=SPLIT),
-                                      TrainConfig(model=model, seed=seed, device="cpu")))
+        run, s = _timed(lambda: train_trip(ds, model, seed))
         out.append(_row(f"real logs: {name}, last 15 %", model, run, s))
     return out
 

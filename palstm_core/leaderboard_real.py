@@ -68,6 +68,14 @@ def xgb_mae(frame: pd.DataFrame, test_start: int, cols: list[str], test_rows: np
     return float(np.mean(np.abs(p - y.iloc[test_rows].to_numpy())))
 
 
+def train_trip(ds: Dataset, model: str, seed: int = 0, steps: int = 1):
+    """The real-logs recipe, shared by every table of the trips: CO2 of the current second from
+    ``GROUPS``, lookback ``LOOKBACK``, split ``SPLIT`` in time, ``steps`` forecast steps, CPU."""
+    return train(ds, "CO2", SensorGrouping(GROUPS),
+                 WindowSpec(lookback=LOOKBACK, horizon=0, split=SPLIT, steps=steps),
+                 TrainConfig(model=model, seed=seed, device="cpu"))
+
+
 def evaluate_trip(name: str, frame: pd.DataFrame, models: list[str], seed: int = 0) -> dict:
     n = len(frame)
     test_start = int(round(n * (SPLIT[0] + SPLIT[1])))
@@ -78,9 +86,7 @@ def evaluate_trip(name: str, frame: pd.DataFrame, models: list[str], seed: int =
     ds = Dataset(frame=frame, time_column="time", name=name)
     for model in models:
         t0 = time.perf_counter()
-        run = train(ds, "CO2", SensorGrouping(GROUPS),
-                    WindowSpec(lookback=LOOKBACK, horizon=0, split=SPLIT),
-                    TrainConfig(model=model, seed=seed, device="cpu"))
+        run = train_trip(ds, model, seed)
         test = run.predict(ds, part="test")
         if len(test) != len(test_rows):
             raise DataError(f"{name}: {model} scored {len(test)} rows, XGBoost {len(test_rows)}.")
@@ -111,9 +117,7 @@ def evaluate_trip_steps(name: str, frame: pd.DataFrame, models: list[str], seed:
     row: dict = {"trip": name, "rows": len(frame)}
     for model in models:
         t0 = time.perf_counter()
-        run = train(ds, "CO2", SensorGrouping(GROUPS),
-                    WindowSpec(lookback=LOOKBACK, horizon=0, split=SPLIT, steps=steps),
-                    TrainConfig(model=model, seed=seed, device="cpu"))
+        run = train_trip(ds, model, seed, steps)
         test = run.predict(ds, part="test")
         err = (test["actual"] - test["predicted"]).abs()
         row["test_windows"] = int(test["origin"].nunique())

@@ -17,8 +17,9 @@ along the window only through a learned per-(sensor, position) term; two sensors
 that matter at two different lags may then be shown at the same lag(s). ``inseparable`` lists
 the groups (holding ≥ ``GROUP_SHARE`` of all |IG|) where this happened on the data: IG (the
 whole function) finds two of the group's sensors peaking at lags ≥ ``MIN_LAG_GAP`` steps apart
-while the relevance puts their peaks together (``unseparated``). ``rank_one_share`` per group (σ₁² / Σσ² of the group's L × K block
-of the mean relevance; 1 = exactly a time × sensor product) is reported as a diagnostic.
+while the relevance puts their peaks together (``unseparated``). ``rank_one_share`` per group
+(σ₁² / Σσ² of the group's L × K block of the mean relevance; 1 = exactly a time × sensor
+product) is reported as a diagnostic.
 """
 from __future__ import annotations
 

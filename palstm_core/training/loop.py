@@ -4,9 +4,10 @@ The drive stays on the device as one (T, F) tensor; a batch of windows is gather
 rows ``start + arange(lookback)``, so no (N, lookback, F) window tensor is ever materialised.
 Adam on the training loss (``config.loss``: Huber with ``huber_delta`` in scaled target units by
 default, or MSE) plus the model's own regulariser where it has one (``ModelOutput.penalty``, e.g.
-PA-LSTM's attention entropy; the history's losses leave it out), a per-batch cosine learning-rate decay to 2 % of ``lr`` (``config.lr_schedule``),
-early stopping on the validation MSE with the best weights restored. The validation loss and the
-history's ``val_loss`` are always MSE, whatever the training loss, so runs stay comparable.
+PA-LSTM's attention entropy; the history's losses leave it out), a per-batch cosine
+learning-rate decay to 2 % of ``lr`` (``config.lr_schedule``), early stopping on the validation
+MSE with the best weights restored. The validation loss and the history's ``val_loss`` are
+always MSE, whatever the training loss, so runs stay comparable.
 
 CPU threads: the DA-RNN recurrence (and PA-LSTM's before issue 20, whose branches are now fused
 LSTMs) runs ~30 small kernels per time step, each ending
