@@ -114,7 +114,7 @@ def test_pa_lstm_trains_with_its_entropy_penalty_and_explains_in_eval_mode():
     picked = torch.zeros_like(uniform)
     picked[..., 0] = 1.0                        # every group puts all its weight on one sensor
     assert float(model.alpha_entropy(picked)) == pytest.approx(0.0, abs=1e-9)
-    assert float(out.penalty) == pytest.approx(model.entropy_weight * float(
+    assert float(out.penalty.detach()) == pytest.approx(model.entropy_weight * float(
         model.alpha_entropy(model.eval()(x).feature[..., model.index].permute(2, 0, 1, 3)
                             * model.mask[:, None, None])), rel=1e-5)
     ev = model.eval()(x)

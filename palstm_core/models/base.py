@@ -50,8 +50,8 @@ class ModelOutput:
     temporal: torch.Tensor | None = None
     group: torch.Tensor | None = None
     relevance: torch.Tensor | None = None
-    penalty: torch.Tensor | None = None      # training only: a regulariser (a mean per window)
-                                             # the training loop adds to the loss
+    penalty: torch.Tensor | None = None      # training only: a regulariser over the batch's
+                                             # windows, which the training loop adds to the loss
 
 
 class Forecaster(nn.Module):
