@@ -29,7 +29,7 @@ epoch; at inference (and validation) the model is called as ``model(x)``.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -72,6 +72,10 @@ class Forecaster(nn.Module):
     has_temporal_attention = False
     has_group_weights = False
     teacher_forced = False       # forward(x, y) takes the true targets while training
+    # set by the training loop under DDP: sums a tensor over the ranks' parts of the global
+    # batch, with gradients (a penalty on a batch statistic needs the whole batch); None: this
+    # process holds the whole batch
+    batch_sum: Callable[[torch.Tensor], torch.Tensor] | None = None
 
     def __init__(self, groups: Sequence[Sequence[int]], lookback: int, hidden_size: int = 32,
                  target_index: int | None = None, steps: int = 1):

@@ -52,6 +52,7 @@ each branch has its own feature attention, LSTM and temporal attention:
                              H̄(ᾱ) = mean over the groups with K_g ≥ 2 of
                                     −Σ_{k∈g} ᾱ^k log ᾱ^k / log K_g   (1 = no sensor preferred,
                                     0 = one sensor),   λ = ``entropy_weight`` = 0.003
+                             (under DDP ᾱ is of the global batch: ``Forecaster.batch_sum``)
 
 Relevance (``ModelOutput.relevance``, (B, L, F)): the weight input x^k_t gets in the context on
 its direct path, s_x^k = G·γ_g·Σ_t β^g_t α^k_t x^k_t, normalised per window (Σ_g γ_g = 1, Σ_t β^g_t
@@ -278,6 +279,10 @@ class PALSTM(Forecaster):
         several = sizes > 1
         if not bool(several.any()):
             return alpha.new_zeros(())
-        mean = alpha.mean((1, 2))                                           # (G, K) ᾱ
+        total = alpha.sum((1, 2))                                           # (G, K)
+        count = alpha.new_tensor(float(alpha.shape[1] * alpha.shape[2]))
+        if self.batch_sum is not None:      # DDP: ᾱ of the global batch, as on one process
+            total, count = self.batch_sum(total), self.batch_sum(count)
+        mean = total / count                                                # (G, K) ᾱ
         h = -(mean * torch.log(mean.clamp_min(1e-12))).sum(-1)              # (G,)
         return (h[several] / torch.log(sizes[several].to(alpha.dtype))).mean()

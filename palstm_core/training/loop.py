@@ -25,7 +25,8 @@ DistributedDataParallel. Every rank draws the same shuffled order of training wi
 global batch of ``batch_size`` windows is split across the ranks (rank r takes every N-th window,
 DistributedSampler semantics) and each rank's loss is scaled so that DDP's gradient average
 equals the gradient of the mean loss over the whole global batch — the same step a single
-process takes.
+process takes. A model's penalty on a statistic of the batch (PA-LSTM's mean α) reads the
+global batch through ``Forecaster.batch_sum``, which the loop sets to a summing all_reduce.
 
 Campaigns under torchrun (``shard``): each rank holds only its share of the drives. Training
 windows then carry a global number (``shard`` = their numbers, and the count over all ranks);
@@ -72,6 +73,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 
 import numpy as np
 import torch
@@ -228,11 +230,21 @@ def fit(model: Forecaster, w: Windows, parts: dict[str, np.ndarray], config: Tra
     with cpu_threads(config, device) as threads:
         if info is not None:
             info["threads"] = threads
-        if model.closed_form:
-            loop.closed_form()
-        else:
-            loop.epochs()
+        try:
+            if model.closed_form:
+                loop.closed_form()
+            else:
+                loop.epochs()
+        finally:
+            model.batch_sum = None                  # the trained model is one process's again
     return loop.history
+
+
+def _ranks_sum(t: torch.Tensor, share: float) -> torch.Tensor:
+    """``t`` summed over the DDP ranks, with gradients; ``share`` 0 leaves out a rank whose
+    windows are a zero-weighted placeholder in this batch."""
+    from torch.distributed.nn.functional import all_reduce      # all_reduce with gradients
+    return all_reduce(t * share)
 
 
 class _Loop:
@@ -410,6 +422,8 @@ class _Loop:
         else:
             weight = 1.0 / per
             xb, yb = drive.batch(mine)
+        if world > 1:                               # a batch statistic sums over the ranks;
+            self.model.batch_sum = partial(_ranks_sum, share=1.0 if len(mine) else 0.0)
         with autocast(self.device, self.amp):
             out = self.net(xb, yb) if self.model.teacher_forced else self.net(xb)
             if drive.n_steps > 1:
