@@ -432,8 +432,8 @@ class _Loop:
             else:
                 sq = self._loss_sum(out.y.float(), yb)
                 loss = sq * weight
-            if out.penalty is not None:             # the model's regulariser of this rank's
-                # windows, weighted by their share of the global batch (DDP averages the ranks)
+            if out.penalty is not None:             # the model's regulariser, weighted by
+                # this rank's share of the global batch × world: DDP's average counts it once
                 loss = loss + out.penalty.float() * (len(mine) * world / n_global)
         if world > 1 and drive.n_steps == 1:
             batch_sum = (sq.detach() if weight else sq.detach() * 0).reshape(1).double()
