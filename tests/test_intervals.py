@@ -46,6 +46,30 @@ def test_scaled_band_is_narrower_when_errors_grow_with_the_level():
     assert s["winkler"] < a["winkler"] and s["width"] < a["width"]
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_one_large_event_in_validation_does_not_set_the_band_of_calm_driving(seed):
+    """Validation: calm windows with level-independent errors and one 30-window event where the
+    errors grow with the level (like the urban sample's NOx event); test: calm driving. The
+    event's few windows favour a strongly scaled band; "auto" (its score trimmed) is not led by
+    them, and on the calm test part its Winkler score beats the scaled band's."""
+    rng = np.random.default_rng(seed)
+
+    def calm(n):
+        level = np.exp(rng.normal(1.0, 0.8, size=n))
+        return level, rng.normal(size=n)
+    level, noise = calm(600)
+    level[400:430] = rng.uniform(20, 40, 30)
+    noise[400:430] = rng.normal(size=30) * 0.3 * level[400:430]
+    val = pd.DataFrame({"time": np.arange(600.0), "actual": level + noise, "predicted": level})
+    level, noise = calm(1000)
+    test = pd.DataFrame({"time": np.arange(1000.0), "actual": level + noise, "predicted": level})
+    auto = Calibration.from_predictions(val, "auto")
+    a = interval_metrics(add_interval(test, auto, 0.9), 0.9)
+    s = interval_metrics(add_interval(test, Calibration.from_predictions(val, "scaled"), .9), .9)
+    assert auto.multiplier >= 2
+    assert a["coverage"] >= 0.88 and a["winkler"] < 0.95 * s["winkler"]
+
+
 def test_winkler_by_definition():
     f = pd.DataFrame({"actual": [1.0, 5.0, -2.0], "lower": [0.0, 0.0, 0.0],
                       "upper": [2.0, 2.0, 2.0], "predicted": [1.0, 1.0, 1.0]})
@@ -53,6 +77,17 @@ def test_winkler_by_definition():
     assert m["coverage"] == pytest.approx(1 / 3)
     assert m["width"] == pytest.approx(2.0)
     assert m["winkler"] == pytest.approx((2 + (2 + 10 * 3) + (2 + 10 * 2)) / 3)
+
+
+def test_trimmed_winkler_leaves_out_the_highest_scores():
+    cal = Calibration(np.linspace(-1, 1, 40)[:, None], np.ones((40, 1)))     # absolute band
+    q = cal.quantile(0.9)[0]
+    r = np.r_[np.zeros(18), 10.0, 20.0][:, None]                             # two far misses
+    by_hand = np.r_[np.full(18, 2 * q), 2 * q + 20 * (10 - q), 2 * q + 20 * (20 - q)]
+    p = np.ones_like(r)
+    assert cal.winkler(r, p, 0.9) == pytest.approx(by_hand.mean())
+    assert cal.winkler(r, p, 0.9, trim=0.05) == pytest.approx(by_hand[:19].mean())
+    assert cal.winkler(r, p, 0.9, trim=0.1) == pytest.approx(2 * q)
 
 
 def test_per_step_quantiles_and_table():
