@@ -30,6 +30,7 @@ from .data import Dataset, load_sample, load_sample_campaign
 
 from .early_warning import early_warning
 from .grouping import suggest_groups
+from .intervals import TRIM
 from .leaderboard import DEFAULT_OUT, write_block
 from .leaderboard_real import train_trip, trips
 from .training import TrainConfig, device_name, train
@@ -146,8 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     text = (f"## How sure the predictions are: 90 % intervals (issue 23)\n\n"
             f"{__doc__.split(chr(10), 3)[3]}\nCells: coverage of the 90 % interval on the test "
             "part / its mean width (target units: NOx mg/s, CO2 g/s), and the method the "
-            "\"auto\" choice took (the cross-fitted Winkler score, its top 5 % trimmed)."
-            f" Seed {args.seed}, {device_name('auto')}."
+            f"\"auto\" choice took (the cross-fitted Winkler score, its top {TRIM * 100:g} % "
+            f"trimmed). Seed {args.seed}, {device_name('auto')}."
             + (f" {args.note}" if args.note else "") + f"\n\n{table(results)}\n\n"
             f"Early warning, urban sample, lead 5 s:\n\n{warning_table(results)}\n")
     print(text)
