@@ -66,6 +66,9 @@ def server(tmp_path):
         yield url
     finally:
         proc.terminate()
+        log.flush()                               # shown by pytest when the test fails
+        print("streamlit.log (last 40 lines):\n" + "\n".join(
+            (tmp_path / "streamlit.log").read_text(errors="replace").splitlines()[-40:]))
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -76,7 +79,7 @@ def server(tmp_path):
 @contextlib.contextmanager
 def _browser_page(height: int, locale: str = "en-US"):
     """A headless Chromium page (1500 px wide, browser language ``locale``); a full-page
-    failure.png when the test fails."""
+    failure.png and the page's console errors when the test fails."""
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -85,10 +88,15 @@ def _browser_page(height: int, locale: str = "en-US"):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1500, "height": height}, locale=locale)
         page.set_default_timeout(60_000)
+        console: list[str] = []
+        page.on("pageerror", lambda e: console.append(f"page error: {e}"))
+        page.on("console", lambda m: console.append(f"console {m.type}: {m.text}")
+                if m.type in ("error", "warning") else None)
         try:
             yield page
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
+            print("browser console:\n" + "\n".join(console[-40:]))
             raise
         finally:
             browser.close()
