@@ -43,7 +43,8 @@ def server(tmp_path):
            "PALSTM_TORCH_THREADS": "1", "OMP_NUM_THREADS": "1",
            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
-    log = open(tmp_path / "streamlit.log", "w")
+    log_path = tmp_path / "streamlit.log"
+    log = open(log_path, "w")
     proc = subprocess.Popen(                      # with the shipped .streamlit/config.toml
         [streamlit, "run", "app.py", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
@@ -60,15 +61,15 @@ def server(tmp_path):
                     break
                 time.sleep(0.3)
         else:
-            pytest.fail("streamlit did not start:\n" + (tmp_path / "streamlit.log").read_text())
+            pytest.fail("streamlit did not start:\n" + log_path.read_text())
         if proc.poll() is not None:
-            pytest.fail("streamlit exited:\n" + (tmp_path / "streamlit.log").read_text())
+            pytest.fail("streamlit exited:\n" + log_path.read_text())
         yield url
     finally:
         proc.terminate()
         log.flush()                               # shown by pytest when the test fails
         print("streamlit.log (last 40 lines):\n" + "\n".join(
-            (tmp_path / "streamlit.log").read_text(errors="replace").splitlines()[-40:]))
+            log_path.read_text(errors="replace").splitlines()[-40:]))
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
